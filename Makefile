@@ -1,0 +1,89 @@
+# longweave: one library (liblongweave.a) and one command (longweave).
+#
+#   make          build         make test    unit + command-line tests
+#   make demo     run the pipeline on the bundled sample corpus
+#   make asan     AddressSanitizer + UBSan build, then its tests
+#   make bench    benchmarks (by hand; figures go in notes, not tests)
+#   make deps     install missing Debian packages (as root) or print the line
+#   make install  PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+
+# Debian packages the build, tests and demo need.
+DEB_PACKAGES = gcc make libzstd-dev zstd libcjson-dev libpcre2-dev libxxhash-dev \
+               libssl-dev libsentencepiece-dev libcmocka-dev python3 xxhash
+
+WARN = -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+  CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDSAN = -fsanitize=address,undefined
+endif
+ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fopenmp -D_GNU_SOURCE -Iinclude -MMD -MP
+LIBS = -lzstd -lcjson -lpcre2-8 -lxxhash -lcrypto -lm
+LDFLAGS_ALL = -fopenmp $(LDSAN) $(LDFLAGS)
+
+LIB_SRC = $(wildcard core/*.c corpus/*.c tokenizer/*.c gen/*.c)
+CLI_SRC = $(wildcard cli/*.c)
+TEST_SRC = $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.SECONDARY:
+.PHONY: all test test-run demo asan bench deps install clean
+
+all: $(BUILD)/liblongweave.a $(BUILD)/longweave $(TEST_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/liblongweave.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/longweave: $(CLI_OBJ) $(BUILD)/liblongweave.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/liblongweave.a $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/liblongweave.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/liblongweave.a $(LIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh $(DEB_PACKAGES)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test-run
+
+test-run:
+	@tests/run.sh $(BUILD)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 test-run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@examples/demo.sh $(BUILD)/longweave
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh $(BUILD)/longweave
+
+install: $(BUILD)/liblongweave.a $(BUILD)/longweave
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/longweave
+	install -m 755 $(BUILD)/longweave $(DESTDIR)$(PREFIX)/bin/longweave
+	install -m 644 $(BUILD)/liblongweave.a $(DESTDIR)$(PREFIX)/lib/liblongweave.a
+	install -m 644 include/longweave/*.h $(DESTDIR)$(PREFIX)/include/longweave/
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,190 @@
+/* Crash-safe output files: temporary name, checked writes, fsync, rename. */
+#include "longweave/outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static atomic_uint tmp_counter;
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static lw_status fsync_dir_of(const char *path, lw_error *err)
+{
+    char *dir = dir_of(path);
+    if (!dir)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    lw_status st = LW_OK;
+    if (fd < 0) {
+        st = lw_error_errno(err, LW_E_IO, errno, "cannot open directory", dir);
+    } else {
+        /* Some file systems refuse fsync on directories; that is not data loss. */
+        if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+            st = lw_error_errno(err, LW_E_IO, errno, "cannot sync directory", dir);
+        close(fd);
+    }
+    free(dir);
+    return st;
+}
+
+lw_status lw_outfile_open(lw_outfile *f, const char *final_path, bool checksum, lw_error *err)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    f->final_path = strdup(final_path);
+    const char *slash = strrchr(final_path, '/');
+    size_t dirlen = slash ? (size_t)(slash - final_path + 1) : 0;
+    const char *base = final_path + dirlen;
+    size_t cap = strlen(final_path) + 64;
+    f->tmp_path = malloc(cap);
+    if (!f->final_path || !f->tmp_path) {
+        lw_outfile_release(f);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    snprintf(f->tmp_path, cap, "%.*s.%s.tmp.%ld.%u", (int)dirlen, final_path, base,
+             (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
+    f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (f->fd < 0) {
+        lw_status st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot create", f->tmp_path);
+        free(f->tmp_path); /* nothing was created: do not unlink */
+        f->tmp_path = NULL;
+        lw_outfile_release(f);
+        return st;
+    }
+    if (checksum && !(f->sha = lw_sha256_new())) {
+        lw_outfile_release(f);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    return LW_OK;
+}
+
+lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error *err)
+{
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write(f->fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return lw_error_errno(err, LW_E_IO, errno, "cannot write", f->final_path);
+        if (n == 0)
+            return lw_error_set(err, LW_E_IO, "cannot write %s: no progress", f->final_path);
+        p += n;
+        left -= (size_t)n;
+    }
+    if (f->sha)
+        lw_sha256_update(f->sha, data, len);
+    f->bytes += len;
+    return LW_OK;
+}
+
+lw_status lw_outfile_finish(lw_outfile *f, lw_error *err)
+{
+    if (f->finished)
+        return LW_OK;
+    if (fsync(f->fd) != 0 && errno != EINVAL)
+        return lw_error_errno(err, LW_E_IO, errno, "cannot sync", f->final_path);
+    int rc = close(f->fd);
+    f->fd = -1;
+    if (rc != 0)
+        return lw_error_errno(err, LW_E_IO, errno, "cannot close", f->final_path);
+    if (f->sha) {
+        lw_sha256_final(f->sha, f->sha256);
+        lw_sha256_free(f->sha);
+        f->sha = NULL;
+    }
+    f->finished = true;
+    return LW_OK;
+}
+
+lw_status lw_outfile_publish(lw_outfile *f, lw_error *err)
+{
+    if (rename(f->tmp_path, f->final_path) != 0)
+        return lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot rename into", f->final_path);
+    f->published = true;
+    return fsync_dir_of(f->final_path, err);
+}
+
+lw_status lw_outfile_commit(lw_outfile *f, lw_error *err)
+{
+    lw_status st = lw_outfile_finish(f, err);
+    return st ? st : lw_outfile_publish(f, err);
+}
+
+void lw_outfile_release(lw_outfile *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    if (f->tmp_path && !f->published)
+        unlink(f->tmp_path);
+    lw_sha256_free(f->sha);
+    f->sha = NULL;
+    free(f->tmp_path);
+    free(f->final_path);
+    f->tmp_path = f->final_path = NULL;
+}
+
+void lw_outfile_unpublish(lw_outfile *f)
+{
+    if (f->published && f->final_path)
+        unlink(f->final_path);
+    f->published = false;
+    lw_outfile_release(f);
+}
+
+lw_status lw_write_file_atomic(const char *path, const void *data, size_t len, lw_error *err)
+{
+    lw_outfile f;
+    lw_status st = lw_outfile_open(&f, path, false, err);
+    if (st)
+        return st;
+    st = lw_outfile_write(&f, data, len, err);
+    if (!st)
+        st = lw_outfile_commit(&f, err);
+    lw_outfile_release(&f);
+    return st;
+}
+
+lw_status lw_mkdirs(const char *path, lw_error *err)
+{
+    if (!path[0])
+        return lw_error_set(err, LW_E_CANTCREAT, "cannot create directory: empty path");
+    char *p = strdup(path);
+    if (!p)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    lw_status st = LW_OK;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char saved = *s;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot create directory", p);
+            break;
+        }
+        *s = saved;
+        if (saved == '\0')
+            break;
+    }
+    struct stat sb;
+    if (!st && (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+        st = lw_error_set(err, LW_E_CANTCREAT, "cannot create directory %s: not a directory", path);
+    free(p);
+    return st;
+}

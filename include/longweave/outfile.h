@@ -1,0 +1,49 @@
+/* Crash-safe output files: data goes to a temporary name in the destination
+ * directory, is fsynced, and only then renamed to its final name, so a
+ * reader never sees a half-written file under a final name.
+ *
+ * Multi-file outputs use two steps: lw_outfile_finish() on every file (data
+ * durable, still under temporary names), then lw_outfile_publish() on each. */
+#ifndef LONGWEAVE_OUTFILE_H
+#define LONGWEAVE_OUTFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "longweave/hash.h"
+#include "longweave/status.h"
+
+typedef struct {
+    char *final_path;
+    char *tmp_path;
+    int fd;             /* -1 once closed */
+    uint64_t bytes;     /* bytes written so far */
+    lw_sha256 *sha;     /* running checksum, NULL if not asked for */
+    char sha256[LW_SHA256_HEX]; /* filled by finish when checksumming */
+    bool finished, published;
+} lw_outfile;
+
+/* Create the temporary file beside final_path (mode 0666 less umask). */
+lw_status lw_outfile_open(lw_outfile *f, const char *final_path, bool checksum, lw_error *err);
+/* Write all of data (retries short writes; ENOSPC, EFBIG... are LW_E_IO). */
+lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error *err);
+/* fsync and close; the checksum, if any, is then in f->sha256. */
+lw_status lw_outfile_finish(lw_outfile *f, lw_error *err);
+/* Rename to the final name and fsync the directory. */
+lw_status lw_outfile_publish(lw_outfile *f, lw_error *err);
+/* finish + publish. */
+lw_status lw_outfile_commit(lw_outfile *f, lw_error *err);
+/* Remove whatever is left: the temporary file, or (if published) nothing.
+ * Frees memory; safe to call on a zeroed or already released struct. */
+void lw_outfile_release(lw_outfile *f);
+/* Undo a publish: unlink the final name (used when a later file of the same
+ * output fails), then release. */
+void lw_outfile_unpublish(lw_outfile *f);
+
+/* Write a whole small file atomically (e.g. a manifest). */
+lw_status lw_write_file_atomic(const char *path, const void *data, size_t len, lw_error *err);
+
+/* Make a directory and its parents (like mkdir -p). */
+lw_status lw_mkdirs(const char *path, lw_error *err);
+
+#endif
