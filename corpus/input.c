@@ -1,0 +1,301 @@
+/* Input planning: expand paths and directories, detect formats, and cut the
+ * input into --part byte ranges. */
+#include "longweave/input.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *const lw_default_include[] = {
+    "*.jsonl", "*.jsonl.zst", "*.ndjson", "*.ndjson.zst",
+    "*.txt",   "*.txt.zst",   "*.text",   "*.text.zst",
+    "*.md",    "*.md.zst",    "*.rst",    "*.rst.zst",
+};
+const size_t lw_default_include_count =
+    sizeof lw_default_include / sizeof lw_default_include[0];
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+lw_format lw_format_from_name(const char *path)
+{
+    size_t n = strlen(path);
+    if (ends_with(path, n, ".zst"))
+        n -= 4;
+    static const char *const text_ext[] = {".txt", ".text", ".md", ".rst"};
+    static const char *const jsonl_ext[] = {".jsonl", ".ndjson", ".json"};
+    for (size_t i = 0; i < sizeof text_ext / sizeof *text_ext; i++)
+        if (ends_with(path, n, text_ext[i]))
+            return LW_FORMAT_TEXT;
+    for (size_t i = 0; i < sizeof jsonl_ext / sizeof *jsonl_ext; i++)
+        if (ends_with(path, n, jsonl_ext[i]))
+            return LW_FORMAT_JSONL;
+    return LW_FORMAT_AUTO;
+}
+
+/* A zstd frame or a skippable frame starts the content. */
+static lw_status sniff_zstd(const char *path, bool *is_zstd, lw_error *err)
+{
+    *is_zstd = false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", path);
+    unsigned char m[4];
+    size_t got = 0;
+    while (got < 4) {
+        ssize_t n = read(fd, m + got, 4 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return lw_error_errno(err, LW_E_NOINPUT, e, "cannot read", path);
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got == 4) {
+        uint32_t magic = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
+                         (uint32_t)m[3] << 24;
+        *is_zstd = magic == 0xFD2FB528u || (magic & 0xFFFFFFF0u) == 0x184D2A50u;
+    }
+    return LW_OK;
+}
+
+typedef struct {
+    lw_input_list *list;
+    size_t cap;
+    const lw_input_opts *opts;
+} builder;
+
+static lw_status add_file(builder *b, const char *path, uint64_t size, lw_error *err)
+{
+    lw_input_list *l = b->list;
+    if (l->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        lw_input_file *p = realloc(l->files, cap * sizeof *p);
+        if (!p)
+            return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
+        l->files = p;
+        b->cap = cap;
+    }
+    lw_input_file *f = &l->files[l->count];
+    memset(f, 0, sizeof *f);
+    f->is_stdin = strcmp(path, "-") == 0;
+    f->path = strdup(path);
+    if (!f->path)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
+    l->count++;
+    f->size = size;
+    f->format = b->opts && b->opts->format ? b->opts->format : lw_format_from_name(path);
+    if (f->format == LW_FORMAT_AUTO)
+        f->format = LW_FORMAT_JSONL; /* explicit files and stdin default to JSON Lines */
+    l->total_bytes += size;
+    if (f->is_stdin)
+        return LW_OK;
+    return sniff_zstd(path, &f->zstd, err);
+}
+
+static bool included(const builder *b, const char *name)
+{
+    const char *const *pats = lw_default_include;
+    size_t n = lw_default_include_count;
+    if (b->opts && b->opts->include) {
+        pats = b->opts->include;
+        n = b->opts->n_include;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(pats[i], name, 0) == 0)
+            return true;
+    return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collect every regular file below dir (recursively) into *paths. */
+static lw_status walk(builder *b, const char *dir, char ***paths, size_t *n, size_t *cap,
+                      lw_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open directory", dir);
+    lw_status st = LW_OK;
+    struct dirent *e;
+    size_t dlen = strlen(dir);
+    while (st == LW_OK && (errno = 0, e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue; /* hidden entries, ".", ".." and our own temporary files */
+        size_t plen = dlen + 1 + strlen(e->d_name) + 1;
+        char *p = malloc(plen);
+        if (!p) {
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory listing %s", dir);
+            break;
+        }
+        bool slash = dlen > 0 && dir[dlen - 1] == '/';
+        snprintf(p, plen, "%s%s%s", dir, slash ? "" : "/", e->d_name);
+        struct stat lsb, sb;
+        if (lstat(p, &lsb) != 0 || stat(p, &sb) != 0) {
+            st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot stat", p);
+            free(p);
+            break;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            /* Symlinked directories are not followed: they could form loops. */
+            if (!S_ISLNK(lsb.st_mode))
+                st = walk(b, p, paths, n, cap, err);
+            else
+                b->list->ignored_files++;
+            free(p);
+            continue;
+        }
+        if (!S_ISREG(sb.st_mode) || !included(b, e->d_name)) {
+            b->list->ignored_files++;
+            free(p);
+            continue;
+        }
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 64;
+            char **np = realloc(*paths, *cap * sizeof *np);
+            if (!np) {
+                free(p);
+                st = lw_error_set(err, LW_E_NOMEM, "out of memory listing %s", dir);
+                break;
+            }
+            *paths = np;
+        }
+        (*paths)[(*n)++] = p;
+    }
+    if (st == LW_OK && errno != 0)
+        st = lw_error_errno(err, LW_E_IO, errno, "cannot read directory", dir);
+    closedir(d);
+    return st;
+}
+
+static lw_status add_dir(builder *b, const char *dir, lw_error *err)
+{
+    char **paths = NULL;
+    size_t n = 0, cap = 0;
+    lw_status st = walk(b, dir, &paths, &n, &cap, err);
+    if (st == LW_OK)
+        qsort(paths, n, sizeof *paths, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        if (st == LW_OK) {
+            struct stat sb;
+            if (stat(paths[i], &sb) != 0)
+                st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot stat", paths[i]);
+            else
+                st = add_file(b, paths[i], (uint64_t)sb.st_size, err);
+        }
+        free(paths[i]);
+    }
+    free(paths);
+    return st;
+}
+
+lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size_t n,
+                              const lw_input_opts *opts, lw_error *err)
+{
+    memset(out, 0, sizeof *out);
+    builder b = {out, 0, opts};
+    lw_status st = LW_OK;
+    bool seen_stdin = false;
+    for (size_t i = 0; i < n && st == LW_OK; i++) {
+        const char *p = paths[i];
+        if (strcmp(p, "-") == 0) {
+            if (seen_stdin) {
+                st = lw_error_set(err, LW_E_USAGE, "standard input (-) given twice");
+                break;
+            }
+            seen_stdin = true;
+            st = add_file(&b, p, 0, err);
+            continue;
+        }
+        struct stat sb;
+        if (stat(p, &sb) != 0) {
+            st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open input", p);
+            break;
+        }
+        if (S_ISDIR(sb.st_mode))
+            st = add_dir(&b, p, err);
+        else
+            st = add_file(&b, p, S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0, err);
+    }
+    if (st != LW_OK)
+        lw_input_list_free(out);
+    return st;
+}
+
+void lw_input_list_free(lw_input_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->files[i].path);
+    free(list->files);
+    memset(list, 0, sizeof *list);
+}
+
+static bool splittable(const lw_input_file *f)
+{
+    return f->format == LW_FORMAT_JSONL && !f->zstd && !f->is_stdin && f->size > 0;
+}
+
+lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,
+                            lw_part_plan *plan, lw_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    if (nparts == 0 || part >= nparts)
+        return lw_error_set(err, LW_E_USAGE, "--part %u/%u: I must be below N", part, nparts);
+    for (size_t i = 0; i < list->count && nparts > 1; i++)
+        if (list->files[i].is_stdin)
+            return lw_error_set(err, LW_E_USAGE,
+                                "--part cannot split standard input; give files instead");
+    uint64_t T = list->total_bytes;
+    uint64_t lo = (uint64_t)((unsigned __int128)T * part / nparts);
+    uint64_t hi = (uint64_t)((unsigned __int128)T * (part + 1) / nparts);
+    bool last = part + 1 == nparts;
+    plan->ranges = calloc(list->count ? list->count : 1, sizeof *plan->ranges);
+    if (!plan->ranges)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory planning parts");
+    uint64_t G = 0; /* global offset of the current file */
+    for (size_t i = 0; i < list->count; i++) {
+        const lw_input_file *f = &list->files[i];
+        if (splittable(f)) {
+            uint64_t a = lo > G ? lo : G;
+            uint64_t b = last ? G + f->size : (hi < G + f->size ? hi : G + f->size);
+            if (a < b) {
+                lw_input_range *r = &plan->ranges[plan->count++];
+                r->file = i;
+                r->begin = a - G;
+                r->end = last ? UINT64_MAX : b - G;
+                plan->bytes += b - a;
+            }
+        } else if (G >= lo && (G < hi || last)) {
+            lw_input_range *r = &plan->ranges[plan->count++];
+            r->file = i;
+            r->begin = 0;
+            r->end = UINT64_MAX;
+            plan->bytes += f->size;
+        }
+        G += f->size;
+    }
+    return LW_OK;
+}
+
+void lw_part_plan_free(lw_part_plan *plan)
+{
+    free(plan->ranges);
+    memset(plan, 0, sizeof *plan);
+}

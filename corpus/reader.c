@@ -1,0 +1,491 @@
+/* The streaming document reader: files, stdin, zstd, lines and text files. */
+#include "longweave/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+enum { READ_CHUNK = 1 << 20 };
+
+struct lw_reader {
+    const lw_input_list *list;
+    const lw_part_plan *plan;
+    size_t max_doc;
+    size_t next_range; /* index of the next range to open */
+    bool open;         /* a file is being read */
+
+    /* current file */
+    const lw_input_file *f;
+    size_t file;
+    int fd;
+    bool zstd;
+    ZSTD_DCtx *dctx;
+    char *raw; /* compressed input */
+    ZSTD_inBuffer zin;
+    bool raw_eof;
+    size_t last_ret;   /* last ZSTD_decompressStream result: 0 = between frames */
+    bool eof;          /* the stream has no more data */
+    bool corrupt;      /* eof came from damage; message below */
+    uint64_t corrupt_at;
+    char corrupt_msg[200];
+    bool any_data;
+    uint64_t file_bytes_read;
+    uint64_t range_end;
+
+    /* window over the decompressed stream: unread bytes are [start, end) */
+    char *win;
+    size_t cap, start, end, scan;
+    uint64_t win_offset; /* stream offset of win[0] */
+
+    uint64_t line, line_origin;
+    bool skip_partial; /* drop the first (partial) line of a mid-file range */
+
+    lw_reader_stats stats;
+};
+
+static void close_file(lw_reader *r)
+{
+    if (r->fd >= 0 && !r->f->is_stdin)
+        close(r->fd);
+    r->fd = -1;
+    r->open = false;
+}
+
+static lw_status read_fd(lw_reader *r, void *buf, size_t cap, size_t *got, lw_error *err)
+{
+    for (;;) {
+        ssize_t n = read(r->fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return lw_error_errno(err, LW_E_IO, errno, "cannot read", r->f->path);
+        *got = (size_t)n;
+        r->stats.bytes_read += (size_t)n;
+        r->file_bytes_read += (size_t)n;
+        return LW_OK;
+    }
+}
+
+/* Make room for at least READ_CHUNK more bytes at the end of the window. */
+static lw_status make_room(lw_reader *r, lw_error *err)
+{
+    if (r->start > 0 && (r->cap - r->end < READ_CHUNK || r->start == r->end)) {
+        size_t keep = r->end - r->start;
+        memmove(r->win, r->win + r->start, keep);
+        r->win_offset += r->start;
+        r->scan -= r->start;
+        r->end = keep;
+        r->start = 0;
+    }
+    if (r->cap - r->end < READ_CHUNK) {
+        size_t cap = r->cap * 2;
+        if (cap < r->end + READ_CHUNK)
+            cap = r->end + READ_CHUNK;
+        char *p = realloc(r->win, cap);
+        if (!p)
+            return lw_error_set(err, LW_E_NOMEM, "out of memory reading %s", r->f->path);
+        r->win = p;
+        r->cap = cap;
+    }
+    return LW_OK;
+}
+
+static void set_corrupt(lw_reader *r, const char *what)
+{
+    r->corrupt = true;
+    r->eof = true;
+    r->corrupt_at = r->file_bytes_read - (r->zin.size - r->zin.pos);
+    snprintf(r->corrupt_msg, sizeof r->corrupt_msg, "%s", what);
+}
+
+/* Append more stream bytes to the window; *added = 0 means end of stream. */
+static lw_status fill(lw_reader *r, size_t *added, lw_error *err)
+{
+    *added = 0;
+    if (r->eof)
+        return LW_OK;
+    lw_status st = make_room(r, err);
+    if (st)
+        return st;
+    size_t room = r->cap - r->end;
+    if (!r->zstd) {
+        size_t n;
+        if ((st = read_fd(r, r->win + r->end, room, &n, err)))
+            return st;
+        if (n == 0)
+            r->eof = true;
+        r->end += n;
+        *added = n;
+        r->stats.bytes_decoded += n;
+        r->any_data |= n > 0;
+        return LW_OK;
+    }
+    for (;;) {
+        if (r->zin.pos == r->zin.size && !r->raw_eof) {
+            size_t n;
+            if ((st = read_fd(r, r->raw, READ_CHUNK, &n, err)))
+                return st;
+            r->zin = (ZSTD_inBuffer){r->raw, n, 0};
+            r->raw_eof = n == 0;
+        }
+        if (r->zin.pos == r->zin.size && r->raw_eof) {
+            if (r->last_ret != 0)
+                set_corrupt(r, "truncated zstd stream: the file ends inside a frame");
+            r->eof = true;
+            return LW_OK;
+        }
+        ZSTD_outBuffer out = {r->win + r->end, room, 0};
+        size_t ret = ZSTD_decompressStream(r->dctx, &out, &r->zin);
+        r->end += out.pos;
+        *added = out.pos;
+        r->stats.bytes_decoded += out.pos;
+        r->any_data |= out.pos > 0;
+        if (ZSTD_isError(ret)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "corrupt zstd stream: %s", ZSTD_getErrorName(ret));
+            set_corrupt(r, msg);
+            return LW_OK;
+        }
+        r->last_ret = ret;
+        if (out.pos > 0)
+            return LW_OK;
+    }
+}
+
+static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *err)
+{
+    r->file = rg->file;
+    r->f = &r->list->files[rg->file];
+    const char *path = r->f->path;
+    if (r->f->is_stdin) {
+        r->fd = STDIN_FILENO;
+    } else {
+        r->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0)
+            return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open input", path);
+        posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    r->open = true;
+    r->stats.files_opened++;
+    r->start = r->end = r->scan = 0;
+    r->win_offset = 0;
+    r->eof = r->raw_eof = r->corrupt = r->any_data = false;
+    r->last_ret = 0;
+    r->zin = (ZSTD_inBuffer){r->raw, 0, 0};
+    r->file_bytes_read = 0;
+    r->range_end = rg->end;
+    r->line = 0;
+    r->line_origin = 0;
+    r->skip_partial = false;
+    r->zstd = false;
+    if (rg->begin > 0) {
+        /* A mid-file range of an uncompressed file: start one byte early and
+         * drop everything up to the first newline, so that a line starting
+         * exactly at `begin` is kept and a line started earlier is not. */
+        if (lseek(r->fd, (off_t)(rg->begin - 1), SEEK_SET) < 0)
+            return lw_error_errno(err, LW_E_IO, errno, "cannot seek in", path);
+        r->win_offset = rg->begin - 1;
+        r->skip_partial = true;
+        r->any_data = true;
+        return LW_OK;
+    }
+    /* Sniff the content: a zstd frame (or skippable frame) means decompress. */
+    size_t n = 0, got;
+    lw_status st;
+    while (n < 4) {
+        if ((st = read_fd(r, r->raw + n, 4 - n, &got, err)))
+            return st;
+        if (got == 0)
+            break;
+        n += got;
+    }
+    uint32_t magic = 0;
+    if (n == 4)
+        magic = (uint32_t)(unsigned char)r->raw[0] | (uint32_t)(unsigned char)r->raw[1] << 8 |
+                (uint32_t)(unsigned char)r->raw[2] << 16 | (uint32_t)(unsigned char)r->raw[3] << 24;
+    if (magic == 0xFD2FB528u || (magic & 0xFFFFFFF0u) == 0x184D2A50u) {
+        r->zstd = true;
+        ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+        r->zin = (ZSTD_inBuffer){r->raw, n, 0};
+    } else {
+        if ((st = make_room(r, err)))
+            return st;
+        memcpy(r->win, r->raw, n);
+        r->end = n;
+        r->stats.bytes_decoded += n;
+        r->any_data = n > 0;
+        r->eof = n < 4; /* the sniff loop stops short only at end of file */
+    }
+    return LW_OK;
+}
+
+static bool is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+static void strip_bom(const char **p, size_t *n, uint64_t offset)
+{
+    if (offset == 0 && *n >= 3 && memcmp(*p, "\xEF\xBB\xBF", 3) == 0) {
+        *p += 3;
+        *n -= 3;
+    }
+}
+
+/* Read a whole file as one document. */
+static lw_status next_text(lw_reader *r, lw_unit *u, lw_error *err)
+{
+    lw_status st;
+    u->format = LW_FORMAT_TEXT;
+    u->offset = 0;
+    u->line = 0;
+    if (!r->zstd && !r->f->is_stdin && r->f->size > r->max_doc) {
+        u->kind = LW_UNIT_TOO_LARGE;
+        u->len = r->f->size;
+        return LW_OK;
+    }
+    size_t added;
+    do {
+        if (r->end - r->start > r->max_doc + 3) {
+            /* Too large: count the rest without keeping it. */
+            uint64_t total = r->end - r->start;
+            r->start = r->end = r->scan = 0;
+            do {
+                if ((st = fill(r, &added, err)))
+                    return st;
+                total += added;
+                r->start = r->end = 0;
+            } while (added);
+            u->kind = r->corrupt ? LW_UNIT_CORRUPT : LW_UNIT_TOO_LARGE;
+            u->len = total;
+            if (r->corrupt) {
+                u->data = r->corrupt_msg;
+                u->len = strlen(r->corrupt_msg);
+                u->offset = r->corrupt_at;
+            }
+            return LW_OK;
+        }
+        if ((st = fill(r, &added, err)))
+            return st;
+    } while (added);
+    if (r->corrupt) {
+        u->kind = LW_UNIT_CORRUPT;
+        u->data = r->corrupt_msg;
+        u->len = strlen(r->corrupt_msg);
+        u->offset = r->corrupt_at;
+        return LW_OK;
+    }
+    const char *p = r->win + r->start;
+    size_t n = r->end - r->start;
+    strip_bom(&p, &n, 0);
+    u->kind = n > r->max_doc ? LW_UNIT_TOO_LARGE : LW_UNIT_DOC;
+    u->data = p;
+    u->len = n;
+    r->start = r->end;
+    return LW_OK;
+}
+
+/* The next line of a JSON Lines stream; *got = false at the end of the range. */
+static lw_status next_line(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
+{
+    lw_status st;
+    *got = false;
+    u->format = LW_FORMAT_JSONL;
+    for (;;) {
+        uint64_t line_start = r->win_offset + r->start;
+        if (!r->skip_partial && line_start >= r->range_end)
+            return LW_OK;
+        /* Find the end of the line, reading more as needed; past max_doc
+         * bytes stop keeping the line and only look for its end. */
+        bool discarding = false;
+        uint64_t dropped = 0;
+        char *nl = NULL;
+        for (;;) {
+            nl = r->end > r->scan ? memchr(r->win + r->scan, '\n', r->end - r->scan) : NULL;
+            if (nl)
+                break;
+            r->scan = r->end;
+            if (r->end - r->start > r->max_doc + 1) {
+                discarding = true;
+                dropped += r->end - r->start;
+                r->win_offset += r->end;
+                r->start = r->end = r->scan = 0;
+            }
+            size_t added;
+            if ((st = fill(r, &added, err)))
+                return st;
+            if (added == 0)
+                break;
+        }
+        u->file = r->file;
+        u->offset = line_start;
+        if (!nl && r->corrupt) {
+            /* The stream broke off; the partial line cannot be trusted. */
+            u->kind = LW_UNIT_CORRUPT;
+            u->data = r->corrupt_msg;
+            u->len = strlen(r->corrupt_msg);
+            u->offset = r->corrupt_at;
+            u->line = 0;
+            r->start = r->end = r->scan = 0;
+            *got = true;
+            return LW_OK;
+        }
+        size_t len = (nl ? (size_t)(nl - r->win) : r->end) - r->start;
+        const char *p = r->win + r->start;
+        if (!nl && len == 0 && !discarding)
+            return LW_OK; /* clean end of stream */
+        r->start = nl ? (size_t)(nl - r->win) + 1 : r->end;
+        r->scan = r->start;
+        if (r->skip_partial) {
+            r->skip_partial = false;
+            r->line_origin = r->win_offset + r->start;
+            continue;
+        }
+        r->line++;
+        u->line = r->line;
+        u->line_origin = r->line_origin;
+        if (len > 0 && p[len - 1] == '\r')
+            len--;
+        if (discarding || len > r->max_doc) {
+            u->kind = LW_UNIT_TOO_LARGE;
+            u->data = NULL;
+            u->len = (size_t)dropped + len;
+            *got = true;
+            return LW_OK;
+        }
+        strip_bom(&p, &len, line_start);
+        if (is_blank(p, len)) {
+            r->stats.blank_lines++;
+            continue;
+        }
+        u->kind = LW_UNIT_DOC;
+        u->data = p;
+        u->len = len;
+        *got = true;
+        return LW_OK;
+    }
+}
+
+lw_status lw_reader_next(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
+{
+    memset(u, 0, sizeof *u);
+    *got = false;
+    for (;;) {
+        if (!r->open) {
+            if (r->next_range >= r->plan->count)
+                return LW_OK;
+            lw_status st = open_range(r, &r->plan->ranges[r->next_range++], err);
+            if (st) {
+                close_file(r);
+                return st;
+            }
+            if (r->f->format == LW_FORMAT_TEXT) {
+                st = next_text(r, u, err);
+                u->file = r->file;
+                close_file(r);
+                if (st)
+                    return st;
+                *got = true;
+                return LW_OK;
+            }
+        }
+        lw_status st = next_line(r, u, got, err);
+        if (st) {
+            close_file(r);
+            return st;
+        }
+        if (*got) {
+            if (u->kind == LW_UNIT_CORRUPT)
+                close_file(r);
+            return LW_OK;
+        }
+        bool empty = !r->any_data && !r->corrupt;
+        size_t file = r->file;
+        close_file(r);
+        if (empty) {
+            u->kind = LW_UNIT_EMPTY_FILE;
+            u->format = LW_FORMAT_JSONL;
+            u->file = file;
+            *got = true;
+            return LW_OK;
+        }
+    }
+}
+
+lw_status lw_reader_open(lw_reader **out, const lw_input_list *list, const lw_part_plan *plan,
+                         const lw_reader_opts *opts, lw_error *err)
+{
+    lw_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    r->list = list;
+    r->plan = plan;
+    r->fd = -1;
+    r->max_doc = opts && opts->max_doc_bytes ? opts->max_doc_bytes : LW_DEFAULT_MAX_DOC_BYTES;
+    r->raw = malloc(READ_CHUNK);
+    r->dctx = ZSTD_createDCtx();
+    if (!r->raw || !r->dctx) {
+        lw_reader_close(r);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    *out = r;
+    return LW_OK;
+}
+
+const lw_reader_stats *lw_reader_stats_get(const lw_reader *r)
+{
+    return &r->stats;
+}
+
+void lw_reader_close(lw_reader *r)
+{
+    if (!r)
+        return;
+    if (r->open)
+        close_file(r);
+    ZSTD_freeDCtx(r->dctx);
+    free(r->raw);
+    free(r->win);
+    free(r);
+}
+
+lw_status lw_count_newlines(const char *path, uint64_t offset, uint64_t *count, lw_error *err)
+{
+    *count = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open input", path);
+    char *buf = malloc(READ_CHUNK);
+    if (!buf) {
+        close(fd);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    lw_status st = LW_OK;
+    uint64_t pos = 0, n_nl = 0;
+    while (pos < offset) {
+        size_t want = offset - pos < READ_CHUNK ? (size_t)(offset - pos) : READ_CHUNK;
+        ssize_t n = read(fd, buf, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            st = lw_error_errno(err, LW_E_IO, errno, "cannot read", path);
+            break;
+        }
+        if (n == 0)
+            break;
+        for (const char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+            n_nl++;
+        pos += (uint64_t)n;
+    }
+    free(buf);
+    close(fd);
+    *count = n_nl;
+    return st;
+}

@@ -1,0 +1,74 @@
+/* From raw units to documents: JSON parsing (cJSON), the text and id fields,
+ * UTF-8 policy, and the reasons a document can be skipped.
+ *
+ * Parsing is thread-safe as long as each thread has its own lw_doc and
+ * scratch buffer. */
+#ifndef LONGWEAVE_DOC_H
+#define LONGWEAVE_DOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "longweave/buf.h"
+#include "longweave/reader.h"
+
+struct cJSON;
+
+typedef enum {
+    LW_UTF8_REPLACE = 0, /* ill-formed bytes become U+FFFD (default) */
+    LW_UTF8_DROP,        /* skip the document */
+    LW_UTF8_STRICT       /* stop with an error */
+} lw_utf8_policy;
+
+/* Why a document was not written. The first group is bad input (an error
+ * under --strict); the second is what filters chose. */
+typedef enum {
+    LW_SKIP_NONE = 0,
+    LW_SKIP_MALFORMED_JSON,
+    LW_SKIP_NOT_OBJECT,
+    LW_SKIP_MISSING_TEXT,
+    LW_SKIP_TEXT_NOT_STRING,
+    LW_SKIP_INVALID_UTF8,
+    LW_SKIP_NUL,
+    LW_SKIP_TOO_LARGE,
+    LW_SKIP_CORRUPT_INPUT,
+    LW_SKIP_FILTER_FIRST_, /* marker: reasons below are filter decisions */
+    LW_SKIP_TOO_SHORT = LW_SKIP_FILTER_FIRST_,
+    LW_SKIP_TOO_LONG,
+    LW_SKIP_KEEP_REGEX,
+    LW_SKIP_DROP_REGEX,
+    LW_SKIP_REGEX_ERROR,
+    LW_SKIP_DUPLICATE,
+    LW_SKIP_COUNT_
+} lw_skip;
+
+/* Stable snake_case name used in stats and manifests, e.g. "malformed_json". */
+const char *lw_skip_name(lw_skip why);
+/* True for bad-input reasons (those --strict turns into errors). */
+bool lw_skip_is_bad_input(lw_skip why);
+
+typedef struct {
+    const char *text_key;  /* NULL: "text" */
+    const char *id_key;    /* NULL: "id" */
+    lw_utf8_policy utf8;
+} lw_doc_opts;
+
+typedef struct {
+    struct cJSON *root;     /* parsed JSON object (owned), NULL for text files */
+    const char *text;       /* valid UTF-8 */
+    size_t text_len;
+    size_t text_chars;      /* code points */
+    size_t utf8_replaced;   /* U+FFFD substitutions made */
+    const char *id;         /* NULL when the record has none: callers use FILE:LINE */
+    size_t id_len;
+    char id_num[32];        /* storage for a numeric id */
+    char detail[160];       /* why it was skipped, for the warning */
+} lw_doc;
+
+/* Parse a LW_UNIT_DOC unit. Returns LW_SKIP_NONE with doc filled, or the
+ * reason it is unusable (doc->detail says more). scratch holds repaired text
+ * and must stay alive while doc->text is used. lw_doc_clear afterwards. */
+lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, lw_buf *scratch);
+void lw_doc_clear(lw_doc *doc);
+
+#endif

@@ -1,0 +1,79 @@
+/* Input planning: which files a run reads, in which order, and which part of
+ * them a `--part I/N` job owns.
+ *
+ * Inputs are files, directories (walked recursively; hidden entries skipped;
+ * paths sorted bytewise so the order never depends on the file system) and
+ * "-" for standard input. A file's format is JSON Lines or plain text (one
+ * file = one document), from its name with any ".zst" removed, unless forced;
+ * compression is detected from the content (zstd magic), not the name. */
+#ifndef LONGWEAVE_INPUT_H
+#define LONGWEAVE_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "longweave/status.h"
+
+typedef enum { LW_FORMAT_AUTO = 0, LW_FORMAT_JSONL, LW_FORMAT_TEXT } lw_format;
+
+typedef struct {
+    char *path;       /* "-" for stdin */
+    uint64_t size;    /* bytes on disk; 0 for stdin */
+    lw_format format; /* JSONL or TEXT, never AUTO */
+    bool zstd;        /* content starts with a zstd frame (stdin: detected when read) */
+    bool is_stdin;
+} lw_input_file;
+
+typedef struct {
+    lw_input_file *files;
+    size_t count;
+    uint64_t total_bytes;
+    uint64_t ignored_files; /* directory entries whose names match no include pattern */
+} lw_input_list;
+
+typedef struct {
+    lw_format format;           /* AUTO: decide per file by name */
+    const char *const *include; /* basename globs for directory entries; NULL: defaults */
+    size_t n_include;
+} lw_input_opts;
+
+/* Default directory patterns: JSON Lines and plain-text names, each optionally .zst. */
+extern const char *const lw_default_include[];
+extern const size_t lw_default_include_count;
+
+/* Expand paths into the ordered file list. A missing or unreadable path is
+ * LW_E_NOINPUT. "-" may appear once. */
+lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size_t n,
+                              const lw_input_opts *opts, lw_error *err);
+void lw_input_list_free(lw_input_list *list);
+
+/* Format of a file from its name alone (".zst" stripped): TEXT for .txt,
+ * .text, .md, .rst; JSONL for .jsonl, .ndjson, .json; AUTO when unknown. */
+lw_format lw_format_from_name(const char *path);
+
+/* One stretch of one file that a part reads. For an uncompressed JSON Lines
+ * file, the part owns exactly the lines that *start* at a byte offset in
+ * [begin, end); end == UINT64_MAX means "to the end of the file". Every other
+ * file is read whole (begin 0, end UINT64_MAX). */
+typedef struct {
+    size_t file;
+    uint64_t begin, end;
+} lw_input_range;
+
+typedef struct {
+    lw_input_range *ranges;
+    size_t count;
+    uint64_t bytes; /* on-disk bytes this part is expected to read */
+} lw_part_plan;
+
+/* Cut the concatenation of all input files (in list order, T bytes) into
+ * nparts byte ranges [T*i/N, T*(i+1)/N). A document belongs to the part in
+ * which it starts: a line of an uncompressed JSON Lines file at its first
+ * byte, any other file at its first byte. So the parts hold every document
+ * exactly once, in input order. */
+lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,
+                            lw_part_plan *plan, lw_error *err);
+void lw_part_plan_free(lw_part_plan *plan);
+
+#endif
