@@ -1,0 +1,255 @@
+/* Command-line helpers: option parsing, warnings, progress, summaries. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "longweave/outfile.h"
+
+enum { WARNINGS_PER_REASON = 5 };
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "longweave %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'longweave %s --help'.\n", cmd);
+    va_end(ap);
+    return LW_E_USAGE;
+}
+
+int cli_fail(const char *cmd, lw_status st, const char *msg)
+{
+    if (st == LW_E_USAGE)
+        return cli_usage_error(cmd, "%s", msg);
+    fprintf(stderr, "longweave %s: error: %s\n", cmd, msg);
+    return (int)st;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !isdigit((unsigned char)*s))
+        return cli_usage_error(cmd, "%s expects a non-negative integer, not '%s'", opt,
+                               s ? s : "");
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return cli_usage_error(cmd, "%s expects a non-negative integer, not '%s'", opt, s);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned min, unsigned max,
+                   unsigned *out)
+{
+    uint64_t v;
+    if (cli_parse_u64(cmd, opt, s, &v))
+        return LW_E_USAGE;
+    if (v < min || v > max)
+        return cli_usage_error(cmd, "%s must be between %u and %u, not %s", opt, min, max, s);
+    *out = (unsigned)v;
+    return 0;
+}
+
+int cli_parse_size(const char *cmd, const char *opt, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !isdigit((unsigned char)*s))
+        return cli_usage_error(cmd, "%s expects a size like 4096, 64K, 256M or 2G, not '%s'",
+                               opt, s ? s : "");
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    switch (toupper((unsigned char)*end)) {
+    case '\0': break;
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    case 'T': shift = 40; end++; break;
+    default: end = NULL;
+    }
+    if (end && (*end == 'i' || *end == 'B'))
+        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+    if (errno || !end || *end || v == 0 || (shift && v > (UINT64_MAX >> shift)))
+        return cli_usage_error(cmd, "%s expects a size like 4096, 64K, 256M or 2G, not '%s'",
+                               opt, s);
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *nparts)
+{
+    unsigned long i, n;
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)*s))
+        goto bad;
+    i = strtoul(s, &end, 10);
+    if (errno || *end != '/' || !isdigit((unsigned char)end[1]))
+        goto bad;
+    n = strtoul(end + 1, &end, 10);
+    if (errno || *end || n == 0 || i >= n || n > 1000000)
+        goto bad;
+    *part = (unsigned)i;
+    *nparts = (unsigned)n;
+    return 0;
+bad:
+    return cli_usage_error(cmd, "--part expects I/N with 0 <= I < N (e.g. 0/4), not '%s'", s);
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cli_reporter_init(cli_reporter *r, const char *cmd, bool quiet)
+{
+    memset(r, 0, sizeof *r);
+    r->cmd = cmd;
+    r->quiet = quiet;
+    r->tty = !quiet && isatty(STDERR_FILENO);
+    r->start = cli_now();
+}
+
+void cli_progress_clear(cli_reporter *r)
+{
+    if (r->line_drawn) {
+        fputs("\r\033[K", stderr);
+        r->line_drawn = false;
+    }
+}
+
+void cli_warn(void *ctx, lw_skip why, const char *msg)
+{
+    cli_reporter *r = ctx;
+    if (r->quiet)
+        return;
+    uint64_t n = ++r->shown[why];
+    if (n > WARNINGS_PER_REASON)
+        return;
+    cli_progress_clear(r);
+    fprintf(stderr, "longweave %s: warning: %s\n", r->cmd, msg);
+    if (n == WARNINGS_PER_REASON && why != LW_SKIP_NONE)
+        fprintf(stderr,
+                "longweave %s: (further '%s' warnings are not shown; all are counted in the "
+                "summary)\n",
+                r->cmd, lw_skip_name(why));
+}
+
+const char *cli_human_bytes(uint64_t n, char *buf, size_t cap)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1000 && u < 5) {
+        v /= 1000;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%" PRIu64 " B", n);
+    else
+        snprintf(buf, cap, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+void cli_progress(void *ctx, const lw_progress *p)
+{
+    cli_reporter *r = ctx;
+    if (!r->tty)
+        return;
+    double now = cli_now();
+    if (now - r->last_draw < 0.2)
+        return;
+    r->last_draw = now;
+    double secs = now - r->start;
+    char in[32], dec[32], rate[32], eta[48] = "";
+    cli_human_bytes(p->bytes_read, in, sizeof in);
+    cli_human_bytes(p->bytes_decoded, dec, sizeof dec);
+    cli_human_bytes(secs > 0 ? (uint64_t)((double)p->bytes_decoded / secs) : 0, rate,
+                    sizeof rate);
+    if (p->bytes_total && p->bytes_read > 0 && p->bytes_read <= p->bytes_total) {
+        double left = secs * (double)(p->bytes_total - p->bytes_read) / (double)p->bytes_read;
+        unsigned s = (unsigned)left;
+        snprintf(eta, sizeof eta, "  %3.0f%%  ETA %u:%02u:%02u",
+                 100.0 * (double)p->bytes_read / (double)p->bytes_total, s / 3600, s / 60 % 60,
+                 s % 60);
+    }
+    fprintf(stderr, "\r\033[K%s: %" PRIu64 " docs  %s read (%s decoded)  %s/s%s", r->cmd,
+            p->docs_read, in, dec, rate, eta);
+    fflush(stderr);
+    r->line_drawn = true;
+}
+
+void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
+{
+    if (r->quiet)
+        return;
+    double secs = cli_now() - r->start;
+    char a[32], b[32], c[32], rate[32];
+    fprintf(stderr, "longweave %s: %" PRIu64 " documents read, %" PRIu64 " written, %" PRIu64
+                    " skipped; %" PRIu64 " input files",
+            r->cmd, s->docs_read, s->docs_written, lw_doc_stats_skipped_total(s), s->input_files);
+    if (s->ignored_files)
+        fprintf(stderr, " (%" PRIu64 " other files in directories ignored)", s->ignored_files);
+    fputc('\n', stderr);
+    bool any = false;
+    for (int i = 1; i < LW_SKIP_COUNT_; i++) {
+        if (!s->skipped[i])
+            continue;
+        fprintf(stderr, "%s %s %" PRIu64, any ? "," : "  skipped:", lw_skip_name((lw_skip)i),
+                s->skipped[i]);
+        any = true;
+    }
+    if (any)
+        fputc('\n', stderr);
+    if (s->empty_files || s->blank_lines || s->utf8_repaired_docs)
+        fprintf(stderr,
+                "  empty files %" PRIu64 ", blank lines %" PRIu64 ", documents with invalid "
+                "UTF-8 repaired %" PRIu64 " (%" PRIu64 " replacements)\n",
+                s->empty_files, s->blank_lines, s->utf8_repaired_docs, s->utf8_replacements);
+    char d[32];
+    fprintf(stderr, "  in %s (%s decoded), out %s (%s uncompressed); %.2f s, ", 
+            cli_human_bytes(s->bytes_read, a, sizeof a),
+            cli_human_bytes(s->bytes_decoded, b, sizeof b),
+            cli_human_bytes(s->bytes_written, c, sizeof c),
+            cli_human_bytes(s->bytes_written_raw, d, sizeof d), secs);
+    fprintf(stderr, "%s/s\n",
+            cli_human_bytes(secs > 0 ? (uint64_t)((double)s->bytes_decoded / secs) : 0, rate,
+                            sizeof rate));
+}
+
+int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *s,
+                         double seconds)
+{
+    cJSON *o = lw_doc_stats_json(s);
+    if (!o)
+        return cli_fail(cmd, LW_E_NOMEM, "out of memory");
+    cJSON_AddNumberToObject(o, "seconds", seconds);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    if (!text)
+        return cli_fail(cmd, LW_E_NOMEM, "out of memory");
+    size_t n = strlen(text);
+    text[n] = '\n';
+    lw_error err = {0};
+    lw_status st = LW_OK;
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(text, 1, n + 1, stdout) != n + 1 || fflush(stdout) != 0)
+            st = lw_error_errno(&err, LW_E_IO, errno, "cannot write", "standard output");
+    } else {
+        st = lw_write_file_atomic(path, text, n + 1, &err);
+    }
+    free(text);
+    return st ? cli_fail(cmd, st, err.msg) : 0;
+}

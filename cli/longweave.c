@@ -1,0 +1,62 @@
+/* The longweave command: a dispatch table of subcommands, as git does. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "longweave/version.h"
+
+static const cli_command commands[] = {
+    {"shard", cmd_shard, "raw corpora in, clean deterministic .jsonl.zst shards out"},
+};
+static const size_t n_commands = sizeof commands / sizeof commands[0];
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: longweave COMMAND [options]\n"
+            "\n"
+            "Build long-context training data (the LongSkywork recipe: chunk-interleaved\n"
+            "pretraining and synthetic lengthy tables) from raw corpora.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "'longweave COMMAND --help' describes a command.\n"
+            "'longweave --version' prints the version.\n");
+}
+
+int main(int argc, char **argv)
+{
+    /* A write past RLIMIT_FSIZE must fail with EFBIG (and be reported), not
+     * kill the process and leave temporary files behind. */
+    signal(SIGXFSZ, SIG_IGN);
+    if (argc < 2) {
+        print_usage(stderr);
+        return LW_E_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        if (strcmp(name, "help") == 0 && argc > 2) {
+            for (size_t i = 0; i < n_commands; i++)
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    char *help_argv[] = {argv[2], "--help", NULL};
+                    return commands[i].run(2, help_argv);
+                }
+        }
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("longweave %s\n", LW_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < n_commands; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "longweave: '%s' is not a command.\n\n", name);
+    print_usage(stderr);
+    return LW_E_USAGE;
+}

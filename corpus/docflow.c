@@ -1,0 +1,183 @@
+/* Batches, in-order accounting of documents, warnings and --strict. */
+#include "longweave/docflow.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t lw_doc_stats_skipped_total(const lw_doc_stats *s)
+{
+    uint64_t n = 0;
+    for (int i = 1; i < LW_SKIP_COUNT_; i++)
+        n += s->skipped[i];
+    return n;
+}
+
+cJSON *lw_doc_stats_json(const lw_doc_stats *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *sk = cJSON_CreateObject();
+    if (!o || !sk) {
+        cJSON_Delete(o);
+        cJSON_Delete(sk);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(o, "input_files", (double)s->input_files);
+    cJSON_AddNumberToObject(o, "ignored_files", (double)s->ignored_files);
+    cJSON_AddNumberToObject(o, "empty_files", (double)s->empty_files);
+    cJSON_AddNumberToObject(o, "blank_lines", (double)s->blank_lines);
+    cJSON_AddNumberToObject(o, "documents_read", (double)s->docs_read);
+    cJSON_AddNumberToObject(o, "documents_written", (double)s->docs_written);
+    cJSON_AddNumberToObject(o, "documents_skipped", (double)lw_doc_stats_skipped_total(s));
+    for (int i = 1; i < LW_SKIP_COUNT_; i++)
+        cJSON_AddNumberToObject(sk, lw_skip_name((lw_skip)i), (double)s->skipped[i]);
+    cJSON_AddItemToObject(o, "skipped", sk);
+    cJSON_AddNumberToObject(o, "utf8_repaired_documents", (double)s->utf8_repaired_docs);
+    cJSON_AddNumberToObject(o, "utf8_replacements", (double)s->utf8_replacements);
+    cJSON_AddNumberToObject(o, "bytes_read", (double)s->bytes_read);
+    cJSON_AddNumberToObject(o, "bytes_decoded", (double)s->bytes_decoded);
+    cJSON_AddNumberToObject(o, "bytes_written", (double)s->bytes_written);
+    cJSON_AddNumberToObject(o, "bytes_written_uncompressed", (double)s->bytes_written_raw);
+    return o;
+}
+
+lw_status lw_batch_fill(lw_batch *b, lw_reader *r, size_t target_bytes, size_t max_units,
+                        bool *more, lw_error *err)
+{
+    b->count = 0;
+    b->data.len = 0;
+    *more = true;
+    /* Units keep offsets into b->data while it may move; pointers are set last. */
+    while (b->count < max_units && (b->count == 0 || b->data.len < target_bytes)) {
+        lw_unit u;
+        bool got;
+        lw_status st = lw_reader_next(r, &u, &got, err);
+        if (st)
+            return st;
+        if (!got) {
+            *more = false;
+            break;
+        }
+        if (b->count == b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 1024;
+            lw_unit *p = realloc(b->units, cap * sizeof *p);
+            if (!p)
+                return lw_error_set(err, LW_E_NOMEM, "out of memory");
+            b->units = p;
+            b->cap = cap;
+        }
+        size_t at = b->data.len;
+        if (u.data && lw_buf_append(&b->data, u.data, u.len))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory (document of %zu bytes)", u.len);
+        u.data = (const char *)(uintptr_t)(u.data ? at : SIZE_MAX);
+        b->units[b->count++] = u;
+    }
+    for (size_t i = 0; i < b->count; i++) {
+        uintptr_t at = (uintptr_t)b->units[i].data;
+        b->units[i].data = at == SIZE_MAX ? NULL : b->data.data + at;
+    }
+    return LW_OK;
+}
+
+void lw_batch_free(lw_batch *b)
+{
+    free(b->units);
+    lw_buf_free(&b->data);
+    memset(b, 0, sizeof *b);
+}
+
+lw_status lw_docflow_loc(lw_docflow *f, const lw_unit *u, lw_loc *loc, lw_error *err)
+{
+    memset(loc, 0, sizeof *loc);
+    loc->path = f->inputs->files[u->file].path;
+    if (u->kind == LW_UNIT_CORRUPT) {
+        loc->offset = u->offset;
+        loc->has_offset = 1;
+        return LW_OK;
+    }
+    if (u->format != LW_FORMAT_JSONL || u->line == 0)
+        return LW_OK;
+    uint64_t base = 0;
+    if (u->line_origin != 0) {
+        if (!f->cached || f->cached_file != u->file || f->cached_origin != u->line_origin) {
+            lw_status st = lw_count_newlines(loc->path, u->line_origin, &f->cached_base, err);
+            if (st)
+                return st;
+            f->cached = true;
+            f->cached_file = u->file;
+            f->cached_origin = u->line_origin;
+        }
+        base = f->cached_base;
+    }
+    loc->line = base + u->line;
+    return LW_OK;
+}
+
+static lw_status report(lw_docflow *f, const lw_unit *u, lw_skip why, const char *what,
+                        bool fatal, lw_error *err)
+{
+    lw_loc loc;
+    lw_status st = lw_docflow_loc(f, u, &loc, err);
+    if (st)
+        return st;
+    char where[600];
+    lw_loc_format(&loc, where, sizeof where);
+    char msg[LW_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s: %s", where, what);
+    if (fatal)
+        return lw_error_set(err, LW_E_DATA, "%s", msg);
+    if (f->warn)
+        f->warn(f->warn_ctx, why, msg);
+    return LW_OK;
+}
+
+lw_status lw_docflow_skip(lw_docflow *f, const lw_unit *u, lw_skip why, const char *detail,
+                          lw_error *err)
+{
+    f->stats->docs_read++;
+    f->stats->skipped[why]++;
+    bool bad = lw_skip_is_bad_input(why);
+    if (!bad && why != LW_SKIP_REGEX_ERROR)
+        return LW_OK;
+    bool fatal = (bad && f->strict) || (why == LW_SKIP_INVALID_UTF8 && f->utf8 == LW_UTF8_STRICT);
+    char what[400];
+    snprintf(what, sizeof what, "%s [%s]", detail && *detail ? detail : lw_skip_name(why),
+             lw_skip_name(why));
+    return report(f, u, why, what, fatal, err);
+}
+
+lw_status lw_docflow_unit(lw_docflow *f, const lw_unit *u, bool *handled, lw_error *err)
+{
+    *handled = true;
+    char detail[300];
+    switch (u->kind) {
+    case LW_UNIT_DOC:
+        *handled = false;
+        return LW_OK;
+    case LW_UNIT_TOO_LARGE:
+        snprintf(detail, sizeof detail, "document of %zu bytes is over --max-doc-bytes", u->len);
+        return lw_docflow_skip(f, u, LW_SKIP_TOO_LARGE, detail, err);
+    case LW_UNIT_CORRUPT:
+        snprintf(detail, sizeof detail, "%.*s; the rest of the file is lost", (int)u->len,
+                 u->data ? u->data : "");
+        return lw_docflow_skip(f, u, LW_SKIP_CORRUPT_INPUT, detail, err);
+    case LW_UNIT_EMPTY_FILE:
+        f->stats->empty_files++;
+        /* An empty file holds no documents: worth a warning, never an error. */
+        return report(f, u, LW_SKIP_NONE, "empty file (no documents)", false, err);
+    }
+    return LW_OK;
+}
+
+lw_status lw_docflow_default_id(lw_docflow *f, const lw_unit *u, lw_buf *out, lw_error *err)
+{
+    lw_loc loc;
+    lw_status st = lw_docflow_loc(f, u, &loc, err);
+    if (st)
+        return st;
+    int rc = loc.line ? lw_buf_printf(out, "%s:%" PRIu64, loc.path, loc.line)
+                      : lw_buf_puts(out, loc.path);
+    return rc ? lw_error_set(err, LW_E_NOMEM, "out of memory") : LW_OK;
+}

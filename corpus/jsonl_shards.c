@@ -1,0 +1,242 @@
+/* N zstd-compressed JSON Lines shards, written frame by frame in parallel. */
+#include "longweave/jsonl_shards.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+typedef struct {
+    unsigned shard;
+    lw_buf raw;
+    lw_buf packed;
+    size_t zret; /* ZSTD_compress2 result */
+} frame;
+
+typedef struct {
+    lw_outfile file;
+    char *name;
+    lw_buf open;   /* records not yet sealed into a frame */
+    uint64_t records, raw_bytes;
+    bool wrote_frame;
+} shard_state;
+
+struct lw_jsonl_shards {
+    shard_state *shards;
+    unsigned count;
+    size_t frame_bytes;
+    int level, threads;
+    ZSTD_CCtx **cctx;
+    frame *frames; /* sealed, waiting to be compressed */
+    size_t n_frames, cap_frames;
+    lw_buf *spare; /* recycled buffers */
+    size_t n_spare, cap_spare;
+};
+
+lw_status lw_jsonl_shards_open(lw_jsonl_shards **out, const lw_jsonl_shards_opts *o,
+                               lw_error *err)
+{
+    lw_jsonl_shards *w = calloc(1, sizeof *w);
+    if (!w)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    w->count = o->count;
+    w->level = o->zstd_level ? o->zstd_level : 3;
+    w->threads = o->threads > 0 ? o->threads : 1;
+    /* Frames of 1 MiB compress nearly as well as one stream; with many shards
+     * they shrink so that open buffers stay within about 256 MiB. */
+    size_t fb = ((size_t)256 << 20) / (o->count ? o->count : 1);
+    w->frame_bytes = fb > (1u << 20) ? (1u << 20) : fb < (64u << 10) ? (64u << 10) : fb;
+    w->shards = calloc(o->count, sizeof *w->shards);
+    w->cctx = calloc((size_t)w->threads, sizeof *w->cctx);
+    if (!w->shards || !w->cctx) {
+        lw_jsonl_shards_free(w);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    for (int t = 0; t < w->threads; t++) {
+        w->cctx[t] = ZSTD_createCCtx();
+        if (!w->cctx[t]) {
+            lw_jsonl_shards_free(w);
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        }
+        ZSTD_CCtx_setParameter(w->cctx[t], ZSTD_c_compressionLevel, w->level);
+        ZSTD_CCtx_setParameter(w->cctx[t], ZSTD_c_checksumFlag, 1);
+    }
+    for (unsigned i = 0; i < o->count; i++)
+        w->shards[i].file.fd = -1;
+    for (unsigned i = 0; i < o->count; i++) {
+        shard_state *s = &w->shards[i];
+        char name[64];
+        snprintf(name, sizeof name, o->pattern, i);
+        size_t plen = strlen(o->dir) + 1 + strlen(name) + 1;
+        char *path = malloc(plen);
+        s->name = strdup(name);
+        if (!path || !s->name) {
+            free(path);
+            lw_jsonl_shards_free(w);
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        }
+        snprintf(path, plen, "%s/%s", o->dir, name);
+        lw_status st = lw_outfile_open(&s->file, path, true, err);
+        free(path);
+        if (st) {
+            lw_jsonl_shards_free(w);
+            return st;
+        }
+    }
+    *out = w;
+    return LW_OK;
+}
+
+lw_buf *lw_jsonl_shards_record(lw_jsonl_shards *w, unsigned shard)
+{
+    return &w->shards[shard].open;
+}
+
+static int seal(lw_jsonl_shards *w, unsigned shard)
+{
+    shard_state *s = &w->shards[shard];
+    if (w->n_frames == w->cap_frames) {
+        size_t cap = w->cap_frames ? w->cap_frames * 2 : 64;
+        frame *p = realloc(w->frames, cap * sizeof *p);
+        if (!p)
+            return -1;
+        w->frames = p;
+        w->cap_frames = cap;
+    }
+    frame *f = &w->frames[w->n_frames++];
+    memset(f, 0, sizeof *f);
+    f->shard = shard;
+    f->raw = s->open;
+    s->raw_bytes += s->open.len;
+    memset(&s->open, 0, sizeof s->open);
+    if (w->n_spare > 0)
+        s->open = w->spare[--w->n_spare];
+    s->open.len = 0;
+    return 0;
+}
+
+int lw_jsonl_shards_end_record(lw_jsonl_shards *w, unsigned shard)
+{
+    shard_state *s = &w->shards[shard];
+    s->records++;
+    return s->open.len >= w->frame_bytes ? seal(w, shard) : 0;
+}
+
+static void recycle(lw_jsonl_shards *w, lw_buf *b)
+{
+    if (w->n_spare == w->cap_spare) {
+        size_t cap = w->cap_spare ? w->cap_spare * 2 : 16;
+        lw_buf *p = realloc(w->spare, cap * sizeof *p);
+        if (!p) {
+            lw_buf_free(b);
+            return;
+        }
+        w->spare = p;
+        w->cap_spare = cap;
+    }
+    b->len = 0;
+    w->spare[w->n_spare++] = *b;
+    memset(b, 0, sizeof *b);
+}
+
+lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err)
+{
+    long n = (long)w->n_frames;
+    int nomem = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads) reduction(| : nomem)
+    for (long i = 0; i < n; i++) {
+        frame *f = &w->frames[i];
+        size_t bound = ZSTD_compressBound(f->raw.len);
+        if (lw_buf_reserve(&f->packed, bound)) {
+            nomem |= 1;
+            continue;
+        }
+        ZSTD_CCtx *cctx = w->cctx[omp_get_thread_num()];
+        f->zret = ZSTD_compress2(cctx, f->packed.data, bound, f->raw.data, f->raw.len);
+        if (!ZSTD_isError(f->zret))
+            f->packed.len = f->zret;
+    }
+    lw_status st = nomem ? lw_error_set(err, LW_E_NOMEM, "out of memory compressing") : LW_OK;
+    for (size_t i = 0; i < w->n_frames; i++) {
+        frame *f = &w->frames[i];
+        shard_state *s = &w->shards[f->shard];
+        if (!st && ZSTD_isError(f->zret))
+            st = lw_error_set(err, LW_E_SOFTWARE, "zstd compression failed for %s: %s",
+                              s->file.final_path, ZSTD_getErrorName(f->zret));
+        if (!st)
+            st = lw_outfile_write(&s->file, f->packed.data, f->packed.len, err);
+        if (!st)
+            s->wrote_frame = true;
+        recycle(w, &f->raw);
+        lw_buf_free(&f->packed);
+    }
+    w->n_frames = 0;
+    return st;
+}
+
+lw_status lw_jsonl_shards_finish(lw_jsonl_shards *w, lw_error *err)
+{
+    for (unsigned i = 0; i < w->count; i++) {
+        shard_state *s = &w->shards[i];
+        /* An empty shard still gets one (empty) frame: a valid .zst file. */
+        if ((s->open.len > 0 || !s->wrote_frame) && seal(w, i))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    lw_status st = lw_jsonl_shards_flush(w, err);
+    for (unsigned i = 0; i < w->count && !st; i++)
+        st = lw_outfile_finish(&w->shards[i].file, err);
+    return st;
+}
+
+lw_status lw_jsonl_shards_publish(lw_jsonl_shards *w, lw_error *err)
+{
+    for (unsigned i = 0; i < w->count; i++) {
+        lw_status st = lw_outfile_publish(&w->shards[i].file, err);
+        if (st) {
+            lw_jsonl_shards_unpublish(w);
+            return st;
+        }
+    }
+    return LW_OK;
+}
+
+void lw_jsonl_shards_unpublish(lw_jsonl_shards *w)
+{
+    for (unsigned i = 0; i < w->count; i++)
+        lw_outfile_unpublish(&w->shards[i].file);
+}
+
+void lw_jsonl_shards_info(const lw_jsonl_shards *w, unsigned shard, lw_shard_info *info)
+{
+    const shard_state *s = &w->shards[shard];
+    info->name = s->name;
+    info->records = s->records;
+    info->bytes = s->file.bytes;
+    info->raw_bytes = s->raw_bytes;
+    info->sha256 = s->file.sha256;
+}
+
+void lw_jsonl_shards_free(lw_jsonl_shards *w)
+{
+    if (!w)
+        return;
+    for (unsigned i = 0; w->shards && i < w->count; i++) {
+        lw_outfile_release(&w->shards[i].file);
+        lw_buf_free(&w->shards[i].open);
+        free(w->shards[i].name);
+    }
+    for (size_t i = 0; i < w->n_frames; i++) {
+        lw_buf_free(&w->frames[i].raw);
+        lw_buf_free(&w->frames[i].packed);
+    }
+    for (size_t i = 0; i < w->n_spare; i++)
+        lw_buf_free(&w->spare[i]);
+    for (int t = 0; w->cctx && t < w->threads; t++)
+        ZSTD_freeCCtx(w->cctx[t]);
+    free(w->cctx);
+    free(w->frames);
+    free(w->spare);
+    free(w->shards);
+    free(w);
+}

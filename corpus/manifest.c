@@ -1,0 +1,128 @@
+/* manifest.json writing and output-directory preparation. */
+#include "longweave/manifest.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "longweave/outfile.h"
+#include "longweave/version.h"
+
+cJSON *lw_manifest_new(const char *stage)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON *tool = cJSON_CreateObject();
+    if (!m || !tool) {
+        cJSON_Delete(m);
+        cJSON_Delete(tool);
+        return NULL;
+    }
+    cJSON_AddStringToObject(m, "format", "longweave-manifest");
+    cJSON_AddNumberToObject(m, "format_version", 1);
+    cJSON_AddStringToObject(tool, "name", "longweave");
+    cJSON_AddStringToObject(tool, "version", LW_VERSION);
+    cJSON_AddItemToObject(m, "tool", tool);
+    cJSON_AddStringToObject(m, "stage", stage);
+    return m;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+lw_status lw_manifest_write(const cJSON *m, const char *dir, lw_error *err)
+{
+    char *text = cJSON_Print(m);
+    char *path = join(dir, LW_MANIFEST_NAME);
+    lw_status st;
+    if (!text || !path) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory writing the manifest");
+    } else {
+        size_t n = strlen(text);
+        text[n] = '\n'; /* replace the NUL: the file ends with a newline */
+        st = lw_write_file_atomic(path, text, n + 1, err);
+    }
+    free(text);
+    free(path);
+    return st;
+}
+
+static bool matches(const char *name, const char *const *globs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(globs[i], name, 0) == 0)
+            return true;
+    return false;
+}
+
+lw_status lw_outdir_prepare(const char *dir, const char *const *globs, size_t n_globs,
+                            bool force, lw_error *err)
+{
+    lw_status st = lw_mkdirs(dir, err);
+    if (st)
+        return st;
+    DIR *d = opendir(dir);
+    if (!d)
+        return lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot open output directory", dir);
+    const char *found = NULL;
+    char first[256] = "";
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, LW_MANIFEST_NAME) == 0 || matches(e->d_name, globs, n_globs)) {
+            snprintf(first, sizeof first, "%s", e->d_name);
+            found = first;
+            break;
+        }
+    }
+    closedir(d);
+    if (!found)
+        return LW_OK;
+    if (!force)
+        return lw_error_set(err, LW_E_CANTCREAT,
+                            "%s already holds a dataset (%s); use --force to replace it", dir,
+                            found);
+    char *path = join(dir, LW_MANIFEST_NAME);
+    if (!path)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if (unlink(path) != 0 && errno != ENOENT)
+        st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", path);
+    free(path);
+    return st;
+}
+
+lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size_t n_globs,
+                                 const char *const *keep, size_t n_keep, lw_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return lw_error_errno(err, LW_E_IO, errno, "cannot open output directory", dir);
+    lw_status st = LW_OK;
+    struct dirent *e;
+    while (!st && (e = readdir(d)) != NULL) {
+        if (!matches(e->d_name, globs, n_globs))
+            continue;
+        bool kept = false;
+        for (size_t i = 0; i < n_keep && !kept; i++)
+            kept = strcmp(keep[i], e->d_name) == 0;
+        if (kept)
+            continue;
+        char *path = join(dir, e->d_name);
+        if (!path)
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        else if (unlink(path) != 0 && errno != ENOENT)
+            st = lw_error_errno(err, LW_E_IO, errno, "cannot remove stale", path);
+        free(path);
+    }
+    closedir(d);
+    return st;
+}

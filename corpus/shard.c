@@ -1,0 +1,442 @@
+/* The shard stage: read, clean, filter, deduplicate and hash-partition
+ * documents into N .jsonl.zst shards, then write the manifest. */
+#include "longweave/shard.h"
+
+#include <cjson/cJSON.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "longweave/hash.h"
+#include "longweave/json_out.h"
+#include "longweave/jsonl_shards.h"
+#include "longweave/manifest.h"
+#include "longweave/reader.h"
+
+enum { BATCH_BYTES = 8 << 20, BATCH_UNITS = 1 << 16 };
+
+static const char *const shard_globs[] = {"shard-*.jsonl.zst"};
+
+/* Lemire's multiply-shift maps a 64-bit hash onto [0, n) without division. */
+static unsigned shard_of_hash(lw_hash128 h, uint64_t seed, unsigned num_shards)
+{
+    uint64_t x = lw_mix64(h.lo ^ lw_mix64(seed));
+    return (unsigned)(((unsigned __int128)x * num_shards) >> 64);
+}
+
+unsigned lw_shard_of_text(const char *text, size_t len, uint64_t seed, unsigned num_shards)
+{
+    return shard_of_hash(lw_hash128_bytes(text, len), seed, num_shards);
+}
+
+unsigned lw_shard_of_id(const char *id, size_t len, uint64_t seed, unsigned num_shards)
+{
+    uint64_t x = lw_hash64_bytes(id, len, seed);
+    return (unsigned)(((unsigned __int128)x * num_shards) >> 64);
+}
+
+/* What a worker found out about one unit. */
+typedef struct {
+    lw_skip why;
+    int thread;
+    size_t detail_off;     /* NUL-terminated detail in the thread's arena */
+    size_t id_off, id_len; /* id as a JSON string, or id_len 0: none */
+    size_t body_off, body_len; /* "text":...,...}\n */
+    lw_hash128 hash;
+    size_t replaced;
+} unit_result;
+
+typedef struct {
+    lw_buf arena;
+    lw_buf scratch;
+    lw_filter_scratch *fs;
+} worker;
+
+typedef struct {
+    const lw_shard_config *cfg;
+    const lw_input_list *inputs;
+    const lw_filter *filter;
+} job;
+
+static bool is_key(const char *name, const char *key)
+{
+    return name && strcmp(name, key) == 0;
+}
+
+/* Append the record body: everything after the id. */
+static int put_body(lw_buf *out, const job *j, const lw_unit *u, const lw_doc *d)
+{
+    const char *text_key = j->cfg->doc.text_key ? j->cfg->doc.text_key : "text";
+    const char *id_key = j->cfg->doc.id_key ? j->cfg->doc.id_key : "id";
+    if (lw_buf_puts(out, "\"text\":") || lw_json_put_string(out, d->text, d->text_len) ||
+        lw_buf_puts(out, ",\"source\":"))
+        return -1;
+    const cJSON *source = d->root ? cJSON_GetObjectItemCaseSensitive(d->root, "source") : NULL;
+    if (source) {
+        if (lw_json_put_value(out, source))
+            return -1;
+    } else {
+        const char *path = j->inputs->files[u->file].path;
+        if (lw_json_put_string_repair(out, path, strlen(path)))
+            return -1;
+    }
+    for (const cJSON *c = d->root ? d->root->child : NULL; c; c = c->next) {
+        const char *k = c->string;
+        if (is_key(k, text_key) || is_key(k, id_key) || is_key(k, "source"))
+            continue;
+        /* An input field named like an output field that it is not: keep it
+         * under another name rather than lose or duplicate it. */
+        bool clash = is_key(k, "text") || is_key(k, "id");
+        if (lw_buf_putc(out, ',') || (clash && lw_buf_puts(out, "\"input_")) ||
+            (clash ? lw_buf_append(out, k, strlen(k)) || lw_buf_putc(out, '"')
+                   : lw_json_put_string_repair(out, k ? k : "", k ? strlen(k) : 0)) ||
+            lw_buf_putc(out, ':') || lw_json_put_value(out, c))
+            return -1;
+    }
+    return lw_buf_puts(out, "}\n");
+}
+
+static void process_unit(const job *j, worker *w, int thread, const lw_unit *u, unit_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->thread = thread;
+    if (u->kind != LW_UNIT_DOC)
+        return;
+    lw_doc d;
+    r->why = lw_doc_parse(&d, u, &j->cfg->doc, &w->scratch);
+    char detail[200];
+    snprintf(detail, sizeof detail, "%s", d.detail);
+    if (r->why == LW_SKIP_NONE) {
+        r->replaced = d.utf8_replaced;
+        r->why = lw_filter_apply(j->filter, w->fs, d.text, d.text_len, d.text_chars, detail,
+                                 sizeof detail);
+    }
+    if (r->why == LW_SKIP_NONE) {
+        r->hash = lw_hash128_bytes(d.text, d.text_len);
+        if (d.id) {
+            r->id_off = w->arena.len;
+            if (lw_json_put_string_repair(&w->arena, d.id, d.id_len))
+                goto nomem;
+            r->id_len = w->arena.len - r->id_off;
+        }
+        r->body_off = w->arena.len;
+        if (put_body(&w->arena, j, u, &d))
+            goto nomem;
+        r->body_len = w->arena.len - r->body_off;
+    }
+    r->detail_off = w->arena.len;
+    if (lw_buf_append(&w->arena, detail, strlen(detail) + 1))
+        goto nomem;
+    lw_doc_clear(&d);
+    return;
+nomem:
+    /* Reported as a too-large document: the only way a document can exhaust
+     * memory here is by its size. */
+    lw_doc_clear(&d);
+    r->why = LW_SKIP_TOO_LARGE;
+    r->detail_off = SIZE_MAX;
+}
+
+static cJSON *string_array(const char *const *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+    return a;
+}
+
+static cJSON *config_json(const lw_shard_config *c)
+{
+    static const char *const utf8_names[] = {"replace", "drop", "strict"};
+    static const char *const fmt_names[] = {"auto", "jsonl", "text"};
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    char part[48];
+    snprintf(part, sizeof part, "%u/%u", c->part, c->nparts ? c->nparts : 1);
+    cJSON_AddNumberToObject(o, "num_shards", c->num_shards);
+    cJSON_AddStringToObject(o, "shard_by", c->shard_by == LW_SHARD_BY_ID ? "id" : "content");
+    cJSON_AddStringToObject(o, "part", part);
+    cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    cJSON_AddStringToObject(o, "text_key", c->doc.text_key ? c->doc.text_key : "text");
+    cJSON_AddStringToObject(o, "id_key", c->doc.id_key ? c->doc.id_key : "id");
+    cJSON_AddStringToObject(o, "utf8", utf8_names[c->doc.utf8]);
+    cJSON_AddStringToObject(o, "input_format", fmt_names[c->input.format]);
+    if (c->input.include)
+        cJSON_AddItemToObject(o, "include", string_array(c->input.include, c->input.n_include));
+    else
+        cJSON_AddItemToObject(o, "include",
+                              string_array(lw_default_include, lw_default_include_count));
+    cJSON_AddNumberToObject(o, "max_doc_bytes",
+                            (double)(c->max_doc_bytes ? c->max_doc_bytes : LW_DEFAULT_MAX_DOC_BYTES));
+    cJSON_AddNumberToObject(o, "min_chars", (double)c->filter.min_chars);
+    cJSON_AddNumberToObject(o, "max_chars", (double)c->filter.max_chars);
+    cJSON_AddItemToObject(o, "keep_regex", string_array(c->filter.keep_re, c->filter.n_keep));
+    cJSON_AddItemToObject(o, "drop_regex", string_array(c->filter.drop_re, c->filter.n_drop));
+    cJSON_AddBoolToObject(o, "dedup", c->dedup);
+    cJSON_AddBoolToObject(o, "strict", c->strict);
+    cJSON_AddNumberToObject(o, "zstd_level", c->zstd_level ? c->zstd_level : 3);
+    return o;
+}
+
+static lw_status write_manifest(const lw_shard_config *cfg, const lw_input_list *inputs,
+                                const lw_part_plan *plan, const lw_doc_stats *stats,
+                                lw_jsonl_shards *w, lw_error *err)
+{
+    cJSON *m = lw_manifest_new("shard");
+    if (!m)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    cJSON_AddItemToObject(m, "config", config_json(cfg));
+    cJSON *in = cJSON_AddObjectToObject(m, "inputs");
+    cJSON *files = cJSON_AddArrayToObject(in, "files");
+    for (size_t i = 0; i < plan->count; i++) {
+        const lw_input_range *rg = &plan->ranges[i];
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "path", inputs->files[rg->file].path);
+        cJSON_AddNumberToObject(f, "bytes", (double)inputs->files[rg->file].size);
+        if (rg->begin != 0 || rg->end != UINT64_MAX) {
+            cJSON_AddNumberToObject(f, "range_begin", (double)rg->begin);
+            if (rg->end != UINT64_MAX)
+                cJSON_AddNumberToObject(f, "range_end", (double)rg->end);
+        }
+        cJSON_AddItemToArray(files, f);
+    }
+    cJSON_AddItemToObject(m, "stats", lw_doc_stats_json(stats));
+    cJSON *out = cJSON_AddArrayToObject(m, "files");
+    for (unsigned i = 0; i < cfg->num_shards; i++) {
+        lw_shard_info info;
+        lw_jsonl_shards_info(w, i, &info);
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "path", info.name);
+        cJSON_AddNumberToObject(f, "documents", (double)info.records);
+        cJSON_AddNumberToObject(f, "bytes", (double)info.bytes);
+        cJSON_AddNumberToObject(f, "uncompressed_bytes", (double)info.raw_bytes);
+        cJSON_AddStringToObject(f, "sha256", info.sha256);
+        cJSON_AddItemToArray(out, f);
+    }
+    lw_status st = lw_manifest_write(m, cfg->outdir, err);
+    cJSON_Delete(m);
+    return st;
+}
+
+static lw_status check_config(const lw_shard_config *c, lw_error *err)
+{
+    if (c->num_shards < 1 || c->num_shards > LW_SHARD_MAX)
+        return lw_error_set(err, LW_E_USAGE, "--num-shards must be between 1 and %d",
+                            LW_SHARD_MAX);
+    if (c->zstd_level < 0 || c->zstd_level > ZSTD_maxCLevel())
+        return lw_error_set(err, LW_E_USAGE, "--zstd-level must be between 1 and %d",
+                            ZSTD_maxCLevel());
+    if (c->n_inputs == 0)
+        return lw_error_set(err, LW_E_USAGE, "no input given");
+    if (!c->outdir || !*c->outdir)
+        return lw_error_set(err, LW_E_USAGE, "no output directory given (-o DIR)");
+    if (c->filter.max_chars && c->filter.min_chars > c->filter.max_chars)
+        return lw_error_set(err, LW_E_USAGE, "--min-chars is above --max-chars");
+    return LW_OK;
+}
+
+/* Commit one batch in input order. */
+static lw_status commit(const lw_shard_config *cfg, lw_docflow *flow, const lw_batch *b,
+                        const unit_result *res, worker *workers, lw_dedup *dedup,
+                        lw_jsonl_shards *w, lw_buf *idbuf, lw_error *err)
+{
+    lw_doc_stats *stats = flow->stats;
+    for (size_t i = 0; i < b->count; i++) {
+        const lw_unit *u = &b->units[i];
+        const unit_result *r = &res[i];
+        bool handled;
+        lw_status st = lw_docflow_unit(flow, u, &handled, err);
+        if (st)
+            return st;
+        if (handled)
+            continue;
+        const lw_buf *arena = &workers[r->thread].arena;
+        if (r->why != LW_SKIP_NONE) {
+            const char *detail = r->detail_off == SIZE_MAX ? "out of memory for this document"
+                                                           : arena->data + r->detail_off;
+            if ((st = lw_docflow_skip(flow, u, r->why, detail, err)))
+                return st;
+            continue;
+        }
+        if (dedup) {
+            int fresh = lw_dedup_insert(dedup, r->hash);
+            if (fresh < 0)
+                return lw_error_set(err, LW_E_NOMEM, "out of memory in the --dedup set");
+            if (!fresh) {
+                if ((st = lw_docflow_skip(flow, u, LW_SKIP_DUPLICATE, NULL, err)))
+                    return st;
+                continue;
+            }
+        }
+        const char *id = arena->data + r->id_off;
+        size_t id_len = r->id_len;
+        idbuf->len = 0;
+        if (id_len == 0) {
+            lw_buf raw = {0};
+            st = lw_docflow_default_id(flow, u, &raw, err);
+            if (!st && lw_json_put_string_repair(idbuf, raw.data, raw.len))
+                st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+            lw_buf_free(&raw);
+            if (st)
+                return st;
+            id = idbuf->data;
+            id_len = idbuf->len;
+        }
+        /* By id, hash the id's JSON form: it is what the record carries. */
+        unsigned shard = cfg->shard_by == LW_SHARD_BY_ID
+                             ? lw_shard_of_id(id, id_len, cfg->seed, cfg->num_shards)
+                             : shard_of_hash(r->hash, cfg->seed, cfg->num_shards);
+        lw_buf *out = lw_jsonl_shards_record(w, shard);
+        if (lw_buf_puts(out, "{\"id\":") || lw_buf_append(out, id, id_len) ||
+            lw_buf_putc(out, ',') ||
+            lw_buf_append(out, arena->data + r->body_off, r->body_len) ||
+            lw_jsonl_shards_end_record(w, shard))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        stats->docs_read++;
+        stats->docs_written++;
+        if (r->replaced) {
+            stats->utf8_repaired_docs++;
+            stats->utf8_replacements += r->replaced;
+        }
+    }
+    return LW_OK;
+}
+
+lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    lw_status st = check_config(cfg, err);
+    if (st)
+        return st;
+    int threads = cfg->threads > 0 ? cfg->threads : omp_get_num_procs();
+    lw_input_list inputs = {0};
+    lw_part_plan plan = {0};
+    lw_filter *filter = NULL;
+    lw_dedup *dedup = NULL;
+    lw_reader *reader = NULL;
+    lw_jsonl_shards *w = NULL;
+    worker *workers = NULL;
+    unit_result *res = NULL;
+    size_t res_cap = 0;
+    lw_batch batch = {0};
+    lw_buf idbuf = {0};
+
+    if ((st = lw_input_list_build(&inputs, cfg->inputs, cfg->n_inputs, &cfg->input, err)))
+        goto done;
+    if ((st = lw_part_plan_make(&inputs, cfg->part, cfg->nparts ? cfg->nparts : 1, &plan, err)))
+        goto done;
+    stats->input_files = plan.count;
+    stats->ignored_files = inputs.ignored_files;
+    if ((st = lw_filter_new(&filter, &cfg->filter, err)))
+        goto done;
+    if (cfg->dedup && !(dedup = lw_dedup_new())) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = lw_outdir_prepare(cfg->outdir, shard_globs, 1, cfg->force, err)))
+        goto done;
+    lw_jsonl_shards_opts wo = {cfg->outdir, "shard-%05u.jsonl.zst", cfg->num_shards,
+                               cfg->zstd_level, threads};
+    if ((st = lw_jsonl_shards_open(&w, &wo, err)))
+        goto done;
+    lw_reader_opts ro = {cfg->max_doc_bytes};
+    if ((st = lw_reader_open(&reader, &inputs, &plan, &ro, err)))
+        goto done;
+    workers = calloc((size_t)threads, sizeof *workers);
+    if (!workers) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int t = 0; t < threads; t++)
+        if (!(workers[t].fs = lw_filter_scratch_new(filter))) {
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+            goto done;
+        }
+
+    job j = {cfg, &inputs, filter};
+    lw_docflow flow = {.inputs = &inputs, .stats = stats, .strict = cfg->strict,
+                       .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
+    bool more = true;
+    while (more) {
+        if ((st = lw_batch_fill(&batch, reader, BATCH_BYTES, BATCH_UNITS, &more, err)))
+            goto done;
+        if (batch.count > res_cap) {
+            free(res);
+            res_cap = batch.count;
+            if (!(res = malloc(res_cap * sizeof *res))) {
+                st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+                goto done;
+            }
+        }
+        for (int t = 0; t < threads; t++)
+            workers[t].arena.len = 0;
+        long n = (long)batch.count;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+        for (long i = 0; i < n; i++) {
+            int t = omp_get_thread_num();
+            process_unit(&j, &workers[t], t, &batch.units[i], &res[i]);
+        }
+        if ((st = commit(cfg, &flow, &batch, res, workers, dedup, w, &idbuf, err)))
+            goto done;
+        if ((st = lw_jsonl_shards_flush(w, err)))
+            goto done;
+        const lw_reader_stats *rs = lw_reader_stats_get(reader);
+        stats->blank_lines = rs->blank_lines;
+        stats->bytes_read = rs->bytes_read;
+        stats->bytes_decoded = rs->bytes_decoded;
+        if (cfg->progress) {
+            lw_progress p = {stats->docs_read, rs->bytes_read, plan.bytes, rs->bytes_decoded};
+            cfg->progress(cfg->cb_ctx, &p);
+        }
+    }
+    if ((st = lw_jsonl_shards_finish(w, err)))
+        goto done;
+    for (unsigned i = 0; i < cfg->num_shards; i++) {
+        lw_shard_info info;
+        lw_jsonl_shards_info(w, i, &info);
+        stats->bytes_written += info.bytes;
+        stats->bytes_written_raw += info.raw_bytes;
+    }
+    if ((st = lw_jsonl_shards_publish(w, err)))
+        goto done;
+    if (cfg->force) {
+        const char **keep = malloc(cfg->num_shards * sizeof *keep);
+        if (!keep) {
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+            goto done;
+        }
+        for (unsigned i = 0; i < cfg->num_shards; i++) {
+            lw_shard_info info;
+            lw_jsonl_shards_info(w, i, &info);
+            keep[i] = info.name;
+        }
+        st = lw_outdir_remove_stale(cfg->outdir, shard_globs, 1, keep, cfg->num_shards, err);
+        free(keep);
+        if (st)
+            goto done;
+    }
+    st = write_manifest(cfg, &inputs, &plan, stats, w, err);
+    if (st) /* without its manifest the output is incomplete: take it back */
+        lw_jsonl_shards_unpublish(w);
+
+done:
+    for (int t = 0; workers && t < threads; t++) {
+        lw_buf_free(&workers[t].arena);
+        lw_buf_free(&workers[t].scratch);
+        lw_filter_scratch_free(workers[t].fs);
+    }
+    free(workers);
+    free(res);
+    lw_buf_free(&idbuf);
+    lw_batch_free(&batch);
+    lw_reader_close(reader);
+    lw_jsonl_shards_free(w);
+    lw_dedup_free(dedup);
+    lw_filter_free(filter);
+    lw_part_plan_free(&plan);
+    lw_input_list_free(&inputs);
+    return st;
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# The whole pipeline on the bundled sample corpus. Stages are added here as
+# they are built; outputs go to build/demo/ (re-running replaces them).
+set -eu
+LONGWEAVE=${1:-build/longweave}
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=${DEMO_OUT:-build/demo}
+mkdir -p "$OUT"
+
+echo "== 1. shard: raw corpus -> 8 clean, deduplicated .jsonl.zst shards"
+"$LONGWEAVE" shard "$HERE/data/sample.jsonl.zst" "$HERE/data/multilingual.jsonl.zst" \
+    -n 8 --dedup --min-chars 20 --force -o "$OUT/shards"
+ls -l "$OUT/shards"
+echo
+echo "First record of shard 0 (text cut to 200 characters):"
+zstd -dcq "$OUT/shards/shard-00000.jsonl.zst" | head -n 1 | cut -c 1-200
+echo
+echo "Outputs are in $OUT/ (manifest.json lists every file with its sha256)."

@@ -1,0 +1,95 @@
+/* The in-order side of every stage that reads documents: batches of raw
+ * units, counting what was read, skipped (by reason) and written, warnings
+ * with FILE:LINE, --strict, and default ids.
+ *
+ * The pattern of a stage is: fill a batch (sequential), parse and transform
+ * its units in parallel into per-unit results, then commit the results in
+ * input order through an lw_docflow, which is what makes warnings, counts,
+ * deduplication and output identical at any thread count. */
+#ifndef LONGWEAVE_DOCFLOW_H
+#define LONGWEAVE_DOCFLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "longweave/buf.h"
+#include "longweave/doc.h"
+#include "longweave/input.h"
+#include "longweave/reader.h"
+
+struct cJSON;
+
+typedef struct {
+    uint64_t input_files;     /* files in this run's part */
+    uint64_t ignored_files;   /* directory entries not matching the include patterns */
+    uint64_t empty_files;
+    uint64_t blank_lines;
+    uint64_t docs_read;       /* = docs_written + sum(skipped) */
+    uint64_t docs_written;
+    uint64_t skipped[LW_SKIP_COUNT_];
+    uint64_t utf8_repaired_docs;
+    uint64_t utf8_replacements;
+    uint64_t bytes_read;      /* on disk */
+    uint64_t bytes_decoded;   /* after decompression */
+    uint64_t bytes_written;   /* on disk */
+    uint64_t bytes_written_raw; /* before compression */
+} lw_doc_stats;
+
+uint64_t lw_doc_stats_skipped_total(const lw_doc_stats *s);
+/* {"documents_read":..,"documents_written":..,"skipped":{"malformed_json":..},..} */
+struct cJSON *lw_doc_stats_json(const lw_doc_stats *s);
+
+typedef void (*lw_warn_fn)(void *ctx, lw_skip why, const char *message);
+
+typedef struct {
+    uint64_t docs_read;
+    uint64_t bytes_read;    /* on disk, of bytes_total */
+    uint64_t bytes_total;   /* 0 when unknown (stdin) */
+    uint64_t bytes_decoded;
+} lw_progress;
+
+typedef void (*lw_progress_fn)(void *ctx, const lw_progress *p);
+
+/* A batch of units copied out of the reader, so the reader can move on. */
+typedef struct {
+    lw_unit *units;
+    size_t count, cap;
+    lw_buf data;
+} lw_batch;
+
+/* Read units until about target_bytes of data or max_units are held (at
+ * least one unit unless the input is exhausted; *more = false then). */
+lw_status lw_batch_fill(lw_batch *b, lw_reader *r, size_t target_bytes, size_t max_units,
+                        bool *more, lw_error *err);
+void lw_batch_free(lw_batch *b);
+
+typedef struct {
+    const lw_input_list *inputs;
+    lw_doc_stats *stats;
+    bool strict;             /* bad input stops the run (LW_E_DATA) */
+    lw_utf8_policy utf8;     /* LW_UTF8_STRICT also stops on invalid UTF-8 */
+    lw_warn_fn warn;         /* may be NULL */
+    void *warn_ctx;
+    /* cache for line numbers of --part ranges that start mid-file */
+    size_t cached_file;
+    uint64_t cached_origin, cached_base;
+    bool cached;
+} lw_docflow;
+
+/* The location of a unit, with its absolute line number resolved. */
+lw_status lw_docflow_loc(lw_docflow *f, const lw_unit *u, lw_loc *loc, lw_error *err);
+
+/* Account for a unit that will not be written: count it, warn (bad input and
+ * regex errors only; filters are silent), or fail under --strict. */
+lw_status lw_docflow_skip(lw_docflow *f, const lw_unit *u, lw_skip why, const char *detail,
+                          lw_error *err);
+
+/* Account for a non-document unit (too large, corrupt, empty file). Sets
+ * *handled; LW_UNIT_DOC units are left to the caller. */
+lw_status lw_docflow_unit(lw_docflow *f, const lw_unit *u, bool *handled, lw_error *err);
+
+/* Append the default id of a document without one: "PATH:LINE" for a JSON
+ * Lines record, "PATH" for a text file. */
+lw_status lw_docflow_default_id(lw_docflow *f, const lw_unit *u, lw_buf *out, lw_error *err);
+
+#endif

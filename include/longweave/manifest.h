@@ -1,0 +1,33 @@
+/* manifest.json: what a run wrote and how. Every output directory gets one,
+ * written last and atomically, so its presence means the output is complete.
+ * It holds no timestamps, host names or thread counts: the same inputs and
+ * options give the same manifest. */
+#ifndef LONGWEAVE_MANIFEST_H
+#define LONGWEAVE_MANIFEST_H
+
+#include <stdbool.h>
+
+#include "longweave/status.h"
+
+struct cJSON;
+
+#define LW_MANIFEST_NAME "manifest.json"
+
+/* {"format":"longweave-manifest","format_version":1,
+ *  "tool":{"name":"longweave","version":...},"stage":stage} */
+struct cJSON *lw_manifest_new(const char *stage);
+/* Pretty-printed, newline-terminated, atomically written to dir/manifest.json. */
+lw_status lw_manifest_write(const struct cJSON *m, const char *dir, lw_error *err);
+
+/* Prepare an output directory: create it (and parents); if it already holds
+ * a manifest or a file matching one of the output globs, refuse
+ * (LW_E_CANTCREAT) unless force, in which case the old manifest is removed
+ * first so that the directory never claims to be complete meanwhile. */
+lw_status lw_outdir_prepare(const char *dir, const char *const *globs, size_t n_globs,
+                            bool force, lw_error *err);
+/* After a forced run: remove files matching the globs that the new run did
+ * not write (e.g. shard-00009 left by an earlier run with more shards). */
+lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size_t n_globs,
+                                 const char *const *keep, size_t n_keep, lw_error *err);
+
+#endif
