@@ -1,0 +1,6 @@
+#!/bin/sh
+# Run every benchmark. Figures belong in notes and the README, not in tests.
+set -eu
+LONGWEAVE=${1:-build/longweave}
+HERE=$(cd "$(dirname "$0")" && pwd)
+"$HERE/shard_bench.sh" "$LONGWEAVE"
