@@ -198,8 +198,9 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
     double secs = cli_now() - r->start;
     char a[32], b[32], c[32], rate[32];
     fprintf(stderr, "longweave %s: %" PRIu64 " documents read, %" PRIu64 " written, %" PRIu64
-                    " skipped; %" PRIu64 " input files",
-            r->cmd, s->docs_read, s->docs_written, lw_doc_stats_skipped_total(s), s->input_files);
+                    " skipped; %" PRIu64 " input file%s",
+            r->cmd, s->docs_read, s->docs_written, lw_doc_stats_skipped_total(s), s->input_files,
+            s->input_files == 1 ? "" : "s");
     if (s->ignored_files)
         fprintf(stderr, " (%" PRIu64 " other files in directories ignored)", s->ignored_files);
     fputc('\n', stderr);
