@@ -1,13 +1,11 @@
 /* XXH3 content hashes and streaming SHA-256 checksums. */
 #include "longweave/hash.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <xxhash.h>
+
+#include "longweave/fileio.h"
 
 lw_hash128 lw_hash128_bytes(const void *data, size_t len)
 {
@@ -73,37 +71,19 @@ void lw_sha256_free(lw_sha256 *h)
     free(h);
 }
 
+static void sha_chunk(void *ctx, const char *data, size_t len)
+{
+    lw_sha256_update(ctx, data, len);
+}
+
 lw_status lw_sha256_file(const char *path, char hex[LW_SHA256_HEX], lw_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", path);
     lw_sha256 *h = lw_sha256_new();
-    enum { CHUNK = 1 << 20 };
-    char *buf = malloc(CHUNK);
-    if (!h || !buf) {
-        close(fd);
-        lw_sha256_free(h);
-        free(buf);
+    if (!h)
         return lw_error_set(err, LW_E_NOMEM, "out of memory hashing %s", path);
-    }
-    lw_status st = LW_OK;
-    for (;;) {
-        ssize_t n = read(fd, buf, CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            st = lw_error_errno(err, LW_E_IO, errno, "cannot read", path);
-            break;
-        }
-        if (n == 0)
-            break;
-        lw_sha256_update(h, buf, (size_t)n);
-    }
+    lw_status st = lw_file_scan(path, UINT64_MAX, sha_chunk, h, err);
     if (st == LW_OK)
         lw_sha256_final(h, hex);
     lw_sha256_free(h);
-    free(buf);
-    close(fd);
     return st;
 }

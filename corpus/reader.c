@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "longweave/fileio.h"
+
 enum { READ_CHUNK = 1 << 20 };
 
 struct lw_reader {
@@ -57,17 +59,10 @@ static void close_file(lw_reader *r)
 
 static lw_status read_fd(lw_reader *r, void *buf, size_t cap, size_t *got, lw_error *err)
 {
-    for (;;) {
-        ssize_t n = read(r->fd, buf, cap);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return lw_error_errno(err, LW_E_IO, errno, "cannot read", r->f->path);
-        *got = (size_t)n;
-        r->stats.bytes_read += (size_t)n;
-        r->file_bytes_read += (size_t)n;
-        return LW_OK;
-    }
+    lw_status st = lw_read_some(r->fd, buf, cap, got, r->f->path, err);
+    r->stats.bytes_read += *got;
+    r->file_bytes_read += *got;
+    return st;
 }
 
 /* Make room for at least READ_CHUNK more bytes at the end of the window. */
@@ -456,36 +451,15 @@ void lw_reader_close(lw_reader *r)
     free(r);
 }
 
+static void count_chunk(void *ctx, const char *data, size_t len)
+{
+    uint64_t *n = ctx;
+    for (const char *p = data, *e = data + len; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+        (*n)++;
+}
+
 lw_status lw_count_newlines(const char *path, uint64_t offset, uint64_t *count, lw_error *err)
 {
     *count = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open input", path);
-    char *buf = malloc(READ_CHUNK);
-    if (!buf) {
-        close(fd);
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    }
-    lw_status st = LW_OK;
-    uint64_t pos = 0, n_nl = 0;
-    while (pos < offset) {
-        size_t want = offset - pos < READ_CHUNK ? (size_t)(offset - pos) : READ_CHUNK;
-        ssize_t n = read(fd, buf, want);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            st = lw_error_errno(err, LW_E_IO, errno, "cannot read", path);
-            break;
-        }
-        if (n == 0)
-            break;
-        for (const char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
-            n_nl++;
-        pos += (uint64_t)n;
-    }
-    free(buf);
-    close(fd);
-    *count = n_nl;
-    return st;
+    return lw_file_scan(path, offset, count_chunk, count, err);
 }

@@ -1,0 +1,49 @@
+/* Checked reads and streaming file scans. */
+#include "longweave/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+lw_status lw_read_some(int fd, void *buf, size_t cap, size_t *got, const char *path,
+                       lw_error *err)
+{
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *got = 0;
+            return lw_error_errno(err, LW_E_IO, errno, "cannot read", path);
+        }
+        *got = (size_t)n;
+        return LW_OK;
+    }
+}
+
+lw_status lw_file_scan(const char *path, uint64_t limit, lw_scan_fn fn, void *ctx,
+                       lw_error *err)
+{
+    enum { CHUNK = 1 << 20 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", path);
+    char *buf = malloc(CHUNK);
+    if (!buf) {
+        close(fd);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory reading %s", path);
+    }
+    lw_status st = LW_OK;
+    uint64_t pos = 0;
+    while (pos < limit) {
+        size_t want = limit - pos < CHUNK ? (size_t)(limit - pos) : CHUNK, n;
+        if ((st = lw_read_some(fd, buf, want, &n, path, err)) || n == 0)
+            break;
+        fn(ctx, buf, n);
+        pos += n;
+    }
+    free(buf);
+    close(fd);
+    return st;
+}

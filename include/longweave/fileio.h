@@ -1,0 +1,22 @@
+/* Checked reads: read() with EINTR retried and errors turned into lw_error,
+ * and a streaming scan of a file's bytes through a callback. */
+#ifndef LONGWEAVE_FILEIO_H
+#define LONGWEAVE_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "longweave/status.h"
+
+/* One read() of up to cap bytes; *got = 0 at end of file. */
+lw_status lw_read_some(int fd, void *buf, size_t cap, size_t *got, const char *path,
+                       lw_error *err);
+
+typedef void (*lw_scan_fn)(void *ctx, const char *data, size_t len);
+
+/* Feed the first `limit` bytes of path (UINT64_MAX: all) to fn, chunk by chunk.
+ * A missing file is LW_E_NOINPUT, a read failure LW_E_IO. */
+lw_status lw_file_scan(const char *path, uint64_t limit, lw_scan_fn fn, void *ctx,
+                       lw_error *err);
+
+#endif
