@@ -47,3 +47,24 @@ lw_status lw_file_scan(const char *path, uint64_t limit, lw_scan_fn fn, void *ct
     close(fd);
     return st;
 }
+
+typedef struct {
+    lw_buf *out;
+    int nomem;
+} read_all_ctx;
+
+static void read_all_chunk(void *ctx, const char *data, size_t len)
+{
+    read_all_ctx *c = ctx;
+    if (!c->nomem && lw_buf_append(c->out, data, len))
+        c->nomem = 1;
+}
+
+lw_status lw_file_read_all(const char *path, lw_buf *out, lw_error *err)
+{
+    read_all_ctx c = {out, 0};
+    lw_status st = lw_file_scan(path, UINT64_MAX, read_all_chunk, &c, err);
+    if (!st && c.nomem)
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory reading %s", path);
+    return st;
+}

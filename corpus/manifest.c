@@ -5,11 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "longweave/buf.h"
+#include "longweave/fileio.h"
 #include "longweave/outfile.h"
 #include "longweave/version.h"
 
@@ -40,12 +43,11 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-lw_status lw_manifest_write(const cJSON *m, const char *dir, lw_error *err)
+lw_status lw_manifest_write_to(const cJSON *m, const char *path, lw_error *err)
 {
     char *text = cJSON_Print(m);
-    char *path = join(dir, LW_MANIFEST_NAME);
     lw_status st;
-    if (!text || !path) {
+    if (!text) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory writing the manifest");
     } else {
         size_t n = strlen(text);
@@ -53,7 +55,27 @@ lw_status lw_manifest_write(const cJSON *m, const char *dir, lw_error *err)
         st = lw_write_file_atomic(path, text, n + 1, err);
     }
     free(text);
+    return st;
+}
+
+lw_status lw_manifest_write(const cJSON *m, const char *dir, lw_error *err)
+{
+    char *path = join(dir, LW_MANIFEST_NAME);
+    if (!path)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory writing the manifest");
+    lw_status st = lw_manifest_write_to(m, path, err);
     free(path);
+    return st;
+}
+
+lw_status lw_manifest_read(const char *path, cJSON **out, lw_error *err)
+{
+    *out = NULL;
+    lw_buf b = {0};
+    lw_status st = lw_file_read_all(path, &b, err);
+    if (!st && !(*out = cJSON_ParseWithLength(b.data ? b.data : "", b.len)))
+        st = lw_error_set(err, LW_E_DATA, "%s: not valid JSON", path);
+    lw_buf_free(&b);
     return st;
 }
 

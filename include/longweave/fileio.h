@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "longweave/buf.h"
 #include "longweave/status.h"
 
 /* One read() of up to cap bytes; *got = 0 at end of file. */
@@ -18,5 +19,8 @@ typedef void (*lw_scan_fn)(void *ctx, const char *data, size_t len);
  * A missing file is LW_E_NOINPUT, a read failure LW_E_IO. */
 lw_status lw_file_scan(const char *path, uint64_t limit, lw_scan_fn fn, void *ctx,
                        lw_error *err);
+
+/* Read a whole (small) file into out (appending). */
+lw_status lw_file_read_all(const char *path, lw_buf *out, lw_error *err);
 
 #endif

@@ -18,6 +18,10 @@ struct cJSON;
 struct cJSON *lw_manifest_new(const char *stage);
 /* Pretty-printed, newline-terminated, atomically written to dir/manifest.json. */
 lw_status lw_manifest_write(const struct cJSON *m, const char *dir, lw_error *err);
+/* The same, to a path of its own (e.g. PREFIX.manifest.json). */
+lw_status lw_manifest_write_to(const struct cJSON *m, const char *path, lw_error *err);
+/* Read and parse a manifest; LW_E_NOINPUT when missing, LW_E_DATA when not JSON. */
+lw_status lw_manifest_read(const char *path, struct cJSON **out, lw_error *err);
 
 /* Prepare an output directory: create it (and parents); if it already holds
  * a manifest or a file matching one of the output globs, refuse
