@@ -12,8 +12,8 @@ DESTDIR ?=
 BUILD ?= build
 
 # Debian packages the build, tests and demo need.
-DEB_PACKAGES = gcc make libzstd-dev zstd libcjson-dev libpcre2-dev libxxhash-dev \
-               libssl-dev libsentencepiece-dev libcmocka-dev python3 xxhash
+DEB_PACKAGES = gcc g++ make libzstd-dev zstd libcjson-dev libpcre2-dev libxxhash-dev \
+               libssl-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 xxhash
 
 WARN = -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
@@ -23,14 +23,17 @@ ifeq ($(SANITIZE),1)
   LDSAN = -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fopenmp -D_GNU_SOURCE -Iinclude -MMD -MP
-LIBS = -lzstd -lcjson -lpcre2-8 -lxxhash -lcrypto -lm
+# The SentencePiece shim is the only C++ file.
+ALL_CXXFLAGS = -std=c++17 $(CFLAGS) $(WARN) -Iinclude -MMD -MP
+LIBS = -lzstd -lcjson -lpcre2-8 -lxxhash -lcrypto -lutf8proc -lsentencepiece -lstdc++ -lm
 LDFLAGS_ALL = -fopenmp $(LDSAN) $(LDFLAGS)
 
 LIB_SRC = $(wildcard core/*.c corpus/*.c tokenizer/*.c gen/*.c)
+LIB_CXX_SRC = $(wildcard tokenizer/*.cc)
 CLI_SRC = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -42,6 +45,10 @@ all: $(BUILD)/liblongweave.a $(BUILD)/longweave $(TEST_BIN)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/liblongweave.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,391 @@
+/* Byte-level BPE: vocabulary hash, PCRE2 pre-split, and the merge loop. */
+#include "bpe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "longweave/hash.h"
+
+/* Pieces up to this many bytes merge with a linear scan (what tiktoken does,
+ * fast for short pieces); longer ones with a heap, O(n log n). A variable so
+ * that the tests can run either algorithm on any piece. */
+int lw_bpe_scan_max = LW_BPE_SCAN_MAX_DEFAULT;
+
+struct lw_bpe_scratch {
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit;
+    /* per-piece arrays, grown to the longest piece */
+    uint32_t *start, *rank, *id, *next, *prev;
+    uint64_t *heap;
+    size_t cap, heap_cap;
+};
+
+int lw_ids_push(lw_ids *ids, uint32_t id)
+{
+    if (ids->len == ids->cap) {
+        size_t cap = ids->cap ? ids->cap * 2 : 256;
+        uint32_t *v = realloc(ids->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        ids->v = v;
+        ids->cap = cap;
+    }
+    ids->v[ids->len++] = id;
+    return 0;
+}
+
+void lw_ids_free(lw_ids *ids)
+{
+    free(ids->v);
+    ids->v = NULL;
+    ids->len = ids->cap = 0;
+}
+
+static inline uint64_t hash_bytes(const char *s, size_t len)
+{
+    return lw_hash64_bytes(s, len, 0);
+}
+
+uint32_t lw_bpe_lookup(const lw_bpe *b, const char *s, size_t len)
+{
+    uint64_t h = hash_bytes(s, len);
+    for (size_t i = (size_t)h & b->slot_mask;; i = (i + 1) & b->slot_mask) {
+        const lw_bpe_slot *sl = &b->slots[i];
+        if (sl->id == LW_BPE_NONE)
+            return LW_BPE_NONE;
+        if (sl->hash == h && b->length[sl->id] == len &&
+            memcmp(b->bytes + b->offset[sl->id], s, len) == 0)
+            return sl->id;
+    }
+}
+
+lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengths,
+                      uint32_t n_ids, const char *pattern, lw_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->bytes = bytes;
+    b->offset = offsets;
+    b->length = lengths;
+    b->n_ids = n_ids;
+    size_t cap = 1024;
+    while (cap < (size_t)n_ids * 2)
+        cap *= 2;
+    b->slots = malloc(cap * sizeof *b->slots);
+    if (!b->slots)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < cap; i++)
+        b->slots[i].id = LW_BPE_NONE;
+    b->slot_mask = cap - 1;
+    for (uint32_t id = 0; id < n_ids; id++) {
+        if (offsets[id] == UINT64_MAX)
+            continue;
+        const char *s = bytes + offsets[id];
+        if (lw_bpe_lookup(b, s, lengths[id]) != LW_BPE_NONE)
+            continue; /* a duplicate piece: the lower id wins */
+        uint64_t h = hash_bytes(s, lengths[id]);
+        size_t i = (size_t)h & b->slot_mask;
+        while (b->slots[i].id != LW_BPE_NONE)
+            i = (i + 1) & b->slot_mask;
+        b->slots[i] = (lw_bpe_slot){h, id};
+    }
+    for (int c = 0; c < 256; c++) {
+        char ch = (char)c;
+        b->byte_id[c] = lw_bpe_lookup(b, &ch, 1);
+    }
+    return lw_pattern_compile(pattern, &b->split, err);
+}
+
+int lw_bpe_add_merge(lw_bpe *b, uint32_t left, uint32_t right, uint32_t merged, uint32_t rank)
+{
+    /* The table is sized by the first call's caller through pair_mask. */
+    uint64_t key = (uint64_t)left << 32 | right;
+    size_t i = (size_t)lw_mix64(key) & b->pair_mask;
+    while (b->pairs[i].id != LW_BPE_NONE) {
+        if (b->pairs[i].key == key)
+            return 0; /* first (lowest-ranked) occurrence wins */
+        i = (i + 1) & b->pair_mask;
+    }
+    b->pairs[i] = (lw_bpe_pair){key, rank, merged};
+    return 0;
+}
+
+static inline const lw_bpe_pair *find_pair(const lw_bpe *b, uint32_t left, uint32_t right)
+{
+    uint64_t key = (uint64_t)left << 32 | right;
+    for (size_t i = (size_t)lw_mix64(key) & b->pair_mask;; i = (i + 1) & b->pair_mask) {
+        if (b->pairs[i].id == LW_BPE_NONE)
+            return NULL;
+        if (b->pairs[i].key == key)
+            return &b->pairs[i];
+    }
+}
+
+void lw_bpe_free(lw_bpe *b)
+{
+    free(b->bytes);
+    free(b->offset);
+    free(b->length);
+    free(b->slots);
+    free(b->pairs);
+    pcre2_code_free(b->split);
+    memset(b, 0, sizeof *b);
+}
+
+lw_bpe_scratch *lw_bpe_scratch_new(void)
+{
+    lw_bpe_scratch *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->md = pcre2_match_data_create(1, NULL);
+    s->mctx = pcre2_match_context_create(NULL);
+    s->jit = pcre2_jit_stack_create(32 << 10, 8 << 20, NULL);
+    if (!s->md || !s->mctx || !s->jit) {
+        lw_bpe_scratch_free(s);
+        return NULL;
+    }
+    pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
+    return s;
+}
+
+void lw_bpe_scratch_free(lw_bpe_scratch *s)
+{
+    if (!s)
+        return;
+    pcre2_match_data_free(s->md);
+    pcre2_match_context_free(s->mctx);
+    pcre2_jit_stack_free(s->jit);
+    free(s->start);
+    free(s->rank);
+    free(s->id);
+    free(s->next);
+    free(s->prev);
+    free(s->heap);
+    free(s);
+}
+
+static int grow(lw_bpe_scratch *s, size_t n)
+{
+    if (n <= s->cap)
+        return 0;
+    size_t cap = s->cap ? s->cap : 256;
+    while (cap < n)
+        cap *= 2;
+    uint32_t **arrays[] = {&s->start, &s->rank, &s->id, &s->next, &s->prev};
+    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++) {
+        uint32_t *p = realloc(*arrays[i], cap * sizeof *p);
+        if (!p)
+            return -1;
+        *arrays[i] = p;
+    }
+    s->cap = cap;
+    return 0;
+}
+
+/* The rank of joining the parts [a, mid) and [mid, end) whose ids are la and
+ * ra; *merged gets the id of the joined token. LW_BPE_NONE: cannot join. */
+static inline uint32_t pair_rank(const lw_bpe *b, const char *piece, uint32_t a, uint32_t end,
+                                 uint32_t la, uint32_t ra, uint32_t *merged)
+{
+    if (b->merge_mode) {
+        const lw_bpe_pair *p = find_pair(b, la, ra);
+        if (!p)
+            return LW_BPE_NONE;
+        *merged = p->id;
+        return p->rank;
+    }
+    uint32_t id = lw_bpe_lookup(b, piece + a, end - a);
+    *merged = id;
+    return id;
+}
+
+/* tiktoken's byte_pair_merge, with ids tracked per part. Returns the number
+ * of parts; their ids are s->id[0..parts). */
+static uint32_t merge_scan(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n)
+{
+    uint32_t *start = s->start, *rank = s->rank, *id = s->id, *merged = s->next;
+    uint32_t m = n + 1; /* part boundaries 0..n */
+    for (uint32_t i = 0; i <= n; i++) {
+        start[i] = i;
+        id[i] = i < n ? b->byte_id[(unsigned char)piece[i]] : LW_BPE_NONE;
+    }
+    for (uint32_t i = 0; i + 1 < n; i++)
+        rank[i] = pair_rank(b, piece, i, i + 2, id[i], id[i + 1], &merged[i]);
+    rank[n - 1] = rank[n] = LW_BPE_NONE;
+    for (;;) {
+        uint32_t best = LW_BPE_NONE, i = 0;
+        for (uint32_t k = 0; k + 1 < m; k++)
+            if (rank[k] < best) {
+                best = rank[k];
+                i = k;
+            }
+        if (best == LW_BPE_NONE)
+            break;
+        id[i] = merged[i];
+        /* remove boundary i+1 */
+        memmove(start + i + 1, start + i + 2, (m - i - 2) * sizeof *start);
+        memmove(rank + i + 1, rank + i + 2, (m - i - 2) * sizeof *rank);
+        memmove(id + i + 1, id + i + 2, (m - i - 2) * sizeof *id);
+        memmove(merged + i + 1, merged + i + 2, (m - i - 2) * sizeof *merged);
+        m--;
+        rank[i] = i + 2 < m ? pair_rank(b, piece, start[i], start[i + 2], id[i], id[i + 1],
+                                        &merged[i])
+                            : LW_BPE_NONE;
+        if (i > 0)
+            rank[i - 1] = pair_rank(b, piece, start[i - 1], start[i + 1], id[i - 1], id[i],
+                                    &merged[i - 1]);
+    }
+    return m - 1;
+}
+
+/* Min-heap of (rank << 32 | start) keys. */
+static void heap_push(uint64_t *h, size_t *n, uint64_t key)
+{
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (h[p] <= key)
+            break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = key;
+}
+
+static uint64_t heap_pop(uint64_t *h, size_t *n)
+{
+    uint64_t top = h[0], last = h[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= last)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = last;
+    return top;
+}
+
+/* The same merges in O(n log n): parts are a linked list keyed by their
+ * start byte; the heap orders candidate pairs by (rank, start), which is
+ * "lowest rank, leftmost" exactly. Stale heap entries are skipped. */
+static int merge_heap(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n)
+{
+    if (s->heap_cap < (size_t)n * 3) {
+        uint64_t *h = realloc(s->heap, (size_t)n * 3 * sizeof *h);
+        if (!h)
+            return -1;
+        s->heap = h;
+        s->heap_cap = (size_t)n * 3;
+    }
+    uint32_t *rank = s->rank, *id = s->id, *next = s->next, *prev = s->prev, *merged = s->start;
+    uint64_t *heap = s->heap;
+    size_t hn = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        id[i] = b->byte_id[(unsigned char)piece[i]];
+        next[i] = i + 1;
+        prev[i] = i ? i - 1 : LW_BPE_NONE;
+    }
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        rank[i] = pair_rank(b, piece, i, i + 2, id[i], id[i + 1], &merged[i]);
+        if (rank[i] != LW_BPE_NONE)
+            heap_push(heap, &hn, (uint64_t)rank[i] << 32 | i);
+    }
+    rank[n - 1] = LW_BPE_NONE;
+    /* At most n-1 initial entries and 2 per merge: 3n never overflows. */
+    while (hn > 0) {
+        uint64_t top = heap_pop(heap, &hn);
+        uint32_t i = (uint32_t)top, r = (uint32_t)(top >> 32);
+        if (rank[i] != r)
+            continue; /* stale: the pair changed since */
+        uint32_t j = next[i];
+        id[i] = merged[i];
+        next[i] = next[j];
+        if (next[j] < n)
+            prev[next[j]] = i;
+        rank[j] = LW_BPE_NONE;
+        uint32_t k = next[i];
+        rank[i] = k < n ? pair_rank(b, piece, i, next[k], id[i], id[k], &merged[i]) : LW_BPE_NONE;
+        if (rank[i] != LW_BPE_NONE)
+            heap_push(heap, &hn, (uint64_t)rank[i] << 32 | i);
+        uint32_t p = prev[i];
+        if (p != LW_BPE_NONE) {
+            rank[p] = pair_rank(b, piece, p, next[i], id[p], id[i], &merged[p]);
+            if (rank[p] != LW_BPE_NONE)
+                heap_push(heap, &hn, (uint64_t)rank[p] << 32 | p);
+        }
+    }
+    return 0;
+}
+
+static int encode_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n,
+                        lw_ids *out)
+{
+    if (!b->merge_mode || b->ignore_merges) {
+        uint32_t whole = lw_bpe_lookup(b, piece, n);
+        if (whole != LW_BPE_NONE)
+            return lw_ids_push(out, whole);
+    }
+    if (n == 1)
+        return lw_ids_push(out, b->byte_id[(unsigned char)piece[0]]);
+    if (grow(s, (size_t)n + 2))
+        return -1;
+    if (n <= (uint32_t)lw_bpe_scan_max) {
+        uint32_t parts = merge_scan(b, s, piece, n);
+        for (uint32_t k = 0; k < parts; k++)
+            if (lw_ids_push(out, s->id[k]))
+                return -1;
+        return 0;
+    }
+    if (merge_heap(b, s, piece, n))
+        return -1;
+    for (uint32_t i = 0; i < n; i = s->next[i])
+        if (lw_ids_push(out, s->id[i]))
+            return -1;
+    return 0;
+}
+
+lw_status lw_bpe_encode(const lw_bpe *b, lw_bpe_scratch *s, const char *text, size_t len,
+                        lw_ids *out, lw_error *err)
+{
+    size_t at = 0;
+    while (at < len) {
+        int rc = pcre2_match(b->split, (PCRE2_SPTR)text, len, at, PCRE2_NO_UTF_CHECK, s->md,
+                             s->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            /* The rest matches no alternative: tiktoken makes no tokens of it,
+             * HF's Split keeps it as one piece. */
+            if (b->keep_gaps && encode_piece(b, s, text + at, (uint32_t)(len - at), out))
+                return lw_error_set(err, LW_E_NOMEM, "out of memory encoding");
+            break;
+        }
+        if (rc < 0) {
+            PCRE2_UCHAR msg[160];
+            pcre2_get_error_message(rc, msg, sizeof msg);
+            return lw_error_set(err, LW_E_DATA, "pre-split failed at byte %zu: %s", at,
+                                (char *)msg);
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+        size_t a = ov[0], e = ov[1];
+        if (e == a) { /* an empty match: step over one character */
+            at = e + 1;
+            while (at < len && ((unsigned char)text[at] & 0xC0) == 0x80)
+                at++;
+            continue;
+        }
+        if (e - a > UINT32_MAX - 2)
+            return lw_error_set(err, LW_E_DATA, "a pre-split piece of %zu bytes is too long",
+                                e - a);
+        if (b->keep_gaps && a > at && encode_piece(b, s, text + at, (uint32_t)(a - at), out))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory encoding");
+        if (encode_piece(b, s, text + a, (uint32_t)(e - a), out))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory encoding");
+        at = e;
+    }
+    return LW_OK;
+}

@@ -1,0 +1,69 @@
+/* Byte-level BPE: the vocabulary (bytes <-> id), the PCRE2 pre-split and the
+ * merge loop. Shared by the tiktoken and tokenizer.json loaders.
+ *
+ * Two merge rules, both "merge the lowest-ranked adjacent pair, leftmost
+ * first", as the reference implementations do:
+ *  - rank mode (tiktoken): a pair's rank is the rank (= id) of the
+ *    concatenated bytes, if that is a token;
+ *  - merge mode (tokenizer.json): a pair's rank is its line in "merges". */
+#ifndef LONGWEAVE_BPE_H
+#define LONGWEAVE_BPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "longweave/tokenizer.h"
+#include "pattern.h"
+
+#define LW_BPE_NONE UINT32_MAX
+#define LW_BPE_SCAN_MAX_DEFAULT 128
+extern int lw_bpe_scan_max;
+
+typedef struct {
+    uint64_t hash;
+    uint32_t id;
+} lw_bpe_slot;
+
+typedef struct {
+    uint64_t key; /* left id << 32 | right id */
+    uint32_t rank, id;
+} lw_bpe_pair;
+
+typedef struct {
+    /* id -> bytes */
+    char *bytes;          /* all token bytes, back to back */
+    uint64_t *offset;     /* per id; UINT64_MAX when the id has no token */
+    uint32_t *length;
+    uint32_t n_ids;
+    /* bytes -> id */
+    lw_bpe_slot *slots;
+    size_t slot_mask;
+    /* merge mode */
+    bool merge_mode;
+    bool ignore_merges;   /* tokenizer.json: a whole piece in the vocabulary wins */
+    bool keep_gaps;       /* text between matches is a piece too (HF); tiktoken drops it */
+    lw_bpe_pair *pairs;
+    size_t pair_mask;
+    uint32_t byte_id[256];
+    pcre2_code *split;
+} lw_bpe;
+
+/* Build from n_ids entries: bytes of id i at bytes + offsets[i] (length
+ * lengths[i]; offset UINT64_MAX = no token). Takes ownership of the arrays. */
+lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengths,
+                      uint32_t n_ids, const char *pattern, lw_error *err);
+/* Merge mode: add a merge (left, right) -> merged, with the given rank. */
+int lw_bpe_add_merge(lw_bpe *b, uint32_t left, uint32_t right, uint32_t merged, uint32_t rank);
+void lw_bpe_free(lw_bpe *b);
+
+uint32_t lw_bpe_lookup(const lw_bpe *b, const char *s, size_t len);
+
+typedef struct lw_bpe_scratch lw_bpe_scratch;
+lw_bpe_scratch *lw_bpe_scratch_new(void);
+void lw_bpe_scratch_free(lw_bpe_scratch *s);
+
+/* text must be valid UTF-8. */
+lw_status lw_bpe_encode(const lw_bpe *b, lw_bpe_scratch *s, const char *text, size_t len,
+                        lw_ids *out, lw_error *err);
+
+#endif

@@ -1,0 +1,28 @@
+/* Split patterns of byte-level BPE tokenizers, rewritten for PCRE2.
+ *
+ * tiktoken and Hugging Face tokenizers run their patterns with Rust regex
+ * semantics and Unicode 16 tables. PCRE2 differs in three ways that change
+ * token ids: its \s also matches U+180E, its $ also matches before a final
+ * newline, and its Unicode tables may be older. lw_pattern_compile rewrites
+ * \s, \S, \d, \p{..} and \P{..} into explicit Unicode 16 classes and compiles
+ * with PCRE2_DOLLAR_ENDONLY, UTF, UCP and JIT. */
+#ifndef LONGWEAVE_PATTERN_H
+#define LONGWEAVE_PATTERN_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "longweave/buf.h"
+#include "longweave/status.h"
+
+/* The built-in patterns, by name: "cl100k", "o200k", "r50k" (GPT-2, also
+ * p50k), "llama3". NULL when unknown. */
+const char *lw_pattern_builtin(const char *name);
+
+/* Rewrite pattern into out (NUL-terminated). */
+lw_status lw_pattern_translate(const char *pattern, lw_buf *out, lw_error *err);
+
+/* Translate and compile (with JIT when available). */
+lw_status lw_pattern_compile(const char *pattern, pcre2_code **out, lw_error *err);
+
+#endif

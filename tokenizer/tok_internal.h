@@ -1,0 +1,51 @@
+/* Internal structure of a loaded tokenizer, shared by the loaders. */
+#ifndef LONGWEAVE_TOK_INTERNAL_H
+#define LONGWEAVE_TOK_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "bpe.h"
+#include "longweave/tokenizer.h"
+
+typedef struct {
+    char *content;  /* the token's text, e.g. "<|endoftext|>" */
+    uint32_t id;
+    bool alias;     /* another name for an id listed before (not used to decode) */
+} lw_special;
+
+struct lw_tokenizer {
+    lw_tok_kind kind;
+    char name[64];
+    char *path;
+    char sha256[LW_SHA256_HEX];
+    uint32_t vocab_size;
+    lw_bpe bpe;             /* tiktoken, hf-bpe */
+    bool nfc;               /* hf-bpe: NFC normalizer */
+    void *spm;              /* sentencepiece (C++ object behind the shim) */
+    lw_special *specials;
+    size_t n_specials;
+    int64_t bos, eos, pad, unk;
+};
+
+/* Loaders fill t (path, sha256 and kind are set by the caller). */
+lw_status lw_tiktoken_load(lw_tokenizer *t, const char *data, size_t size, const char *pattern,
+                           lw_error *err);
+lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err);
+lw_status lw_spm_load(lw_tokenizer *t, lw_error *err);
+
+int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool alias);
+
+/* The SentencePiece shim (tokenizer/spm_shim.cc): the only C++ in the project. */
+void *lw_spm_open(const char *path, char *errbuf, size_t errcap);
+void lw_spm_close(void *spm);
+int lw_spm_encode(const void *spm, const char *text, size_t len, lw_ids *out, char *errbuf,
+                  size_t errcap);
+int lw_spm_decode(const void *spm, const uint32_t *ids, size_t n, lw_buf *out, char *errbuf,
+                  size_t errcap);
+int lw_spm_vocab_size(const void *spm);
+const char *lw_spm_id_to_piece(const void *spm, int id, size_t *len);
+int lw_spm_piece_to_id(const void *spm, const char *piece, size_t len);
+/* bos, eos, pad, unk ids (-1 when the model has none). */
+void lw_spm_roles(const void *spm, int roles[4]);
+
+#endif

@@ -1,0 +1,346 @@
+/* The tokenizer interface: loading with type detection by content, and the
+ * encode/decode/special-token calls that dispatch to a backend. */
+#include "longweave/tokenizer.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utf8proc.h>
+
+#include "longweave/fileio.h"
+#include "longweave/utf8.h"
+#include "tok_internal.h"
+
+struct lw_tok_scratch {
+    lw_bpe_scratch *bpe;
+    lw_buf repaired;
+};
+
+const char *lw_tok_kind_name(lw_tok_kind kind)
+{
+    switch (kind) {
+    case LW_TOK_SENTENCEPIECE: return "sentencepiece";
+    case LW_TOK_TIKTOKEN: return "tiktoken";
+    case LW_TOK_HF_BPE: return "hf-bpe";
+    }
+    return "unknown";
+}
+
+int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool alias)
+{
+    lw_special *p = realloc(t->specials, (t->n_specials + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    t->specials = p;
+    char *c = strdup(content);
+    if (!c)
+        return -1;
+    t->specials[t->n_specials++] = (lw_special){c, id, alias};
+    return 0;
+}
+
+/* The first line looks like "<base64> <digits>". */
+static bool looks_like_tiktoken(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '/' || s[i] == '='))
+        i++;
+    if (i == 0 || i >= n || s[i] != ' ')
+        return false;
+    size_t d = ++i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i > d && (i == n || s[i] == '\n' || s[i] == '\r');
+}
+
+/* Scan a serialized SentencePiece ModelProto for trainer_spec.model_type
+ * (field 2, then field 3): the header that would name it is not shipped by
+ * Debian's libsentencepiece-dev. */
+static bool pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80))
+            return true;
+    }
+    return false;
+}
+
+static int64_t pb_find(const unsigned char *p, const unsigned char *end, uint32_t field,
+                       const unsigned char **sub, const unsigned char **sub_end)
+{
+    while (p < end) {
+        uint64_t key, v;
+        if (!pb_varint(&p, end, &key))
+            return -1;
+        switch (key & 7) {
+        case 0:
+            if (!pb_varint(&p, end, &v))
+                return -1;
+            if (key >> 3 == field)
+                return (int64_t)v;
+            break;
+        case 1: p += 8; break;
+        case 5: p += 4; break;
+        case 2:
+            if (!pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                return -1;
+            if (key >> 3 == field && sub) {
+                *sub = p;
+                *sub_end = p + v;
+                return 0;
+            }
+            p += v;
+            break;
+        default: return -1;
+        }
+    }
+    return -1;
+}
+
+static const char *spm_model_type(const char *data, size_t size)
+{
+    const unsigned char *ts, *te;
+    const unsigned char *p = (const unsigned char *)data;
+    if (pb_find(p, p + size, 2, &ts, &te) != 0)
+        return "unigram"; /* the proto default */
+    switch (pb_find(ts, te, 3, NULL, NULL)) {
+    case 2: return "bpe";
+    case 3: return "word";
+    case 4: return "char";
+    default: return "unigram";
+    }
+}
+
+lw_status lw_spm_load(lw_tokenizer *t, lw_error *err)
+{
+    char msg[512] = "";
+    t->spm = lw_spm_open(t->path, msg, sizeof msg);
+    if (!t->spm)
+        return lw_error_set(err, LW_E_DATA,
+                            "%s: not a tokenizer.json, a tiktoken rank file or a SentencePiece "
+                            "model (SentencePiece: %s)", t->path, msg);
+    int roles[4];
+    lw_spm_roles(t->spm, roles);
+    t->bos = roles[0];
+    t->eos = roles[1];
+    t->pad = roles[2];
+    t->unk = roles[3];
+    t->vocab_size = (uint32_t)lw_spm_vocab_size(t->spm);
+    return LW_OK;
+}
+
+lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *opts,
+                      lw_error *err)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open tokenizer", path);
+    if (S_ISDIR(sb.st_mode))
+        return lw_error_set(err, LW_E_NOINPUT, "tokenizer %s is a directory: give the file "
+                            "(tokenizer.json, *.tiktoken or *.model)", path);
+    lw_buf data = {0};
+    lw_status st = lw_file_read_all(path, &data, err);
+    if (st) {
+        lw_buf_free(&data);
+        return st;
+    }
+    lw_tokenizer *t = calloc(1, sizeof *t);
+    if (!t || !(t->path = strdup(path))) {
+        free(t);
+        lw_buf_free(&data);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    t->bos = t->eos = t->pad = t->unk = -1;
+    lw_sha256 *h = lw_sha256_new();
+    if (h) {
+        lw_sha256_update(h, data.data, data.len);
+        lw_sha256_final(h, t->sha256);
+        lw_sha256_free(h);
+    }
+    size_t i = 0;
+    while (i < data.len && (data.data[i] == ' ' || data.data[i] == '\n' || data.data[i] == '\t' ||
+                            data.data[i] == '\r'))
+        i++;
+    if (data.len == 0) {
+        st = lw_error_set(err, LW_E_DATA, "%s: empty tokenizer file", path);
+    } else if (data.data[i] == '{') {
+        t->kind = LW_TOK_HF_BPE;
+        st = lw_hf_json_load(t, data.data, data.len, err);
+    } else if (looks_like_tiktoken(data.data, data.len)) {
+        t->kind = LW_TOK_TIKTOKEN;
+        st = lw_tiktoken_load(t, data.data, data.len, opts ? opts->pattern : NULL, err);
+    } else {
+        t->kind = LW_TOK_SENTENCEPIECE;
+        st = lw_spm_load(t, err);
+        if (!st)
+            snprintf(t->name, sizeof t->name, "sentencepiece-%s",
+                     spm_model_type(data.data, data.len));
+    }
+    if (!st && opts && opts->pattern && t->kind != LW_TOK_TIKTOKEN)
+        st = lw_error_set(err, LW_E_USAGE, "--pattern applies to tiktoken rank files only; %s is "
+                          "a %s file", path, lw_tok_kind_name(t->kind));
+    lw_buf_free(&data);
+    if (st) {
+        lw_tok_free(t);
+        return st;
+    }
+    *out = t;
+    return LW_OK;
+}
+
+void lw_tok_free(lw_tokenizer *t)
+{
+    if (!t)
+        return;
+    lw_bpe_free(&t->bpe);
+    if (t->spm)
+        lw_spm_close(t->spm);
+    for (size_t i = 0; i < t->n_specials; i++)
+        free(t->specials[i].content);
+    free(t->specials);
+    free(t->path);
+    free(t);
+}
+
+lw_tok_kind lw_tok_kind_of(const lw_tokenizer *t) { return t->kind; }
+const char *lw_tok_name(const lw_tokenizer *t) { return t->name; }
+const char *lw_tok_path(const lw_tokenizer *t) { return t->path; }
+const char *lw_tok_sha256(const lw_tokenizer *t) { return t->sha256; }
+uint32_t lw_tok_vocab_size(const lw_tokenizer *t) { return t->vocab_size; }
+
+lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
+{
+    lw_tok_scratch *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    if (t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new())) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void lw_tok_scratch_free(lw_tok_scratch *s)
+{
+    if (!s)
+        return;
+    lw_bpe_scratch_free(s->bpe);
+    lw_buf_free(&s->repaired);
+    free(s);
+}
+
+lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *text, size_t len,
+                        lw_ids *out, lw_error *err)
+{
+    if (lw_utf8_valid_prefix(text, len, NULL) != len) {
+        s->repaired.len = 0;
+        if (lw_utf8_repair(text, len, &s->repaired, NULL, NULL))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        text = s->repaired.data;
+        len = s->repaired.len;
+    }
+    if (t->kind == LW_TOK_SENTENCEPIECE) {
+        char msg[256];
+        if (lw_spm_encode(t->spm, text, len, out, msg, sizeof msg))
+            return lw_error_set(err, LW_E_DATA, "SentencePiece encode failed: %s", msg);
+        return LW_OK;
+    }
+    if (t->nfc && len) {
+        utf8proc_uint8_t *nfc = NULL;
+        utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
+                                          &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (n < 0)
+            return lw_error_set(err, LW_E_DATA, "NFC normalization failed: %s",
+                                utf8proc_errmsg(n));
+        lw_status st = lw_bpe_encode(&t->bpe, s->bpe, (const char *)nfc, (size_t)n, out, err);
+        free(nfc);
+        return st;
+    }
+    return lw_bpe_encode(&t->bpe, s->bpe, text, len, out, err);
+}
+
+static const lw_special *special_by_id(const lw_tokenizer *t, uint32_t id)
+{
+    for (size_t i = 0; i < t->n_specials; i++)
+        if (t->specials[i].id == id && !t->specials[i].alias)
+            return &t->specials[i];
+    return NULL;
+}
+
+int lw_tok_id_to_piece(const lw_tokenizer *t, uint32_t id, const char **piece, size_t *len)
+{
+    if (t->kind == LW_TOK_SENTENCEPIECE) {
+        *piece = lw_spm_id_to_piece(t->spm, (int)id, len);
+        return *piece ? 0 : -1;
+    }
+    if (id < t->bpe.n_ids && t->bpe.offset[id] != UINT64_MAX) {
+        *piece = t->bpe.bytes + t->bpe.offset[id];
+        *len = t->bpe.length[id];
+        return 0;
+    }
+    const lw_special *sp = special_by_id(t, id);
+    if (!sp)
+        return -1;
+    *piece = sp->content;
+    *len = strlen(sp->content);
+    return 0;
+}
+
+int64_t lw_tok_piece_to_id(const lw_tokenizer *t, const char *piece, size_t len)
+{
+    if (t->kind == LW_TOK_SENTENCEPIECE)
+        return lw_spm_piece_to_id(t->spm, piece, len);
+    uint32_t id = lw_bpe_lookup(&t->bpe, piece, len);
+    if (id != LW_BPE_NONE)
+        return id;
+    for (size_t i = 0; i < t->n_specials; i++)
+        if (strlen(t->specials[i].content) == len && memcmp(t->specials[i].content, piece, len) == 0)
+            return t->specials[i].id;
+    return -1;
+}
+
+lw_status lw_tok_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw_buf *out,
+                        lw_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] >= t->vocab_size)
+            return lw_error_set(err, LW_E_DATA, "token id %u is not below the vocabulary size %u",
+                                ids[i], t->vocab_size);
+    if (t->kind == LW_TOK_SENTENCEPIECE) {
+        char msg[256];
+        if (lw_spm_decode(t->spm, ids, n, out, msg, sizeof msg))
+            return lw_error_set(err, LW_E_DATA, "SentencePiece decode failed: %s", msg);
+        return LW_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *p;
+        size_t len;
+        if (lw_tok_id_to_piece(t, ids[i], &p, &len))
+            return lw_error_set(err, LW_E_DATA, "token id %u has no piece", ids[i]);
+        if (lw_buf_append(out, p, len))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    return LW_OK;
+}
+
+int64_t lw_tok_special(const lw_tokenizer *t, const char *name)
+{
+    if (strcmp(name, "bos") == 0)
+        return t->bos;
+    if (strcmp(name, "eos") == 0 || strcmp(name, "eod") == 0)
+        return t->eos;
+    if (strcmp(name, "pad") == 0)
+        return t->pad;
+    if (strcmp(name, "unk") == 0)
+        return t->unk;
+    return lw_tok_piece_to_id(t, name, strlen(name));
+}
