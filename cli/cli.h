@@ -17,16 +17,54 @@ typedef struct {
 } cli_command;
 
 int cmd_shard(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 
-/* Options every command has. */
+/* Options of every command that reads documents. Parse them with
+ * cli_doc_option() from the getopt_long loop; list CLI_DOC_OPTIONS in the
+ * command's option table. */
 typedef struct {
-    const char *output;
-    int threads;          /* 0: all cores */
+    const char *output;        /* -o */
+    int threads;               /* -j; 0: all cores */
     uint64_t seed;
     unsigned part, nparts;
-    bool quiet;
+    bool quiet, force, strict;
     const char *stats_json;
-} cli_common;
+    lw_input_opts input;
+    lw_doc_opts doc;
+    uint64_t max_doc_bytes;
+    const char **include;      /* owned array (strings are argv's) */
+    size_t n_include;
+} cli_doc_opts;
+
+enum {
+    CLI_OPT_TEXT_KEY = 1000, CLI_OPT_ID_KEY, CLI_OPT_INPUT_FORMAT, CLI_OPT_INCLUDE,
+    CLI_OPT_MAX_DOC, CLI_OPT_UTF8, CLI_OPT_STRICT, CLI_OPT_FORCE, CLI_OPT_SEED, CLI_OPT_PART,
+    CLI_OPT_STATS
+};
+
+#define CLI_DOC_OPTIONS                                                                        \
+    {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 'j'},       \
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},                   \
+        {"text-key", required_argument, NULL, CLI_OPT_TEXT_KEY},                              \
+        {"id-key", required_argument, NULL, CLI_OPT_ID_KEY},                                  \
+        {"input-format", required_argument, NULL, CLI_OPT_INPUT_FORMAT},                      \
+        {"include", required_argument, NULL, CLI_OPT_INCLUDE},                                \
+        {"max-doc-bytes", required_argument, NULL, CLI_OPT_MAX_DOC},                          \
+        {"utf8", required_argument, NULL, CLI_OPT_UTF8},                                      \
+        {"strict", no_argument, NULL, CLI_OPT_STRICT},                                        \
+        {"force", no_argument, NULL, CLI_OPT_FORCE},                                          \
+        {"seed", required_argument, NULL, CLI_OPT_SEED},                                      \
+        {"part", required_argument, NULL, CLI_OPT_PART},                                      \
+        {"stats-json", required_argument, NULL, CLI_OPT_STATS}
+
+/* The help lines of the shared options. */
+extern const char cli_doc_options_help[];
+
+/* If c is a shared option, apply it and return 1 (*rc: 0 or an exit code);
+ * otherwise return 0. */
+int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int *rc);
+void cli_doc_opts_free(cli_doc_opts *o);
 
 /* Parsers: return 0, or print a usage error naming the option and return
  * LW_E_USAGE (the exit code). */
@@ -64,8 +102,10 @@ double cli_now(void);
 const char *cli_human_bytes(uint64_t n, char *buf, size_t cap);
 /* Print the document summary lines (docs, skips by reason, bytes, speed). */
 void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s);
-/* Write stats as JSON to path ("-" = stdout), atomically; returns an exit code. */
+/* Write stats as JSON to path ("-" = stdout), atomically, with the fields of
+ * extra (taken over, may be NULL) added; returns an exit code. */
+struct cJSON;
 int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *s,
-                         double seconds);
+                         struct cJSON *extra, double seconds);
 
 #endif

@@ -231,11 +231,18 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
 }
 
 int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *s,
-                         double seconds)
+                         cJSON *extra, double seconds)
 {
     cJSON *o = lw_doc_stats_json(s);
-    if (!o)
+    if (!o) {
+        cJSON_Delete(extra);
         return cli_fail(cmd, LW_E_NOMEM, "out of memory");
+    }
+    while (extra && extra->child) {
+        cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
+        cJSON_AddItemToObject(o, item->string, item);
+    }
+    cJSON_Delete(extra);
     cJSON_AddNumberToObject(o, "seconds", seconds);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
@@ -253,4 +260,92 @@ int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *
     }
     free(text);
     return st ? cli_fail(cmd, st, err.msg) : 0;
+}
+
+const char cli_doc_options_help[] =
+    "Input:\n"
+    "      --text-key KEY      JSON field holding the text (default text)\n"
+    "      --id-key KEY        JSON field holding the id (default id; else FILE:LINE)\n"
+    "      --input-format F    auto (default: by file name), jsonl or text\n"
+    "      --include GLOB      file names to read inside directories (repeatable;\n"
+    "                          default *.jsonl *.ndjson *.txt *.text *.md *.rst, each\n"
+    "                          also with .zst)\n"
+    "      --max-doc-bytes N   skip documents larger than N bytes (default 256M)\n"
+    "      --utf8 POLICY       invalid UTF-8: replace (default, U+FFFD), drop, strict\n"
+    "      --strict            stop at the first bad input (exit 65) instead of\n"
+    "                          skipping and counting it\n"
+    "Run:\n"
+    "  -j, --threads N         worker threads (default: all cores)\n"
+    "      --part I/N          process only the I-th of N slices of the input\n"
+    "      --force             replace an existing output\n"
+    "  -q, --quiet             no progress, warnings or summary\n"
+    "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
+    "  -h, --help              this help\n";
+
+int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int *rc)
+{
+    uint64_t v = 0;
+    unsigned u = 0;
+    *rc = 0;
+    switch (c) {
+    case 'o': o->output = arg; return 1;
+    case 'j':
+        *rc = cli_parse_uint(cmd, "--threads", arg, 1, 1024, &u);
+        o->threads = (int)u;
+        return 1;
+    case 'q': o->quiet = true; return 1;
+    case CLI_OPT_TEXT_KEY: o->doc.text_key = arg; return 1;
+    case CLI_OPT_ID_KEY: o->doc.id_key = arg; return 1;
+    case CLI_OPT_INPUT_FORMAT:
+        if (strcmp(arg, "auto") == 0)
+            o->input.format = LW_FORMAT_AUTO;
+        else if (strcmp(arg, "jsonl") == 0)
+            o->input.format = LW_FORMAT_JSONL;
+        else if (strcmp(arg, "text") == 0)
+            o->input.format = LW_FORMAT_TEXT;
+        else
+            *rc = cli_usage_error(cmd, "--input-format is auto, jsonl or text, not '%s'", arg);
+        return 1;
+    case CLI_OPT_INCLUDE: {
+        const char **p = realloc(o->include, (o->n_include + 1) * sizeof *p);
+        if (!p) {
+            *rc = cli_fail(cmd, LW_E_NOMEM, "out of memory");
+            return 1;
+        }
+        p[o->n_include++] = arg;
+        o->include = p;
+        o->input.include = p;
+        o->input.n_include = o->n_include;
+        return 1;
+    }
+    case CLI_OPT_MAX_DOC:
+        *rc = cli_parse_size(cmd, "--max-doc-bytes", arg, &v);
+        if (!*rc && v > ((uint64_t)1 << 32))
+            *rc = cli_usage_error(cmd, "--max-doc-bytes is at most 4G");
+        o->max_doc_bytes = v;
+        return 1;
+    case CLI_OPT_UTF8:
+        if (strcmp(arg, "replace") == 0)
+            o->doc.utf8 = LW_UTF8_REPLACE;
+        else if (strcmp(arg, "drop") == 0)
+            o->doc.utf8 = LW_UTF8_DROP;
+        else if (strcmp(arg, "strict") == 0)
+            o->doc.utf8 = LW_UTF8_STRICT;
+        else
+            *rc = cli_usage_error(cmd, "--utf8 is replace, drop or strict, not '%s'", arg);
+        return 1;
+    case CLI_OPT_STRICT: o->strict = true; return 1;
+    case CLI_OPT_FORCE: o->force = true; return 1;
+    case CLI_OPT_SEED: *rc = cli_parse_u64(cmd, "--seed", arg, &o->seed); return 1;
+    case CLI_OPT_PART: *rc = cli_parse_part(cmd, arg, &o->part, &o->nparts); return 1;
+    case CLI_OPT_STATS: o->stats_json = arg; return 1;
+    }
+    return 0;
+}
+
+void cli_doc_opts_free(cli_doc_opts *o)
+{
+    free(o->include);
+    o->include = NULL;
+    o->n_include = 0;
 }

@@ -1,0 +1,175 @@
+/* `longweave decode`: token datasets back to text (or ids), for people and
+ * for tests. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "longweave/json_out.h"
+#include "longweave/manifest.h"
+#include "longweave/megatron.h"
+#include "longweave/tokenizer.h"
+
+static const char usage[] =
+    "Usage: longweave decode PREFIX [options]\n"
+    "\n"
+    "Print the sequences of the token dataset PREFIX.bin/.idx as text. The tokenizer\n"
+    "is the one recorded in PREFIX.manifest.json (its sha256 is checked), or -t.\n"
+    "\n"
+    "  -t, --tokenizer FILE    tokenizer to decode with\n"
+    "      --index I           only sequence I, printed exactly (no newline added)\n"
+    "      --ids               print token ids (one sequence per line) instead of text\n"
+    "      --jsonl             print {\"index\": I, \"text\": ...} per sequence\n"
+    "  -o, --output FILE       write to FILE instead of standard output\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "Without --index every sequence is printed, each followed by a newline.\n"
+    "\n"
+    "Examples:\n"
+    "  longweave decode tok/llama3 --index 3\n"
+    "  longweave decode tok/llama3 --jsonl | head\n";
+
+enum { OPT_INDEX = 256, OPT_IDS, OPT_JSONL };
+
+static const struct option long_opts[] = {
+    {"tokenizer", required_argument, NULL, 't'}, {"index", required_argument, NULL, OPT_INDEX},
+    {"ids", no_argument, NULL, OPT_IDS},         {"jsonl", no_argument, NULL, OPT_JSONL},
+    {"output", required_argument, NULL, 'o'},    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The tokenizer from the manifest (path and sha256), or the one given. */
+static int load_tokenizer(const char *cmd, const char *prefix, const char *given,
+                          lw_tokenizer **tok)
+{
+    lw_error err = {0};
+    size_t n = strlen(prefix) + 16;
+    char *mpath = malloc(n);
+    snprintf(mpath, n, "%s.manifest.json", prefix);
+    cJSON *m = NULL;
+    lw_status st = lw_manifest_read(mpath, &m, &err);
+    const cJSON *t = cJSON_GetObjectItem(m, "tokenizer");
+    const char *path = given ? given : cJSON_GetStringValue(cJSON_GetObjectItem(t, "path"));
+    const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(t, "sha256"));
+    const char *pattern = cJSON_GetStringValue(cJSON_GetObjectItem(t, "pattern"));
+    int rc = 0;
+    if (!path) {
+        rc = st ? cli_fail(cmd, st, err.msg)
+                : cli_fail(cmd, LW_E_DATA, "the manifest names no tokenizer; give -t FILE");
+    } else {
+        lw_tok_opts o = {pattern};
+        st = lw_tok_load(tok, path, &o, &err);
+        if (st)
+            rc = cli_fail(cmd, st, err.msg);
+        else if (sha && strcmp(sha, lw_tok_sha256(*tok)) != 0 && !given)
+            rc = cli_fail(cmd, LW_E_DATA, "the tokenizer file has changed since the dataset was "
+                          "written (sha256 differs from the manifest); give -t FILE to use it "
+                          "anyway");
+        else if (sha && strcmp(sha, lw_tok_sha256(*tok)) != 0)
+            fprintf(stderr, "longweave %s: warning: %s is not the tokenizer recorded in %s\n",
+                    cmd, path, mpath);
+    }
+    if (rc) {
+        lw_tok_free(*tok);
+        *tok = NULL;
+    }
+    cJSON_Delete(m);
+    free(mpath);
+    return rc;
+}
+
+int cmd_decode(int argc, char **argv)
+{
+    static const char *cmd = "decode";
+    const char *tok_path = NULL, *out_path = NULL;
+    uint64_t index = 0;
+    bool one = false, ids_only = false, jsonl = false;
+    int rc = 0, c;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "t:o:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 't': tok_path = optarg; break;
+        case 'o': out_path = optarg; break;
+        case OPT_INDEX:
+            rc = cli_parse_u64(cmd, "--index", optarg, &index);
+            one = true;
+            break;
+        case OPT_IDS: ids_only = true; break;
+        case OPT_JSONL: jsonl = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
+        }
+    }
+    if (rc)
+        return rc;
+    if (optind + 1 != argc)
+        return cli_usage_error(cmd, "give exactly one dataset PREFIX");
+    const char *prefix = argv[optind];
+    lw_megatron_dataset d;
+    lw_error err = {0};
+    lw_status st = lw_megatron_read(&d, prefix, &err);
+    if (st)
+        return cli_fail(cmd, st, err.msg);
+    lw_tokenizer *tok = NULL;
+    if (one && index >= d.sequences) {
+        rc = cli_usage_error(cmd, "--index %" PRIu64 " is out of range: the dataset has %" PRIu64
+                             " sequences", index, d.sequences);
+        goto done;
+    }
+    if (!ids_only && (rc = load_tokenizer(cmd, prefix, tok_path, &tok)))
+        goto done;
+    FILE *out = stdout;
+    if (out_path && !(out = fopen(out_path, "wb"))) {
+        rc = cli_fail(cmd, LW_E_CANTCREAT, strerror(errno));
+        goto done;
+    }
+    lw_buf text = {0}, line = {0};
+    uint32_t *ids = NULL;
+    size_t cap = 0;
+    for (uint64_t s = one ? index : 0; s < (one ? index + 1 : d.sequences) && !rc; s++) {
+        uint32_t n = lw_megatron_length(&d, s);
+        if (n > cap) {
+            cap = n;
+            free(ids);
+            ids = malloc(cap * sizeof *ids);
+        }
+        for (uint32_t i = 0; i < n; i++)
+            ids[i] = lw_megatron_token(&d, s, i);
+        text.len = line.len = 0;
+        if (ids_only) {
+            for (uint32_t i = 0; i < n; i++)
+                lw_buf_printf(&line, i ? " %u" : "%u", ids[i]);
+            lw_buf_putc(&line, '\n');
+        } else {
+            if ((st = lw_tok_decode(tok, ids, n, &text, &err))) {
+                rc = cli_fail(cmd, st, err.msg);
+                break;
+            }
+            if (jsonl) {
+                lw_buf_printf(&line, "{\"index\":%" PRIu64 ",\"text\":", s);
+                lw_json_put_string_repair(&line, text.data ? text.data : "", text.len);
+                lw_buf_puts(&line, "}\n");
+            } else {
+                lw_buf_append(&line, text.data, text.len);
+                if (!one)
+                    lw_buf_putc(&line, '\n');
+            }
+        }
+        if (line.len && fwrite(line.data, 1, line.len, out) != line.len)
+            rc = cli_fail(cmd, LW_E_IO, strerror(errno));
+    }
+    if (fflush(out) != 0 && !rc)
+        rc = cli_fail(cmd, LW_E_IO, strerror(errno));
+    if (out != stdout && fclose(out) != 0 && !rc)
+        rc = cli_fail(cmd, LW_E_IO, strerror(errno));
+    free(ids);
+    lw_buf_free(&text);
+    lw_buf_free(&line);
+done:
+    lw_tok_free(tok);
+    lw_megatron_close(&d);
+    return rc;
+}

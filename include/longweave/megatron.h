@@ -1,0 +1,104 @@
+/* The Megatron-Core indexed dataset (DESIGN.md §3): PREFIX.bin holds the
+ * token ids back to back; PREFIX.idx holds the header, the sequence lengths
+ * (int32), the byte offsets of the sequences (int64) and the document
+ * indices (int64: 0, then the sequence index where each document ends).
+ *
+ * The writer streams: tokens go straight to PREFIX.bin, lengths and document
+ * ends to temporary side files, and PREFIX.idx is assembled from those at the
+ * end, so memory does not grow with the dataset. The reader maps both files
+ * and checks every structural promise before handing out a sequence. */
+#ifndef LONGWEAVE_MEGATRON_H
+#define LONGWEAVE_MEGATRON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "longweave/outfile.h"
+#include "longweave/status.h"
+
+enum { LW_MEGATRON_INT32 = 4, LW_MEGATRON_UINT16 = 8 };
+
+/* uint16 when every id fits with margin (vocab < 65500, Megatron's rule),
+ * int32 otherwise. */
+int lw_megatron_dtype_for_vocab(uint32_t vocab_size);
+size_t lw_megatron_dtype_size(int dtype);
+const char *lw_megatron_dtype_name(int dtype);
+
+typedef struct lw_megatron_writer lw_megatron_writer;
+
+/* Creates PREFIX.bin and PREFIX.idx under temporary names. Every id written
+ * must be below vocab_size. */
+lw_status lw_megatron_open(lw_megatron_writer **out, const char *prefix, uint32_t vocab_size,
+                           lw_error *err);
+/* Append one sequence. */
+lw_status lw_megatron_add(lw_megatron_writer *w, const uint32_t *ids, size_t n, lw_error *err);
+/* Close the current document: it spans the sequences added since the last
+ * call. (One sequence per document: call after every add.) */
+lw_status lw_megatron_end_document(lw_megatron_writer *w, lw_error *err);
+/* Write the index and fsync both files (still under temporary names). */
+lw_status lw_megatron_finish(lw_megatron_writer *w, lw_error *err);
+/* Rename both to their final names. */
+lw_status lw_megatron_publish(lw_megatron_writer *w, lw_error *err);
+/* Remove both again after a publish (a later step failed). */
+void lw_megatron_unpublish(lw_megatron_writer *w);
+
+typedef struct {
+    uint64_t sequences, documents, tokens;
+    int dtype;
+    const lw_outfile *bin, *idx; /* sizes and sha256 after finish */
+} lw_megatron_info;
+void lw_megatron_info_get(const lw_megatron_writer *w, lw_megatron_info *info);
+/* Removes temporary files unless published. */
+void lw_megatron_free(lw_megatron_writer *w);
+
+/* Reading. */
+typedef struct {
+    int dtype;
+    uint64_t sequences, documents; /* documents = number of document indices - 1 */
+    /* The arrays start at byte 34 of the index, so they are not aligned:
+     * read them through the accessors below. */
+    const unsigned char *lengths, *pointers, *doc_index;
+    const unsigned char *bin;
+    size_t bin_size, idx_size;
+    void *idx_map, *bin_map;
+} lw_megatron_dataset;
+
+/* Map and check PREFIX.idx / PREFIX.bin: magic, version, dtype, sizes,
+ * pointers that follow the lengths, document indices from 0 to N. Damage is
+ * LW_E_DATA naming the file and what is wrong. */
+lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error *err);
+static inline uint32_t lw_megatron_length(const lw_megatron_dataset *d, uint64_t s)
+{
+    int32_t v;
+    memcpy(&v, d->lengths + 4 * s, 4);
+    return (uint32_t)v;
+}
+
+static inline uint64_t lw_megatron_pointer(const lw_megatron_dataset *d, uint64_t s)
+{
+    int64_t v;
+    memcpy(&v, d->pointers + 8 * s, 8);
+    return (uint64_t)v;
+}
+
+static inline uint64_t lw_megatron_doc_index(const lw_megatron_dataset *d, uint64_t i)
+{
+    int64_t v;
+    memcpy(&v, d->doc_index + 8 * i, 8);
+    return (uint64_t)v;
+}
+
+/* Token i of sequence s (no bounds check). */
+static inline uint32_t lw_megatron_token(const lw_megatron_dataset *d, uint64_t s, uint64_t i)
+{
+    const unsigned char *p = d->bin + lw_megatron_pointer(d, s);
+    if (d->dtype == LW_MEGATRON_UINT16)
+        return (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
+    return (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |
+           (uint32_t)p[4 * i + 3] << 24;
+}
+void lw_megatron_close(lw_megatron_dataset *d);
+
+#endif
