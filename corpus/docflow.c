@@ -81,6 +81,31 @@ lw_status lw_batch_fill(lw_batch *b, lw_reader *r, size_t target_bytes, size_t m
     return LW_OK;
 }
 
+static int by_size_desc(const void *a, const void *b, void *ctx)
+{
+    const lw_batch *batch = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    size_t li = batch->units[i].len, lj = batch->units[j].len;
+    if (li != lj)
+        return li > lj ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+int lw_batch_order_by_size(const lw_batch *b, size_t **order, size_t *cap)
+{
+    if (b->count > *cap) {
+        size_t *p = realloc(*order, b->count * sizeof *p);
+        if (!p)
+            return -1;
+        *order = p;
+        *cap = b->count;
+    }
+    for (size_t i = 0; i < b->count; i++)
+        (*order)[i] = i;
+    qsort_r(*order, b->count, sizeof **order, by_size_desc, (void *)b);
+    return 0;
+}
+
 void lw_batch_free(lw_batch *b)
 {
     free(b->units);

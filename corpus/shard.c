@@ -320,7 +320,7 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
     lw_jsonl_shards *w = NULL;
     worker *workers = NULL;
     unit_result *res = NULL;
-    size_t res_cap = 0;
+    size_t res_cap = 0, *order = NULL, order_cap = 0;
     lw_batch batch = {0};
     lw_buf idbuf = {0};
 
@@ -373,10 +373,15 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
         }
         for (int t = 0; t < threads; t++)
             workers[t].arena.len = 0;
+        if (lw_batch_order_by_size(&batch, &order, &order_cap)) {
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+            goto done;
+        }
         long n = (long)batch.count;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
-        for (long i = 0; i < n; i++) {
+        for (long k = 0; k < n; k++) {
             int t = omp_get_thread_num();
+            size_t i = order[k];
             process_unit(&j, &workers[t], t, &batch.units[i], &res[i]);
         }
         if ((st = commit(cfg, &flow, &batch, res, workers, dedup, w, &idbuf, err)))
@@ -430,6 +435,7 @@ done:
     }
     free(workers);
     free(res);
+    free(order);
     lw_buf_free(&idbuf);
     lw_batch_free(&batch);
     lw_reader_close(reader);

@@ -207,7 +207,7 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     lw_megatron_writer *w = NULL;
     worker *workers = NULL;
     unit_result *res = NULL;
-    size_t res_cap = 0;
+    size_t res_cap = 0, *order = NULL, order_cap = 0;
     lw_batch batch = {0};
     int64_t bos = -1, eod = -1;
     lw_status st;
@@ -261,10 +261,15 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
             workers[t].ids.len = 0;
             workers[t].details.len = 0;
         }
+        if (lw_batch_order_by_size(&batch, &order, &order_cap)) {
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+            goto done;
+        }
         long n = (long)batch.count;
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
-        for (long i = 0; i < n; i++) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (long k = 0; k < n; k++) {
             int t = omp_get_thread_num();
+            size_t i = order[k];
             process_unit(cfg, tok, &workers[t], t, &batch.units[i], bos, eod, &res[i]);
         }
         for (size_t i = 0; i < batch.count; i++) {
@@ -331,6 +336,7 @@ done:
     }
     free(workers);
     free(res);
+    free(order);
     lw_batch_free(&batch);
     lw_reader_close(reader);
     lw_megatron_free(w);

@@ -11,7 +11,19 @@
  * that the tests can run either algorithm on any piece. */
 int lw_bpe_scan_max = LW_BPE_SCAN_MAX_DEFAULT;
 
+/* A per-thread cache of recent pieces and their ids: words repeat, and a
+ * small direct-mapped table stays in cache where the vocabulary does not. */
+enum { CACHE_BITS = 14, CACHE_PIECE = 24, CACHE_IDS = 5 };
+typedef struct {
+    uint64_t key;
+    uint32_t ids[CACHE_IDS];
+    uint8_t len;  /* 0: empty */
+    uint8_t n;
+    char bytes[CACHE_PIECE];
+} cache_entry;
+
 struct lw_bpe_scratch {
+    cache_entry *cache;
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit;
@@ -42,20 +54,40 @@ void lw_ids_free(lw_ids *ids)
     ids->len = ids->cap = 0;
 }
 
-static inline uint64_t hash_bytes(const char *s, size_t len)
+static inline uint32_t load32(const char *p)
 {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* For len <= 8, a word that determines the bytes exactly (two overlapping
+ * 4-byte loads cover every byte; for 1..3 bytes, the first, middle and last
+ * byte are all of them); for longer pieces a 64-bit hash. */
+static inline uint64_t piece_key(const char *s, size_t len)
+{
+    if (len >= 4 && len <= 8)
+        return (uint64_t)load32(s) | (uint64_t)load32(s + len - 4) << 32;
+    if (len > 0 && len < 4)
+        return (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+               (uint64_t)(unsigned char)s[len - 1] << 16;
     return lw_hash64_bytes(s, len, 0);
+}
+
+static inline size_t slot_of(uint64_t key, size_t len, size_t mask)
+{
+    return (size_t)lw_mix64(key ^ ((uint64_t)len << 56)) & mask;
 }
 
 uint32_t lw_bpe_lookup(const lw_bpe *b, const char *s, size_t len)
 {
-    uint64_t h = hash_bytes(s, len);
-    for (size_t i = (size_t)h & b->slot_mask;; i = (i + 1) & b->slot_mask) {
+    uint64_t key = piece_key(s, len);
+    for (size_t i = slot_of(key, len, b->slot_mask);; i = (i + 1) & b->slot_mask) {
         const lw_bpe_slot *sl = &b->slots[i];
         if (sl->id == LW_BPE_NONE)
             return LW_BPE_NONE;
-        if (sl->hash == h && b->length[sl->id] == len &&
-            memcmp(b->bytes + b->offset[sl->id], s, len) == 0)
+        if (sl->key == key && sl->len == len &&
+            (len <= 8 || memcmp(b->bytes + b->offset[sl->id], s, len) == 0))
             return sl->id;
     }
 }
@@ -83,11 +115,11 @@ lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengt
         const char *s = bytes + offsets[id];
         if (lw_bpe_lookup(b, s, lengths[id]) != LW_BPE_NONE)
             continue; /* a duplicate piece: the lower id wins */
-        uint64_t h = hash_bytes(s, lengths[id]);
-        size_t i = (size_t)h & b->slot_mask;
+        uint64_t key = piece_key(s, lengths[id]);
+        size_t i = slot_of(key, lengths[id], b->slot_mask);
         while (b->slots[i].id != LW_BPE_NONE)
             i = (i + 1) & b->slot_mask;
-        b->slots[i] = (lw_bpe_slot){h, id};
+        b->slots[i] = (lw_bpe_slot){key, id, lengths[id]};
     }
     for (int c = 0; c < 256; c++) {
         char ch = (char)c;
@@ -137,10 +169,11 @@ lw_bpe_scratch *lw_bpe_scratch_new(void)
     lw_bpe_scratch *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    s->cache = calloc((size_t)1 << CACHE_BITS, sizeof *s->cache);
     s->md = pcre2_match_data_create(1, NULL);
     s->mctx = pcre2_match_context_create(NULL);
     s->jit = pcre2_jit_stack_create(32 << 10, 8 << 20, NULL);
-    if (!s->md || !s->mctx || !s->jit) {
+    if (!s->cache || !s->md || !s->mctx || !s->jit) {
         lw_bpe_scratch_free(s);
         return NULL;
     }
@@ -152,6 +185,7 @@ void lw_bpe_scratch_free(lw_bpe_scratch *s)
 {
     if (!s)
         return;
+    free(s->cache);
     pcre2_match_data_free(s->md);
     pcre2_match_context_free(s->mctx);
     pcre2_jit_stack_free(s->jit);
@@ -323,8 +357,8 @@ static int merge_heap(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uin
     return 0;
 }
 
-static int encode_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n,
-                        lw_ids *out)
+static int merge_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n,
+                       lw_ids *out)
 {
     if (!b->merge_mode || b->ignore_merges) {
         uint32_t whole = lw_bpe_lookup(b, piece, n);
@@ -347,6 +381,33 @@ static int encode_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, u
     for (uint32_t i = 0; i < n; i = s->next[i])
         if (lw_ids_push(out, s->id[i]))
             return -1;
+    return 0;
+}
+
+static int encode_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n,
+                        lw_ids *out)
+{
+    if (n > CACHE_PIECE)
+        return merge_piece(b, s, piece, n, out);
+    uint64_t key = piece_key(piece, n);
+    cache_entry *e = &s->cache[slot_of(key, n, ((size_t)1 << CACHE_BITS) - 1)];
+    if (e->len == n && e->key == key && (n <= 8 || memcmp(e->bytes, piece, n) == 0)) {
+        for (uint8_t k = 0; k < e->n; k++)
+            if (lw_ids_push(out, e->ids[k]))
+                return -1;
+        return 0;
+    }
+    size_t before = out->len;
+    if (merge_piece(b, s, piece, n, out))
+        return -1;
+    size_t made = out->len - before;
+    if (made <= CACHE_IDS) {
+        e->key = key;
+        e->len = (uint8_t)n;
+        e->n = (uint8_t)made;
+        memcpy(e->bytes, piece, n);
+        memcpy(e->ids, out->v + before, made * sizeof *e->ids);
+    }
     return 0;
 }
 

@@ -19,9 +19,13 @@
 #define LW_BPE_SCAN_MAX_DEFAULT 128
 extern int lw_bpe_scan_max;
 
+/* A vocabulary slot. Pieces of up to 8 bytes are stored by value in key
+ * (see piece_key in bpe.c), so a lookup compares one word and never touches
+ * the token bytes; longer pieces store a hash and are compared by memcmp. */
 typedef struct {
-    uint64_t hash;
-    uint32_t id;
+    uint64_t key;
+    uint32_t id;   /* LW_BPE_NONE: empty slot */
+    uint32_t len;
 } lw_bpe_slot;
 
 typedef struct {

@@ -4,8 +4,8 @@
  * semantics and Unicode 16 tables. PCRE2 differs in three ways that change
  * token ids: its \s also matches U+180E, its $ also matches before a final
  * newline, and its Unicode tables may be older. lw_pattern_compile rewrites
- * \s, \S, \d, \p{..} and \P{..} into explicit Unicode 16 classes and compiles
- * with PCRE2_DOLLAR_ENDONLY, UTF, UCP and JIT. */
+ * \s, \S, \d, \p{..} and \P{..} (general categories) into explicit Unicode 16
+ * classes and compiles with PCRE2_DOLLAR_ENDONLY, UTF, UCP and JIT. */
 #ifndef LONGWEAVE_PATTERN_H
 #define LONGWEAVE_PATTERN_H
 

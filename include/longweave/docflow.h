@@ -62,6 +62,11 @@ typedef struct {
 lw_status lw_batch_fill(lw_batch *b, lw_reader *r, size_t target_bytes, size_t max_units,
                         bool *more, lw_error *err);
 void lw_batch_free(lw_batch *b);
+/* The units' indices, largest first: handing big documents out first keeps
+ * threads from idling behind one large document at the end of a batch.
+ * Results are stored by index, so the output order does not change.
+ * *order is grown as needed; returns 0 or -1 (out of memory). */
+int lw_batch_order_by_size(const lw_batch *b, size_t **order, size_t *cap);
 
 typedef struct {
     const lw_input_list *inputs;

@@ -18,7 +18,13 @@ lw_hash128 lw_hash128_bytes(const void *data, size_t len);
 /* XXH3-64 of the bytes with a seed. */
 uint64_t lw_hash64_bytes(const void *data, size_t len, uint64_t seed);
 /* SplitMix64 finalizer: a bijective 64-bit mixer. */
-uint64_t lw_mix64(uint64_t x);
+static inline uint64_t lw_mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
 
 #define LW_SHA256_HEX 65 /* 64 hex digits + NUL */
 
