@@ -4,3 +4,4 @@ set -eu
 LONGWEAVE=${1:-build/longweave}
 HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/shard_bench.sh" "$LONGWEAVE"
+"$HERE/tokenize_bench.sh" "$LONGWEAVE"

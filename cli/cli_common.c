@@ -202,7 +202,8 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
             r->cmd, s->docs_read, s->docs_written, lw_doc_stats_skipped_total(s), s->input_files,
             s->input_files == 1 ? "" : "s");
     if (s->ignored_files)
-        fprintf(stderr, " (%" PRIu64 " other files in directories ignored)", s->ignored_files);
+        fprintf(stderr, " (%" PRIu64 " other file%s in directories ignored)", s->ignored_files,
+                s->ignored_files == 1 ? "" : "s");
     fputc('\n', stderr);
     bool any = false;
     for (int i = 1; i < LW_SKIP_COUNT_; i++) {

@@ -15,4 +15,13 @@ echo
 echo "First record of shard 0 (text cut to 200 characters):"
 zstd -dcq "$OUT/shards/shard-00000.jsonl.zst" | head -n 1 | cut -c 1-200
 echo
-echo "Outputs are in $OUT/ (manifest.json lists every file with its sha256)."
+echo "== 2. tokenize: shards -> Megatron token dataset with the Llama 3 tokenizer"
+TOK="$HERE/../tests/fixtures/tokenizers/llama3.tiktoken"
+"$LONGWEAVE" tokenize -t "$TOK" "$OUT/shards" --append-eod --force -o "$OUT/tokens/llama3"
+ls -l "$OUT/tokens"
+echo
+echo "Sequence 0 decoded back to text (first 200 bytes):"
+"$LONGWEAVE" decode "$OUT/tokens/llama3" --index 0 | head -c 200
+echo
+echo
+echo "Outputs are in $OUT/ (each manifest lists every file with its sha256)."

@@ -1,8 +1,11 @@
 /* Rewriting tiktoken / HF split patterns into PCRE2 with Unicode 16 classes. */
 #include "pattern.h"
 
+#include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unicode_tables.h"
@@ -42,79 +45,283 @@ static const lw_unicode_class *find_class(const char *name, size_t len)
     return NULL;
 }
 
-/* Append the items of class c (without brackets) for use inside [...].
- * The classes are always spelled out in full: exact whatever Unicode version
- * PCRE2 was built with, and faster under JIT than \p{..} lookups (measured:
- * 20% on cl100k, 35% on o200k; bench/tokenize_bench.sh). */
-static int put_items(lw_buf *out, const lw_unicode_class *c)
+typedef enum { TABLES_PATCHED, TABLES_NATIVE, TABLES_FULL } table_mode;
+
+int lw_pattern_full_tables = 0;
+
+/* How to spell a Unicode 16 class on this PCRE2: its own \p{} tables are
+ * exact at 16.x and need the code points added since at 14.x (Debian 12's
+ * 10.42); at any other version the class is spelled out in full. */
+static table_mode table_mode_now(void)
 {
-    return lw_buf_puts(out, c->items);
+    char v[32] = "";
+    pcre2_config(PCRE2_CONFIG_UNICODE_VERSION, v);
+    if (lw_pattern_full_tables)
+        return TABLES_FULL;
+    if (strncmp(v, "16.", 3) == 0)
+        return TABLES_NATIVE;
+    return strncmp(v, "14.", 3) == 0 ? TABLES_PATCHED : TABLES_FULL;
+}
+
+/* A character class being rewritten: its PCRE2 items, and which Latin-1
+ * code points it holds (before any negation). */
+typedef struct {
+    lw_buf body;
+    uint8_t latin1[32];
+    bool latin1_known; /* false once an item with unknown Latin-1 members is in */
+    bool has_prop;     /* some item is a PCRE2 property (\p{..}) */
+    bool negated;
+} class_builder;
+
+static void latin1_add(class_builder *c, uint32_t a, uint32_t b)
+{
+    for (uint32_t x = a; x <= b && x < 256; x++)
+        c->latin1[x >> 3] |= (uint8_t)(1u << (x & 7));
+}
+
+/* Parse "\x{HEX}" items and "-" ranges, as the generated tables write them. */
+static void latin1_add_items(class_builder *c, const char *items)
+{
+    const char *p = items;
+    while ((p = strstr(p, "\\x{")) != NULL) {
+        char *end;
+        unsigned long a = strtoul(p + 3, &end, 16), b = a;
+        p = end + 1;
+        if (p[0] == '-' && strncmp(p + 1, "\\x{", 3) == 0) {
+            b = strtoul(p + 4, &end, 16);
+            p = end + 1;
+        }
+        latin1_add(c, (uint32_t)a, (uint32_t)b);
+    }
+}
+
+static int add_table_class(class_builder *c, const lw_unicode_class *u, table_mode mode)
+{
+    latin1_add_items(c, u->latin1);
+    if (mode == TABLES_FULL || (mode == TABLES_PATCHED && !u->added))
+        return lw_buf_puts(&c->body, u->items);
+    c->has_prop = true;
+    if (lw_buf_puts(&c->body, u->latin1) || lw_buf_printf(&c->body, "\\p{%s}", u->name))
+        return -1;
+    return mode == TABLES_PATCHED ? lw_buf_puts(&c->body, u->added) : 0;
+}
+
+static int add_white_space(class_builder *c)
+{
+    latin1_add_items(c, lw_unicode_white_space);
+    return lw_buf_puts(&c->body, lw_unicode_white_space);
+}
+
+static int put_latin1_class(lw_buf *out, const uint8_t set[32])
+{
+    if (lw_buf_putc(out, '['))
+        return -1;
+    for (uint32_t a = 0; a < 256; a++) {
+        if (!(set[a >> 3] & (1u << (a & 7))))
+            continue;
+        uint32_t b = a;
+        while (b + 1 < 256 && (set[(b + 1) >> 3] & (1u << ((b + 1) & 7))))
+            b++;
+        if (lw_buf_printf(out, a == b ? "\\x{%X}" : "\\x{%X}-\\x{%X}", a, b))
+            return -1;
+        a = b;
+    }
+    return lw_buf_putc(out, ']');
+}
+
+/* Write the class. One with PCRE2 properties becomes
+ *   (?:[its Latin-1 members]|(?=[^\x00-\xFF])[the class])
+ * which means the same (both branches match one character) but lets PCRE2
+ * JIT settle every Latin-1 character with a bitmap test: in a class that
+ * holds a property, a Latin-1 character outside the bitmap is otherwise
+ * looked up in the property tables too, which made ASCII text 40% slower. */
+static int emit_class(lw_buf *out, class_builder *c)
+{
+    if (!c->has_prop || !c->latin1_known)
+        return lw_buf_puts(out, c->negated ? "[^" : "[") ||
+               lw_buf_append(out, c->body.data, c->body.len) || lw_buf_putc(out, ']');
+    uint8_t l1[32];
+    bool any = false;
+    for (int k = 0; k < 32; k++) {
+        l1[k] = c->negated ? (uint8_t)~c->latin1[k] : c->latin1[k];
+        any |= l1[k] != 0;
+    }
+    if (lw_buf_puts(out, "(?:") || (any && (put_latin1_class(out, l1) || lw_buf_putc(out, '|'))) ||
+        lw_buf_puts(out, c->negated ? "(?=[^\\x00-\\xFF])[^" : "(?=[^\\x00-\\xFF])[") ||
+        lw_buf_append(out, c->body.data, c->body.len) || lw_buf_puts(out, "])"))
+        return -1;
+    return 0;
+}
+
+static void class_reset(class_builder *c, bool negated)
+{
+    c->body.len = 0;
+    memset(c->latin1, 0, sizeof c->latin1);
+    c->latin1_known = true;
+    c->has_prop = false;
+    c->negated = negated;
+}
+
+/* One code point of a class item at *p (a literal, possibly UTF-8, or a
+ * simple escape); -1 when it is something else. Advances *p. */
+static long class_char(const char **p)
+{
+    const unsigned char *s = (const unsigned char *)*p;
+    if (s[0] == '\\') {
+        static const char simple[] = "rntfae";
+        static const long codes[] = {'\r', '\n', '\t', '\f', 7, 27};
+        const char *k = s[1] ? strchr(simple, s[1]) : NULL;
+        if (k) {
+            *p += 2;
+            return codes[k - simple];
+        }
+        if (s[1] == 'x' && s[2] == '{') {
+            char *end;
+            long v = strtol((const char *)s + 3, &end, 16);
+            if (*end != '}')
+                return -1;
+            *p = end + 1;
+            return v;
+        }
+        if (s[1] && !isalnum(s[1]) && s[1] < 0x80) {
+            *p += 2;
+            return s[1];
+        }
+        return -1;
+    }
+    if (s[0] < 0x80) {
+        *p += 1;
+        return s[0];
+    }
+    int n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
+    long v = s[0] & (0x3F >> (n - 1));
+    for (int k = 1; k < n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return -1;
+        v = v << 6 | (s[k] & 0x3F);
+    }
+    *p += n;
+    return v;
+}
+
+/* Parse one [...] class starting after '[' (and '^'); on success *end points
+ * after ']'. Returns 1 if parsed, 0 if the class uses syntax this rewriter
+ * does not know (then it is copied unchanged), -1 out of memory. */
+static int parse_class(const char *p, const char **end, class_builder *c, table_mode mode,
+                       lw_error *err, lw_status *st)
+{
+    const char *start = p;
+    while (*p && (*p != ']' || p == start)) {
+        const char *item = p;
+        if (p[0] == '\\' && (p[1] == 's' || p[1] == 'd')) {
+            int rc = p[1] == 's' ? add_white_space(c)
+                                 : add_table_class(c, find_class("Nd", 2), mode);
+            if (rc)
+                return -1;
+            p += 2;
+            continue;
+        }
+        if (p[0] == '\\' && (p[1] == 'p' || p[1] == 'P') && p[2] == '{') {
+            const char *close = strchr(p + 3, '}');
+            const lw_unicode_class *u = close ? find_class(p + 3, (size_t)(close - p - 3)) : NULL;
+            if (p[1] == 'P' && u) {
+                *st = lw_error_set(err, LW_E_DATA,
+                                   "split pattern: \\P{..} inside [...] is not supported");
+                return 0;
+            }
+            if (!u) { /* a script or property without a table: PCRE2's own */
+                if (!close || lw_buf_append(&c->body, p, (size_t)(close - p) + 1))
+                    return close ? -1 : 0;
+                c->has_prop = true;
+                c->latin1_known = false;
+                p = close + 1;
+                continue;
+            }
+            if (add_table_class(c, u, mode))
+                return -1;
+            p = close + 1;
+            continue;
+        }
+        if (p[0] == '\\' && p[1] == 'S') {
+            *st = lw_error_set(err, LW_E_DATA, "split pattern: \\S inside [...] is not supported");
+            return 0;
+        }
+        if (p[0] == '[' && p[1] == ':')
+            return 0; /* POSIX classes: copied as they are */
+        long a = class_char(&p);
+        if (a < 0)
+            return 0;
+        long b = a;
+        if (p[0] == '-' && p[1] && p[1] != ']') {
+            const char *q = p + 1;
+            b = class_char(&q);
+            if (b < a)
+                return 0;
+            p = q;
+        }
+        latin1_add(c, (uint32_t)a, (uint32_t)b);
+        if (lw_buf_append(&c->body, item, (size_t)(p - item)))
+            return -1;
+    }
+    if (*p != ']')
+        return 0;
+    *end = p + 1;
+    return 1;
 }
 
 lw_status lw_pattern_translate(const char *p, lw_buf *out, lw_error *err)
 {
-    bool in_class = false;
-    size_t class_start = 0; /* index in p just after '[' or '[^' */
+    table_mode mode = table_mode_now();
+    class_builder c = {0};
+    lw_status st = LW_OK;
     out->len = 0;
     int rc = 0;
-    for (size_t i = 0; p[i] && !rc; i++) {
-        char ch = p[i];
-        if (ch == '[' && !in_class) {
-            in_class = true;
-            rc = lw_buf_putc(out, '[');
-            if (p[i + 1] == '^') {
-                rc = rc || lw_buf_putc(out, '^');
-                i++;
+    for (size_t i = 0; p[i] && !rc && !st; i++) {
+        if (p[i] == '[') {
+            bool neg = p[i + 1] == '^';
+            const char *body = p + i + 1 + neg, *end;
+            class_reset(&c, neg);
+            int parsed = parse_class(body, &end, &c, mode, err, &st);
+            if (parsed < 0) {
+                rc = -1;
+            } else if (parsed) {
+                rc = emit_class(out, &c);
+                i = (size_t)(end - p) - 1;
+            } else if (!st) { /* unknown syntax: copy the class as it is */
+                const char *close = body;
+                while (*close && (*close != ']' || close == body))
+                    close += *close == '\\' && close[1] ? 2 : 1;
+                size_t n = (size_t)(close - (p + i)) + (*close == ']');
+                rc = lw_buf_append(out, p + i, n);
+                i += n - 1;
             }
-            class_start = i + 1;
             continue;
         }
-        if (ch == ']' && in_class && i != class_start) {
-            in_class = false;
-            rc = lw_buf_putc(out, ']');
-            continue;
-        }
-        if (ch != '\\' || !p[i + 1]) {
-            rc = lw_buf_putc(out, ch);
+        if (p[i] != '\\' || !p[i + 1]) {
+            rc = lw_buf_putc(out, p[i]);
             continue;
         }
         char e = p[i + 1];
-        if (e == 's' || e == 'S' || e == 'd') {
-            i++;
-            if (e == 'S' && in_class)
-                return lw_error_set(err, LW_E_DATA, "split pattern: \\S inside [...] is not supported");
-            if (e == 'd') { /* Rust's \d is \p{Nd} */
-                const lw_unicode_class *nd = find_class("Nd", 2);
-                rc = (!in_class && lw_buf_putc(out, '[')) || put_items(out, nd) ||
-                     (!in_class && lw_buf_putc(out, ']'));
-                continue;
-            }
-            if (!in_class)
-                rc = lw_buf_puts(out, e == 's' ? "[" : "[^");
-            rc = rc || lw_buf_puts(out, lw_unicode_white_space) || (!in_class && lw_buf_putc(out, ']'));
-            continue;
-        }
-        if ((e == 'p' || e == 'P') && p[i + 2] == '{') {
-            const char *name = p + i + 3;
-            const char *close = strchr(name, '}');
-            const lw_unicode_class *c = close ? find_class(name, (size_t)(close - name)) : NULL;
-            if (!c) { /* a script or property we have no table for: PCRE2's own */
-                rc = lw_buf_putc(out, '\\') || lw_buf_putc(out, e);
-                i++;
-                continue;
-            }
-            i = (size_t)(close - p);
-            if (in_class && e == 'P')
-                return lw_error_set(err, LW_E_DATA,
-                                    "split pattern: \\P{..} inside [...] is not supported");
-            if (!in_class)
-                rc = lw_buf_puts(out, e == 'p' ? "[" : "[^");
-            rc = rc || put_items(out, c) || (!in_class && lw_buf_putc(out, ']'));
+        const lw_unicode_class *u = NULL;
+        const char *close = NULL;
+        if ((e == 'p' || e == 'P') && p[i + 2] == '{' && (close = strchr(p + i + 3, '}')))
+            u = find_class(p + i + 3, (size_t)(close - (p + i + 3)));
+        if (e == 's' || e == 'S' || e == 'd' || u) {
+            /* Outside a class: a one-item class. */
+            class_reset(&c, e == 'S' || e == 'P');
+            rc = e == 's' || e == 'S' ? add_white_space(&c)
+                 : e == 'd'          ? add_table_class(&c, find_class("Nd", 2), mode)
+                                     : add_table_class(&c, u, mode);
+            rc = rc || emit_class(out, &c);
+            i = u ? (size_t)(close - p) : i + 1;
             continue;
         }
         rc = lw_buf_putc(out, '\\') || lw_buf_putc(out, e);
         i++;
     }
+    lw_buf_free(&c.body);
+    if (st)
+        return st;
     if (rc || lw_buf_putc(out, '\0'))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     out->len--;

@@ -15,6 +15,10 @@
 #include "longweave/buf.h"
 #include "longweave/status.h"
 
+/* Nonzero: spell every class out in full whatever PCRE2's Unicode version
+ * (the path taken on PCRE2 builds other than 14.x and 16.x); for tests. */
+extern int lw_pattern_full_tables;
+
 /* The built-in patterns, by name: "cl100k", "o200k", "r50k" (GPT-2, also
  * p50k), "llama3". NULL when unknown. */
 const char *lw_pattern_builtin(const char *name);

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../tokenizer/bpe.h"
+#include "../../tokenizer/pattern.h"
 #include "longweave/tokenizer.h"
 #include "longweave/utf8.h"
 
@@ -127,6 +128,38 @@ static void test_llama3(void **st) { (void)st; check_against_refs(FIX "llama3.ti
 static void test_spm_bpe(void **st) { (void)st; check_against_refs(FIX "spm-bpe-32k.model", FIX "refs/spm-bpe-32k.ids.jsonl", "sentencepiece-bpe"); }
 static void test_spm_unigram(void **st) { (void)st; check_against_refs(FIX "spm-unigram-32k.model", FIX "refs/spm-unigram-32k.ids.jsonl", "sentencepiece-unigram"); }
 static void test_llama2(void **st) { (void)st; check_against_refs(FIX "llama2-equivalent.model", FIX "refs/llama2-equivalent.ids.jsonl", "sentencepiece-bpe"); }
+
+static void test_full_class_tables(void **state)
+{
+    (void)state;
+    /* On a PCRE2 whose Unicode tables are neither 14 nor 16, the classes are
+     * spelled out in full: that path must give the reference ids too. */
+    lw_pattern_full_tables = 1;
+    check_against_refs(FIX "cl100k_base.tiktoken", FIX "refs/cl100k_base.ids.jsonl", "cl100k_base");
+    check_against_refs(FIX "o200k_base.tiktoken", FIX "refs/o200k_base.ids.jsonl", "o200k_base");
+    lw_pattern_full_tables = 0;
+}
+
+static void test_pattern_translation(void **state)
+{
+    (void)state;
+    lw_buf out = {0};
+    lw_error err;
+    /* \s is Unicode White_Space (no U+180E) and $ is the very end. */
+    assert_int_equal(lw_pattern_translate("\\s", &out, &err), LW_OK);
+    assert_null(strstr(out.data, "180E"));
+    assert_non_null(strstr(out.data, "\\x{3000}"));
+    /* A class with a property gets its Latin-1 fast path; the meaning is
+     * checked by the reference tests. Unknown syntax is copied. */
+    assert_int_equal(lw_pattern_translate("[^\\r\\n\\p{L}]x", &out, &err), LW_OK);
+    assert_true(strncmp(out.data, "(?:[", 4) == 0 || out.data[0] == '[');
+    assert_int_equal(lw_pattern_translate("[[:alpha:]]+", &out, &err), LW_OK);
+    assert_string_equal(out.data, "[[:alpha:]]+");
+    assert_int_equal(lw_pattern_translate("[\\S]", &out, &err), LW_E_DATA);
+    pcre2_code *re;
+    assert_int_equal(lw_pattern_compile("(", &re, &err), LW_E_DATA);
+    lw_buf_free(&out);
+}
 
 static void test_spm_round_trip_without_normalization(void **state)
 {
@@ -312,6 +345,8 @@ int main(void)
         cmocka_unit_test(test_spm_bpe),
         cmocka_unit_test(test_spm_unigram),
         cmocka_unit_test(test_llama2),
+        cmocka_unit_test(test_full_class_tables),
+        cmocka_unit_test(test_pattern_translation),
         cmocka_unit_test(test_spm_round_trip_without_normalization),
         cmocka_unit_test(test_scan_and_heap_merges_agree),
         cmocka_unit_test(test_detection_by_content_and_errors),
