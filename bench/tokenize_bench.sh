@@ -51,8 +51,8 @@ for corpus in english multilingual; do
         echo "  longweave $t: $(rate "$size" "$s")"
     done
     if [ -d node_modules/tiktoken-node ]; then
-        node "$HERE/tiktoken_bench.js" native $corpus.jsonl cl100k_base o200k_base | sed 's/^/  tiktoken /'
-        node "$HERE/tiktoken_bench.js" wasm $corpus.jsonl cl100k_base o200k_base | sed 's/^/  tiktoken /'
+        NODE_PATH=$WORK/node_modules node "$HERE/tiktoken_bench.js" native $corpus.jsonl cl100k_base o200k_base | sed 's/^/  tiktoken /'
+        NODE_PATH=$WORK/node_modules node "$HERE/tiktoken_bench.js" wasm $corpus.jsonl cl100k_base o200k_base | sed 's/^/  tiktoken /'
     fi
 done
 

@@ -305,6 +305,65 @@ static lw_status commit(const lw_shard_config *cfg, lw_docflow *flow, const lw_b
     return LW_OK;
 }
 
+/* Everything one run shares between the pipeline's steps. */
+typedef struct {
+    const lw_shard_config *cfg;
+    job j;
+    lw_docflow flow;
+    worker *workers;
+    int threads;
+    unit_result *res;
+    size_t res_cap;
+    lw_dedup *dedup;
+    lw_jsonl_shards *w;
+    lw_buf idbuf;
+    lw_reader *reader;
+    const lw_part_plan *plan;
+} run_state;
+
+static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
+{
+    run_state *r = ctx;
+    if (b->count > r->res_cap) {
+        free(r->res);
+        r->res_cap = b->count;
+        if (!(r->res = malloc(r->res_cap * sizeof *r->res)))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    for (int t = 0; t < r->threads; t++)
+        r->workers[t].arena.len = 0;
+    return LW_OK;
+}
+
+static void step_process(void *ctx, const lw_batch *b, size_t i, int t)
+{
+    run_state *r = ctx;
+    process_unit(&r->j, &r->workers[t], t, &b->units[i], &r->res[i]);
+}
+
+static void update_read_stats(run_state *r)
+{
+    const lw_reader_stats *rs = lw_reader_stats_get(r->reader);
+    r->flow.stats->blank_lines = rs->blank_lines;
+    r->flow.stats->bytes_read = rs->bytes_read;
+    r->flow.stats->bytes_decoded = rs->bytes_decoded;
+}
+
+static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
+{
+    run_state *r = ctx;
+    lw_status st = commit(r->cfg, &r->flow, b, r->res, r->workers, r->dedup, r->w, &r->idbuf, err);
+    if (!st)
+        st = lw_jsonl_shards_flush(r->w, err);
+    update_read_stats(r);
+    if (!st && r->cfg->progress) {
+        const lw_doc_stats *s = r->flow.stats;
+        lw_progress p = {s->docs_read, s->bytes_read, r->plan->bytes, s->bytes_decoded};
+        r->cfg->progress(r->cfg->cb_ctx, &p);
+    }
+    return st;
+}
+
 lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error *err)
 {
     memset(stats, 0, sizeof *stats);
@@ -315,14 +374,7 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
     lw_input_list inputs = {0};
     lw_part_plan plan = {0};
     lw_filter *filter = NULL;
-    lw_dedup *dedup = NULL;
-    lw_reader *reader = NULL;
-    lw_jsonl_shards *w = NULL;
-    worker *workers = NULL;
-    unit_result *res = NULL;
-    size_t res_cap = 0, *order = NULL, order_cap = 0;
-    lw_batch batch = {0};
-    lw_buf idbuf = {0};
+    run_state r = {.cfg = cfg, .threads = threads, .plan = &plan};
 
     if ((st = lw_input_list_build(&inputs, cfg->inputs, cfg->n_inputs, &cfg->input, err)))
         goto done;
@@ -332,7 +384,7 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
     stats->ignored_files = inputs.ignored_files;
     if ((st = lw_filter_new(&filter, &cfg->filter, err)))
         goto done;
-    if (cfg->dedup && !(dedup = lw_dedup_new())) {
+    if (cfg->dedup && !(r.dedup = lw_dedup_new())) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
@@ -340,72 +392,38 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
         goto done;
     lw_jsonl_shards_opts wo = {cfg->outdir, "shard-%05u.jsonl.zst", cfg->num_shards,
                                cfg->zstd_level, threads};
-    if ((st = lw_jsonl_shards_open(&w, &wo, err)))
+    if ((st = lw_jsonl_shards_open(&r.w, &wo, err)))
         goto done;
     lw_reader_opts ro = {cfg->max_doc_bytes};
-    if ((st = lw_reader_open(&reader, &inputs, &plan, &ro, err)))
+    if ((st = lw_reader_open(&r.reader, &inputs, &plan, &ro, err)))
         goto done;
-    workers = calloc((size_t)threads, sizeof *workers);
-    if (!workers) {
+    r.workers = calloc((size_t)threads, sizeof *r.workers);
+    if (!r.workers) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
     for (int t = 0; t < threads; t++)
-        if (!(workers[t].fs = lw_filter_scratch_new(filter))) {
+        if (!(r.workers[t].fs = lw_filter_scratch_new(filter))) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             goto done;
         }
-
-    job j = {cfg, &inputs, filter};
-    lw_docflow flow = {.inputs = &inputs, .stats = stats, .strict = cfg->strict,
-                       .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
-    bool more = true;
-    while (more) {
-        if ((st = lw_batch_fill(&batch, reader, BATCH_BYTES, BATCH_UNITS, &more, err)))
-            goto done;
-        if (batch.count > res_cap) {
-            free(res);
-            res_cap = batch.count;
-            if (!(res = malloc(res_cap * sizeof *res))) {
-                st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                goto done;
-            }
-        }
-        for (int t = 0; t < threads; t++)
-            workers[t].arena.len = 0;
-        if (lw_batch_order_by_size(&batch, &order, &order_cap)) {
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            goto done;
-        }
-        long n = (long)batch.count;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
-        for (long k = 0; k < n; k++) {
-            int t = omp_get_thread_num();
-            size_t i = order[k];
-            process_unit(&j, &workers[t], t, &batch.units[i], &res[i]);
-        }
-        if ((st = commit(cfg, &flow, &batch, res, workers, dedup, w, &idbuf, err)))
-            goto done;
-        if ((st = lw_jsonl_shards_flush(w, err)))
-            goto done;
-        const lw_reader_stats *rs = lw_reader_stats_get(reader);
-        stats->blank_lines = rs->blank_lines;
-        stats->bytes_read = rs->bytes_read;
-        stats->bytes_decoded = rs->bytes_decoded;
-        if (cfg->progress) {
-            lw_progress p = {stats->docs_read, rs->bytes_read, plan.bytes, rs->bytes_decoded};
-            cfg->progress(cfg->cb_ctx, &p);
-        }
-    }
-    if ((st = lw_jsonl_shards_finish(w, err)))
+    r.j = (job){cfg, &inputs, filter};
+    r.flow = (lw_docflow){.inputs = &inputs, .stats = stats, .strict = cfg->strict,
+                          .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
+    lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
+                        step_commit};
+    if ((st = lw_pipeline_run(&pipe, r.reader, err)))
+        goto done;
+    update_read_stats(&r);
+    if ((st = lw_jsonl_shards_finish(r.w, err)))
         goto done;
     for (unsigned i = 0; i < cfg->num_shards; i++) {
         lw_shard_info info;
-        lw_jsonl_shards_info(w, i, &info);
+        lw_jsonl_shards_info(r.w, i, &info);
         stats->bytes_written += info.bytes;
         stats->bytes_written_raw += info.raw_bytes;
     }
-    if ((st = lw_jsonl_shards_publish(w, err)))
+    if ((st = lw_jsonl_shards_publish(r.w, err)))
         goto done;
     if (cfg->force) {
         const char **keep = malloc(cfg->num_shards * sizeof *keep);
@@ -415,7 +433,7 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
         }
         for (unsigned i = 0; i < cfg->num_shards; i++) {
             lw_shard_info info;
-            lw_jsonl_shards_info(w, i, &info);
+            lw_jsonl_shards_info(r.w, i, &info);
             keep[i] = info.name;
         }
         st = lw_outdir_remove_stale(cfg->outdir, shard_globs, 1, keep, cfg->num_shards, err);
@@ -423,24 +441,22 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
         if (st)
             goto done;
     }
-    st = write_manifest(cfg, &inputs, &plan, stats, w, err);
+    st = write_manifest(cfg, &inputs, &plan, stats, r.w, err);
     if (st) /* without its manifest the output is incomplete: take it back */
-        lw_jsonl_shards_unpublish(w);
+        lw_jsonl_shards_unpublish(r.w);
 
 done:
-    for (int t = 0; workers && t < threads; t++) {
-        lw_buf_free(&workers[t].arena);
-        lw_buf_free(&workers[t].scratch);
-        lw_filter_scratch_free(workers[t].fs);
+    for (int t = 0; r.workers && t < threads; t++) {
+        lw_buf_free(&r.workers[t].arena);
+        lw_buf_free(&r.workers[t].scratch);
+        lw_filter_scratch_free(r.workers[t].fs);
     }
-    free(workers);
-    free(res);
-    free(order);
-    lw_buf_free(&idbuf);
-    lw_batch_free(&batch);
-    lw_reader_close(reader);
-    lw_jsonl_shards_free(w);
-    lw_dedup_free(dedup);
+    free(r.workers);
+    free(r.res);
+    lw_buf_free(&r.idbuf);
+    lw_reader_close(r.reader);
+    lw_jsonl_shards_free(r.w);
+    lw_dedup_free(r.dedup);
     lw_filter_free(filter);
     lw_part_plan_free(&plan);
     lw_input_list_free(&inputs);

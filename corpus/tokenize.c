@@ -190,6 +190,101 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
     return st;
 }
 
+/* Everything one run shares between the pipeline's steps. */
+typedef struct {
+    const lw_tokenize_config *cfg;
+    const lw_tokenizer *tok;
+    lw_tokenize_stats *stats;
+    lw_docflow flow;
+    worker *workers;
+    int threads;
+    unit_result *res;
+    size_t res_cap;
+    int64_t bos, eod;
+    lw_megatron_writer *w;
+    lw_reader *reader;
+    const lw_part_plan *plan;
+} run_state;
+
+static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
+{
+    run_state *r = ctx;
+    if (b->count > r->res_cap) {
+        free(r->res);
+        r->res_cap = b->count;
+        if (!(r->res = malloc(r->res_cap * sizeof *r->res)))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    for (int t = 0; t < r->threads; t++) {
+        r->workers[t].ids.len = 0;
+        r->workers[t].details.len = 0;
+    }
+    return LW_OK;
+}
+
+static void step_process(void *ctx, const lw_batch *b, size_t i, int t)
+{
+    run_state *r = ctx;
+    process_unit(r->cfg, r->tok, &r->workers[t], t, &b->units[i], r->bos, r->eod, &r->res[i]);
+}
+
+static void update_read_stats(run_state *r)
+{
+    const lw_reader_stats *rs = lw_reader_stats_get(r->reader);
+    r->stats->docs.blank_lines = rs->blank_lines;
+    r->stats->docs.bytes_read = rs->bytes_read;
+    r->stats->docs.bytes_decoded = rs->bytes_decoded;
+}
+
+static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
+{
+    run_state *r = ctx;
+    lw_tokenize_stats *stats = r->stats;
+    lw_status st;
+    for (size_t i = 0; i < b->count; i++) {
+        const lw_unit *u = &b->units[i];
+        const unit_result *res = &r->res[i];
+        bool handled;
+        if ((st = lw_docflow_unit(&r->flow, u, &handled, err)))
+            return st;
+        if (handled)
+            continue;
+        worker *wk = &r->workers[res->thread];
+        if (res->fail) {
+            lw_loc loc;
+            char where[600] = "";
+            if (!lw_docflow_loc(&r->flow, u, &loc, NULL))
+                lw_loc_format(&loc, where, sizeof where);
+            return lw_error_set(err, res->fail, "%s: %s", where, wk->err.msg);
+        }
+        if (res->why != LW_SKIP_NONE) {
+            const char *detail = res->detail_off == SIZE_MAX ? "" : wk->details.data + res->detail_off;
+            if ((st = lw_docflow_skip(&r->flow, u, res->why, detail, err)))
+                return st;
+            continue;
+        }
+        if ((st = lw_megatron_add(r->w, wk->ids.v + res->ids_off, res->ids_len, err)) ||
+            (st = lw_megatron_end_document(r->w, err)))
+            return st;
+        stats->docs.docs_read++;
+        stats->docs.docs_written++;
+        stats->sequences++;
+        stats->tokens += res->ids_len;
+        stats->empty_sequences += res->ids_len == 0;
+        if (res->replaced) {
+            stats->docs.utf8_repaired_docs++;
+            stats->docs.utf8_replacements += res->replaced;
+        }
+    }
+    update_read_stats(r);
+    if (r->cfg->progress) {
+        const lw_doc_stats *s = &stats->docs;
+        lw_progress p = {s->docs_read, s->bytes_read, r->plan->bytes, s->bytes_decoded};
+        r->cfg->progress(r->cfg->cb_ctx, &p);
+    }
+    return LW_OK;
+}
+
 lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stats, lw_error *err)
 {
     memset(stats, 0, sizeof *stats);
@@ -203,22 +298,18 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     lw_tokenizer *tok = NULL;
     lw_input_list inputs = {0};
     lw_part_plan plan = {0};
-    lw_reader *reader = NULL;
-    lw_megatron_writer *w = NULL;
-    worker *workers = NULL;
-    unit_result *res = NULL;
-    size_t res_cap = 0, *order = NULL, order_cap = 0;
-    lw_batch batch = {0};
-    int64_t bos = -1, eod = -1;
+    run_state r = {.cfg = cfg, .stats = stats, .threads = threads, .plan = &plan, .bos = -1,
+                   .eod = -1};
     lw_status st;
 
     lw_tok_opts topts = {cfg->pattern};
     if ((st = lw_tok_load(&tok, cfg->tokenizer, &topts, err)))
         goto done;
+    r.tok = tok;
     if ((st = resolve_special(tok, cfg->prepend_bos, cfg->bos_id, "bos", "--prepend-bos",
-                              "--bos-id", &bos, err)) ||
+                              "--bos-id", &r.bos, err)) ||
         (st = resolve_special(tok, cfg->append_eod, cfg->eod_id, "eod", "--append-eod",
-                              "--eod-id", &eod, err)))
+                              "--eod-id", &r.eod, err)))
         goto done;
     if ((st = lw_input_list_build(&inputs, cfg->inputs, cfg->n_inputs, &cfg->input, err)))
         goto done;
@@ -228,118 +319,49 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     stats->docs.ignored_files = inputs.ignored_files;
     if ((st = check_outputs(cfg, err)))
         goto done;
-    if ((st = lw_megatron_open(&w, cfg->prefix, lw_tok_vocab_size(tok), err)))
+    if ((st = lw_megatron_open(&r.w, cfg->prefix, lw_tok_vocab_size(tok), err)))
         goto done;
     lw_reader_opts ro = {cfg->max_doc_bytes};
-    if ((st = lw_reader_open(&reader, &inputs, &plan, &ro, err)))
+    if ((st = lw_reader_open(&r.reader, &inputs, &plan, &ro, err)))
         goto done;
-    workers = calloc((size_t)threads, sizeof *workers);
-    if (!workers) {
+    r.workers = calloc((size_t)threads, sizeof *r.workers);
+    if (!r.workers) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
     for (int t = 0; t < threads; t++)
-        if (!(workers[t].tok = lw_tok_scratch_new(tok))) {
+        if (!(r.workers[t].tok = lw_tok_scratch_new(tok))) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             goto done;
         }
-    lw_docflow flow = {.inputs = &inputs, .stats = &stats->docs, .strict = cfg->strict,
-                       .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
-    bool more = true;
-    while (more) {
-        if ((st = lw_batch_fill(&batch, reader, BATCH_BYTES, BATCH_UNITS, &more, err)))
-            goto done;
-        if (batch.count > res_cap) {
-            free(res);
-            res_cap = batch.count;
-            if (!(res = malloc(res_cap * sizeof *res))) {
-                st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                goto done;
-            }
-        }
-        for (int t = 0; t < threads; t++) {
-            workers[t].ids.len = 0;
-            workers[t].details.len = 0;
-        }
-        if (lw_batch_order_by_size(&batch, &order, &order_cap)) {
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            goto done;
-        }
-        long n = (long)batch.count;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (long k = 0; k < n; k++) {
-            int t = omp_get_thread_num();
-            size_t i = order[k];
-            process_unit(cfg, tok, &workers[t], t, &batch.units[i], bos, eod, &res[i]);
-        }
-        for (size_t i = 0; i < batch.count; i++) {
-            const lw_unit *u = &batch.units[i];
-            const unit_result *r = &res[i];
-            bool handled;
-            if ((st = lw_docflow_unit(&flow, u, &handled, err)))
-                goto done;
-            if (handled)
-                continue;
-            worker *wk = &workers[r->thread];
-            if (r->fail) {
-                lw_loc loc;
-                char where[600] = "";
-                if (!lw_docflow_loc(&flow, u, &loc, NULL))
-                    lw_loc_format(&loc, where, sizeof where);
-                st = lw_error_set(err, r->fail, "%s: %s", where, wk->err.msg);
-                goto done;
-            }
-            if (r->why != LW_SKIP_NONE) {
-                const char *detail = r->detail_off == SIZE_MAX ? "" : wk->details.data + r->detail_off;
-                if ((st = lw_docflow_skip(&flow, u, r->why, detail, err)))
-                    goto done;
-                continue;
-            }
-            if ((st = lw_megatron_add(w, wk->ids.v + r->ids_off, r->ids_len, err)) ||
-                (st = lw_megatron_end_document(w, err)))
-                goto done;
-            stats->docs.docs_read++;
-            stats->docs.docs_written++;
-            stats->sequences++;
-            stats->tokens += r->ids_len;
-            stats->empty_sequences += r->ids_len == 0;
-            if (r->replaced) {
-                stats->docs.utf8_repaired_docs++;
-                stats->docs.utf8_replacements += r->replaced;
-            }
-        }
-        const lw_reader_stats *rs = lw_reader_stats_get(reader);
-        stats->docs.blank_lines = rs->blank_lines;
-        stats->docs.bytes_read = rs->bytes_read;
-        stats->docs.bytes_decoded = rs->bytes_decoded;
-        if (cfg->progress) {
-            lw_progress p = {stats->docs.docs_read, rs->bytes_read, plan.bytes, rs->bytes_decoded};
-            cfg->progress(cfg->cb_ctx, &p);
-        }
-    }
-    if ((st = lw_megatron_finish(w, err)))
+    r.flow = (lw_docflow){.inputs = &inputs, .stats = &stats->docs, .strict = cfg->strict,
+                          .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
+    lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
+                        step_commit};
+    if ((st = lw_pipeline_run(&pipe, r.reader, err)))
+        goto done;
+    update_read_stats(&r);
+    if ((st = lw_megatron_finish(r.w, err)))
         goto done;
     lw_megatron_info info;
-    lw_megatron_info_get(w, &info);
+    lw_megatron_info_get(r.w, &info);
     stats->docs.bytes_written = info.bin->bytes + info.idx->bytes;
     stats->docs.bytes_written_raw = stats->docs.bytes_written;
-    if ((st = lw_megatron_publish(w, err)))
+    if ((st = lw_megatron_publish(r.w, err)))
         goto done;
-    if ((st = write_manifest(cfg, tok, &inputs, &plan, stats, w, bos, eod, err)))
-        lw_megatron_unpublish(w);
+    if ((st = write_manifest(cfg, tok, &inputs, &plan, stats, r.w, r.bos, r.eod, err)))
+        lw_megatron_unpublish(r.w);
 done:
-    for (int t = 0; workers && t < threads; t++) {
-        lw_tok_scratch_free(workers[t].tok);
-        lw_buf_free(&workers[t].scratch);
-        lw_ids_free(&workers[t].ids);
-        lw_buf_free(&workers[t].details);
+    for (int t = 0; r.workers && t < threads; t++) {
+        lw_tok_scratch_free(r.workers[t].tok);
+        lw_buf_free(&r.workers[t].scratch);
+        lw_ids_free(&r.workers[t].ids);
+        lw_buf_free(&r.workers[t].details);
     }
-    free(workers);
-    free(res);
-    free(order);
-    lw_batch_free(&batch);
-    lw_reader_close(reader);
-    lw_megatron_free(w);
+    free(r.workers);
+    free(r.res);
+    lw_reader_close(r.reader);
+    lw_megatron_free(r.w);
     lw_part_plan_free(&plan);
     lw_input_list_free(&inputs);
     lw_tok_free(tok);

@@ -46,7 +46,8 @@ extern "C" int lw_spm_encode(const void *spm, const char *text, size_t len, lw_i
 {
     try {
         auto *sp = static_cast<const sentencepiece::SentencePieceProcessor *>(spm);
-        std::vector<int> ids;
+        thread_local std::vector<int> ids; // reused: one allocation per thread
+        ids.clear();
         auto status = sp->Encode(std::string_view(text, len), &ids);
         if (!status.ok()) {
             copy_error(status.ToString(), errbuf, errcap);

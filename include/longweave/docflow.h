@@ -68,6 +68,25 @@ void lw_batch_free(lw_batch *b);
  * *order is grown as needed; returns 0 or -1 (out of memory). */
 int lw_batch_order_by_size(const lw_batch *b, size_t **order, size_t *cap);
 
+/* The batch loop of a stage. Each batch is processed in parallel, its
+ * largest units first, while one thread already reads the next batch; then
+ * it is committed in input order on the calling thread. Only `process` runs
+ * concurrently, so output never depends on the thread count. */
+typedef struct {
+    int threads;
+    size_t batch_bytes, batch_units;
+    void *ctx;
+    /* Before a batch is processed (single-threaded): size per-unit results,
+     * reset per-thread arenas. */
+    lw_status (*prepare)(void *ctx, const lw_batch *b, lw_error *err);
+    /* Unit i of the batch, on thread t (0 <= t < threads), in parallel. */
+    void (*process)(void *ctx, const lw_batch *b, size_t i, int t);
+    /* After a batch is processed, in input order (single-threaded). */
+    lw_status (*commit)(void *ctx, const lw_batch *b, lw_error *err);
+} lw_pipeline;
+
+lw_status lw_pipeline_run(const lw_pipeline *p, lw_reader *r, lw_error *err);
+
 typedef struct {
     const lw_input_list *inputs;
     lw_doc_stats *stats;
