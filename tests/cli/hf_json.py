@@ -20,7 +20,10 @@ def bytes_to_unicode():
     return dict(zip(bs, map(chr, cs)))
 
 
-def build(rank_file, pattern, added, out_path, use_byte_level_regex=False):
+def build(rank_file, pattern, added, out_path, use_byte_level_regex=False, nfc=False,
+          pair_merges=False):
+    """pair_merges: write merges as ["left", "right"] pairs (the newer format)
+    instead of "left right" strings."""
     ranks = {}
     for line in open(rank_file, "rb"):
         if line.strip():
@@ -57,7 +60,7 @@ def build(rank_file, pattern, added, out_path, use_byte_level_regex=False):
         "added_tokens": [{"id": i, "content": c, "single_word": False, "lstrip": False,
                           "rstrip": False, "normalized": False, "special": True}
                          for c, i in added.items()],
-        "normalizer": None,
+        "normalizer": {"type": "NFC"} if nfc else None,
         "pre_tokenizer": pre,
         "post_processor": None,
         "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
@@ -66,7 +69,8 @@ def build(rank_file, pattern, added, out_path, use_byte_level_regex=False):
                   "continuing_subword_prefix": None, "end_of_word_suffix": None,
                   "fuse_unk": False, "byte_fallback": False, "ignore_merges": True,
                   "vocab": vocab,
-                  "merges": [to_str(m[3]) + " " + to_str(m[4]) for m in merges]},
+                  "merges": [[to_str(m[3]), to_str(m[4])] if pair_merges
+                             else to_str(m[3]) + " " + to_str(m[4]) for m in merges]},
     }
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False)

@@ -63,7 +63,7 @@ def tokenizer_json_matches_tiktoken(tmp):
     hf_json.build(os.path.join(FIX, "llama3.tiktoken"), LLAMA3_PATTERN,
                   {"<|begin_of_text|>": 128000, "<|end_of_text|>": 128001}, "llama3.json")
     hf_json.build(os.path.join(FIX, "r50k_base.tiktoken"), None, {"<|endoftext|>": 50256},
-                  "gpt2.json", use_byte_level_regex=True)
+                  "gpt2.json", use_byte_level_regex=True, pair_merges=True)
     for path, name in (("llama3.json", "llama3"), ("gpt2.json", "r50k_base")):
         run_ok(["tokenize", "-t", path, CASES, "--append-eod", "-o", f"out/{name}", "-q"])
         _, seqs, _ = megatron.read(f"out/{name}")
@@ -73,6 +73,25 @@ def tokenizer_json_matches_tiktoken(tmp):
         check(len(seqs) == 910 and not bad, f"{path}: {len(bad)} differ, first {bad[:5]}")
         m = json.load(open(f"out/{name}.manifest.json"))
         check(m["tokenizer"]["kind"] == "hf-bpe", str(m["tokenizer"]))
+
+
+@test
+def tokenizer_json_nfc_normalizer(tmp):
+    # A Qwen2-style NFC normalizer: decomposed input encodes as its
+    # composition does (Python's unicodedata gives the independent NFC).
+    import unicodedata
+    hf_json.build(os.path.join(FIX, "r50k_base.tiktoken"), None, {"<|endoftext|>": 50256},
+                  "nfc.json", use_byte_level_regex=True, nfc=True)
+    texts_ = ["Cafe\u0301 de\u0301ja\u0300 vu", "\u1100\u1161\u11a8 Hangul jamo",
+              "A\u030a ngstro\u0308m", "plain ascii"]
+    write("d.jsonl", jsonl([{"text": t} for t in texts_]))
+    write("n.jsonl", jsonl([{"text": unicodedata.normalize("NFC", t)} for t in texts_]))
+    run_ok(["tokenize", "-t", "nfc.json", "d.jsonl", "-o", "a", "-q"])
+    run_ok(["tokenize", "-t", os.path.join(FIX, "r50k_base.tiktoken"), "n.jsonl", "-o", "b", "-q"])
+    check(megatron.read("a")[1] == megatron.read("b")[1], "NFC normalization differs")
+    # ... and without the normalizer the decomposed text encodes differently.
+    run_ok(["tokenize", "-t", os.path.join(FIX, "r50k_base.tiktoken"), "d.jsonl", "-o", "c", "-q"])
+    check(megatron.read("c")[1][0] != megatron.read("b")[1][0])
 
 
 @test
