@@ -17,6 +17,7 @@
 #include "tok_internal.h"
 
 struct lw_tok_scratch {
+    const lw_tokenizer *owner; /* its piece cache holds this tokenizer's ids */
     lw_bpe_scratch *bpe;
     lw_buf repaired;
 };
@@ -222,6 +223,7 @@ lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
     lw_tok_scratch *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    s->owner = t;
     if (t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new())) {
         free(s);
         return NULL;
@@ -241,6 +243,8 @@ void lw_tok_scratch_free(lw_tok_scratch *s)
 lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *text, size_t len,
                         lw_ids *out, lw_error *err)
 {
+    if (s->owner != t)
+        return lw_error_set(err, LW_E_SOFTWARE, "a tokenizer scratch used with another tokenizer");
     if (lw_utf8_valid_prefix(text, len, NULL) != len) {
         s->repaired.len = 0;
         if (lw_utf8_repair(text, len, &s->repaired, NULL, NULL))

@@ -59,6 +59,8 @@ const char *lw_tok_sha256(const lw_tokenizer *t);
 /* Number of ids, special tokens included (all ids are below it). */
 uint32_t lw_tok_vocab_size(const lw_tokenizer *t);
 
+/* Per-thread working memory (match data, a cache of recent pieces). A
+ * scratch belongs to the tokenizer it was made for. */
 lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t);
 void lw_tok_scratch_free(lw_tok_scratch *s);
 
