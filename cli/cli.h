@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "longweave/docflow.h"
+#include "longweave/source.h"
 #include "longweave/status.h"
 
 typedef struct {
@@ -61,6 +62,12 @@ enum {
 /* The help lines of the shared options. */
 extern const char cli_doc_options_help[];
 
+typedef struct cli_reporter cli_reporter;
+/* Fill a stage's source from the shared options, the inputs and the
+ * reporter that takes warnings and progress. */
+void cli_doc_source(lw_source_config *src, const cli_doc_opts *o, char **inputs, int n,
+                    cli_reporter *rep);
+
 /* If c is a shared option, apply it and return 1 (*rc: 0 or an exit code);
  * otherwise return 0. */
 int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int *rc);
@@ -82,7 +89,7 @@ int cli_fail(const char *cmd, lw_status st, const char *msg);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Warnings and progress for one run. */
-typedef struct {
+struct cli_reporter {
     const char *cmd;
     bool quiet;
     bool tty;           /* stderr is a terminal: draw the progress line */
@@ -90,7 +97,7 @@ typedef struct {
     double last_draw;
     bool line_drawn;
     uint64_t shown[LW_SKIP_COUNT_];
-} cli_reporter;
+};
 
 void cli_reporter_init(cli_reporter *r, const char *cmd, bool quiet);
 void cli_warn(void *ctx, lw_skip why, const char *msg);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "longweave/outfile.h"
+#include "longweave/source.h"
 
 enum { WARNINGS_PER_REASON = 5 };
 
@@ -342,6 +343,23 @@ int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int
     case CLI_OPT_STATS: o->stats_json = arg; return 1;
     }
     return 0;
+}
+
+void cli_doc_source(lw_source_config *src, const cli_doc_opts *o, char **inputs, int n,
+                    cli_reporter *rep)
+{
+    src->inputs = (const char *const *)inputs;
+    src->n_inputs = (size_t)n;
+    src->input = o->input;
+    src->doc = o->doc;
+    src->max_doc_bytes = (size_t)o->max_doc_bytes;
+    src->strict = o->strict;
+    src->part = o->part;
+    src->nparts = o->nparts;
+    src->threads = o->threads;
+    src->warn = cli_warn;
+    src->progress = cli_progress;
+    src->cb_ctx = rep;
 }
 
 void cli_doc_opts_free(cli_doc_opts *o)

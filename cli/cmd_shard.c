@@ -132,28 +132,16 @@ int cmd_shard(int argc, char **argv)
         rc = cli_usage_error(cmd, "no output directory given (-o OUTDIR)");
         goto out;
     }
-    cfg.inputs = (const char *const *)argv + optind;
-    cfg.n_inputs = (size_t)(argc - optind);
+    cli_reporter rep;
+    cli_reporter_init(&rep, cmd, o.quiet);
+    cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);
     cfg.outdir = o.output;
     cfg.force = o.force;
-    cfg.input = o.input;
-    cfg.doc = o.doc;
-    cfg.max_doc_bytes = (size_t)o.max_doc_bytes;
-    cfg.strict = o.strict;
-    cfg.part = o.part;
-    cfg.nparts = o.nparts;
-    cfg.threads = o.threads;
     cfg.seed = o.seed;
     cfg.filter.keep_re = keep.v;
     cfg.filter.n_keep = keep.n;
     cfg.filter.drop_re = drop.v;
     cfg.filter.n_drop = drop.n;
-
-    cli_reporter rep;
-    cli_reporter_init(&rep, cmd, o.quiet);
-    cfg.warn = cli_warn;
-    cfg.progress = cli_progress;
-    cfg.cb_ctx = &rep;
     lw_doc_stats stats;
     lw_error err = {0};
     lw_status st = lw_shard_run(&cfg, &stats, &err);

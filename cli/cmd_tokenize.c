@@ -101,23 +101,11 @@ int cmd_tokenize(int argc, char **argv)
         rc = cli_usage_error(cmd, "no output prefix given (-o PREFIX)");
         goto out;
     }
-    cfg.inputs = (const char *const *)argv + optind;
-    cfg.n_inputs = (size_t)(argc - optind);
-    cfg.prefix = o.output;
-    cfg.force = o.force;
-    cfg.input = o.input;
-    cfg.doc = o.doc;
-    cfg.max_doc_bytes = (size_t)o.max_doc_bytes;
-    cfg.strict = o.strict;
-    cfg.part = o.part;
-    cfg.nparts = o.nparts;
-    cfg.threads = o.threads;
-
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, o.quiet);
-    cfg.warn = cli_warn;
-    cfg.progress = cli_progress;
-    cfg.cb_ctx = &rep;
+    cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);
+    cfg.prefix = o.output;
+    cfg.force = o.force;
     lw_tokenize_stats stats;
     lw_error err = {0};
     lw_status st = lw_tokenize_run(&cfg, &stats, &err);

@@ -13,7 +13,6 @@
 #include "longweave/json_out.h"
 #include "longweave/jsonl_shards.h"
 #include "longweave/manifest.h"
-#include "longweave/reader.h"
 
 enum { BATCH_BYTES = 8 << 20, BATCH_UNITS = 1 << 16 };
 
@@ -68,8 +67,8 @@ static bool is_key(const char *name, const char *key)
 /* Append the record body: everything after the id. */
 static int put_body(lw_buf *out, const job *j, const lw_unit *u, const lw_doc *d)
 {
-    const char *text_key = j->cfg->doc.text_key ? j->cfg->doc.text_key : "text";
-    const char *id_key = j->cfg->doc.id_key ? j->cfg->doc.id_key : "id";
+    const char *text_key = j->cfg->src.doc.text_key ? j->cfg->src.doc.text_key : "text";
+    const char *id_key = j->cfg->src.doc.id_key ? j->cfg->src.doc.id_key : "id";
     if (lw_buf_puts(out, "\"text\":") || lw_json_put_string(out, d->text, d->text_len) ||
         lw_buf_puts(out, ",\"source\":"))
         return -1;
@@ -105,7 +104,7 @@ static void process_unit(const job *j, worker *w, int thread, const lw_unit *u, 
     if (u->kind != LW_UNIT_DOC)
         return;
     lw_doc d;
-    r->why = lw_doc_parse(&d, u, &j->cfg->doc, &w->scratch);
+    r->why = lw_doc_parse(&d, u, &j->cfg->src.doc, &w->scratch);
     char detail[200];
     snprintf(detail, sizeof detail, "%s", d.detail);
     if (r->why == LW_SKIP_NONE) {
@@ -149,60 +148,30 @@ static cJSON *string_array(const char *const *v, size_t n)
 
 static cJSON *config_json(const lw_shard_config *c)
 {
-    static const char *const utf8_names[] = {"replace", "drop", "strict"};
-    static const char *const fmt_names[] = {"auto", "jsonl", "text"};
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    char part[48];
-    snprintf(part, sizeof part, "%u/%u", c->part, c->nparts ? c->nparts : 1);
     cJSON_AddNumberToObject(o, "num_shards", c->num_shards);
     cJSON_AddStringToObject(o, "shard_by", c->shard_by == LW_SHARD_BY_ID ? "id" : "content");
-    cJSON_AddStringToObject(o, "part", part);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
-    cJSON_AddStringToObject(o, "text_key", c->doc.text_key ? c->doc.text_key : "text");
-    cJSON_AddStringToObject(o, "id_key", c->doc.id_key ? c->doc.id_key : "id");
-    cJSON_AddStringToObject(o, "utf8", utf8_names[c->doc.utf8]);
-    cJSON_AddStringToObject(o, "input_format", fmt_names[c->input.format]);
-    if (c->input.include)
-        cJSON_AddItemToObject(o, "include", string_array(c->input.include, c->input.n_include));
-    else
-        cJSON_AddItemToObject(o, "include",
-                              string_array(lw_default_include, lw_default_include_count));
-    cJSON_AddNumberToObject(o, "max_doc_bytes",
-                            (double)(c->max_doc_bytes ? c->max_doc_bytes : LW_DEFAULT_MAX_DOC_BYTES));
+    lw_source_config_to_json(&c->src, o);
     cJSON_AddNumberToObject(o, "min_chars", (double)c->filter.min_chars);
     cJSON_AddNumberToObject(o, "max_chars", (double)c->filter.max_chars);
     cJSON_AddItemToObject(o, "keep_regex", string_array(c->filter.keep_re, c->filter.n_keep));
     cJSON_AddItemToObject(o, "drop_regex", string_array(c->filter.drop_re, c->filter.n_drop));
     cJSON_AddBoolToObject(o, "dedup", c->dedup);
-    cJSON_AddBoolToObject(o, "strict", c->strict);
     cJSON_AddNumberToObject(o, "zstd_level", c->zstd_level ? c->zstd_level : 3);
     return o;
 }
 
-static lw_status write_manifest(const lw_shard_config *cfg, const lw_input_list *inputs,
-                                const lw_part_plan *plan, const lw_doc_stats *stats,
-                                lw_jsonl_shards *w, lw_error *err)
+static lw_status write_manifest(const lw_shard_config *cfg, const lw_source *src,
+                                const lw_doc_stats *stats, lw_jsonl_shards *w, lw_error *err)
 {
     cJSON *m = lw_manifest_new("shard");
     if (!m)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     cJSON_AddItemToObject(m, "config", config_json(cfg));
-    cJSON *in = cJSON_AddObjectToObject(m, "inputs");
-    cJSON *files = cJSON_AddArrayToObject(in, "files");
-    for (size_t i = 0; i < plan->count; i++) {
-        const lw_input_range *rg = &plan->ranges[i];
-        cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "path", inputs->files[rg->file].path);
-        cJSON_AddNumberToObject(f, "bytes", (double)inputs->files[rg->file].size);
-        if (rg->begin != 0 || rg->end != UINT64_MAX) {
-            cJSON_AddNumberToObject(f, "range_begin", (double)rg->begin);
-            if (rg->end != UINT64_MAX)
-                cJSON_AddNumberToObject(f, "range_end", (double)rg->end);
-        }
-        cJSON_AddItemToArray(files, f);
-    }
+    cJSON_AddItemToObject(m, "inputs", lw_source_inputs_json(src));
     cJSON_AddItemToObject(m, "stats", lw_doc_stats_json(stats));
     cJSON *out = cJSON_AddArrayToObject(m, "files");
     for (unsigned i = 0; i < cfg->num_shards; i++) {
@@ -229,8 +198,6 @@ static lw_status check_config(const lw_shard_config *c, lw_error *err)
     if (c->zstd_level < 0 || c->zstd_level > ZSTD_maxCLevel())
         return lw_error_set(err, LW_E_USAGE, "--zstd-level must be between 1 and %d",
                             ZSTD_maxCLevel());
-    if (c->n_inputs == 0)
-        return lw_error_set(err, LW_E_USAGE, "no input given");
     if (!c->outdir || !*c->outdir)
         return lw_error_set(err, LW_E_USAGE, "no output directory given (-o DIR)");
     if (c->filter.max_chars && c->filter.min_chars > c->filter.max_chars)
@@ -309,16 +276,13 @@ static lw_status commit(const lw_shard_config *cfg, lw_docflow *flow, const lw_b
 typedef struct {
     const lw_shard_config *cfg;
     job j;
-    lw_docflow flow;
+    lw_source src;
     worker *workers;
-    int threads;
     unit_result *res;
     size_t res_cap;
     lw_dedup *dedup;
     lw_jsonl_shards *w;
     lw_buf idbuf;
-    lw_reader *reader;
-    const lw_part_plan *plan;
 } run_state;
 
 static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
@@ -330,7 +294,7 @@ static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
         if (!(r->res = malloc(r->res_cap * sizeof *r->res)))
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
-    for (int t = 0; t < r->threads; t++)
+    for (int t = 0; t < r->src.threads; t++)
         r->workers[t].arena.len = 0;
     return LW_OK;
 }
@@ -341,26 +305,14 @@ static void step_process(void *ctx, const lw_batch *b, size_t i, int t)
     process_unit(&r->j, &r->workers[t], t, &b->units[i], &r->res[i]);
 }
 
-static void update_read_stats(run_state *r)
-{
-    const lw_reader_stats *rs = lw_reader_stats_get(r->reader);
-    r->flow.stats->blank_lines = rs->blank_lines;
-    r->flow.stats->bytes_read = rs->bytes_read;
-    r->flow.stats->bytes_decoded = rs->bytes_decoded;
-}
-
 static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
 {
     run_state *r = ctx;
-    lw_status st = commit(r->cfg, &r->flow, b, r->res, r->workers, r->dedup, r->w, &r->idbuf, err);
+    lw_status st =
+        commit(r->cfg, &r->src.flow, b, r->res, r->workers, r->dedup, r->w, &r->idbuf, err);
     if (!st)
         st = lw_jsonl_shards_flush(r->w, err);
-    update_read_stats(r);
-    if (!st && r->cfg->progress) {
-        const lw_doc_stats *s = r->flow.stats;
-        lw_progress p = {s->docs_read, s->bytes_read, r->plan->bytes, s->bytes_decoded};
-        r->cfg->progress(r->cfg->cb_ctx, &p);
-    }
+    lw_source_progress(&r->src);
     return st;
 }
 
@@ -370,18 +322,12 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
     lw_status st = check_config(cfg, err);
     if (st)
         return st;
-    int threads = cfg->threads > 0 ? cfg->threads : omp_get_num_procs();
-    lw_input_list inputs = {0};
-    lw_part_plan plan = {0};
     lw_filter *filter = NULL;
-    run_state r = {.cfg = cfg, .threads = threads, .plan = &plan};
+    run_state r = {.cfg = cfg};
 
-    if ((st = lw_input_list_build(&inputs, cfg->inputs, cfg->n_inputs, &cfg->input, err)))
+    if ((st = lw_source_open(&r.src, &cfg->src, stats, err)))
         goto done;
-    if ((st = lw_part_plan_make(&inputs, cfg->part, cfg->nparts ? cfg->nparts : 1, &plan, err)))
-        goto done;
-    stats->input_files = plan.count;
-    stats->ignored_files = inputs.ignored_files;
+    int threads = r.src.threads;
     if ((st = lw_filter_new(&filter, &cfg->filter, err)))
         goto done;
     if (cfg->dedup && !(r.dedup = lw_dedup_new())) {
@@ -394,9 +340,6 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
                                cfg->zstd_level, threads};
     if ((st = lw_jsonl_shards_open(&r.w, &wo, err)))
         goto done;
-    lw_reader_opts ro = {cfg->max_doc_bytes};
-    if ((st = lw_reader_open(&r.reader, &inputs, &plan, &ro, err)))
-        goto done;
     r.workers = calloc((size_t)threads, sizeof *r.workers);
     if (!r.workers) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -407,14 +350,12 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             goto done;
         }
-    r.j = (job){cfg, &inputs, filter};
-    r.flow = (lw_docflow){.inputs = &inputs, .stats = stats, .strict = cfg->strict,
-                          .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
+    r.j = (job){cfg, &r.src.inputs, filter};
     lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
                         step_commit};
-    if ((st = lw_pipeline_run(&pipe, r.reader, err)))
+    if ((st = lw_pipeline_run(&pipe, r.src.reader, err)))
         goto done;
-    update_read_stats(&r);
+    lw_source_progress(&r.src);
     if ((st = lw_jsonl_shards_finish(r.w, err)))
         goto done;
     for (unsigned i = 0; i < cfg->num_shards; i++) {
@@ -441,12 +382,12 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
         if (st)
             goto done;
     }
-    st = write_manifest(cfg, &inputs, &plan, stats, r.w, err);
+    st = write_manifest(cfg, &r.src, stats, r.w, err);
     if (st) /* without its manifest the output is incomplete: take it back */
         lw_jsonl_shards_unpublish(r.w);
 
 done:
-    for (int t = 0; r.workers && t < threads; t++) {
+    for (int t = 0; r.workers && t < r.src.threads; t++) {
         lw_buf_free(&r.workers[t].arena);
         lw_buf_free(&r.workers[t].scratch);
         lw_filter_scratch_free(r.workers[t].fs);
@@ -454,11 +395,9 @@ done:
     free(r.workers);
     free(r.res);
     lw_buf_free(&r.idbuf);
-    lw_reader_close(r.reader);
     lw_jsonl_shards_free(r.w);
     lw_dedup_free(r.dedup);
     lw_filter_free(filter);
-    lw_part_plan_free(&plan);
-    lw_input_list_free(&inputs);
+    lw_source_close(&r.src);
     return st;
 }

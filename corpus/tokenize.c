@@ -12,7 +12,6 @@
 
 #include "longweave/manifest.h"
 #include "longweave/megatron.h"
-#include "longweave/reader.h"
 #include "longweave/version.h"
 
 enum { BATCH_BYTES = 8 << 20, BATCH_UNITS = 1 << 16 };
@@ -42,7 +41,7 @@ static void process_unit(const lw_tokenize_config *cfg, const lw_tokenizer *tok,
     if (u->kind != LW_UNIT_DOC)
         return;
     lw_doc d;
-    r->why = lw_doc_parse(&d, u, &cfg->doc, &w->scratch);
+    r->why = lw_doc_parse(&d, u, &cfg->src.doc, &w->scratch);
     if (r->why != LW_SKIP_NONE) {
         r->detail_off = w->details.len;
         if (lw_buf_append(&w->details, d.detail, strlen(d.detail) + 1))
@@ -126,9 +125,9 @@ static lw_status check_outputs(const lw_tokenize_config *cfg, lw_error *err)
 }
 
 static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenizer *tok,
-                                const lw_input_list *inputs, const lw_part_plan *plan,
-                                const lw_tokenize_stats *stats, const lw_megatron_writer *w,
-                                int64_t bos, int64_t eod, lw_error *err)
+                                const lw_source *src, const lw_tokenize_stats *stats,
+                                const lw_megatron_writer *w, int64_t bos, int64_t eod,
+                                lw_error *err)
 {
     cJSON *m = lw_manifest_new("tokenize");
     if (!m)
@@ -146,28 +145,14 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
     cJSON_AddStringToObject(m, "format_name", "megatron");
     cJSON_AddStringToObject(m, "dtype", lw_megatron_dtype_name(info.dtype));
     cJSON *c = cJSON_AddObjectToObject(m, "config");
-    char part[48];
-    snprintf(part, sizeof part, "%u/%u", cfg->part, cfg->nparts ? cfg->nparts : 1);
-    cJSON_AddStringToObject(c, "part", part);
-    cJSON_AddStringToObject(c, "text_key", cfg->doc.text_key ? cfg->doc.text_key : "text");
     cJSON_AddBoolToObject(c, "append_eod", cfg->append_eod);
     cJSON_AddBoolToObject(c, "prepend_bos", cfg->prepend_bos);
     if (eod >= 0)
         cJSON_AddNumberToObject(c, "eod_id", (double)eod);
     if (bos >= 0)
         cJSON_AddNumberToObject(c, "bos_id", (double)bos);
-    static const char *const utf8_names[] = {"replace", "drop", "strict"};
-    cJSON_AddStringToObject(c, "utf8", utf8_names[cfg->doc.utf8]);
-    cJSON_AddNumberToObject(c, "max_doc_bytes", (double)(cfg->max_doc_bytes ? cfg->max_doc_bytes
-                                                                             : LW_DEFAULT_MAX_DOC_BYTES));
-    cJSON_AddBoolToObject(c, "strict", cfg->strict);
-    cJSON *files = cJSON_AddArrayToObject(cJSON_AddObjectToObject(m, "inputs"), "files");
-    for (size_t i = 0; i < plan->count; i++) {
-        cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "path", inputs->files[plan->ranges[i].file].path);
-        cJSON_AddNumberToObject(f, "bytes", (double)inputs->files[plan->ranges[i].file].size);
-        cJSON_AddItemToArray(files, f);
-    }
+    lw_source_config_to_json(&cfg->src, c);
+    cJSON_AddItemToObject(m, "inputs", lw_source_inputs_json(src));
     cJSON *s = lw_doc_stats_json(&stats->docs);
     cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences);
     cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
@@ -195,15 +180,12 @@ typedef struct {
     const lw_tokenize_config *cfg;
     const lw_tokenizer *tok;
     lw_tokenize_stats *stats;
-    lw_docflow flow;
+    lw_source src;
     worker *workers;
-    int threads;
     unit_result *res;
     size_t res_cap;
     int64_t bos, eod;
     lw_megatron_writer *w;
-    lw_reader *reader;
-    const lw_part_plan *plan;
 } run_state;
 
 static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
@@ -215,7 +197,7 @@ static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
         if (!(r->res = malloc(r->res_cap * sizeof *r->res)))
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
-    for (int t = 0; t < r->threads; t++) {
+    for (int t = 0; t < r->src.threads; t++) {
         r->workers[t].ids.len = 0;
         r->workers[t].details.len = 0;
     }
@@ -228,14 +210,6 @@ static void step_process(void *ctx, const lw_batch *b, size_t i, int t)
     process_unit(r->cfg, r->tok, &r->workers[t], t, &b->units[i], r->bos, r->eod, &r->res[i]);
 }
 
-static void update_read_stats(run_state *r)
-{
-    const lw_reader_stats *rs = lw_reader_stats_get(r->reader);
-    r->stats->docs.blank_lines = rs->blank_lines;
-    r->stats->docs.bytes_read = rs->bytes_read;
-    r->stats->docs.bytes_decoded = rs->bytes_decoded;
-}
-
 static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
 {
     run_state *r = ctx;
@@ -245,7 +219,7 @@ static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
         const lw_unit *u = &b->units[i];
         const unit_result *res = &r->res[i];
         bool handled;
-        if ((st = lw_docflow_unit(&r->flow, u, &handled, err)))
+        if ((st = lw_docflow_unit(&r->src.flow, u, &handled, err)))
             return st;
         if (handled)
             continue;
@@ -253,13 +227,13 @@ static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
         if (res->fail) {
             lw_loc loc;
             char where[600] = "";
-            if (!lw_docflow_loc(&r->flow, u, &loc, NULL))
+            if (!lw_docflow_loc(&r->src.flow, u, &loc, NULL))
                 lw_loc_format(&loc, where, sizeof where);
             return lw_error_set(err, res->fail, "%s: %s", where, wk->err.msg);
         }
         if (res->why != LW_SKIP_NONE) {
             const char *detail = res->detail_off == SIZE_MAX ? "" : wk->details.data + res->detail_off;
-            if ((st = lw_docflow_skip(&r->flow, u, res->why, detail, err)))
+            if ((st = lw_docflow_skip(&r->src.flow, u, res->why, detail, err)))
                 return st;
             continue;
         }
@@ -276,30 +250,19 @@ static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
             stats->docs.utf8_replacements += res->replaced;
         }
     }
-    update_read_stats(r);
-    if (r->cfg->progress) {
-        const lw_doc_stats *s = &stats->docs;
-        lw_progress p = {s->docs_read, s->bytes_read, r->plan->bytes, s->bytes_decoded};
-        r->cfg->progress(r->cfg->cb_ctx, &p);
-    }
+    lw_source_progress(&r->src);
     return LW_OK;
 }
 
 lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stats, lw_error *err)
 {
     memset(stats, 0, sizeof *stats);
-    if (cfg->n_inputs == 0)
-        return lw_error_set(err, LW_E_USAGE, "no input given");
     if (!cfg->prefix || !*cfg->prefix)
         return lw_error_set(err, LW_E_USAGE, "no output prefix given (-o PREFIX)");
     if (!cfg->tokenizer)
         return lw_error_set(err, LW_E_USAGE, "no tokenizer given (-t FILE)");
-    int threads = cfg->threads > 0 ? cfg->threads : omp_get_num_procs();
     lw_tokenizer *tok = NULL;
-    lw_input_list inputs = {0};
-    lw_part_plan plan = {0};
-    run_state r = {.cfg = cfg, .stats = stats, .threads = threads, .plan = &plan, .bos = -1,
-                   .eod = -1};
+    run_state r = {.cfg = cfg, .stats = stats, .bos = -1, .eod = -1};
     lw_status st;
 
     lw_tok_opts topts = {cfg->pattern};
@@ -311,18 +274,12 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
         (st = resolve_special(tok, cfg->append_eod, cfg->eod_id, "eod", "--append-eod",
                               "--eod-id", &r.eod, err)))
         goto done;
-    if ((st = lw_input_list_build(&inputs, cfg->inputs, cfg->n_inputs, &cfg->input, err)))
+    if ((st = lw_source_open(&r.src, &cfg->src, &stats->docs, err)))
         goto done;
-    if ((st = lw_part_plan_make(&inputs, cfg->part, cfg->nparts ? cfg->nparts : 1, &plan, err)))
-        goto done;
-    stats->docs.input_files = plan.count;
-    stats->docs.ignored_files = inputs.ignored_files;
+    int threads = r.src.threads;
     if ((st = check_outputs(cfg, err)))
         goto done;
     if ((st = lw_megatron_open(&r.w, cfg->prefix, lw_tok_vocab_size(tok), err)))
-        goto done;
-    lw_reader_opts ro = {cfg->max_doc_bytes};
-    if ((st = lw_reader_open(&r.reader, &inputs, &plan, &ro, err)))
         goto done;
     r.workers = calloc((size_t)threads, sizeof *r.workers);
     if (!r.workers) {
@@ -334,13 +291,11 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             goto done;
         }
-    r.flow = (lw_docflow){.inputs = &inputs, .stats = &stats->docs, .strict = cfg->strict,
-                          .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
     lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
                         step_commit};
-    if ((st = lw_pipeline_run(&pipe, r.reader, err)))
+    if ((st = lw_pipeline_run(&pipe, r.src.reader, err)))
         goto done;
-    update_read_stats(&r);
+    lw_source_progress(&r.src);
     if ((st = lw_megatron_finish(r.w, err)))
         goto done;
     lw_megatron_info info;
@@ -349,10 +304,10 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     stats->docs.bytes_written_raw = stats->docs.bytes_written;
     if ((st = lw_megatron_publish(r.w, err)))
         goto done;
-    if ((st = write_manifest(cfg, tok, &inputs, &plan, stats, r.w, r.bos, r.eod, err)))
+    if ((st = write_manifest(cfg, tok, &r.src, stats, r.w, r.bos, r.eod, err)))
         lw_megatron_unpublish(r.w);
 done:
-    for (int t = 0; r.workers && t < threads; t++) {
+    for (int t = 0; r.workers && t < r.src.threads; t++) {
         lw_tok_scratch_free(r.workers[t].tok);
         lw_buf_free(&r.workers[t].scratch);
         lw_ids_free(&r.workers[t].ids);
@@ -360,10 +315,8 @@ done:
     }
     free(r.workers);
     free(r.res);
-    lw_reader_close(r.reader);
     lw_megatron_free(r.w);
-    lw_part_plan_free(&plan);
-    lw_input_list_free(&inputs);
+    lw_source_close(&r.src);
     lw_tok_free(tok);
     return st;
 }

@@ -13,32 +13,22 @@
 
 #include "longweave/docflow.h"
 #include "longweave/filter.h"
-#include "longweave/input.h"
+#include "longweave/source.h"
 
 typedef enum { LW_SHARD_BY_CONTENT = 0, LW_SHARD_BY_ID } lw_shard_by;
 
 #define LW_SHARD_MAX 100000
 
 typedef struct {
-    const char *const *inputs;
-    size_t n_inputs;
+    lw_source_config src;
     const char *outdir;
     bool force;
     unsigned num_shards;      /* 1..LW_SHARD_MAX */
     lw_shard_by shard_by;
-    lw_input_opts input;
-    lw_doc_opts doc;
-    size_t max_doc_bytes;     /* 0: default 256 MiB */
     lw_filter_opts filter;
     bool dedup;
-    bool strict;
-    unsigned part, nparts;    /* --part I/N; nparts 0 means 1 */
-    int threads;              /* 0: all cores */
     uint64_t seed;            /* salts the shard hash */
     int zstd_level;           /* 0: 3 */
-    lw_warn_fn warn;
-    lw_progress_fn progress;
-    void *cb_ctx;
 } lw_shard_config;
 
 /* Runs the stage. stats are filled as far as the run got, also on failure.

@@ -12,27 +12,17 @@
 #include <stdint.h>
 
 #include "longweave/docflow.h"
-#include "longweave/input.h"
+#include "longweave/source.h"
 #include "longweave/tokenizer.h"
 
 typedef struct {
-    const char *const *inputs;
-    size_t n_inputs;
+    lw_source_config src;
     const char *prefix;       /* output: PREFIX.bin, PREFIX.idx, PREFIX.manifest.json */
     bool force;
     const char *tokenizer;    /* path */
     const char *pattern;      /* tiktoken split pattern override, or NULL */
     bool append_eod, prepend_bos;
     int64_t eod_id, bos_id;   /* -1: the tokenizer's own */
-    lw_input_opts input;
-    lw_doc_opts doc;
-    size_t max_doc_bytes;     /* 0: 256 MiB */
-    bool strict;
-    unsigned part, nparts;
-    int threads;              /* 0: all cores */
-    lw_warn_fn warn;
-    lw_progress_fn progress;
-    void *cb_ctx;
 } lw_tokenize_config;
 
 typedef struct {

@@ -1,0 +1,102 @@
+/* Opening a stage's document source, and its part of the manifest. */
+#include "longweave/source.h"
+
+#include <cjson/cJSON.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+lw_status lw_source_open(lw_source *s, const lw_source_config *cfg, lw_doc_stats *stats,
+                         lw_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    s->threads = cfg->threads > 0 ? cfg->threads : omp_get_num_procs();
+    if (cfg->n_inputs == 0)
+        return lw_error_set(err, LW_E_USAGE, "no input given");
+    lw_status st = lw_input_list_build(&s->inputs, cfg->inputs, cfg->n_inputs, &cfg->input, err);
+    if (!st)
+        st = lw_part_plan_make(&s->inputs, cfg->part, cfg->nparts ? cfg->nparts : 1, &s->plan,
+                               err);
+    lw_reader_opts ro = {cfg->max_doc_bytes};
+    if (!st)
+        st = lw_reader_open(&s->reader, &s->inputs, &s->plan, &ro, err);
+    if (st) {
+        lw_source_close(s);
+        return st;
+    }
+    stats->input_files = s->plan.count;
+    stats->ignored_files = s->inputs.ignored_files;
+    s->flow = (lw_docflow){.inputs = &s->inputs, .stats = stats, .strict = cfg->strict,
+                           .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
+    return LW_OK;
+}
+
+void lw_source_progress(lw_source *s)
+{
+    const lw_reader_stats *rs = lw_reader_stats_get(s->reader);
+    lw_doc_stats *stats = s->flow.stats;
+    stats->blank_lines = rs->blank_lines;
+    stats->bytes_read = rs->bytes_read;
+    stats->bytes_decoded = rs->bytes_decoded;
+    if (s->cfg->progress) {
+        lw_progress p = {stats->docs_read, stats->bytes_read, s->plan.bytes, stats->bytes_decoded};
+        s->cfg->progress(s->cfg->cb_ctx, &p);
+    }
+}
+
+void lw_source_close(lw_source *s)
+{
+    lw_reader_close(s->reader);
+    s->reader = NULL;
+    lw_part_plan_free(&s->plan);
+    lw_input_list_free(&s->inputs);
+}
+
+static cJSON *string_array(const char *const *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+    return a;
+}
+
+void lw_source_config_to_json(const lw_source_config *c, cJSON *o)
+{
+    static const char *const utf8_names[] = {"replace", "drop", "strict"};
+    static const char *const fmt_names[] = {"auto", "jsonl", "text"};
+    char part[48];
+    snprintf(part, sizeof part, "%u/%u", c->part, c->nparts ? c->nparts : 1);
+    cJSON_AddStringToObject(o, "part", part);
+    cJSON_AddStringToObject(o, "text_key", c->doc.text_key ? c->doc.text_key : "text");
+    cJSON_AddStringToObject(o, "id_key", c->doc.id_key ? c->doc.id_key : "id");
+    cJSON_AddStringToObject(o, "utf8", utf8_names[c->doc.utf8]);
+    cJSON_AddStringToObject(o, "input_format", fmt_names[c->input.format]);
+    if (c->input.include)
+        cJSON_AddItemToObject(o, "include", string_array(c->input.include, c->input.n_include));
+    else
+        cJSON_AddItemToObject(o, "include",
+                              string_array(lw_default_include, lw_default_include_count));
+    cJSON_AddNumberToObject(o, "max_doc_bytes",
+                            (double)(c->max_doc_bytes ? c->max_doc_bytes : LW_DEFAULT_MAX_DOC_BYTES));
+    cJSON_AddBoolToObject(o, "strict", c->strict);
+}
+
+cJSON *lw_source_inputs_json(const lw_source *s)
+{
+    cJSON *in = cJSON_CreateObject();
+    cJSON *files = cJSON_AddArrayToObject(in, "files");
+    for (size_t i = 0; i < s->plan.count; i++) {
+        const lw_input_range *rg = &s->plan.ranges[i];
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "path", s->inputs.files[rg->file].path);
+        cJSON_AddNumberToObject(f, "bytes", (double)s->inputs.files[rg->file].size);
+        if (rg->begin != 0 || rg->end != UINT64_MAX) {
+            cJSON_AddNumberToObject(f, "range_begin", (double)rg->begin);
+            if (rg->end != UINT64_MAX)
+                cJSON_AddNumberToObject(f, "range_end", (double)rg->end);
+        }
+        cJSON_AddItemToArray(files, f);
+    }
+    return in;
+}
