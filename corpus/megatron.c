@@ -22,12 +22,12 @@ int lw_megatron_dtype_for_vocab(uint32_t vocab_size)
 
 size_t lw_megatron_dtype_size(int dtype)
 {
-    return dtype == LW_MEGATRON_UINT16 ? 2 : 4;
+    return dtype == LW_MEGATRON_UINT16 ? 2 : dtype == LW_MEGATRON_UINT8 ? 1 : 4;
 }
 
 const char *lw_megatron_dtype_name(int dtype)
 {
-    return dtype == LW_MEGATRON_UINT16 ? "uint16" : "int32";
+    return dtype == LW_MEGATRON_UINT16 ? "uint16" : dtype == LW_MEGATRON_UINT8 ? "uint8" : "int32";
 }
 
 /* A write buffer in front of an lw_outfile. */
@@ -108,13 +108,20 @@ static void release_buffered(buffered *b)
 lw_status lw_megatron_open(lw_megatron_writer **out, const char *prefix, uint32_t vocab_size,
                            lw_error *err)
 {
+    return lw_megatron_open_dtype(out, prefix, lw_megatron_dtype_for_vocab(vocab_size),
+                                  vocab_size, err);
+}
+
+lw_status lw_megatron_open_dtype(lw_megatron_writer **out, const char *prefix, int dtype,
+                                 uint32_t limit, lw_error *err)
+{
     lw_megatron_writer *w = calloc(1, sizeof *w);
     if (!w || !(w->prefix = strdup(prefix))) {
         free(w);
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
-    w->vocab_size = vocab_size;
-    w->dtype = lw_megatron_dtype_for_vocab(vocab_size);
+    w->vocab_size = limit;
+    w->dtype = dtype;
     w->bin.f.fd = w->idx.f.fd = w->lengths.f.fd = w->ends.f.fd = -1;
     lw_status st = open_buffered(&w->bin, prefix, ".bin", true, err);
     if (!st)
@@ -158,6 +165,27 @@ lw_status lw_megatron_add(lw_megatron_writer *w, const uint32_t *ids, size_t n, 
     w->sequences++;
     w->tokens += n;
     w->bin_bytes += n * size;
+    w->open_doc = true;
+    return LW_OK;
+}
+
+lw_status lw_megatron_add_bytes(lw_megatron_writer *w, const uint8_t *v, size_t n, lw_error *err)
+{
+    if (w->dtype != LW_MEGATRON_UINT8)
+        return lw_error_set(err, LW_E_SOFTWARE, "byte sequence for a %s dataset",
+                            lw_megatron_dtype_name(w->dtype));
+    if (n > INT32_MAX)
+        return lw_error_set(err, LW_E_DATA, "a sequence of %zu values is too long", n);
+    lw_status st = bput(&w->bin, v, n, err);
+    unsigned char len[4];
+    put_le(len, n, 4);
+    if (!st)
+        st = bput(&w->lengths, len, 4, err);
+    if (st)
+        return st;
+    w->sequences++;
+    w->tokens += n;
+    w->bin_bytes += n;
     w->open_doc = true;
     return LW_OK;
 }
@@ -342,9 +370,10 @@ lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error 
         goto done;
     }
     d->dtype = h[17];
-    if (d->dtype != LW_MEGATRON_UINT16 && d->dtype != LW_MEGATRON_INT32) {
-        st = lw_error_set(err, LW_E_DATA, "%s: dtype code %d is not uint16 (8) or int32 (4)",
-                          idx_path, d->dtype);
+    if (d->dtype != LW_MEGATRON_UINT16 && d->dtype != LW_MEGATRON_INT32 &&
+        d->dtype != LW_MEGATRON_UINT8) {
+        st = lw_error_set(err, LW_E_DATA, "%s: dtype code %d is not uint8 (1), uint16 (8) or "
+                          "int32 (4)", idx_path, d->dtype);
         goto done;
     }
     uint64_t n = get_le(h + 18, 8), docs = get_le(h + 26, 8);

@@ -18,7 +18,7 @@
 #include "longweave/outfile.h"
 #include "longweave/status.h"
 
-enum { LW_MEGATRON_INT32 = 4, LW_MEGATRON_UINT16 = 8 };
+enum { LW_MEGATRON_UINT8 = 1, LW_MEGATRON_INT32 = 4, LW_MEGATRON_UINT16 = 8 };
 
 /* uint16 when every id fits with margin (vocab < 65500, Megatron's rule),
  * int32 otherwise. */
@@ -32,6 +32,12 @@ typedef struct lw_megatron_writer lw_megatron_writer;
  * must be below vocab_size. */
 lw_status lw_megatron_open(lw_megatron_writer **out, const char *prefix, uint32_t vocab_size,
                            lw_error *err);
+/* The same with the dtype given (e.g. LW_MEGATRON_UINT8 for loss masks);
+ * values must be below limit. */
+lw_status lw_megatron_open_dtype(lw_megatron_writer **out, const char *prefix, int dtype,
+                                 uint32_t limit, lw_error *err);
+/* Append one sequence of bytes (uint8 datasets). */
+lw_status lw_megatron_add_bytes(lw_megatron_writer *w, const uint8_t *v, size_t n, lw_error *err);
 /* Append one sequence. */
 lw_status lw_megatron_add(lw_megatron_writer *w, const uint32_t *ids, size_t n, lw_error *err);
 /* Close the current document: it spans the sequences added since the last
@@ -94,6 +100,8 @@ static inline uint64_t lw_megatron_doc_index(const lw_megatron_dataset *d, uint6
 static inline uint32_t lw_megatron_token(const lw_megatron_dataset *d, uint64_t s, uint64_t i)
 {
     const unsigned char *p = d->bin + lw_megatron_pointer(d, s);
+    if (d->dtype == LW_MEGATRON_UINT8)
+        return p[i];
     if (d->dtype == LW_MEGATRON_UINT16)
         return (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
     return (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |

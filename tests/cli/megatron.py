@@ -4,7 +4,7 @@ longweave's C code. Standard library only."""
 import struct
 
 MAGIC = b"MMIDIDX\x00\x00"
-DTYPES = {8: ("H", 2), 4: ("i", 4)}  # uint16, int32
+DTYPES = {8: ("H", 2), 4: ("i", 4), 1: ("B", 1)}  # uint16, int32, uint8
 
 
 def read(prefix):
@@ -30,3 +30,34 @@ def read(prefix):
     assert offset == len(data), "bin size"
     assert docs[0] == 0 and docs[-1] == n and list(docs) == sorted(docs)
     return dtype, seqs, list(docs)
+
+
+def write(prefix, seqs, dtype=8, doc_ends=None):
+    """Write a dataset from the published layout: one document per sequence
+    unless doc_ends (the sequence index where each document ends) is given."""
+    code, size = DTYPES[dtype]
+    with open(prefix + ".bin", "wb") as f:
+        for s in seqs:
+            f.write(struct.pack(f"<{len(s)}{code}", *s))
+    n = len(seqs)
+    docs = [0] + (list(doc_ends) if doc_ends is not None else list(range(1, n + 1)))
+    pointers, offset = [], 0
+    for s in seqs:
+        pointers.append(offset)
+        offset += len(s) * size
+    with open(prefix + ".idx", "wb") as f:
+        f.write(MAGIC + struct.pack("<Q", 1) + bytes([dtype]) + struct.pack("<QQ", n, len(docs)))
+        f.write(struct.pack(f"<{n}i", *map(len, seqs)))
+        f.write(struct.pack(f"<{n}q", *pointers))
+        f.write(struct.pack(f"<{len(docs)}q", *docs))
+
+
+def read_uint8(prefix):
+    """A uint8 dataset (loss masks) as lists."""
+    idx = open(prefix + ".idx", "rb").read()
+    assert idx[:9] == MAGIC and idx[17] == 1, "not a uint8 dataset"
+    n, d = struct.unpack_from("<QQ", idx, 18)
+    lengths = struct.unpack_from(f"<{n}i", idx, 34)
+    pointers = struct.unpack_from(f"<{n}q", idx, 34 + 4 * n)
+    data = open(prefix + ".bin", "rb").read()
+    return [list(data[p:p + l]) for l, p in zip(lengths, pointers)]

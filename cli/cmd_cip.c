@@ -1,0 +1,381 @@
+/* `longweave cip`: flags in, lw_cip_run, summary and exit code out. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "longweave/cip_stage.h"
+
+static const char usage_head[] =
+    "Usage: longweave cip INPUT... -o OUTDIR --seq-len L[,L2,...] [options]\n"
+    "\n"
+    "Chunk-interleaved pretraining data (LongSkywork's CIP): documents are cut into C\n"
+    "chunks and emitted round-robin by chunk index (A1 B1 C1 A2 B2 C2) in sequences of\n"
+    "exactly L tokens, so the model must look far back to continue each document.\n"
+    "INPUT is a token dataset prefix (PREFIX.bin/.idx, e.g. from `longweave\n"
+    "tokenize`), several of them, or documents with -t (tokenized first). Writes\n"
+    "OUTDIR/cip/len-LLLLLLL/part-IIIII.{bin,idx} (one sample per sequence), a\n"
+    ".mask.{bin,idx} loss mask when some tokens are masked, a .map.jsonl of where\n"
+    "every span came from, and OUTDIR/manifest.json. docs/DESIGN.md defines the\n"
+    "algorithm exactly.\n"
+    "\n"
+    "Sequences:\n"
+    "      --seq-len LIST      lengths, e.g. 32768,131072 or 32k,128k (k = 1024)\n"
+    "      --length-mix LIST   token share of each length: 1,3 or 32k:1,128k:3\n"
+    "                          (default equal)\n"
+    "      --mode M            cip (default) or concat (same documents, no\n"
+    "                          interleaving: the usual packing, for comparison)\n"
+    "      --chunks-per-doc C  chunks per document (default 2, the paper's CIP-2)\n"
+    "      --min-chunk-tokens M  short documents get fewer chunks (default 32)\n"
+    "      --split S           equal (default) or random cut points\n"
+    "      --remainder R       the tail that does not fit: carry (default: starts the\n"
+    "                          next sequence), drop, or pad\n"
+    "      --last L            the last partial sequence: pad (default) or drop\n"
+    "      --long-docs D       documents of L tokens or more: keep (default: cut into\n"
+    "                          sequences as they are) or interleave\n"
+    "      --shuffle-window W  documents are taken in a seeded order from a window of\n"
+    "                          W (default 65536; 1 = input order)\n"
+    "      --seed S            seed of the order, random splits and knots (default 0)\n"
+    "Inserted tokens:\n"
+    "      --eod, --bos        end-of-document after each document / BOS first in\n"
+    "                          each sequence (off by default, as in the paper)\n"
+    "      --eod-id N, --bos-id N, --pad-id N   ids (default: the tokenizer's; pad\n"
+    "                          defaults to its pad, else EOD, else 0; loss mask 0)\n"
+    "      --knots             Untie-the-Knots markers: each chunk is preceded by a\n"
+    "                          random id (loss mask 0) and each document's last chunk\n"
+    "                          is followed by its ids again, in order (mask 1)\n"
+    "      --knot-tokens K     marker length (default 2)\n"
+    "      --knot-ids LIST     marker alphabet (default: the tokenizer's digits)\n"
+    "Tokenizer:\n"
+    "  -t, --tokenizer FILE    needed for document input; default for datasets: the\n"
+    "                          one in PREFIX.manifest.json\n"
+    "      --pattern P         split pattern of a rank file (see tokenize)\n"
+    "Output:\n"
+    "  -o, --output DIR        output directory (required)\n";
+
+static const char usage_tail[] =
+    "\n"
+    "Examples:\n"
+    "  longweave cip tok/llama3 --seq-len 32k,128k --length-mix 1,3 -o cip/\n"
+    "  longweave cip tok/llama3 --seq-len 131072 --mode concat -o baseline/\n"
+    "  longweave cip shards/ -t llama3.tiktoken --seq-len 65536 --knots -o utk/\n"
+    "\n"
+    "Exit status: 0 ok, 64 usage, 65 bad input, 66 missing input,\n"
+    "73 cannot create output, 74 I/O error.\n";
+
+enum {
+    OPT_SEQ_LEN = 256, OPT_MIX, OPT_MODE, OPT_CHUNKS, OPT_MIN_CHUNK, OPT_SPLIT, OPT_REMAINDER,
+    OPT_LAST, OPT_LONG, OPT_WINDOW, OPT_EOD, OPT_BOS, OPT_EOD_ID, OPT_BOS_ID, OPT_PAD_ID,
+    OPT_KNOTS, OPT_KNOT_TOKENS, OPT_KNOT_IDS, OPT_PATTERN
+};
+
+static const struct option long_opts[] = {
+    CLI_DOC_OPTIONS,
+    {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
+    {"length-mix", required_argument, NULL, OPT_MIX},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"chunks-per-doc", required_argument, NULL, OPT_CHUNKS},
+    {"min-chunk-tokens", required_argument, NULL, OPT_MIN_CHUNK},
+    {"split", required_argument, NULL, OPT_SPLIT},
+    {"remainder", required_argument, NULL, OPT_REMAINDER},
+    {"last", required_argument, NULL, OPT_LAST},
+    {"long-docs", required_argument, NULL, OPT_LONG},
+    {"shuffle-window", required_argument, NULL, OPT_WINDOW},
+    {"eod", no_argument, NULL, OPT_EOD},
+    {"bos", no_argument, NULL, OPT_BOS},
+    {"eod-id", required_argument, NULL, OPT_EOD_ID},
+    {"bos-id", required_argument, NULL, OPT_BOS_ID},
+    {"pad-id", required_argument, NULL, OPT_PAD_ID},
+    {"knots", no_argument, NULL, OPT_KNOTS},
+    {"knot-tokens", required_argument, NULL, OPT_KNOT_TOKENS},
+    {"knot-ids", required_argument, NULL, OPT_KNOT_IDS},
+    {"tokenizer", required_argument, NULL, 't'},
+    {"pattern", required_argument, NULL, OPT_PATTERN},
+    {NULL, 0, NULL, 0},
+};
+
+/* "131072" or "128k"/"128K" (k = 1024). */
+static int parse_len(const char *s, size_t n, uint32_t *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (end == buf)
+        return -1;
+    if (*end == 'k' || *end == 'K') {
+        v *= 1024;
+        end++;
+    }
+    if (*end || v < 2 || v > (1u << 31))
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_lens(const char *cmd, const char *s, lw_cip_config *cfg, char names[][32])
+{
+    cfg->n_buckets = 0;
+    for (const char *p = s; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (cfg->n_buckets == LW_CIP_MAX_BUCKETS ||
+            parse_len(p, n, &cfg->seq_len[cfg->n_buckets]))
+            return cli_usage_error(cmd, "--seq-len expects lengths like 32768,131072 or 32k, "
+                                   "not '%s'", s);
+        snprintf(names[cfg->n_buckets], 32, "%.*s", (int)n, p);
+        for (size_t i = 0; i < cfg->n_buckets; i++)
+            if (cfg->seq_len[i] == cfg->seq_len[cfg->n_buckets])
+                return cli_usage_error(cmd, "--seq-len lists %s twice", names[i]);
+        cfg->n_buckets++;
+        p += n + (comma != NULL);
+    }
+    return cfg->n_buckets ? 0 : cli_usage_error(cmd, "--seq-len is empty");
+}
+
+/* "1,3" (in --seq-len order) or "32k:1,128k:3" (by bucket name or length). */
+static int parse_mix(const char *cmd, const char *s, lw_cip_config *cfg, char names[][32])
+{
+    bool named = strchr(s, ':') != NULL, set[LW_CIP_MAX_BUCKETS] = {false};
+    size_t i = 0;
+    for (const char *p = s; *p; i++) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char item[64];
+        snprintf(item, sizeof item, "%.*s", (int)(n < 63 ? n : 63), p);
+        size_t b = i;
+        char *value = item;
+        if (named) {
+            char *colon = strchr(item, ':');
+            if (!colon)
+                return cli_usage_error(cmd, "--length-mix: '%s' is not NAME:SHARE", item);
+            *colon = '\0';
+            uint32_t len = 0;
+            b = LW_CIP_MAX_BUCKETS;
+            for (size_t k = 0; k < cfg->n_buckets; k++)
+                if (strcmp(names[k], item) == 0 ||
+                    (!parse_len(item, strlen(item), &len) && len == cfg->seq_len[k]))
+                    b = k;
+            if (b == LW_CIP_MAX_BUCKETS)
+                return cli_usage_error(cmd, "--length-mix names the bucket '%s', which is not "
+                                       "in --seq-len", item);
+            value = colon + 1;
+        } else if (b >= cfg->n_buckets) {
+            return cli_usage_error(cmd, "--length-mix has more shares than --seq-len lengths");
+        }
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end || !(v > 0))
+            return cli_usage_error(cmd, "--length-mix shares must be positive numbers, not "
+                                   "'%s'", value);
+        cfg->mix[b] = v;
+        set[b] = true;
+        p += n + (comma != NULL);
+    }
+    for (size_t k = 0; k < cfg->n_buckets; k++)
+        if (!set[k])
+            return cli_usage_error(cmd, "--length-mix gives no share for length %s", names[k]);
+    return 0;
+}
+
+static int parse_ids(const char *cmd, const char *s, uint32_t **out, size_t *n)
+{
+    *n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        if (!isdigit((unsigned char)*p))
+            return cli_usage_error(cmd, "--knot-ids expects token ids like 15,16,17");
+        unsigned long v = strtoul(p, &end, 10);
+        uint32_t *q = realloc(*out, (*n + 1) * sizeof *q);
+        if (!q)
+            return cli_fail(cmd, LW_E_NOMEM, "out of memory");
+        *out = q;
+        q[(*n)++] = (uint32_t)v;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return cli_usage_error(cmd, "--knot-ids expects token ids like 15,16,17");
+    }
+    return *n >= 2 ? 0 : cli_usage_error(cmd, "--knot-ids needs at least two ids");
+}
+
+static int choose(const char *cmd, const char *opt, const char *arg, const char *const *names,
+                  int n, int *out)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(arg, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    return cli_usage_error(cmd, "%s: '%s' is not one of the choices (see --help)", opt, arg);
+}
+
+int cmd_cip(int argc, char **argv)
+{
+    static const char *cmd = "cip";
+    lw_cip_config cfg = {.bos_id = -1, .eod_id = -1, .pad_id = -1};
+    cfg.cip.chunks = 2;
+    cfg.cip.min_chunk = 32;
+    uint32_t knot_tokens = 2;
+    bool knots = false;
+    char names[LW_CIP_MAX_BUCKETS][32];
+    const char *mix = NULL;
+    uint32_t *knot_ids = NULL;
+    cli_doc_opts o = {0};
+    int rc = 0, c, v = 0;
+    uint64_t u = 0;
+    unsigned x = 0;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "o:t:j:qh", long_opts, NULL)) != -1) {
+        if (cli_doc_option(cmd, c, optarg, &o, &rc))
+            continue;
+        switch (c) {
+        case OPT_SEQ_LEN: rc = parse_lens(cmd, optarg, &cfg, names); break;
+        case OPT_MIX: mix = optarg; break;
+        case OPT_MODE:
+            rc = choose(cmd, "--mode", optarg, (const char *[]){"cip", "concat"}, 2, &v);
+            cfg.cip.concat = v == 1;
+            break;
+        case OPT_CHUNKS:
+            rc = cli_parse_uint(cmd, "--chunks-per-doc", optarg, 1, 1024, &x);
+            cfg.cip.chunks = x;
+            break;
+        case OPT_MIN_CHUNK:
+            rc = cli_parse_uint(cmd, "--min-chunk-tokens", optarg, 1, 1u << 30, &x);
+            cfg.cip.min_chunk = x;
+            break;
+        case OPT_SPLIT:
+            rc = choose(cmd, "--split", optarg, (const char *[]){"equal", "random"}, 2, &v);
+            cfg.cip.split = (lw_cip_split)v;
+            break;
+        case OPT_REMAINDER:
+            rc = choose(cmd, "--remainder", optarg, (const char *[]){"carry", "drop", "pad"}, 3,
+                        &v);
+            cfg.cip.remainder = (lw_cip_remainder)v;
+            break;
+        case OPT_LAST:
+            rc = choose(cmd, "--last", optarg, (const char *[]){"pad", "drop"}, 2, &v);
+            cfg.cip.drop_last = v == 1;
+            break;
+        case OPT_LONG:
+            rc = choose(cmd, "--long-docs", optarg, (const char *[]){"keep", "interleave"}, 2,
+                        &v);
+            cfg.cip.interleave_long = v == 1;
+            break;
+        case OPT_WINDOW:
+            rc = cli_parse_uint(cmd, "--shuffle-window", optarg, 1, 1u << 26, &x);
+            cfg.shuffle_window = x;
+            break;
+        case OPT_EOD: cfg.eod = true; break;
+        case OPT_BOS: cfg.bos = true; break;
+        case OPT_EOD_ID:
+            rc = cli_parse_u64(cmd, "--eod-id", optarg, &u);
+            cfg.eod_id = (int64_t)u;
+            cfg.eod = true;
+            break;
+        case OPT_BOS_ID:
+            rc = cli_parse_u64(cmd, "--bos-id", optarg, &u);
+            cfg.bos_id = (int64_t)u;
+            cfg.bos = true;
+            break;
+        case OPT_PAD_ID:
+            rc = cli_parse_u64(cmd, "--pad-id", optarg, &u);
+            cfg.pad_id = (int64_t)u;
+            break;
+        case OPT_KNOTS: knots = true; break;
+        case OPT_KNOT_TOKENS:
+            rc = cli_parse_uint(cmd, "--knot-tokens", optarg, 1, 64, &knot_tokens);
+            knots = true;
+            break;
+        case OPT_KNOT_IDS:
+            rc = parse_ids(cmd, optarg, &knot_ids, &cfg.n_knot_ids);
+            cfg.knot_ids = knot_ids;
+            knots = true;
+            break;
+        case 't': cfg.tokenizer = optarg; break;
+        case OPT_PATTERN: cfg.pattern = optarg; break;
+        case 'h':
+            fputs(usage_head, stdout);
+            fputs(cli_doc_options_help, stdout);
+            fputs(usage_tail, stdout);
+            goto out;
+        default:
+            rc = cli_usage_error(cmd, "unknown or incomplete option");
+        }
+    }
+    if (rc)
+        goto out;
+    if (optind >= argc) {
+        rc = cli_usage_error(cmd, "no INPUT given (a token dataset prefix, or documents with -t)");
+        goto out;
+    }
+    if (!o.output) {
+        rc = cli_usage_error(cmd, "no output directory given (-o OUTDIR)");
+        goto out;
+    }
+    if (cfg.n_buckets == 0) {
+        rc = cli_usage_error(cmd, "no sequence length given (--seq-len L)");
+        goto out;
+    }
+    for (size_t i = 0; i < cfg.n_buckets; i++)
+        cfg.mix[i] = 1;
+    if (mix && (rc = parse_mix(cmd, mix, &cfg, names)))
+        goto out;
+    cfg.cip.knot_tokens = knots ? knot_tokens : 0;
+    cli_reporter rep;
+    cli_reporter_init(&rep, cmd, o.quiet);
+    cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);
+    cfg.outdir = o.output;
+    cfg.force = o.force;
+    cfg.seed = o.seed;
+    cfg.cip.seed = o.seed;
+    lw_cip_run_stats stats;
+    lw_error err = {0};
+    lw_status st = lw_cip_run(&cfg, &stats, &err);
+    cli_progress_clear(&rep);
+    if (st) {
+        rc = cli_fail(cmd, st, err.msg);
+        goto out;
+    }
+    if (!o.quiet) {
+        fprintf(stderr, "longweave cip: %llu documents into %zu bucket%s in %s\n",
+                (unsigned long long)stats.documents, stats.n_buckets,
+                stats.n_buckets == 1 ? "" : "s", cfg.outdir);
+        for (size_t i = 0; i < stats.n_buckets; i++) {
+            const lw_cip_bucket_stats *b = &stats.buckets[i];
+            fprintf(stderr, "  len %u: %llu documents, %llu sequences; tokens: %llu from "
+                    "documents, %llu inserted, %llu padding, %llu dropped%s\n",
+                    b->seq_len, (unsigned long long)b->cip.documents,
+                    (unsigned long long)b->cip.sequences, (unsigned long long)b->cip.doc_tokens,
+                    (unsigned long long)b->cip.inserted_tokens,
+                    (unsigned long long)b->cip.pad_tokens,
+                    (unsigned long long)b->cip.dropped_tokens, b->masked ? " (loss mask)" : "");
+        }
+    }
+    if (o.stats_json) {
+        cJSON *extra = cJSON_CreateObject();
+        cJSON_AddNumberToObject(extra, "documents_taken", (double)stats.documents);
+        cJSON *bk = cJSON_AddArrayToObject(extra, "buckets");
+        for (size_t i = 0; i < stats.n_buckets; i++) {
+            const lw_cip_bucket_stats *b = &stats.buckets[i];
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddNumberToObject(j, "seq_len", b->seq_len);
+            cJSON_AddNumberToObject(j, "documents", (double)b->cip.documents);
+            cJSON_AddNumberToObject(j, "sequences", (double)b->cip.sequences);
+            cJSON_AddNumberToObject(j, "document_tokens", (double)b->cip.doc_tokens);
+            cJSON_AddNumberToObject(j, "inserted_tokens", (double)b->cip.inserted_tokens);
+            cJSON_AddNumberToObject(j, "pad_tokens", (double)b->cip.pad_tokens);
+            cJSON_AddNumberToObject(j, "dropped_tokens", (double)b->cip.dropped_tokens);
+            cJSON_AddItemToArray(bk, j);
+        }
+        rc = cli_write_stats_json(cmd, o.stats_json, &stats.docs, extra, cli_now() - rep.start);
+    }
+out:
+    cli_doc_opts_free(&o);
+    free(knot_ids);
+    return rc;
+}

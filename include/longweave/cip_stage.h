@@ -1,0 +1,55 @@
+/* The `cip` stage: token datasets (or documents, tokenized first) in,
+ * length-bucketed chunk-interleaved sequences out (docs/DESIGN.md, "CIP,
+ * exactly": order, buckets, then lw_cip per bucket), with loss masks, a map
+ * of every sequence and a manifest. Buckets run in parallel; output does not
+ * depend on the thread count. */
+#ifndef LONGWEAVE_CIP_STAGE_H
+#define LONGWEAVE_CIP_STAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "longweave/cip.h"
+#include "longweave/source.h"
+
+#define LW_CIP_MAX_BUCKETS 64
+
+typedef struct {
+    /* Input: token dataset prefixes in src.inputs; or, with tokenizer set and
+     * inputs that are not datasets, documents that are tokenized first. */
+    lw_source_config src;
+    const char *tokenizer;      /* NULL: the one named in the datasets' manifest */
+    const char *pattern;
+    const char *outdir;
+    bool force;
+    uint32_t seq_len[LW_CIP_MAX_BUCKETS];
+    double mix[LW_CIP_MAX_BUCKETS]; /* token shares (normalised here) */
+    size_t n_buckets;
+    lw_cip_opts cip;            /* seq_len, bos, eod, pad, knot ids filled per run */
+    bool bos, eod;
+    int64_t bos_id, eod_id, pad_id; /* -1: the tokenizer's */
+    const uint32_t *knot_ids;   /* NULL: the tokenizer's pieces "0".."9" */
+    size_t n_knot_ids;
+    uint32_t shuffle_window;    /* 0: 65536 */
+    uint64_t seed;
+} lw_cip_config;
+
+typedef struct {
+    uint32_t seq_len;
+    lw_cip_stats cip;
+    bool masked;                /* a mask dataset was written */
+} lw_cip_bucket_stats;
+
+typedef struct {
+    lw_doc_stats docs;          /* when documents were tokenized first */
+    uint64_t documents;         /* documents taken */
+    lw_cip_bucket_stats buckets[LW_CIP_MAX_BUCKETS];
+    size_t n_buckets;
+} lw_cip_run_stats;
+
+lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error *err);
+
+/* Output names of a bucket and part: "cip/len-0131072/part-00003". */
+void lw_cip_bucket_name(uint32_t seq_len, unsigned part, char *out, size_t cap);
+
+#endif
