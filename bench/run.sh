@@ -5,3 +5,4 @@ LONGWEAVE=${1:-build/longweave}
 HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/shard_bench.sh" "$LONGWEAVE"
 "$HERE/tokenize_bench.sh" "$LONGWEAVE"
+"$HERE/cip_bench.sh" "$LONGWEAVE"

@@ -24,4 +24,12 @@ echo "Sequence 0 decoded back to text (first 200 bytes):"
 "$LONGWEAVE" decode "$OUT/tokens/llama3" --index 0 | head -c 200
 echo
 echo
+echo "== 3. cip: chunk-interleaved sequences of 8K and 32K tokens (CIP-2), half the tokens each"
+"$LONGWEAVE" cip "$OUT/tokens/llama3" --seq-len 8k,32k --length-mix 1,1 --force -o "$OUT/cip"
+ls -l "$OUT/cip/cip/len-0008192"
+echo
+echo "Where the spans of an interleaved 8K sequence come from ([document, chunk, start, length];"
+echo "a document's chunk 1 follows the chunks 0 of the others):"
+grep -m 1 '\],\[.*\],\[.*\],\[' "$OUT/cip/cip/len-0008192/part-00000.map.jsonl"
+echo
 echo "Outputs are in $OUT/ (each manifest lists every file with its sha256)."
