@@ -73,6 +73,12 @@ void cli_doc_source(lw_source_config *src, const cli_doc_opts *o, char **inputs,
  * otherwise return 0. */
 int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int *rc);
 void cli_doc_opts_free(cli_doc_opts *o);
+/* --help of a document-reading command: its own text, the shared options,
+ * then its examples. */
+void cli_print_help(const char *head, const char *tail);
+/* Usage errors for a missing INPUT or -o; returns 0 when both are there. */
+int cli_require_io(const char *cmd, int argc, int optind, const cli_doc_opts *o,
+                   const char *input_hint, const char *output_hint);
 
 /* Parsers: return 0, or print a usage error naming the option and return
  * LW_E_USAGE (the exit code). */

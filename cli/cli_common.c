@@ -362,6 +362,23 @@ void cli_doc_source(lw_source_config *src, const cli_doc_opts *o, char **inputs,
     src->cb_ctx = rep;
 }
 
+void cli_print_help(const char *head, const char *tail)
+{
+    fputs(head, stdout);
+    fputs(cli_doc_options_help, stdout);
+    fputs(tail, stdout);
+}
+
+int cli_require_io(const char *cmd, int argc, int optind, const cli_doc_opts *o,
+                   const char *input_hint, const char *output_hint)
+{
+    if (optind >= argc)
+        return cli_usage_error(cmd, "no INPUT given (%s)", input_hint);
+    if (!o->output)
+        return cli_usage_error(cmd, "no output given (-o %s)", output_hint);
+    return 0;
+}
+
 void cli_doc_opts_free(cli_doc_opts *o)
 {
     free(o->include);

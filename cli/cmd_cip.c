@@ -299,9 +299,7 @@ int cmd_cip(int argc, char **argv)
         case 't': cfg.tokenizer = optarg; break;
         case OPT_PATTERN: cfg.pattern = optarg; break;
         case 'h':
-            fputs(usage_head, stdout);
-            fputs(cli_doc_options_help, stdout);
-            fputs(usage_tail, stdout);
+            cli_print_help(usage_head, usage_tail);
             goto out;
         default:
             rc = cli_usage_error(cmd, "unknown or incomplete option");
@@ -309,14 +307,9 @@ int cmd_cip(int argc, char **argv)
     }
     if (rc)
         goto out;
-    if (optind >= argc) {
-        rc = cli_usage_error(cmd, "no INPUT given (a token dataset prefix, or documents with -t)");
+    if ((rc = cli_require_io(cmd, argc, optind, &o,
+                             "a token dataset prefix, or documents with -t", "OUTDIR")))
         goto out;
-    }
-    if (!o.output) {
-        rc = cli_usage_error(cmd, "no output directory given (-o OUTDIR)");
-        goto out;
-    }
     if (cfg.n_buckets == 0) {
         rc = cli_usage_error(cmd, "no sequence length given (--seq-len L)");
         goto out;

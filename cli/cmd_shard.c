@@ -114,9 +114,7 @@ int cmd_shard(int argc, char **argv)
         case OPT_DROP: rc = push(&drop, optarg); break;
         case OPT_DEDUP: cfg.dedup = true; break;
         case 'h':
-            fputs(usage_head, stdout);
-            fputs(cli_doc_options_help, stdout);
-            fputs(usage_tail, stdout);
+            cli_print_help(usage_head, usage_tail);
             goto out;
         default:
             rc = cli_usage_error(cmd, "unknown or incomplete option");
@@ -124,14 +122,9 @@ int cmd_shard(int argc, char **argv)
     }
     if (rc)
         goto out;
-    if (optind >= argc) {
-        rc = cli_usage_error(cmd, "no INPUT given (a file, a directory, or - for stdin)");
+    if ((rc = cli_require_io(cmd, argc, optind, &o,
+                             "a file, a directory, or - for stdin", "OUTDIR")))
         goto out;
-    }
-    if (!o.output) {
-        rc = cli_usage_error(cmd, "no output directory given (-o OUTDIR)");
-        goto out;
-    }
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, o.quiet);
     cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);

@@ -79,9 +79,7 @@ int cmd_tokenize(int argc, char **argv)
             cfg.prepend_bos = true;
             break;
         case 'h':
-            fputs(usage_head, stdout);
-            fputs(cli_doc_options_help, stdout);
-            fputs(usage_tail, stdout);
+            cli_print_help(usage_head, usage_tail);
             goto out;
         default:
             rc = cli_usage_error(cmd, "unknown or incomplete option");
@@ -93,14 +91,9 @@ int cmd_tokenize(int argc, char **argv)
         rc = cli_usage_error(cmd, "no tokenizer given (-t FILE)");
         goto out;
     }
-    if (optind >= argc) {
-        rc = cli_usage_error(cmd, "no INPUT given (a file, a directory, or - for stdin)");
+    if ((rc = cli_require_io(cmd, argc, optind, &o,
+                             "a file, a directory, or - for stdin", "PREFIX")))
         goto out;
-    }
-    if (!o.output) {
-        rc = cli_usage_error(cmd, "no output prefix given (-o PREFIX)");
-        goto out;
-    }
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, o.quiet);
     cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);
