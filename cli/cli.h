@@ -21,6 +21,7 @@ int cmd_shard(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_cip(int argc, char **argv);
+int cmd_synl(int argc, char **argv);
 
 /* Options of every command that reads documents. Parse them with
  * cli_doc_option() from the getopt_long loop; list CLI_DOC_OPTIONS in the
@@ -87,6 +88,15 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned min
                    unsigned *out);
 /* Byte sizes: 123, 64K, 256M, 2G (binary multiples). */
 int cli_parse_size(const char *cmd, const char *opt, const char *s, uint64_t *out);
+/* --seq-len "32768,131072" or "32k,128k" (k = 1024): up to max lengths,
+ * each also kept as written in names. */
+int cli_parse_lengths(const char *cmd, const char *s, uint32_t *lens, char names[][32],
+                      size_t max, size_t *n);
+/* --length-mix "1,3" (in --seq-len order) or "32k:1,128k:3" (by name or length). */
+int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char names[][32],
+                  size_t n_lens, double *mix);
+/* Split a comma list in place into *out (grown; free it). */
+int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n);
 /* "I/N" with 0 <= I < N. */
 int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *nparts);
 

@@ -385,3 +385,103 @@ void cli_doc_opts_free(cli_doc_opts *o)
     o->include = NULL;
     o->n_include = 0;
 }
+
+/* "131072" or "128k"/"128K" (k = 1024). */
+static int parse_len(const char *s, size_t n, uint32_t *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (end == buf)
+        return -1;
+    if (*end == 'k' || *end == 'K') {
+        v *= 1024;
+        end++;
+    }
+    if (*end || v < 2 || v > (1u << 31))
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int cli_parse_lengths(const char *cmd, const char *s, uint32_t *lens, char names[][32],
+                      size_t max, size_t *n)
+{
+    *n = 0;
+    for (const char *p = s; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (*n == max || parse_len(p, len, &lens[*n]))
+            return cli_usage_error(cmd, "--seq-len expects lengths like 32768,131072 or 32k, "
+                                   "not '%s'", s);
+        snprintf(names[*n], 32, "%.*s", (int)len, p);
+        for (size_t i = 0; i < *n; i++)
+            if (lens[i] == lens[*n])
+                return cli_usage_error(cmd, "--seq-len lists %s twice", names[i]);
+        (*n)++;
+        p += len + (comma != NULL);
+    }
+    return *n ? 0 : cli_usage_error(cmd, "--seq-len is empty");
+}
+
+int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char names[][32],
+                  size_t n_lens, double *mix)
+{
+    bool named = strchr(s, ':') != NULL, set[256] = {false};
+    size_t i = 0;
+    for (const char *p = s; *p; i++) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char item[64];
+        snprintf(item, sizeof item, "%.*s", (int)(n < 63 ? n : 63), p);
+        size_t b = i;
+        char *value = item;
+        if (named) {
+            char *colon = strchr(item, ':');
+            if (!colon)
+                return cli_usage_error(cmd, "--length-mix: '%s' is not NAME:SHARE", item);
+            *colon = '\0';
+            uint32_t len = 0;
+            b = SIZE_MAX;
+            for (size_t k = 0; k < n_lens; k++)
+                if (strcmp(names[k], item) == 0 ||
+                    (!parse_len(item, strlen(item), &len) && len == lens[k]))
+                    b = k;
+            if (b == SIZE_MAX)
+                return cli_usage_error(cmd, "--length-mix names the bucket '%s', which is not "
+                                       "in --seq-len", item);
+            value = colon + 1;
+        } else if (b >= n_lens) {
+            return cli_usage_error(cmd, "--length-mix has more shares than --seq-len lengths");
+        }
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end || !(v > 0))
+            return cli_usage_error(cmd, "--length-mix shares must be positive numbers, not "
+                                   "'%s'", value);
+        mix[b] = v;
+        set[b] = true;
+        p += n + (comma != NULL);
+    }
+    for (size_t k = 0; k < n_lens; k++)
+        if (!set[k])
+            return cli_usage_error(cmd, "--length-mix gives no share for length %s", names[k]);
+    return 0;
+}
+
+int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n)
+{
+    *n = 0;
+    for (char *p = strtok(s, ","); p; p = strtok(NULL, ",")) {
+        const char **q = realloc(*out, (*n + 1) * sizeof *q);
+        if (!q)
+            return cli_fail(cmd, LW_E_NOMEM, "out of memory");
+        *out = q;
+        q[(*n)++] = p;
+    }
+    return *n ? 0 : cli_usage_error(cmd, "%s is empty", opt);
+}

@@ -96,93 +96,6 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* "131072" or "128k"/"128K" (k = 1024). */
-static int parse_len(const char *s, size_t n, uint32_t *out)
-{
-    char buf[32];
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    unsigned long long v = strtoull(buf, &end, 10);
-    if (end == buf)
-        return -1;
-    if (*end == 'k' || *end == 'K') {
-        v *= 1024;
-        end++;
-    }
-    if (*end || v < 2 || v > (1u << 31))
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-static int parse_lens(const char *cmd, const char *s, lw_cip_config *cfg, char names[][32])
-{
-    cfg->n_buckets = 0;
-    for (const char *p = s; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (cfg->n_buckets == LW_CIP_MAX_BUCKETS ||
-            parse_len(p, n, &cfg->seq_len[cfg->n_buckets]))
-            return cli_usage_error(cmd, "--seq-len expects lengths like 32768,131072 or 32k, "
-                                   "not '%s'", s);
-        snprintf(names[cfg->n_buckets], 32, "%.*s", (int)n, p);
-        for (size_t i = 0; i < cfg->n_buckets; i++)
-            if (cfg->seq_len[i] == cfg->seq_len[cfg->n_buckets])
-                return cli_usage_error(cmd, "--seq-len lists %s twice", names[i]);
-        cfg->n_buckets++;
-        p += n + (comma != NULL);
-    }
-    return cfg->n_buckets ? 0 : cli_usage_error(cmd, "--seq-len is empty");
-}
-
-/* "1,3" (in --seq-len order) or "32k:1,128k:3" (by bucket name or length). */
-static int parse_mix(const char *cmd, const char *s, lw_cip_config *cfg, char names[][32])
-{
-    bool named = strchr(s, ':') != NULL, set[LW_CIP_MAX_BUCKETS] = {false};
-    size_t i = 0;
-    for (const char *p = s; *p; i++) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        char item[64];
-        snprintf(item, sizeof item, "%.*s", (int)(n < 63 ? n : 63), p);
-        size_t b = i;
-        char *value = item;
-        if (named) {
-            char *colon = strchr(item, ':');
-            if (!colon)
-                return cli_usage_error(cmd, "--length-mix: '%s' is not NAME:SHARE", item);
-            *colon = '\0';
-            uint32_t len = 0;
-            b = LW_CIP_MAX_BUCKETS;
-            for (size_t k = 0; k < cfg->n_buckets; k++)
-                if (strcmp(names[k], item) == 0 ||
-                    (!parse_len(item, strlen(item), &len) && len == cfg->seq_len[k]))
-                    b = k;
-            if (b == LW_CIP_MAX_BUCKETS)
-                return cli_usage_error(cmd, "--length-mix names the bucket '%s', which is not "
-                                       "in --seq-len", item);
-            value = colon + 1;
-        } else if (b >= cfg->n_buckets) {
-            return cli_usage_error(cmd, "--length-mix has more shares than --seq-len lengths");
-        }
-        char *end;
-        double v = strtod(value, &end);
-        if (end == value || *end || !(v > 0))
-            return cli_usage_error(cmd, "--length-mix shares must be positive numbers, not "
-                                   "'%s'", value);
-        cfg->mix[b] = v;
-        set[b] = true;
-        p += n + (comma != NULL);
-    }
-    for (size_t k = 0; k < cfg->n_buckets; k++)
-        if (!set[k])
-            return cli_usage_error(cmd, "--length-mix gives no share for length %s", names[k]);
-    return 0;
-}
-
 static int parse_ids(const char *cmd, const char *s, uint32_t **out, size_t *n)
 {
     *n = 0;
@@ -234,7 +147,10 @@ int cmd_cip(int argc, char **argv)
         if (cli_doc_option(cmd, c, optarg, &o, &rc))
             continue;
         switch (c) {
-        case OPT_SEQ_LEN: rc = parse_lens(cmd, optarg, &cfg, names); break;
+        case OPT_SEQ_LEN:
+            rc = cli_parse_lengths(cmd, optarg, cfg.seq_len, names, LW_CIP_MAX_BUCKETS,
+                                   &cfg.n_buckets);
+            break;
         case OPT_MIX: mix = optarg; break;
         case OPT_MODE:
             rc = choose(cmd, "--mode", optarg, (const char *[]){"cip", "concat"}, 2, &v);
@@ -316,7 +232,7 @@ int cmd_cip(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg.n_buckets; i++)
         cfg.mix[i] = 1;
-    if (mix && (rc = parse_mix(cmd, mix, &cfg, names)))
+    if (mix && (rc = cli_parse_mix(cmd, mix, cfg.seq_len, names, cfg.n_buckets, cfg.mix)))
         goto out;
     cfg.cip.knot_tokens = knots ? knot_tokens : 0;
     cli_reporter rep;

@@ -10,6 +10,7 @@ static const cli_command commands[] = {
     {"shard", cmd_shard, "raw corpora in, clean deterministic .jsonl.zst shards out"},
     {"tokenize", cmd_tokenize, "documents in, Megatron .bin/.idx token dataset out"},
     {"cip", cmd_cip, "chunk-interleaved pretraining sequences, length-bucketed"},
+    {"synl", cmd_synl, "synthetic lengthy-table SFT samples with exact answers"},
     {"decode", cmd_decode, "token dataset back to text (or ids)"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

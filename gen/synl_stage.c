@@ -1,0 +1,576 @@
+/* The synl stage: samples in parallel (each a pure function of the seed and
+ * its index), each grown to its bucket with the real tokenizer, written in
+ * index order as chat JSON Lines and Megatron tokens with loss masks. */
+#include "longweave/synl.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "longweave/chat_template.h"
+#include "longweave/fileio.h"
+#include "longweave/json_out.h"
+#include "longweave/manifest.h"
+#include "longweave/megatron.h"
+#include "longweave/outfile.h"
+#include "longweave/tokenizer.h"
+#include "synl_internal.h"
+
+enum { BATCH = 32, PROBE_STEP = 32, MAX_TRIES = 8 };
+
+const char *const lw_synl_task_names[] = {
+    "lookup", "find", "row", "row_at", "count", "sum", "avg", "argmax", "argmin",
+    "compare", "join", "date_diff", "topk", "distinct", "group_count", "total_rows", NULL};
+
+/* What a worker made of one sample. */
+typedef struct {
+    lw_ids ids;
+    lw_buf mask;
+    lw_buf line;        /* the chat JSON line */
+    size_t bucket;
+    int task;
+    uint64_t answer_tokens, encodes;
+    lw_status st;
+    lw_error err;
+} made;
+
+typedef struct {
+    const lw_synl_config *cfg;
+    const lw_tokenizer *tok;
+    const lw_chat_template *tpl;
+    const synl_schema **schemas;
+    size_t n_schemas;
+    bool task_on[SYNL_TASK_COUNT_], format_on[SYNL_FORMAT_COUNT_];
+    double share[LW_SYNL_MAX_BUCKETS];
+} shared;
+
+static lw_status encode(const shared *sh, lw_tok_scratch *s, const synl_sample *smp, made *m,
+                        lw_error *err)
+{
+    lw_chat_message msgs[3];
+    size_t n = 0;
+    if (sh->cfg->system)
+        msgs[n++] = (lw_chat_message){LW_ROLE_SYSTEM, sh->cfg->system, strlen(sh->cfg->system)};
+    msgs[n++] = (lw_chat_message){LW_ROLE_USER, smp->user.data, smp->user.len};
+    msgs[n++] = (lw_chat_message){LW_ROLE_ASSISTANT, smp->assistant.data, smp->assistant.len};
+    m->ids.len = 0;
+    m->mask.len = 0;
+    m->encodes++;
+    return lw_chat_encode(sh->tpl, sh->tok, s, msgs, n, &m->ids, &m->mask, err);
+}
+
+/* Build sample i with n rows and encode it; *tokens = its length. */
+static lw_status try_rows(const shared *sh, lw_tok_scratch *s, const synl_schema *sc,
+                          const synl_plan *p, uint64_t i, size_t rows, synl_sample *smp, made *m,
+                          size_t *tokens, lw_error *err)
+{
+    if (synl_sample_build(smp, sc, p, sh->cfg->seed, i, rows))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory building sample %llu",
+                            (unsigned long long)i);
+    lw_status st = encode(sh, s, smp, m, err);
+    *tokens = m->ids.len;
+    return st;
+}
+
+static lw_status make_sample(const shared *sh, lw_tok_scratch *s, uint64_t i, size_t bucket,
+                             made *m, lw_error *err)
+{
+    const lw_synl_config *cfg = sh->cfg;
+    uint32_t L = cfg->seq_len[bucket];
+    size_t lo_ok = (size_t)(0.9 * L + 0.999999), target = (size_t)(0.95 * L);
+    lw_rng r;
+    lw_rng_init(&r, cfg->seed, LW_STREAM_SYNL, i << 8 | 5);
+    const synl_schema *sc = sh->schemas[lw_rng_below(&r, sh->n_schemas)];
+    synl_plan plan;
+    if (synl_plan_draw(&plan, sc, cfg->seed, i, sh->task_on, sh->format_on, cfg->cot))
+        return lw_error_set(err, LW_E_USAGE, "no task of the --tasks list applies to the %s "
+                            "domain", sc->name);
+    synl_sample smp;
+    memset(&smp, 0, sizeof smp);
+    size_t t0, t1, n, tokens, probe = synl_min_rows(&plan);
+    /* Two small probes give the tokens per row; then aim at 95% of L and
+     * correct with what the real encoding says. */
+    lw_status st = try_rows(sh, s, sc, &plan, i, probe, &smp, m, &t0, err);
+    if (!st)
+        st = try_rows(sh, s, sc, &plan, i, probe + PROBE_STEP, &smp, m, &t1, err);
+    if (st)
+        goto done;
+    if (t0 > L) {
+        st = lw_error_set(err, LW_E_USAGE, "sequence length %u is too short for a %s table of "
+                          "%zu rows (%zu tokens)", L, sc->name, probe, t0);
+        goto done;
+    }
+    double per_row = (double)(t1 > t0 ? t1 - t0 : 1) / PROBE_STEP;
+    size_t lo = probe, hi = 0; /* rows known to fit / known to overflow */
+    if (t1 <= L)
+        lo = probe + PROBE_STEP;
+    else
+        hi = probe + PROBE_STEP;
+    n = (size_t)((double)probe + (double)(target - (t0 < target ? t0 : target)) / per_row);
+    for (int tries = 0;; tries++) {
+        if (n <= lo)
+            n = lo + 1;
+        if (hi && n >= hi)
+            n = lo + (hi - lo) / 2;
+        if ((st = try_rows(sh, s, sc, &plan, i, n, &smp, m, &tokens, err)))
+            goto done;
+        if (tokens <= L && tokens >= lo_ok)
+            break;
+        if (tokens > L)
+            hi = n;
+        else
+            lo = n;
+        if (hi && hi - lo <= 1) {
+            /* Adding one row jumps over the window: take the largest fit. */
+            if ((st = try_rows(sh, s, sc, &plan, i, lo, &smp, m, &tokens, err)))
+                goto done;
+            break;
+        }
+        if (tries == MAX_TRIES) {
+            n = hi ? lo + (hi - lo) / 2 : lo * 2;
+            continue;
+        }
+        n = (size_t)((double)n + ((double)target - (double)tokens) / per_row);
+    }
+    if (tokens < lo_ok || tokens > L) {
+        st = lw_error_set(err, LW_E_SOFTWARE, "sample %llu: %zu tokens do not fit the %u bucket",
+                          (unsigned long long)i, tokens, L);
+        goto done;
+    }
+    m->bucket = bucket;
+    m->task = plan.task;
+    for (size_t k = 0; k < m->mask.len; k++)
+        m->answer_tokens += m->mask.data[k] != 0;
+    /* The chat line with its meta record. */
+    cJSON *line = cJSON_CreateObject(), *msgs = cJSON_AddArrayToObject(line, "messages");
+    if (cfg->system) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "role", "system");
+        cJSON_AddStringToObject(o, "content", cfg->system);
+        cJSON_AddItemToArray(msgs, o);
+    }
+    static const char *const roles[] = {"user", "assistant"};
+    const lw_buf *texts[] = {&smp.user, &smp.assistant};
+    for (int k = 0; k < 2; k++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "role", roles[k]);
+        lw_buf tmp = {0};
+        lw_buf_append(&tmp, texts[k]->data, texts[k]->len);
+        lw_buf_putc(&tmp, '\0');
+        cJSON_AddStringToObject(o, "content", tmp.data);
+        lw_buf_free(&tmp);
+        cJSON_AddItemToArray(msgs, o);
+    }
+    cJSON *meta = cJSON_AddObjectToObject(line, "meta");
+    cJSON_AddNumberToObject(meta, "sample", (double)i);
+    cJSON_AddStringToObject(meta, "task", synl_task_name(plan.task));
+    cJSON_AddStringToObject(meta, "family", synl_task_family(plan.task));
+    cJSON_AddStringToObject(meta, "domain", sc->name);
+    cJSON_AddStringToObject(meta, "format", synl_format_name(plan.format));
+    cJSON *rows = cJSON_AddArrayToObject(meta, "rows"), *cols = cJSON_AddArrayToObject(meta, "cols");
+    cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)smp.main.n_rows));
+    cJSON_AddItemToArray(cols, cJSON_CreateNumber((double)sc->n_cols));
+    if (smp.has_dim) {
+        cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)smp.dim.n_rows));
+        cJSON_AddItemToArray(cols, cJSON_CreateNumber((double)smp.dim.schema->n_cols));
+    }
+    cJSON_AddItemToObject(meta, "depths", smp.depths);
+    cJSON_AddItemToObject(meta, "query", smp.query);
+    cJSON_AddItemToObject(meta, "answer", smp.answer);
+    smp.depths = smp.query = smp.answer = NULL; /* now owned by the line */
+    cJSON_AddNumberToObject(meta, "tokens", (double)tokens);
+    cJSON_AddNumberToObject(meta, "seq_len", L);
+    char *text = cJSON_PrintUnformatted(line);
+    cJSON_Delete(line);
+    m->line.len = 0;
+    if (!text || lw_buf_puts(&m->line, text) || lw_buf_putc(&m->line, '\n'))
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    free(text);
+done:
+    synl_sample_clear(&smp);
+    return st;
+}
+
+static lw_status load_schemas(const lw_synl_config *cfg, synl_schema **user, size_t *n_user,
+                              const synl_schema ***out, size_t *n_out, lw_error *err)
+{
+    *user = NULL;
+    *n_user = 0;
+    for (size_t f = 0; f < cfg->n_schema_files; f++) {
+        lw_buf b = {0};
+        lw_status st = lw_file_read_all(cfg->schema_files[f], &b, err);
+        synl_schema *s = NULL;
+        size_t n = 0;
+        if (!st)
+            st = synl_schema_parse(cfg->schema_files[f], b.data ? b.data : "", b.len, &s, &n, err);
+        lw_buf_free(&b);
+        if (st)
+            return st;
+        synl_schema *all = realloc(*user, (*n_user + n) * sizeof *all);
+        if (!all) {
+            synl_schema_free(s, n);
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        }
+        memcpy(all + *n_user, s, n * sizeof *s);
+        free(s);
+        *user = all;
+        *n_user += n;
+    }
+    size_t total = synl_builtin_count + *n_user;
+    const synl_schema **list = calloc(total, sizeof *list);
+    if (!list)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        const synl_schema *s = i < synl_builtin_count ? &synl_builtin[i]
+                                                      : &(*user)[i - synl_builtin_count];
+        bool on = cfg->n_domains == 0;
+        for (size_t d = 0; d < cfg->n_domains; d++)
+            on |= strcmp(cfg->domains[d], s->name) == 0;
+        /* With --schema and no --domains, the user's domains alone. */
+        if (cfg->n_domains == 0 && *n_user && i < synl_builtin_count)
+            on = false;
+        if (on)
+            list[n++] = s;
+    }
+    for (size_t d = 0; d < cfg->n_domains; d++) {
+        bool found = false;
+        for (size_t i = 0; i < n; i++)
+            found |= strcmp(list[i]->name, cfg->domains[d]) == 0;
+        if (!found) {
+            free(list);
+            return lw_error_set(err, LW_E_USAGE, "--domains: no domain named '%s'", cfg->domains[d]);
+        }
+    }
+    *out = list;
+    *n_out = n;
+    return LW_OK;
+}
+
+typedef struct {
+    lw_megatron_writer *tokens, *mask;
+} bucket_out;
+
+lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    if (!cfg->outdir || !*cfg->outdir)
+        return lw_error_set(err, LW_E_USAGE, "no output directory given (-o OUTDIR)");
+    if (!cfg->tokenizer)
+        return lw_error_set(err, LW_E_USAGE, "no tokenizer given (-t FILE): lengths are measured "
+                            "in its tokens");
+    if (cfg->n_buckets == 0 || cfg->n_buckets > LW_SYNL_MAX_BUCKETS)
+        return lw_error_set(err, LW_E_USAGE, "give 1 to %d sequence lengths (--seq-len)",
+                            LW_SYNL_MAX_BUCKETS);
+    for (size_t b = 0; b < cfg->n_buckets; b++)
+        if (cfg->seq_len[b] < 2048)
+            return lw_error_set(err, LW_E_USAGE, "--seq-len %u: SynL samples need at least 2048 "
+                                "tokens", cfg->seq_len[b]);
+    shared sh = {.cfg = cfg};
+    double total = 0;
+    for (size_t b = 0; b < cfg->n_buckets; b++)
+        total += cfg->mix[b] > 0 ? cfg->mix[b] : 1;
+    for (size_t b = 0; b < cfg->n_buckets; b++)
+        sh.share[b] = (cfg->mix[b] > 0 ? cfg->mix[b] : 1) / total;
+    for (int t = 0; t < SYNL_TASK_COUNT_; t++)
+        sh.task_on[t] = cfg->n_tasks == 0;
+    for (size_t k = 0; k < cfg->n_tasks; k++) {
+        synl_task t = synl_task_from_name(cfg->tasks[k]);
+        if (t == SYNL_TASK_COUNT_)
+            return lw_error_set(err, LW_E_USAGE, "--tasks: unknown task '%s'", cfg->tasks[k]);
+        sh.task_on[t] = true;
+    }
+    for (int f = 0; f < SYNL_FORMAT_COUNT_; f++)
+        sh.format_on[f] = cfg->n_formats == 0;
+    for (size_t k = 0; k < cfg->n_formats; k++) {
+        int found = -1;
+        for (int f = 0; f < SYNL_FORMAT_COUNT_; f++)
+            if (strcmp(cfg->formats[k], synl_format_name((synl_format)f)) == 0)
+                found = f;
+        if (found < 0)
+            return lw_error_set(err, LW_E_USAGE, "--format: unknown format '%s' (markdown, csv, "
+                                "json, kv)", cfg->formats[k]);
+        sh.format_on[found] = true;
+    }
+
+    lw_status st = LW_OK;
+    lw_tokenizer *tok = NULL;
+    lw_chat_template tpl;
+    bool tpl_ok = false;
+    synl_schema *user = NULL;
+    size_t n_user = 0;
+    const synl_schema **schemas = NULL;
+    bucket_out *outs = NULL;
+    lw_outfile chat = {.fd = -1};
+    made *batch = NULL;
+    lw_tok_scratch **scratch = NULL;
+    char *manifest_path = NULL;
+    int threads = cfg->threads > 0 ? cfg->threads : omp_get_num_procs();
+    unsigned part = cfg->part, nparts = cfg->nparts ? cfg->nparts : 1;
+
+    if ((st = load_schemas(cfg, &user, &n_user, &schemas, &sh.n_schemas, err)))
+        goto done;
+    sh.schemas = schemas;
+    if (sh.n_schemas == 0) {
+        st = lw_error_set(err, LW_E_USAGE, "no domain to generate");
+        goto done;
+    }
+    lw_tok_opts to = {cfg->pattern};
+    if ((st = lw_tok_load(&tok, cfg->tokenizer, &to, err)))
+        goto done;
+    sh.tok = tok;
+    if (cfg->template_file)
+        st = lw_chat_template_load(&tpl, cfg->template_file, err);
+    else
+        st = lw_chat_template_builtin(&tpl, cfg->template_name ? cfg->template_name
+                                     : lw_tok_special(tok, "<|start_header_id|>") >= 0 ? "llama3"
+                                                                                      : "plain",
+                                      err);
+    if (st)
+        goto done;
+    tpl_ok = true;
+    if ((st = lw_chat_template_bind(&tpl, tok, err)))
+        goto done;
+    sh.tpl = &tpl;
+
+    char mname[64];
+    if (nparts > 1)
+        snprintf(mname, sizeof mname, "manifest.part-%05u.json", part);
+    else
+        snprintf(mname, sizeof mname, "manifest.json");
+    if ((st = lw_mkdirs(cfg->outdir, err)))
+        goto done;
+    size_t mlen = strlen(cfg->outdir) + strlen(mname) + 2;
+    manifest_path = malloc(mlen);
+    if (!manifest_path) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto done;
+    }
+    snprintf(manifest_path, mlen, "%s/%s", cfg->outdir, mname);
+    if (access(manifest_path, F_OK) == 0) {
+        if (!cfg->force) {
+            st = lw_error_set(err, LW_E_CANTCREAT, "%s already holds a SynL dataset (%s); use "
+                              "--force to replace it", cfg->outdir, mname);
+            goto done;
+        }
+        if (unlink(manifest_path) != 0) {
+            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", manifest_path);
+            goto done;
+        }
+    }
+    outs = calloc(cfg->n_buckets, sizeof *outs);
+    if (!outs) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t b = 0; b < cfg->n_buckets && !st; b++) {
+        char dir[4300], prefix[4400];
+        snprintf(dir, sizeof dir, "%s/synl/len-%07u", cfg->outdir, cfg->seq_len[b]);
+        snprintf(prefix, sizeof prefix, "%s/part-%05u", dir, part);
+        if (!(st = lw_mkdirs(dir, err)) &&
+            !(st = lw_megatron_open(&outs[b].tokens, prefix, lw_tok_vocab_size(tok), err))) {
+            strcat(prefix, ".mask");
+            st = lw_megatron_open_dtype(&outs[b].mask, prefix, LW_MEGATRON_UINT8, 2, err);
+        }
+    }
+    if (st)
+        goto done;
+    char chat_dir[4300], chat_path[4400];
+    snprintf(chat_dir, sizeof chat_dir, "%s/synl/chat", cfg->outdir);
+    snprintf(chat_path, sizeof chat_path, "%s/part-%05u.jsonl", chat_dir, part);
+    if ((st = lw_mkdirs(chat_dir, err)) || (st = lw_outfile_open(&chat, chat_path, true, err)))
+        goto done;
+
+    batch = calloc(BATCH, sizeof *batch);
+    scratch = calloc((size_t)threads, sizeof *scratch);
+    if (!batch || !scratch) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int t = 0; t < threads; t++)
+        if (!(scratch[t] = lw_tok_scratch_new(tok))) {
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+            goto done;
+        }
+    uint64_t first = (uint64_t)((unsigned __int128)cfg->count * part / nparts);
+    uint64_t end = (uint64_t)((unsigned __int128)cfg->count * (part + 1) / nparts);
+    /* Buckets by share of samples (the deficit rule over all samples, so the
+     * parts agree with a single run). */
+    double assigned[LW_SYNL_MAX_BUCKETS] = {0};
+    size_t *bucket_of = malloc((size_t)BATCH * sizeof *bucket_of);
+    if (!bucket_of) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto done;
+    }
+    uint64_t next = 0;
+    for (uint64_t base = first; base < end && !st; base += BATCH) {
+        long n = (long)(end - base < BATCH ? end - base : BATCH);
+        for (long k = 0; k < n; k++) {
+            for (; next <= base + (uint64_t)k; next++) {
+                size_t best = 0;
+                double best_deficit = 0;
+                for (size_t b = 0; b < cfg->n_buckets; b++) {
+                    double d = sh.share[b] * (double)(next + 1) - assigned[b];
+                    if (b == 0 || d > best_deficit) {
+                        best = b;
+                        best_deficit = d;
+                    }
+                }
+                assigned[best] += 1;
+                if (next >= base)
+                    bucket_of[next - base] = best;
+            }
+        }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (long k = 0; k < n; k++) {
+            made *m = &batch[k];
+            m->answer_tokens = m->encodes = 0;
+            m->st = make_sample(&sh, scratch[omp_get_thread_num()], base + (uint64_t)k,
+                                bucket_of[k], m, &m->err);
+        }
+        for (long k = 0; k < n && !st; k++) {
+            made *m = &batch[k];
+            if (m->st) {
+                st = m->st;
+                if (err)
+                    *err = m->err;
+                break;
+            }
+            bucket_out *o = &outs[m->bucket];
+            if ((st = lw_megatron_add(o->tokens, m->ids.v, m->ids.len, err)) ||
+                (st = lw_megatron_end_document(o->tokens, err)) ||
+                (st = lw_megatron_add_bytes(o->mask, (const uint8_t *)m->mask.data, m->mask.len,
+                                            err)) ||
+                (st = lw_megatron_end_document(o->mask, err)) ||
+                (st = lw_outfile_write(&chat, m->line.data, m->line.len, err)))
+                break;
+            stats->samples++;
+            stats->tokens += m->ids.len;
+            stats->answer_tokens += m->answer_tokens;
+            stats->encodes += m->encodes;
+            stats->per_bucket[m->bucket]++;
+            stats->per_task[m->task]++;
+        }
+        if (!st && cfg->progress) {
+            lw_progress pr = {stats->samples, 0, 0, 0};
+            cfg->progress(cfg->cb_ctx, &pr);
+        }
+    }
+    free(bucket_of);
+    if (st)
+        goto done;
+    for (size_t b = 0; b < cfg->n_buckets && !st; b++)
+        if (!(st = lw_megatron_finish(outs[b].tokens, err)))
+            st = lw_megatron_finish(outs[b].mask, err);
+    if (!st)
+        st = lw_outfile_finish(&chat, err);
+    for (size_t b = 0; b < cfg->n_buckets && !st; b++)
+        if (!(st = lw_megatron_publish(outs[b].tokens, err)))
+            st = lw_megatron_publish(outs[b].mask, err);
+    if (!st)
+        st = lw_outfile_publish(&chat, err);
+    if (st)
+        goto done;
+
+    cJSON *m = lw_manifest_new("synl");
+    cJSON *c = cJSON_AddObjectToObject(m, "config");
+    cJSON *lens = cJSON_AddArrayToObject(c, "seq_len"), *mix = cJSON_AddArrayToObject(c, "mix");
+    for (size_t b = 0; b < cfg->n_buckets; b++) {
+        cJSON_AddItemToArray(lens, cJSON_CreateNumber(cfg->seq_len[b]));
+        cJSON_AddItemToArray(mix, cJSON_CreateNumber(sh.share[b]));
+    }
+    cJSON_AddNumberToObject(c, "count", (double)cfg->count);
+    cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
+    char pstr[48];
+    snprintf(pstr, sizeof pstr, "%u/%u", part, nparts);
+    cJSON_AddStringToObject(c, "part", pstr);
+    cJSON_AddBoolToObject(c, "cot", cfg->cot);
+    cJSON_AddStringToObject(c, "template", tpl.name);
+    if (cfg->system)
+        cJSON_AddStringToObject(c, "system", cfg->system);
+    cJSON *ta = cJSON_AddArrayToObject(c, "tasks"), *fa = cJSON_AddArrayToObject(c, "formats");
+    cJSON *da = cJSON_AddArrayToObject(c, "domains");
+    for (int t = 0; t < SYNL_TASK_COUNT_; t++)
+        if (sh.task_on[t])
+            cJSON_AddItemToArray(ta, cJSON_CreateString(synl_task_name((synl_task)t)));
+    for (int f = 0; f < SYNL_FORMAT_COUNT_; f++)
+        if (sh.format_on[f])
+            cJSON_AddItemToArray(fa, cJSON_CreateString(synl_format_name((synl_format)f)));
+    for (size_t i = 0; i < sh.n_schemas; i++)
+        cJSON_AddItemToArray(da, cJSON_CreateString(schemas[i]->name));
+    cJSON *t = cJSON_AddObjectToObject(m, "tokenizer");
+    cJSON_AddStringToObject(t, "path", lw_tok_path(tok));
+    cJSON_AddStringToObject(t, "name", lw_tok_name(tok));
+    cJSON_AddStringToObject(t, "sha256", lw_tok_sha256(tok));
+    cJSON_AddNumberToObject(t, "vocab_size", lw_tok_vocab_size(tok));
+    cJSON *s = cJSON_AddObjectToObject(m, "stats");
+    cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
+    cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
+    cJSON_AddNumberToObject(s, "answer_tokens", (double)stats->answer_tokens);
+    cJSON *pb = cJSON_AddObjectToObject(s, "per_bucket"), *pt = cJSON_AddObjectToObject(s, "per_task");
+    for (size_t b = 0; b < cfg->n_buckets; b++) {
+        char key[16];
+        snprintf(key, sizeof key, "%u", cfg->seq_len[b]);
+        cJSON_AddNumberToObject(pb, key, (double)stats->per_bucket[b]);
+    }
+    for (int k = 0; k < SYNL_TASK_COUNT_; k++)
+        cJSON_AddNumberToObject(pt, synl_task_name((synl_task)k), (double)stats->per_task[k]);
+    cJSON *files = cJSON_AddArrayToObject(m, "files");
+    size_t skip = strlen(cfg->outdir) + 1;
+    for (size_t b = 0; b < cfg->n_buckets; b++) {
+        lw_megatron_writer *ws[2] = {outs[b].tokens, outs[b].mask};
+        for (int k = 0; k < 2; k++) {
+            lw_megatron_info info;
+            lw_megatron_info_get(ws[k], &info);
+            const lw_outfile *fs[2] = {info.bin, info.idx};
+            for (int q = 0; q < 2; q++) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "path", fs[q]->final_path + skip);
+                cJSON_AddNumberToObject(o, "bytes", (double)fs[q]->bytes);
+                cJSON_AddStringToObject(o, "sha256", fs[q]->sha256);
+                cJSON_AddItemToArray(files, o);
+            }
+        }
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", chat.final_path + skip);
+    cJSON_AddNumberToObject(o, "bytes", (double)chat.bytes);
+    cJSON_AddStringToObject(o, "sha256", chat.sha256);
+    cJSON_AddItemToArray(files, o);
+    st = lw_manifest_write_to(m, manifest_path, err);
+    cJSON_Delete(m);
+    if (st) {
+        for (size_t b = 0; b < cfg->n_buckets; b++) {
+            lw_megatron_unpublish(outs[b].tokens);
+            lw_megatron_unpublish(outs[b].mask);
+        }
+        lw_outfile_unpublish(&chat);
+    }
+done:
+    for (int k = 0; batch && k < BATCH; k++) {
+        lw_ids_free(&batch[k].ids);
+        lw_buf_free(&batch[k].mask);
+        lw_buf_free(&batch[k].line);
+    }
+    free(batch);
+    for (int k = 0; scratch && k < threads; k++)
+        lw_tok_scratch_free(scratch[k]);
+    free(scratch);
+    for (size_t b = 0; outs && b < cfg->n_buckets; b++) {
+        lw_megatron_free(outs[b].tokens);
+        lw_megatron_free(outs[b].mask);
+    }
+    free(outs);
+    lw_outfile_release(&chat);
+    if (tpl_ok)
+        lw_chat_template_free(&tpl);
+    lw_tok_free(tok);
+    free(schemas);
+    synl_schema_free(user, n_user);
+    free(manifest_path);
+    return st;
+}

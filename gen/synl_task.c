@@ -1,0 +1,676 @@
+/* SynL tasks: drawing what a sample asks, planting the rows it depends on at
+ * the drawn depths, and computing the answer from the generated data. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synl_internal.h"
+
+static const struct {
+    const char *name, *family;
+} tasks[SYNL_TASK_COUNT_] = {
+    [SYNL_LOOKUP] = {"lookup", "retrieval"},       [SYNL_FIND] = {"find", "retrieval"},
+    [SYNL_ROW] = {"row", "retrieval"},             [SYNL_ROW_AT] = {"row_at", "retrieval"},
+    [SYNL_COUNT] = {"count", "reasoning"},         [SYNL_SUM] = {"sum", "reasoning"},
+    [SYNL_AVG] = {"avg", "reasoning"},             [SYNL_ARGMAX] = {"argmax", "reasoning"},
+    [SYNL_ARGMIN] = {"argmin", "reasoning"},       [SYNL_COMPARE] = {"compare", "reasoning"},
+    [SYNL_JOIN] = {"join", "reasoning"},           [SYNL_DATE_DIFF] = {"date_diff", "reasoning"},
+    [SYNL_TOPK] = {"topk", "global"},              [SYNL_DISTINCT] = {"distinct", "global"},
+    [SYNL_GROUP_COUNT] = {"group_count", "global"}, [SYNL_TOTAL_ROWS] = {"total_rows", "global"},
+};
+
+const char *synl_task_name(synl_task t) { return tasks[t].name; }
+const char *synl_task_family(synl_task t) { return tasks[t].family; }
+
+synl_task synl_task_from_name(const char *name)
+{
+    for (int t = 0; t < SYNL_TASK_COUNT_; t++)
+        if (strcmp(tasks[t].name, name) == 0)
+            return (synl_task)t;
+    return SYNL_TASK_COUNT_;
+}
+
+/* Columns of a schema by kind. */
+static int pick(const synl_schema *s, lw_rng *r, bool (*want)(synl_type))
+{
+    int n = 0, cols[64];
+    for (size_t c = 1; c < s->n_cols && n < 64; c++)
+        if (want(s->cols[c].type))
+            cols[n++] = (int)c;
+    return n ? cols[lw_rng_below(r, (uint64_t)n)] : -1;
+}
+
+static bool is_numeric(synl_type t) { return t == SYNL_INT || t == SYNL_DECIMAL; }
+static bool is_date(synl_type t) { return t == SYNL_DATE; }
+static bool is_ordered(synl_type t) { return is_numeric(t) || is_date(t); }
+static bool is_category(synl_type t) { return t == SYNL_CATEGORY; }
+static bool is_any(synl_type t) { return t != SYNL_ID; }
+static bool is_discrete(synl_type t)
+{
+    return t == SYNL_CATEGORY || t == SYNL_PLACE || t == SYNL_TEXT || t == SYNL_NAME;
+}
+
+static bool applicable(const synl_schema *s, synl_task t)
+{
+    bool date = false, cat = false;
+    for (size_t c = 1; c < s->n_cols; c++) {
+        date |= is_date(s->cols[c].type);
+        cat |= is_category(s->cols[c].type);
+    }
+    switch (t) {
+    case SYNL_JOIN: return s->join_col >= 0;
+    case SYNL_DATE_DIFF: return date;
+    case SYNL_GROUP_COUNT: return cat;
+    default: return true; /* every schema has a numeric and a discrete column */
+    }
+}
+
+int synl_plan_draw(synl_plan *p, const synl_schema *s, uint64_t seed, uint64_t sample,
+                   const bool *task_on, const bool *format_on, bool cot)
+{
+    memset(p, 0, sizeof *p);
+    lw_rng r;
+    lw_rng_init(&r, seed, LW_STREAM_SYNL, sample << 8 | 7);
+    int formats[SYNL_FORMAT_COUNT_], nf = 0, ts[SYNL_TASK_COUNT_], nt = 0;
+    for (int f = 0; f < SYNL_FORMAT_COUNT_; f++)
+        if (format_on[f])
+            formats[nf++] = f;
+    for (int t = 0; t < SYNL_TASK_COUNT_; t++)
+        if (task_on[t] && applicable(s, (synl_task)t))
+            ts[nt++] = t;
+    if (!nf || !nt)
+        return -1;
+    p->format = (synl_format)formats[lw_rng_below(&r, (uint64_t)nf)];
+    p->task = (synl_task)ts[lw_rng_below(&r, (uint64_t)nt)];
+    p->cot = cot;
+    p->col = p->col2 = p->eq_col = p->other_col = -1;
+    switch (p->task) {
+    case SYNL_LOOKUP: p->col = pick(s, &r, is_any); p->keys = 1; break;
+    case SYNL_FIND:
+    case SYNL_ROW:
+    case SYNL_ROW_AT: p->keys = 1; break;
+    case SYNL_COUNT:
+    case SYNL_SUM:
+    case SYNL_AVG:
+    case SYNL_ARGMAX:
+    case SYNL_ARGMIN:
+        p->col = pick(s, &r, is_numeric);
+        p->col2 = pick(s, &r, is_numeric);
+        p->keys = 1 + (uint32_t)lw_rng_below(&r, 8);
+        if (lw_rng_below(&r, 2)) {
+            p->eq_col = pick(s, &r, is_category);
+            if (p->eq_col >= 0)
+                p->eq_value = (int64_t)lw_rng_below(&r, s->cols[p->eq_col].n_values);
+        }
+        break;
+    case SYNL_COMPARE: p->col = pick(s, &r, is_ordered); p->keys = 2; break;
+    case SYNL_JOIN:
+        p->col = s->join_col;
+        p->other_col = 1 + (int)lw_rng_below(&r, 3);
+        p->keys = 1;
+        break;
+    case SYNL_DATE_DIFF: p->col = pick(s, &r, is_date); p->keys = 2; break;
+    case SYNL_TOPK:
+        p->col = pick(s, &r, is_numeric);
+        p->k = 3 + (uint32_t)lw_rng_below(&r, 6);
+        p->keys = p->k;
+        break;
+    case SYNL_DISTINCT: p->col = pick(s, &r, is_discrete); break;
+    case SYNL_GROUP_COUNT: p->col = pick(s, &r, is_category); break;
+    case SYNL_TOTAL_ROWS:
+    case SYNL_TASK_COUNT_: break;
+    }
+    for (uint32_t i = 0; i < p->keys; i++)
+        p->depth[i] = lw_rng_double(&r);
+    return 0;
+}
+
+/* The dimension table of a join: one row per value of the joined column. */
+static const synl_column dim_extra[] = {
+    {"location", SYNL_PLACE, 0, 0, NULL, 0, false},
+    {"manager", SYNL_NAME, 0, 0, NULL, 0, false},
+    {"code", SYNL_INT, 100, 999, NULL, 0, false},
+};
+
+typedef struct {
+    synl_schema schema;
+    synl_column cols[4];
+} dim_schema;
+
+static void make_dim_schema(dim_schema *d, const synl_schema *s)
+{
+    const synl_column *key = &s->cols[s->join_col];
+    d->cols[0] = (synl_column){key->name, SYNL_CATEGORY, 0, 0, key->values, key->n_values, false};
+    memcpy(d->cols + 1, dim_extra, sizeof dim_extra);
+    d->schema = (synl_schema){s->dim_name, key->name, "", d->cols, 4, -1, NULL, false};
+}
+
+/* Sample-specific storage that must outlive synl_sample_build: the dim
+ * schema lives in the sample. */
+typedef struct {
+    dim_schema dim;
+} sample_extra;
+
+static char *text_of(const synl_table *t, size_t row, size_t col, char *buf, size_t cap)
+{
+    synl_value_text(t, row, col, buf, cap);
+    return buf;
+}
+
+/* A value as a typed JSON item. */
+static cJSON *typed(const synl_table *t, size_t row, size_t col)
+{
+    char b[256];
+    int64_t v = synl_cell(t, row, col);
+    switch (t->schema->cols[col].type) {
+    case SYNL_INT: return cJSON_CreateNumber((double)v);
+    case SYNL_DECIMAL: return cJSON_CreateNumber((double)v / 100.0);
+    case SYNL_BOOL: return cJSON_CreateBool(v != 0);
+    default: return cJSON_CreateString(text_of(t, row, col, b, sizeof b));
+    }
+}
+
+static int64_t cents(const synl_table *t, size_t row, size_t col)
+{
+    int64_t v = synl_cell(t, row, col);
+    return t->schema->cols[col].type == SYNL_DECIMAL ? v : v * 100;
+}
+
+static void put_cents(lw_buf *b, int64_t c)
+{
+    lw_buf_printf(b, "%s%lld.%02lld", c < 0 ? "-" : "", (long long)(llabs(c) / 100),
+                  (long long)(llabs(c) % 100));
+}
+
+/* Numbers of the answer in JSON: ints stay ints. */
+static cJSON *number_cents(int64_t c, bool is_int)
+{
+    return is_int ? cJSON_CreateNumber((double)(c / 100)) : cJSON_CreateNumber((double)c / 100.0);
+}
+
+static void answer_text_of(lw_buf *out, const cJSON *a)
+{
+    if (cJSON_IsArray(a)) {
+        const cJSON *e;
+        bool first = true;
+        if (cJSON_GetArraySize(a) == 0)
+            lw_buf_puts(out, "none");
+        cJSON_ArrayForEach(e, a)
+        {
+            if (!first)
+                lw_buf_puts(out, ", ");
+            answer_text_of(out, e);
+            first = false;
+        }
+    } else if (cJSON_IsObject(a)) {
+        const cJSON *e;
+        bool first = true;
+        cJSON_ArrayForEach(e, a)
+        {
+            lw_buf_printf(out, "%s%s: ", first ? "" : ", ", e->string);
+            answer_text_of(out, e);
+            first = false;
+        }
+    } else if (cJSON_IsString(a)) {
+        lw_buf_puts(out, a->valuestring);
+    } else if (cJSON_IsBool(a)) {
+        lw_buf_puts(out, cJSON_IsTrue(a) ? "yes" : "no");
+    } else if (cJSON_IsNumber(a)) {
+        double d = a->valuedouble;
+        if (d == (double)(long long)d)
+            lw_buf_printf(out, "%lld", (long long)d);
+        else
+            lw_buf_printf(out, "%.2f", d);
+    }
+}
+
+/* Does row r satisfy the plan's condition (col > t, and eq)? */
+typedef struct {
+    int col;
+    int64_t threshold;
+    int eq_col;
+    int64_t eq_value;
+} condition;
+
+static bool holds(const synl_table *t, size_t r, const condition *c)
+{
+    if (synl_cell(t, r, (size_t)c->col) <= c->threshold)
+        return false;
+    return c->eq_col < 0 || synl_cell(t, r, (size_t)c->eq_col) == c->eq_value;
+}
+
+static void condition_text(lw_buf *b, const synl_table *t, const condition *c, bool prose)
+{
+    const synl_schema *s = t->schema;
+    const synl_column *col = &s->cols[c->col];
+    lw_buf_printf(b, "%s %s ", col->name, prose ? "greater than" : ">");
+    if (col->type == SYNL_DECIMAL)
+        put_cents(b, c->threshold);
+    else
+        lw_buf_printf(b, "%lld", (long long)c->threshold);
+    if (c->eq_col >= 0)
+        lw_buf_printf(b, " and %s %s %s", s->cols[c->eq_col].name, prose ? "equal to" : "=",
+                      s->cols[c->eq_col].values[c->eq_value]);
+}
+
+static cJSON *where_json(const synl_table *t, const condition *c)
+{
+    const synl_schema *s = t->schema;
+    cJSON *w = cJSON_CreateArray();
+    cJSON *gt = cJSON_CreateObject();
+    cJSON_AddStringToObject(gt, "column", s->cols[c->col].name);
+    cJSON_AddStringToObject(gt, "op", "gt");
+    lw_buf v = {0};
+    if (s->cols[c->col].type == SYNL_DECIMAL)
+        put_cents(&v, c->threshold);
+    else
+        lw_buf_printf(&v, "%lld", (long long)c->threshold);
+    lw_buf_putc(&v, '\0');
+    cJSON_AddStringToObject(gt, "value", v.data);
+    lw_buf_free(&v);
+    cJSON_AddItemToArray(w, gt);
+    if (c->eq_col >= 0) {
+        cJSON *eq = cJSON_CreateObject();
+        cJSON_AddStringToObject(eq, "column", s->cols[c->eq_col].name);
+        cJSON_AddStringToObject(eq, "op", "eq");
+        cJSON_AddStringToObject(eq, "value", s->cols[c->eq_col].values[c->eq_value]);
+        cJSON_AddItemToArray(w, eq);
+    }
+    return w;
+}
+
+/* Plant: the key rows get values above the threshold (and the eq value),
+ * every other row a value at or below it, so exactly the key rows match. */
+static void plant(synl_table *t, const synl_plan *p, const size_t *keys, uint32_t n_keys,
+                  uint64_t seed, uint64_t sample, condition *c)
+{
+    const synl_column *col = &t->schema->cols[p->col];
+    int64_t span = col->max - col->min;
+    c->col = p->col;
+    c->threshold = col->min + span * 9 / 10;
+    c->eq_col = p->eq_col;
+    c->eq_value = p->eq_value;
+    size_t n = t->n_rows, nc = t->schema->n_cols;
+    for (size_t r = 0; r < n; r++) {
+        bool key = false;
+        for (uint32_t k = 0; k < n_keys; k++)
+            key |= keys[k] == r;
+        int64_t *cell = &t->cells[r * nc + (size_t)p->col];
+        lw_rng rng;
+        lw_rng_init(&rng, seed, LW_STREAM_SYNL + 32, sample << 24 | (uint64_t)r);
+        if (key) {
+            *cell = c->threshold + 1 + (int64_t)lw_rng_below(&rng, (uint64_t)(col->max - c->threshold));
+            if (p->eq_col >= 0)
+                t->cells[r * nc + (size_t)p->eq_col] = p->eq_value;
+        } else if (*cell > c->threshold) {
+            *cell = col->min + (int64_t)lw_rng_below(&rng, (uint64_t)(c->threshold - col->min) + 1);
+        }
+    }
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t synl_min_rows(const synl_plan *p)
+{
+    return p->keys * 2 > 8 ? p->keys * 2 : 8;
+}
+
+int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p, uint64_t seed,
+                      uint64_t sample, size_t n)
+{
+    synl_sample_clear(out);
+    synl_key key = {seed, sample, 0};
+    synl_table_init(&out->main, s, key);
+    if (n < synl_min_rows(p))
+        n = synl_min_rows(p);
+    if (synl_table_fill(&out->main, key, n))
+        return -1;
+    synl_table *t = &out->main;
+    /* Key rows at their depths, moved to the next free row on a collision. */
+    out->n_keys = p->keys;
+    for (uint32_t k = 0; k < p->keys; k++) {
+        size_t pos = (size_t)(p->depth[k] * (double)n);
+        for (bool taken = true; taken;) {
+            taken = false;
+            for (uint32_t j = 0; j < k; j++)
+                taken |= out->key_rows[j] == pos;
+            if (taken)
+                pos = (pos + 1) % n;
+        }
+        out->key_rows[k] = pos;
+    }
+    condition cond = {0};
+    bool planted = p->task == SYNL_COUNT || p->task == SYNL_SUM || p->task == SYNL_AVG ||
+                   p->task == SYNL_ARGMAX || p->task == SYNL_ARGMIN || p->task == SYNL_TOPK;
+    if (planted)
+        plant(t, p, out->key_rows, p->keys, seed, sample, &cond);
+    if (p->task == SYNL_TOPK)
+        cond.eq_col = -1;
+
+    sample_extra *extra = calloc(1, sizeof *extra);
+    if (!extra)
+        return -1;
+    if (p->task == SYNL_JOIN) {
+        make_dim_schema(&extra->dim, s);
+        synl_key dk = {seed, sample, 1};
+        synl_table_init(&out->dim, &extra->dim.schema, dk);
+        if (synl_table_fill(&out->dim, dk, s->cols[s->join_col].n_values)) {
+            free(extra);
+            return -1;
+        }
+        for (size_t r = 0; r < out->dim.n_rows; r++)
+            out->dim.cells[r * 4] = (int64_t)r;
+        out->has_dim = true;
+    }
+
+    const char *entity = s->entity;
+    char b1[256], b2[256], b3[256], b4[256];
+    lw_buf q = {0};          /* the question */
+    lw_buf work = {0};       /* the worked solution */
+    cJSON *query = cJSON_CreateObject();
+    cJSON *answer = NULL;
+    cJSON *depths = cJSON_CreateArray();
+    cJSON_AddStringToObject(query, "op", synl_task_name(p->task));
+    cJSON_AddStringToObject(query, "table", s->name);
+    size_t k0 = out->key_rows[0], k1 = out->key_rows[1];
+    const synl_column *col = p->col >= 0 ? &s->cols[p->col] : NULL;
+    switch (p->task) {
+    case SYNL_LOOKUP:
+        text_of(t, k0, 0, b1, sizeof b1);
+        lw_buf_printf(&q, "What is the %s of the %s with id %s?", col->name, entity, b1);
+        cJSON_AddStringToObject(query, "key", b1);
+        cJSON_AddStringToObject(query, "column", col->name);
+        answer = typed(t, k0, (size_t)p->col);
+        break;
+    case SYNL_FIND: {
+        /* The column where the key row's value is rarest. */
+        int best = -1;
+        size_t best_count = 0;
+        for (size_t c = 1; c < s->n_cols; c++) {
+            if (s->cols[c].type == SYNL_BOOL || s->cols[c].type == SYNL_DECIMAL)
+                continue;
+            size_t count = 0;
+            int64_t v = synl_cell(t, k0, c);
+            for (size_t r = 0; r < n; r++)
+                count += synl_cell(t, r, c) == v;
+            if (best < 0 || count < best_count) {
+                best = (int)c;
+                best_count = count;
+            }
+        }
+        text_of(t, k0, (size_t)best, b1, sizeof b1);
+        lw_buf_printf(&q, "Which %s rows have %s equal to %s? Give their ids in table order.",
+                      entity, s->cols[best].name, b1);
+        cJSON_AddStringToObject(query, "column", s->cols[best].name);
+        cJSON_AddStringToObject(query, "value", b1);
+        answer = cJSON_CreateArray();
+        int64_t v = synl_cell(t, k0, (size_t)best);
+        out->n_keys = 0;
+        for (size_t r = 0; r < n; r++)
+            if (synl_cell(t, r, (size_t)best) == v) {
+                cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, r, 0, b2, sizeof b2)));
+                if (out->n_keys < SYNL_MAX_KEYS)
+                    out->key_rows[out->n_keys++] = r;
+            }
+        break;
+    }
+    case SYNL_ROW:
+        text_of(t, k0, 0, b1, sizeof b1);
+        lw_buf_printf(&q, "Give all fields of the %s with id %s, as 'column: value' pairs in "
+                      "column order.", entity, b1);
+        cJSON_AddStringToObject(query, "key", b1);
+        answer = cJSON_CreateObject();
+        for (size_t c = 0; c < s->n_cols; c++)
+            cJSON_AddItemToObject(answer, s->cols[c].name, typed(t, k0, c));
+        break;
+    case SYNL_ROW_AT:
+        lw_buf_printf(&q, "What is the id of row number %zu of the %s table (counting data rows "
+                      "from 1)?", k0 + 1, s->name);
+        cJSON_AddNumberToObject(query, "position", (double)(k0 + 1));
+        answer = cJSON_CreateString(text_of(t, k0, 0, b1, sizeof b1));
+        break;
+    case SYNL_COUNT:
+    case SYNL_SUM:
+    case SYNL_AVG:
+    case SYNL_ARGMAX:
+    case SYNL_ARGMIN: {
+        lw_buf cs = {0};
+        condition_text(&cs, t, &cond, true);
+        lw_buf_putc(&cs, '\0');
+        const synl_column *agg = &s->cols[p->col2];
+        bool agg_int = agg->type == SYNL_INT;
+        int64_t sum = 0, best = 0;
+        size_t matched = 0;
+        lw_buf_puts(&work, "Rows with ");
+        condition_text(&work, t, &cond, false);
+        lw_buf_puts(&work, ":\n");
+        for (size_t r = 0; r < n; r++) {
+            if (!holds(t, r, &cond))
+                continue;
+            int64_t v = cents(t, r, (size_t)p->col2);
+            if (!matched || (p->task == SYNL_ARGMAX ? v > best : v < best))
+                best = v;
+            sum += v;
+            matched++;
+            lw_buf_printf(&work, "- %s: %s %s", text_of(t, r, 0, b1, sizeof b1), col->name,
+                          text_of(t, r, (size_t)p->col, b2, sizeof b2));
+            if (p->task != SYNL_COUNT && p->col2 != p->col)
+                lw_buf_printf(&work, ", %s %s", agg->name, text_of(t, r, (size_t)p->col2, b3, sizeof b3));
+            lw_buf_putc(&work, '\n');
+        }
+        cJSON_AddItemToObject(query, "where", where_json(t, &cond));
+        if (p->task != SYNL_COUNT)
+            cJSON_AddStringToObject(query, "column", agg->name);
+        if (p->task == SYNL_COUNT) {
+            lw_buf_printf(&q, "How many %s rows have %s?", entity, cs.data);
+            answer = cJSON_CreateNumber((double)matched);
+            lw_buf_printf(&work, "That is %zu rows.\n", matched);
+        } else if (p->task == SYNL_SUM) {
+            lw_buf_printf(&q, "What is the sum of %s over the %s rows with %s?", agg->name, entity,
+                          cs.data);
+            answer = number_cents(sum, agg_int);
+            lw_buf_puts(&work, "Sum: ");
+            put_cents(&work, sum);
+            lw_buf_putc(&work, '\n');
+        } else if (p->task == SYNL_AVG) {
+            lw_buf_printf(&q, "What is the average %s over the %s rows with %s? Round to 2 "
+                          "decimals.", agg->name, entity, cs.data);
+            int64_t avg = (2 * sum + (int64_t)matched) / (2 * (int64_t)matched); /* half up */
+            answer = cJSON_CreateNumber((double)avg / 100.0);
+            lw_buf_puts(&work, "Sum ");
+            put_cents(&work, sum);
+            lw_buf_printf(&work, " over %zu rows; average ", matched);
+            put_cents(&work, avg);
+            lw_buf_putc(&work, '\n');
+        } else {
+            bool max = p->task == SYNL_ARGMAX;
+            lw_buf_printf(&q, "Among the %s rows with %s, which has the %s %s? Give its id (all "
+                          "ids in table order if tied).", entity, cs.data,
+                          max ? "largest" : "smallest", agg->name);
+            answer = cJSON_CreateArray();
+            for (size_t r = 0; r < n; r++)
+                if (holds(t, r, &cond) && cents(t, r, (size_t)p->col2) == best)
+                    cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, r, 0, b1, sizeof b1)));
+            lw_buf_printf(&work, "The %s %s is ", max ? "largest" : "smallest", agg->name);
+            if (agg_int)
+                lw_buf_printf(&work, "%lld", (long long)(best / 100));
+            else
+                put_cents(&work, best);
+            lw_buf_puts(&work, ".\n");
+        }
+        lw_buf_free(&cs);
+        break;
+    }
+    case SYNL_COMPARE: {
+        text_of(t, k0, 0, b1, sizeof b1);
+        text_of(t, k1, 0, b2, sizeof b2);
+        bool date = col->type == SYNL_DATE;
+        lw_buf_printf(&q, "Which has the %s %s: the %s with id %s or the one with id %s? Answer "
+                      "with the id, or 'equal'.", date ? "later" : "larger", col->name, entity,
+                      b1, b2);
+        cJSON *keys = cJSON_AddArrayToObject(query, "keys");
+        cJSON_AddItemToArray(keys, cJSON_CreateString(b1));
+        cJSON_AddItemToArray(keys, cJSON_CreateString(b2));
+        cJSON_AddStringToObject(query, "column", col->name);
+        int64_t a = synl_cell(t, k0, (size_t)p->col), c = synl_cell(t, k1, (size_t)p->col);
+        answer = cJSON_CreateString(a > c ? b1 : a < c ? b2 : "equal");
+        lw_buf_printf(&work, "%s has %s %s; %s has %s %s.\n", b1, col->name,
+                      text_of(t, k0, (size_t)p->col, b3, sizeof b3), b2, col->name,
+                      text_of(t, k1, (size_t)p->col, b4, sizeof b4));
+        break;
+    }
+    case SYNL_JOIN: {
+        const synl_table *d = &out->dim;
+        const char *other = d->schema->cols[p->other_col].name;
+        text_of(t, k0, 0, b1, sizeof b1);
+        int64_t v = synl_cell(t, k0, (size_t)p->col);
+        lw_buf_printf(&q, "What is the %s of the %s of the %s with id %s? Look the %s up in the "
+                      "%s table.", other, col->name, entity, b1, col->name, s->dim_name);
+        cJSON_AddStringToObject(query, "key", b1);
+        cJSON_AddStringToObject(query, "column", col->name);
+        cJSON_AddStringToObject(query, "other", s->dim_name);
+        cJSON_AddStringToObject(query, "other_column", other);
+        answer = typed(d, (size_t)v, (size_t)p->other_col);
+        lw_buf_printf(&work, "%s has %s %s; in the %s table, %s has %s %s.\n", b1, col->name,
+                      col->values[v], s->dim_name, col->values[v], other,
+                      text_of(d, (size_t)v, (size_t)p->other_col, b2, sizeof b2));
+        break;
+    }
+    case SYNL_DATE_DIFF: {
+        text_of(t, k0, 0, b1, sizeof b1);
+        text_of(t, k1, 0, b2, sizeof b2);
+        lw_buf_printf(&q, "How many days after the %s of the %s with id %s is the %s of the %s "
+                      "with id %s? (Negative if it is earlier.)", col->name, entity, b1,
+                      col->name, entity, b2);
+        cJSON *keys = cJSON_AddArrayToObject(query, "keys");
+        cJSON_AddItemToArray(keys, cJSON_CreateString(b1));
+        cJSON_AddItemToArray(keys, cJSON_CreateString(b2));
+        cJSON_AddStringToObject(query, "column", col->name);
+        int64_t days = synl_cell(t, k1, (size_t)p->col) - synl_cell(t, k0, (size_t)p->col);
+        answer = cJSON_CreateNumber((double)days);
+        lw_buf_printf(&work, "%s: %s; %s: %s; difference %lld days.\n", b1,
+                      text_of(t, k0, (size_t)p->col, b3, sizeof b3), b2,
+                      text_of(t, k1, (size_t)p->col, b4, sizeof b4), (long long)days);
+        break;
+    }
+    case SYNL_TOPK: {
+        lw_buf_printf(&q, "List the ids of the %u %s rows with the largest %s, largest first "
+                      "(ties: earlier rows first).", p->k, entity, col->name);
+        cJSON_AddStringToObject(query, "column", col->name);
+        cJSON_AddNumberToObject(query, "k", p->k);
+        cJSON_AddStringToObject(query, "order", "desc");
+        /* The planted rows are exactly the rows above the threshold. */
+        size_t idx[SYNL_MAX_KEYS], m = 0;
+        for (size_t r = 0; r < n && m < SYNL_MAX_KEYS; r++)
+            if (holds(t, r, &cond))
+                idx[m++] = r;
+        for (size_t i = 1; i < m; i++) /* stable insertion sort, largest first */
+            for (size_t j = i; j > 0 && synl_cell(t, idx[j], (size_t)p->col) >
+                                            synl_cell(t, idx[j - 1], (size_t)p->col); j--) {
+                size_t x = idx[j];
+                idx[j] = idx[j - 1];
+                idx[j - 1] = x;
+            }
+        answer = cJSON_CreateArray();
+        for (size_t i = 0; i < m && i < p->k; i++)
+            cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, idx[i], 0, b1, sizeof b1)));
+        break;
+    }
+    case SYNL_DISTINCT:
+    case SYNL_GROUP_COUNT: {
+        /* Counts per value code, then by value text in alphabetical order. */
+        size_t cap = col->type == SYNL_NAME ? synl_n_first_names * 1000
+                     : col->values            ? col->n_values
+                                              : 1;
+        if (col->type != SYNL_NAME) {
+            for (size_t r = 0; r < n; r++)
+                if ((size_t)synl_cell(t, r, (size_t)p->col) + 1 > cap)
+                    cap = (size_t)synl_cell(t, r, (size_t)p->col) + 1;
+        }
+        uint32_t *counts = calloc(cap, sizeof *counts);
+        size_t distinct = 0;
+        for (size_t r = 0; counts && r < n; r++)
+            distinct += counts[synl_cell(t, r, (size_t)p->col)]++ == 0;
+        cJSON_AddStringToObject(query, "column", col->name);
+        if (p->task == SYNL_DISTINCT) {
+            lw_buf_printf(&q, "How many distinct values does the %s column have?", col->name);
+            answer = cJSON_CreateNumber((double)distinct);
+        } else {
+            lw_buf_printf(&q, "How many %s rows are there for each %s? Answer as 'value: count' "
+                          "pairs in alphabetical order of the value.", entity, col->name);
+            answer = cJSON_CreateObject();
+            size_t nv = col->n_values;
+            size_t *order = malloc(nv * sizeof *order);
+            for (size_t i = 0; order && i < nv; i++)
+                order[i] = i;
+            for (size_t i = 1; order && i < nv; i++) /* by value text */
+                for (size_t j = i; j > 0 && strcmp(col->values[order[j]], col->values[order[j - 1]]) < 0; j--) {
+                    size_t x = order[j];
+                    order[j] = order[j - 1];
+                    order[j - 1] = x;
+                }
+            for (size_t i = 0; order && counts && i < nv; i++)
+                if (counts[order[i]])
+                    cJSON_AddNumberToObject(answer, col->values[order[i]], counts[order[i]]);
+            free(order);
+        }
+        free(counts);
+        out->n_keys = 0;
+        break;
+    }
+    case SYNL_TOTAL_ROWS:
+        lw_buf_printf(&q, "How many %s rows does the table have?", entity);
+        answer = cJSON_CreateNumber((double)n);
+        out->n_keys = 0;
+        break;
+    case SYNL_TASK_COUNT_: break;
+    }
+    if (planted && p->task != SYNL_TOPK)
+        qsort(out->key_rows, out->n_keys, sizeof *out->key_rows, cmp_size);
+    for (uint32_t k = 0; k < out->n_keys; k++)
+        cJSON_AddItemToArray(depths, cJSON_CreateNumber((double)out->key_rows[k] / (double)n));
+
+    /* The messages. */
+    int rc = 0;
+    lw_buf *u = &out->user;
+    rc |= lw_buf_printf(u, "Answer the question about the %s below. Use only the data shown.\n\n",
+                        out->has_dim ? "tables" : "table");
+    rc |= lw_buf_printf(u, "### Table: %s\n", s->name) | synl_render(u, t, p->format);
+    if (out->has_dim)
+        rc |= lw_buf_printf(u, "\n### Table: %s\n", s->dim_name) | synl_render(u, &out->dim, p->format);
+    rc |= lw_buf_puts(u, "\n### Question\n") | lw_buf_append(u, q.data, q.len);
+    lw_buf *a = &out->assistant;
+    bool reasoning = strcmp(synl_task_family(p->task), "reasoning") == 0;
+    if (p->cot && reasoning)
+        rc |= lw_buf_append(a, work.data, work.len) | lw_buf_puts(a, "Answer: ");
+    answer_text_of(a, answer);
+    lw_buf_free(&q);
+    lw_buf_free(&work);
+    out->query = query;
+    out->answer = answer;
+    out->depths = depths;
+    /* The dim schema must live as long as the sample: keep it in dim. */
+    out->dim.schema = out->has_dim ? &extra->dim.schema : NULL;
+    if (!out->has_dim)
+        free(extra);
+    return rc || !answer ? -1 : 0;
+}
+
+void synl_sample_clear(synl_sample *out)
+{
+    synl_table_free(&out->main);
+    if (out->has_dim)
+        free((void *)out->dim.schema); /* the sample_extra block starts with it */
+    synl_table_free(&out->dim);
+    lw_buf_free(&out->user);
+    lw_buf_free(&out->assistant);
+    cJSON_Delete(out->query);
+    cJSON_Delete(out->answer);
+    cJSON_Delete(out->depths);
+    memset(out, 0, sizeof *out);
+}

@@ -1,0 +1,59 @@
+/* The `synl` stage: synthetic lengthy-table SFT samples with exact answers
+ * (LongSkywork's SynL). Needs no corpus: tables come from compiled-in word
+ * lists and the counter-based RNG, questions are answered by code, and each
+ * sample's table is grown until the whole conversation, encoded with the
+ * target tokenizer and chat template, fills 90-100% of its length bucket.
+ *
+ * Outputs: chat JSON Lines (OpenAI "messages" with a "meta" record of the
+ * task, the structured query and the exact answer), and per bucket a
+ * Megatron token dataset with a loss mask (1 on the assistant's answer). */
+#ifndef LONGWEAVE_SYNL_H
+#define LONGWEAVE_SYNL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "longweave/docflow.h"
+
+#define LW_SYNL_MAX_BUCKETS 64
+
+typedef struct {
+    const char *tokenizer, *pattern;
+    const char *template_name;       /* llama3, chatml, plain (default: llama3 if the
+                                        tokenizer has its tokens, else plain) */
+    const char *template_file;
+    const char *outdir;
+    bool force;
+    uint32_t seq_len[LW_SYNL_MAX_BUCKETS];
+    double mix[LW_SYNL_MAX_BUCKETS]; /* share of samples per length */
+    size_t n_buckets;
+    uint64_t count;                  /* samples in all (before --part) */
+    uint64_t seed;
+    const char *const *tasks;        /* task names; NULL: all */
+    size_t n_tasks;
+    const char *const *formats;      /* markdown, csv, json, kv; NULL: all */
+    size_t n_formats;
+    const char *const *domains;      /* built-in or --schema names; NULL: all */
+    size_t n_domains;
+    const char *const *schema_files;
+    size_t n_schema_files;
+    bool cot;
+    const char *system;              /* system prompt, or NULL */
+    unsigned part, nparts;
+    int threads;
+    lw_progress_fn progress;
+    void *cb_ctx;
+} lw_synl_config;
+
+typedef struct {
+    uint64_t samples, tokens, answer_tokens, encodes;
+    uint64_t per_bucket[LW_SYNL_MAX_BUCKETS];
+    uint64_t per_task[32];
+} lw_synl_stats;
+
+lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error *err);
+
+/* Names of the tasks (NULL-terminated), for --help and checks. */
+extern const char *const lw_synl_task_names[];
+
+#endif
