@@ -6,3 +6,4 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/shard_bench.sh" "$LONGWEAVE"
 "$HERE/tokenize_bench.sh" "$LONGWEAVE"
 "$HERE/cip_bench.sh" "$LONGWEAVE"
+"$HERE/synl_bench.sh" "$LONGWEAVE"

@@ -32,4 +32,17 @@ echo "Where the spans of an interleaved 8K sequence come from ([document, chunk,
 echo "a document's chunk 1 follows the chunks 0 of the others):"
 grep -m 1 '\],\[.*\],\[.*\],\[' "$OUT/cip/cip/len-0008192/part-00000.map.jsonl"
 echo
+echo "== 4. synl: 40 synthetic long-table questions with exact answers, 4K and 16K tokens"
+"$LONGWEAVE" synl -t "$TOK" --seq-len 4k,16k -n 40 --cot --force -o "$OUT/synl"
+echo
+echo "One of them (the table cut short here), its answer and its meta record:"
+head -n 1 "$OUT/synl/synl/chat/part-00000.jsonl" | python3 -c '
+import json, sys
+s = json.loads(sys.stdin.readline())
+user, answer = s["messages"][0]["content"], s["messages"][1]["content"]
+print(user[:400] + "\n  [...]\n" + user[user.index("### Question"):])
+print("--- assistant:\n" + answer)
+m = s["meta"]
+print("--- meta:", json.dumps({k: m[k] for k in ("task", "family", "domain", "format", "rows", "tokens", "query", "answer")}))'
+echo
 echo "Outputs are in $OUT/ (each manifest lists every file with its sha256)."
