@@ -11,6 +11,8 @@ static const cli_command commands[] = {
     {"tokenize", cmd_tokenize, "documents in, Megatron .bin/.idx token dataset out"},
     {"cip", cmd_cip, "chunk-interleaved pretraining sequences, length-bucketed"},
     {"synl", cmd_synl, "synthetic lengthy-table SFT samples with exact answers"},
+    {"needle", cmd_needle, "evaluation sets: needle-in-a-haystack and RULER-style tasks"},
+    {"score", cmd_score, "score a model's answers to an evaluation set; heatmaps"},
     {"decode", cmd_decode, "token dataset back to text (or ids)"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

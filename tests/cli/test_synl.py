@@ -2,7 +2,6 @@
 checker from the rendered tables, lengths within the buckets, loss masks on
 exactly the assistant's tokens (decoded in Python from the rank file), thread
 and part determinism, and clear errors for bad schema files."""
-import base64
 import collections
 import json
 import os
@@ -10,21 +9,9 @@ import os
 import megatron
 import synl_check
 from harness import ROOT, check, main, run, run_ok, test, write
+from llama3_ref import LLAMA3, decoder
 
 FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
-LLAMA3 = os.path.join(FIX, "llama3.tiktoken")
-
-
-def decoder():
-    table = {}
-    for line in open(LLAMA3, "rb"):
-        tok, rank = line.split()
-        table[int(rank)] = base64.b64decode(tok)
-    names = {128000: "<|begin_of_text|>", 128001: "<|end_of_text|>", 128006: "<|start_header_id|>",
-             128007: "<|end_header_id|>", 128009: "<|eot_id|>"}
-    for i, n in names.items():
-        table[i] = n.encode()
-    return lambda ids: b"".join(table[i] for i in ids).decode("utf-8")
 
 
 def chat_lines(out, part=0):

@@ -1,0 +1,522 @@
+/* `score`: read an evaluation set's answer keys and a model's predictions,
+ * score every sample (share of answers the prediction contains, ignoring
+ * case), and sum the scores per (task, length, depth). */
+#include "longweave/score.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <utf8proc.h>
+
+#include "longweave/hash.h"
+#include "longweave/manifest.h"
+#include "score_internal.h"
+
+/* Case folding and NFC, so "ÄBC" matches "äbc" in either form; bytes that
+ * are not UTF-8 are compared with ASCII case folding only. */
+static char *fold(const char *s)
+{
+    utf8proc_uint8_t *out = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                          UTF8PROC_CASEFOLD);
+    if (n >= 0)
+        return (char *)out;
+    char *c = strdup(s);
+    for (char *p = c; p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return c;
+}
+
+/* id -> record index + 1 (0: empty slot), open addressing. */
+typedef struct {
+    uint32_t *slot;
+    size_t cap;
+} id_map;
+
+static size_t id_find(const id_map *m, const sc_set *s, const char *id, bool *found)
+{
+    size_t i = (size_t)lw_hash64_bytes(id, strlen(id), 0) & (m->cap - 1);
+    while (m->slot[i] && strcmp(s->rec[m->slot[i] - 1].id, id) != 0)
+        i = (i + 1) & (m->cap - 1);
+    *found = m->slot[i] != 0;
+    return i;
+}
+
+static int id_grow(id_map *m, const sc_set *s)
+{
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    uint32_t *old = m->slot;
+    size_t old_cap = m->cap;
+    if (!(m->slot = calloc(cap, sizeof *m->slot))) {
+        m->slot = old;
+        return -1;
+    }
+    m->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i]) {
+            bool f;
+            m->slot[id_find(m, s, s->rec[old[i] - 1].id, &f)] = old[i];
+        }
+    free(old);
+    return 0;
+}
+
+static lw_status bad(lw_error *err, const char *path, uint64_t line, const char *what)
+{
+    lw_loc loc = {path, line, 0, 0};
+    return lw_error_at(err, LW_E_DATA, &loc, "%s", what);
+}
+
+static int task_index(sc_set *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_tasks; i++)
+        if (strcmp(s->tasks[i], name) == 0)
+            return (int)i;
+    char **p = realloc(s->tasks, (s->n_tasks + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    s->tasks = p;
+    if (!(s->tasks[s->n_tasks] = strdup(name)))
+        return -1;
+    return (int)s->n_tasks++;
+}
+
+/* One record of the evaluation set: its id, task, length, depth, answers. */
+static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const char *path,
+                            uint64_t line, lw_error *err)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
+    const cJSON *len = cJSON_GetObjectItemCaseSensitive(o, "length");
+    const cJSON *depth = cJSON_GetObjectItemCaseSensitive(o, "depth");
+    const cJSON *ans = cJSON_GetObjectItemCaseSensitive(o, "answers");
+    if (!cJSON_IsString(id) || !cJSON_IsString(task))
+        return bad(err, path, line, "an evaluation record needs \"id\" and \"task\" strings");
+    if (!cJSON_IsNumber(len) || len->valuedouble < 0 || len->valuedouble > 4294967295.0 ||
+        len->valuedouble != floor(len->valuedouble))
+        return bad(err, path, line, "\"length\" must be a non-negative integer");
+    if (depth && !cJSON_IsNull(depth) &&
+        (!cJSON_IsNumber(depth) || !(depth->valuedouble >= 0 && depth->valuedouble <= 1)))
+        return bad(err, path, line, "\"depth\" must be a number from 0 to 1, or null");
+    if (!cJSON_IsArray(ans) || cJSON_GetArraySize(ans) == 0)
+        return bad(err, path, line, "\"answers\" must be a non-empty array of strings");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, ans) if (!cJSON_IsString(a)) return bad(
+        err, path, line, "\"answers\" must be a non-empty array of strings");
+    if ((s->n + 1) * 2 > ids->cap && id_grow(ids, s))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    bool dup;
+    size_t slot = id_find(ids, s, id->valuestring, &dup);
+    if (dup) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "id '%.200s' appears twice in the evaluation set",
+                 id->valuestring);
+        return bad(err, path, line, msg);
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        sc_record *p = realloc(s->rec, cap * sizeof *p);
+        if (!p)
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        s->rec = p;
+        s->cap = cap;
+    }
+    sc_record *r = &s->rec[s->n];
+    memset(r, 0, sizeof *r);
+    r->task = task_index(s, task->valuestring);
+    r->length = (uint32_t)len->valuedouble;
+    r->depth = cJSON_IsNumber(depth) ? depth->valuedouble : NAN;
+    r->n_answers = (size_t)cJSON_GetArraySize(ans);
+    r->id = strdup(id->valuestring);
+    r->answers = calloc(r->n_answers, sizeof *r->answers);
+    r->folded = calloc(r->n_answers, sizeof *r->folded);
+    r->found = calloc(r->n_answers, sizeof *r->found);
+    s->n++; /* owned from here on, freed with the set */
+    if (r->task < 0 || !r->id || !r->answers || !r->folded || !r->found)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    size_t k = 0;
+    cJSON_ArrayForEach(a, ans)
+    {
+        r->answers[k] = strdup(a->valuestring);
+        r->folded[k] = fold(a->valuestring);
+        if (!r->answers[k] || !r->folded[k++])
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    ids->slot[slot] = (uint32_t)s->n;
+    return LW_OK;
+}
+
+typedef lw_status (*line_fn)(void *ctx, const cJSON *o, const char *path, uint64_t line,
+                             lw_error *err);
+
+/* Every non-blank line of a JSON Lines file as a parsed object. */
+static lw_status each_line(const char *path, line_fn fn, void *ctx, uint64_t *lines,
+                           lw_error *err)
+{
+    bool std_in = strcmp(path, "-") == 0;
+    FILE *f = std_in ? stdin : fopen(path, "r");
+    if (!f)
+        return lw_error_errno(err, errno == ENOENT ? LW_E_NOINPUT : LW_E_IO, errno,
+                              "cannot open", path);
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    uint64_t line = 0;
+    lw_status st = LW_OK;
+    while (!st && (errno = 0, got = getline(&buf, &cap, f)) >= 0) {
+        line++;
+        size_t n = (size_t)got;
+        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+            n--;
+        size_t lead = 0;
+        while (lead < n && (buf[lead] == ' ' || buf[lead] == '\t'))
+            lead++;
+        if (lead == n)
+            continue;
+        cJSON *o = cJSON_ParseWithLength(buf + lead, n - lead);
+        if (!cJSON_IsObject(o))
+            st = bad(err, std_in ? "<stdin>" : path, line, "not a JSON object");
+        else
+            st = fn(ctx, o, std_in ? "<stdin>" : path, line, err);
+        cJSON_Delete(o);
+    }
+    if (!st && ferror(f))
+        st = lw_error_errno(err, LW_E_IO, errno ? errno : EIO, "cannot read", path);
+    free(buf);
+    if (!std_in)
+        fclose(f);
+    *lines = line;
+    return st;
+}
+
+typedef struct {
+    sc_set *set;
+    id_map *ids;
+    uint64_t *seen_line; /* per record: the prediction's line (0: none yet) */
+} ctx_t;
+
+static lw_status on_record(void *ctx, const cJSON *o, const char *path, uint64_t line,
+                           lw_error *err)
+{
+    ctx_t *c = ctx;
+    return add_record(c->set, c->ids, o, path, line, err);
+}
+
+static lw_status on_prediction(void *ctx, const cJSON *o, const char *path, uint64_t line,
+                               lw_error *err)
+{
+    ctx_t *c = ctx;
+    sc_set *s = c->set;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *pred = cJSON_GetObjectItemCaseSensitive(o, "prediction");
+    if (!cJSON_IsString(id))
+        return bad(err, path, line, "a prediction needs an \"id\" string");
+    if (!cJSON_IsString(pred) && !cJSON_IsNull(pred))
+        return bad(err, path, line, "\"prediction\" must be a string (or null)");
+    bool known;
+    size_t slot = id_find(c->ids, s, id->valuestring, &known);
+    if (!known) {
+        s->unknown_total++;
+        if (s->n_unknown < SC_UNKNOWN_LISTED &&
+            !(s->unknown[s->n_unknown++] = strdup(id->valuestring)))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        return LW_OK;
+    }
+    size_t k = c->ids->slot[slot] - 1;
+    if (c->seen_line[k]) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "a second prediction for id '%.200s' (the first is on line "
+                 "%llu)", id->valuestring, (unsigned long long)c->seen_line[k]);
+        return bad(err, path, line, msg);
+    }
+    c->seen_line[k] = line;
+    sc_record *r = &s->rec[k];
+    r->predicted = true;
+    char *text = fold(cJSON_IsString(pred) ? pred->valuestring : "");
+    if (!text)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    size_t hits = 0;
+    for (size_t i = 0; i < r->n_answers; i++)
+        hits += r->found[i] = strstr(text, r->folded[i]) != NULL;
+    r->score = (double)hits / (double)r->n_answers;
+    free(text);
+    return LW_OK;
+}
+
+/* The .jsonl files of a set: a file itself, or those that the directory's
+ * manifest(s) list (manifest.json, or manifest.part-*.json of --part runs). */
+static lw_status set_files(const char *evalset, char ***out, size_t *n, lw_error *err)
+{
+    struct stat sb;
+    *out = NULL;
+    *n = 0;
+    if (stat(evalset, &sb) != 0)
+        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open evaluation set", evalset);
+    if (!S_ISDIR(sb.st_mode)) {
+        *out = malloc(sizeof **out);
+        if (!*out || !((*out)[0] = strdup(evalset)))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        *n = 1;
+        return LW_OK;
+    }
+    size_t plen = strlen(evalset) + 32;
+    char *pat = malloc(plen);
+    if (!pat)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    glob_t g;
+    snprintf(pat, plen, "%s/manifest.json", evalset);
+    int grc = glob(pat, 0, NULL, &g);
+    if (grc == GLOB_NOMATCH) {
+        snprintf(pat, plen, "%s/manifest.part-*.json", evalset);
+        grc = glob(pat, 0, NULL, &g);
+    }
+    free(pat);
+    if (grc != 0)
+        return lw_error_set(err, LW_E_NOINPUT, "%s: no manifest.json: give the directory that "
+                            "'longweave needle' wrote, or one of its .jsonl files", evalset);
+    lw_status st = LW_OK;
+    for (size_t i = 0; i < g.gl_pathc && !st; i++) {
+        cJSON *m = NULL;
+        if ((st = lw_manifest_read(g.gl_pathv[i], &m, err)))
+            break;
+        const cJSON *stage = cJSON_GetObjectItemCaseSensitive(m, "stage");
+        const cJSON *files = cJSON_GetObjectItemCaseSensitive(m, "files"), *f;
+        if (!cJSON_IsString(stage) || strcmp(stage->valuestring, "needle") != 0) {
+            st = lw_error_set(err, LW_E_DATA, "%s: not an evaluation set (stage '%s', not "
+                              "'needle')", g.gl_pathv[i],
+                              cJSON_IsString(stage) ? stage->valuestring : "?");
+        }
+        cJSON_ArrayForEach(f, files)
+        {
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
+            size_t l = cJSON_IsString(p) ? strlen(p->valuestring) : 0;
+            if (st || l < 6 || strcmp(p->valuestring + l - 6, ".jsonl") != 0)
+                continue;
+            char **q = realloc(*out, (*n + 1) * sizeof *q);
+            char *full = malloc(strlen(evalset) + l + 2);
+            if (!q || !full) {
+                free(q ? NULL : full);
+                if (q)
+                    *out = q;
+                st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+                break;
+            }
+            *out = q;
+            sprintf(full, "%s/%s", evalset, p->valuestring);
+            (*out)[(*n)++] = full;
+        }
+        cJSON_Delete(m);
+    }
+    globfree(&g);
+    if (!st && *n == 0)
+        st = lw_error_set(err, LW_E_DATA, "%s: the manifest lists no .jsonl files", evalset);
+    return st;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The distinct lengths and depths, then the sums per cell. */
+static lw_status tabulate(sc_set *s, lw_error *err)
+{
+    s->lengths = malloc((s->n + 1) * sizeof *s->lengths);
+    s->depths = malloc((s->n + 1) * sizeof *s->depths);
+    if (!s->lengths || !s->depths)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < s->n; i++) {
+        s->lengths[i] = s->rec[i].length;
+        if (!isnan(s->rec[i].depth))
+            s->depths[s->n_depths++] = s->rec[i].depth;
+    }
+    qsort(s->lengths, s->n, sizeof *s->lengths, cmp_u32);
+    qsort(s->depths, s->n_depths, sizeof *s->depths, cmp_double);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (k == 0 || s->lengths[i] != s->lengths[k - 1])
+            s->lengths[k++] = s->lengths[i];
+    s->n_lengths = k;
+    k = 0;
+    for (size_t i = 0; i < s->n_depths; i++)
+        if (k == 0 || s->depths[i] != s->depths[k - 1])
+            s->depths[k++] = s->depths[i];
+    s->n_depths = k;
+    size_t cells = s->n_tasks * s->n_lengths * (s->n_depths + 1);
+    s->sum = calloc(cells ? cells : 1, sizeof *s->sum);
+    s->count = calloc(cells ? cells : 1, sizeof *s->count);
+    if (!s->sum || !s->count)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < s->n; i++) {
+        const sc_record *r = &s->rec[i];
+        uint32_t *l = bsearch(&r->length, s->lengths, s->n_lengths, sizeof *l, cmp_u32);
+        double *d = isnan(r->depth) ? NULL
+                                    : bsearch(&r->depth, s->depths, s->n_depths, sizeof *d,
+                                              cmp_double);
+        size_t c = sc_cell(s, (size_t)r->task, (size_t)(l - s->lengths),
+                           d ? (size_t)(d - s->depths) : s->n_depths);
+        s->sum[c] += r->score;
+        s->count[c]++;
+    }
+    return LW_OK;
+}
+
+double sc_mean(const sc_set *s, size_t task, size_t length, size_t depth, uint64_t *n)
+{
+    double sum = 0;
+    uint64_t count = 0;
+    for (size_t t = 0; t < s->n_tasks; t++)
+        for (size_t l = 0; l < s->n_lengths; l++)
+            for (size_t d = 0; d <= s->n_depths; d++) {
+                if ((task != SIZE_MAX && t != task) || (length != SIZE_MAX && l != length) ||
+                    (depth != SIZE_MAX && d != depth))
+                    continue;
+                size_t c = sc_cell(s, t, l, d);
+                sum += s->sum[c];
+                count += s->count[c];
+            }
+    if (n)
+        *n = count;
+    return count ? sum / (double)count : NAN;
+}
+
+void sc_depth_label(double depth, char *out, size_t cap)
+{
+    if (isnan(depth))
+        snprintf(out, cap, "all");
+    else
+        snprintf(out, cap, "%.4g%%", depth * 100);
+}
+
+void sc_length_label(uint32_t length, char *out, size_t cap)
+{
+    if (length >= 1 << 20 && length % (1 << 20) == 0)
+        snprintf(out, cap, "%uM", length >> 20);
+    else if (length >= 1024 && length % 1024 == 0)
+        snprintf(out, cap, "%uK", length >> 10);
+    else
+        snprintf(out, cap, "%u", length);
+}
+
+static cJSON *summary(const sc_set *s, const lw_score_result *res)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "overall", res->overall);
+    cJSON_AddNumberToObject(o, "samples", (double)res->samples);
+    cJSON_AddNumberToObject(o, "missing", (double)res->missing);
+    cJSON_AddNumberToObject(o, "unknown_ids", (double)res->unknown);
+    cJSON *t = cJSON_AddObjectToObject(o, "tasks");
+    for (size_t i = 0; i < s->n_tasks; i++)
+        cJSON_AddNumberToObject(t, s->tasks[i], sc_mean(s, i, SIZE_MAX, SIZE_MAX, NULL));
+    cJSON *l = cJSON_AddObjectToObject(o, "lengths");
+    for (size_t i = 0; i < s->n_lengths; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%u", s->lengths[i]);
+        cJSON_AddNumberToObject(l, key, sc_mean(s, SIZE_MAX, i, SIZE_MAX, NULL));
+    }
+    cJSON *d = cJSON_AddObjectToObject(o, "depths");
+    for (size_t i = 0; i < s->n_depths; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%.6g", s->depths[i]);
+        cJSON_AddNumberToObject(d, key, sc_mean(s, SIZE_MAX, SIZE_MAX, i, NULL));
+    }
+    return o;
+}
+
+static void set_free(sc_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        sc_record *r = &s->rec[i];
+        for (size_t k = 0; k < r->n_answers; k++) {
+            free(r->answers ? r->answers[k] : NULL);
+            free(r->folded ? r->folded[k] : NULL);
+        }
+        free(r->answers);
+        free(r->folded);
+        free(r->found);
+        free(r->id);
+    }
+    free(s->rec);
+    for (size_t i = 0; i < s->n_tasks; i++)
+        free(s->tasks[i]);
+    free(s->tasks);
+    free(s->lengths);
+    free(s->depths);
+    free(s->sum);
+    free(s->count);
+    for (size_t i = 0; i < s->n_unknown; i++)
+        free(s->unknown[i]);
+    free(s->unknown);
+}
+
+lw_status lw_score_run(const lw_score_config *cfg, lw_score_result *res, lw_error *err)
+{
+    memset(res, 0, sizeof *res);
+    if (!cfg->evalset || !cfg->predictions)
+        return lw_error_set(err, LW_E_USAGE, "give the evaluation set and the predictions");
+    sc_set s = {0};
+    id_map ids = {0};
+    char **files = NULL;
+    size_t n_files = 0;
+    uint64_t lines;
+    ctx_t c = {&s, &ids, NULL};
+    lw_status st = set_files(cfg->evalset, &files, &n_files, err);
+    for (size_t i = 0; i < n_files && !st; i++)
+        st = each_line(files[i], on_record, &c, &lines, err);
+    if (!st && s.n == 0)
+        st = lw_error_set(err, LW_E_DATA, "%s: the evaluation set has no samples", cfg->evalset);
+    if (!st) {
+        c.seen_line = calloc(s.n, sizeof *c.seen_line);
+        s.unknown = calloc(SC_UNKNOWN_LISTED, sizeof *s.unknown);
+        if (!c.seen_line || !s.unknown)
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    if (!st)
+        st = each_line(cfg->predictions, on_prediction, &c, &lines, err);
+    if (!st)
+        st = tabulate(&s, err);
+    if (!st) {
+        res->samples = s.n;
+        res->unknown = s.unknown_total;
+        double sum = 0;
+        for (size_t i = 0; i < s.n; i++) {
+            res->predicted += s.rec[i].predicted;
+            sum += s.rec[i].score;
+        }
+        res->missing = res->samples - res->predicted;
+        res->overall = sum / (double)s.n;
+        if (!(res->summary = summary(&s, res)))
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    if (!st && cfg->outdir)
+        st = sc_write_report(&s, cfg, res, err);
+    if (st)
+        lw_score_result_free(res);
+    for (size_t i = 0; i < n_files; i++)
+        free(files[i]);
+    free(files);
+    free(ids.slot);
+    free(c.seen_line);
+    set_free(&s);
+    return st;
+}
+
+void lw_score_result_free(lw_score_result *res)
+{
+    cJSON_Delete(res->summary);
+    res->summary = NULL;
+}
