@@ -45,4 +45,32 @@ print("--- assistant:\n" + answer)
 m = s["meta"]
 print("--- meta:", json.dumps({k: m[k] for k in ("task", "family", "domain", "format", "rows", "tokens", "query", "answer")}))'
 echo
+echo "== 5. needle: RULER-style evaluation set, 4K to 16K tokens, 5 depths, haystack from the sample"
+"$LONGWEAVE" needle -t "$TOK" --seq-len 4k,8k,16k --depths 5 --haystack "$HERE/data/sample.jsonl.zst" \
+    --force -o "$OUT/eval"
+echo
+echo "A pass-key sample at depth 0.5 (the haystack cut short here):"
+grep -m 1 '"id":"passkey-4096-02-0"' "$OUT/eval/passkey.jsonl" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+t, i = r["input"], r["input"].index("The pass key is")
+print(t[:160] + " [...] " + t[i - 80:i + 70] + " [...] " + t[-120:])
+print("--- answers:", r["answers"], " tokens:", r["tokens"], " needle at token", r["needle_token_offset"])'
+echo
+echo "== 6. score: answers of a stand-in for a model with a 4K-token window (it finds an"
+echo "   answer only in the last 16,000 characters; cwe's common words occur there too),"
+echo "   a report and the depth x length heatmaps"
+for f in "$OUT"/eval/*.jsonl; do
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    seen = r["input"][-16000:]
+    print(json.dumps({"id": r["id"], "prediction": " ".join(a for a in r["answers"] if a in seen)}))' "$f"
+done >"$OUT/predictions.jsonl"
+"$LONGWEAVE" score "$OUT/eval" "$OUT/predictions.jsonl" --force -o "$OUT/report"
+awk '/^## Task × length/ { on = 1; next } /^## / { on = 0 } on && NF' "$OUT/report/report.md"
+ls "$OUT/report"
+echo "Open $OUT/report/heatmap-niah_single.svg in a browser for the depth x length picture."
+echo
 echo "Outputs are in $OUT/ (each manifest lists every file with its sha256)."

@@ -197,8 +197,8 @@ static int heatmap(const sc_set *s, size_t task, lw_svg *svg)
                                   "data-score", n ? score_attr : "none", "data-samples",
                                   count_attr, NULL};
             score_text(m, v, sizeof v);
-            snprintf(tip, sizeof tip, "length %u, depth %s: %s (%llu samples)",
-                     s->lengths[cols[j]], l, v, (unsigned long long)n);
+            snprintf(tip, sizeof tip, "length %u, depth %s: %s (%llu sample%s)",
+                     s->lengths[cols[j]], l, v, (unsigned long long)n, n == 1 ? "" : "s");
             if (n)
                 lw_svg_score_colour(m, colour);
             else
