@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "longweave/hash.h"
 #include "longweave/manifest.h"
 #include "longweave/megatron.h"
 #include "longweave/outfile.h"
@@ -551,6 +552,17 @@ static cell cell_of(uint64_t idx, size_t n_lengths, uint32_t depths, uint32_t pe
     return c;
 }
 
+/* A sample's random draws are keyed by what it is — task, length, depth,
+ * copy — not by its rank in the run, so that --tasks, a shorter --seq-len
+ * list or other --depths leave the remaining samples unchanged. */
+static uint64_t sample_key(int task, uint32_t length, double depth, uint32_t copy)
+{
+    uint64_t bits;
+    memcpy(&bits, &depth, sizeof bits);
+    uint64_t v[4] = {(uint64_t)task, length, bits, copy};
+    return lw_hash64_bytes(v, sizeof v, 0) >> 5; /* room for the attempt */
+}
+
 lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_error *err)
 {
     memset(stats, 0, sizeof *stats);
@@ -663,11 +675,8 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
             m->file = cfg->one_file ? 0 : (size_t)m->task;
             m->encodes = 0;
             double depth = depths > 1 ? (double)c.depth / (depths - 1) : 0.5;
-            /* the sample's random draws are keyed by its cell, not its rank
-             * among the enabled tasks, so --tasks does not change samples */
-            uint64_t key = (((uint64_t)m->task * LW_NEEDLE_MAX_LENGTHS + c.length) * depths +
-                            c.depth) * per_cell + c.copy;
-            m->st = make_sample(&sh, scratch[omp_get_thread_num()], m->task, key,
+            m->st = make_sample(&sh, scratch[omp_get_thread_num()], m->task,
+                                sample_key(m->task, cfg->lengths[c.length], depth, c.copy),
                                 cfg->lengths[c.length], depth, (int)c.depth, c.copy, m, &m->err);
         }
         for (long k = 0; k < n && !st; k++) {

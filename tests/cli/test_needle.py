@@ -201,6 +201,10 @@ def same_output_at_any_thread_count_and_part_split(tmp):
     run_ok(["needle", "-t", LLAMA3, "--seq-len", "1k,3k", "--depths", "3", "--haystack", SAMPLE,
             "--tasks", "vt", "-o", "vt", "-q"])
     check(open("vt/vt.jsonl", "rb").read() == open("a/vt.jsonl", "rb").read())
+    # and so does a shorter list of lengths
+    run_ok(["needle", "-t", LLAMA3, "--seq-len", "3k", "--depths", "3", "--haystack", SAMPLE,
+            "--tasks", "kv", "-o", "kv3", "-q"])
+    check(records("kv3/kv.jsonl") == [r for r in records("a/kv.jsonl") if r["length"] == 3072])
 
 
 def predictions(recs, answer, skip=()):
