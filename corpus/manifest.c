@@ -122,6 +122,35 @@ lw_status lw_outdir_prepare(const char *dir, const char *const *globs, size_t n_
     return st;
 }
 
+lw_status lw_manifest_claim(const char *dir, unsigned part, unsigned nparts, bool force,
+                            const char *what, char **path, lw_error *err)
+{
+    *path = NULL;
+    lw_status st = lw_mkdirs(dir, err);
+    if (st)
+        return st;
+    char name[64];
+    if (nparts > 1)
+        snprintf(name, sizeof name, "manifest.part-%05u.json", part);
+    else
+        snprintf(name, sizeof name, "%s", LW_MANIFEST_NAME);
+    char *p = join(dir, name);
+    if (!p)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if (access(p, F_OK) == 0) {
+        if (!force)
+            st = lw_error_set(err, LW_E_CANTCREAT, "%s already holds %s (%s); use --force to "
+                              "replace it", dir, what, name);
+        else if (unlink(p) != 0)
+            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", p);
+    }
+    if (st)
+        free(p);
+    else
+        *path = p;
+    return st;
+}
+
 lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size_t n_globs,
                                  const char *const *keep, size_t n_keep, lw_error *err)
 {

@@ -381,31 +381,9 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
                           src->inputs[0]);
         goto done;
     }
-    if (lw_mkdirs(cfg->outdir, err)) {
-        st = err ? err->status : LW_E_CANTCREAT;
+    if ((st = lw_manifest_claim(cfg->outdir, src->part, src->nparts, cfg->force,
+                                "a CIP dataset", &manifest_path, err)))
         goto done;
-    }
-    char mname[64];
-    if (src->nparts > 1)
-        snprintf(mname, sizeof mname, "manifest.part-%05u.json", src->part);
-    else
-        snprintf(mname, sizeof mname, "manifest.json");
-    manifest_path = concat3(cfg->outdir, "/", mname);
-    if (!manifest_path) {
-        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-        goto done;
-    }
-    if (access(manifest_path, F_OK) == 0) {
-        if (!cfg->force) {
-            st = lw_error_set(err, LW_E_CANTCREAT, "%s already holds a CIP dataset (%s); use "
-                              "--force to replace it", cfg->outdir, mname);
-            goto done;
-        }
-        if (unlink(manifest_path) != 0) {
-            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", manifest_path);
-            goto done;
-        }
-    }
 
     if (n_datasets == 0) {
         /* Documents: tokenize them first into a hidden dataset. */

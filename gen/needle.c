@@ -4,7 +4,6 @@
 #include "longweave/needle.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -620,41 +619,16 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
         if ((st = read_haystack(cfg, &sh.hay, want, stats, err)))
             goto done;
     }
-    if ((st = lw_mkdirs(cfg->outdir, err)))
-        goto done;
-    size_t ml = strlen(cfg->outdir) + 48;
-    if (!(mpath = malloc(ml))) {
-        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-        goto done;
-    }
-    if (nparts > 1)
-        snprintf(mpath, ml, "%s/manifest.part-%05u.json", cfg->outdir, cfg->part);
-    else
-        snprintf(mpath, ml, "%s/%s", cfg->outdir, LW_MANIFEST_NAME);
-    if (access(mpath, F_OK) == 0) {
-        if (!cfg->force) {
-            st = lw_error_set(err, LW_E_CANTCREAT, "%s already holds an evaluation set (%s); "
-                              "use --force to replace it", cfg->outdir, mpath);
-            goto done;
-        }
-        if (unlink(mpath) != 0) {
-            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", mpath);
-            goto done;
-        }
-    }
-    if ((st = open_outputs(cfg, on, lw_tok_vocab_size(tok), nparts, &out, err)))
+    if ((st = lw_manifest_claim(cfg->outdir, cfg->part, nparts, cfg->force,
+                                "an evaluation set", &mpath, err)) ||
+        (st = open_outputs(cfg, on, lw_tok_vocab_size(tok), nparts, &out, err)))
         goto done;
     batch = calloc(BATCH, sizeof *batch);
-    scratch = calloc((size_t)threads, sizeof *scratch);
+    scratch = lw_tok_scratches_new(tok, threads);
     if (!batch || !scratch) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
-    for (int k = 0; k < threads; k++)
-        if (!(scratch[k] = lw_tok_scratch_new(tok))) {
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            goto done;
-        }
     /* Every (task, length, depth, copy) of the enabled tasks, in that
      * order; --part takes a contiguous slice of them. */
     int enabled[ND_TASKS], n_enabled = 0;
@@ -736,9 +710,7 @@ done:
             lw_buf_free(&batch[k].decoded);
         }
     free(batch);
-    for (int k = 0; scratch && k < threads; k++)
-        lw_tok_scratch_free(scratch[k]);
-    free(scratch);
+    lw_tok_scratches_free(scratch, threads);
     free_outputs(&out, st && published);
     if (st && published && mpath)
         unlink(mpath);

@@ -4,12 +4,10 @@
 #include "longweave/synl.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "longweave/chat_template.h"
 #include "longweave/fileio.h"
@@ -337,31 +335,9 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         goto done;
     sh.tpl = &tpl;
 
-    char mname[64];
-    if (nparts > 1)
-        snprintf(mname, sizeof mname, "manifest.part-%05u.json", part);
-    else
-        snprintf(mname, sizeof mname, "manifest.json");
-    if ((st = lw_mkdirs(cfg->outdir, err)))
+    if ((st = lw_manifest_claim(cfg->outdir, part, nparts, cfg->force, "a SynL dataset",
+                                &manifest_path, err)))
         goto done;
-    size_t mlen = strlen(cfg->outdir) + strlen(mname) + 2;
-    manifest_path = malloc(mlen);
-    if (!manifest_path) {
-        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-        goto done;
-    }
-    snprintf(manifest_path, mlen, "%s/%s", cfg->outdir, mname);
-    if (access(manifest_path, F_OK) == 0) {
-        if (!cfg->force) {
-            st = lw_error_set(err, LW_E_CANTCREAT, "%s already holds a SynL dataset (%s); use "
-                              "--force to replace it", cfg->outdir, mname);
-            goto done;
-        }
-        if (unlink(manifest_path) != 0) {
-            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", manifest_path);
-            goto done;
-        }
-    }
     outs = calloc(cfg->n_buckets, sizeof *outs);
     if (!outs) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -386,16 +362,11 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         goto done;
 
     batch = calloc(BATCH, sizeof *batch);
-    scratch = calloc((size_t)threads, sizeof *scratch);
+    scratch = lw_tok_scratches_new(tok, threads);
     if (!batch || !scratch) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
-    for (int t = 0; t < threads; t++)
-        if (!(scratch[t] = lw_tok_scratch_new(tok))) {
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            goto done;
-        }
     uint64_t first = (uint64_t)((unsigned __int128)cfg->count * part / nparts);
     uint64_t end = (uint64_t)((unsigned __int128)cfg->count * (part + 1) / nparts);
     /* Buckets by share of samples (the deficit rule over all samples, so the
@@ -557,9 +528,7 @@ done:
         lw_buf_free(&batch[k].line);
     }
     free(batch);
-    for (int k = 0; scratch && k < threads; k++)
-        lw_tok_scratch_free(scratch[k]);
-    free(scratch);
+    lw_tok_scratches_free(scratch, threads);
     for (size_t b = 0; outs && b < cfg->n_buckets; b++) {
         lw_megatron_free(outs[b].tokens);
         lw_megatron_free(outs[b].mask);

@@ -240,6 +240,24 @@ void lw_tok_scratch_free(lw_tok_scratch *s)
     free(s);
 }
 
+lw_tok_scratch **lw_tok_scratches_new(const lw_tokenizer *t, int n)
+{
+    lw_tok_scratch **s = calloc((size_t)(n > 0 ? n : 1), sizeof *s);
+    for (int i = 0; s && i < n; i++)
+        if (!(s[i] = lw_tok_scratch_new(t))) {
+            lw_tok_scratches_free(s, n);
+            return NULL;
+        }
+    return s;
+}
+
+void lw_tok_scratches_free(lw_tok_scratch **s, int n)
+{
+    for (int i = 0; s && i < n; i++)
+        lw_tok_scratch_free(s[i]);
+    free(s);
+}
+
 lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *text, size_t len,
                         lw_ids *out, lw_error *err)
 {

@@ -29,6 +29,14 @@ lw_status lw_manifest_read(const char *path, struct cJSON **out, lw_error *err);
  * first so that the directory never claims to be complete meanwhile. */
 lw_status lw_outdir_prepare(const char *dir, const char *const *globs, size_t n_globs,
                             bool force, lw_error *err);
+/* Claim the manifest of one part of a run in dir: dir/manifest.json, or
+ * dir/manifest.part-IIIII.json when nparts > 1, so that the parts of one run
+ * can share a directory. Creates dir. An existing manifest is refused
+ * (LW_E_CANTCREAT: "DIR already holds WHAT") unless force, in which case it
+ * is removed at once, so the directory never claims to be complete while
+ * the new run writes. *path gets the manifest's path (malloc'd). */
+lw_status lw_manifest_claim(const char *dir, unsigned part, unsigned nparts, bool force,
+                            const char *what, char **path, lw_error *err);
 /* After a forced run: remove files matching the globs that the new run did
  * not write (e.g. shard-00009 left by an earlier run with more shards). */
 lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size_t n_globs,

@@ -63,6 +63,9 @@ uint32_t lw_tok_vocab_size(const lw_tokenizer *t);
  * scratch belongs to the tokenizer it was made for. */
 lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t);
 void lw_tok_scratch_free(lw_tok_scratch *s);
+/* One scratch per thread: n of them, or NULL when out of memory. */
+lw_tok_scratch **lw_tok_scratches_new(const lw_tokenizer *t, int n);
+void lw_tok_scratches_free(lw_tok_scratch **s, int n);
 
 /* Append the ids of text to out, as the reference encoders do for one whole
  * text (tiktoken's encode_ordinary: special-token strings are plain text;
