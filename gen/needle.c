@@ -25,7 +25,8 @@ const char *const lw_needle_task_names[] = {"niah_single", "niah_multikey", "nia
 enum {
     BATCH = 16,          /* samples in flight */
     MAX_STEPS = 64,      /* length search steps before giving up (it takes about 5) */
-    MAX_ATTEMPTS = 8,    /* redraws when a haystack sentence holds an answer */
+    MAX_ATTEMPTS = 8,    /* draws of a sample whose haystack does not fit or holds an answer */
+    PIECE_TRIES = 3,     /* units tried for the piece that opens the context */
     HAYSTACK_MIN = 4 << 20
 };
 
@@ -73,11 +74,16 @@ static size_t nearest_boundary(const nd_units *u, size_t n, size_t sep, double d
     return lo;
 }
 
-/* The input with n whole units and, when cut > 0, the k-th piece of unit n
- * (u holds n + 1 units then) opening the context. Needles go at the
+/* What a context holds: n whole units and, when cut > 0, the cut-th piece
+ * of unit `piece` (>= n) opening it. */
+typedef struct {
+    size_t n, cut, piece;
+} fill;
+
+/* The input for f (u holds the units up to the piece). Needles go at the
  * boundaries nearest their depths among the whole units; those at
  * boundary 0 come before the piece. */
-static int assemble(const nd_sample *s, const nd_units *u, size_t n, size_t cut, made *m)
+static int assemble(const nd_sample *s, const nd_units *u, size_t n, fill f, made *m)
 {
     lw_buf *out = &m->text;
     size_t sep = strlen(s->sep), pos[ND_MAX_NEEDLES];
@@ -104,10 +110,10 @@ static int assemble(const nd_sample *s, const nd_units *u, size_t n, size_t cut,
                 m->needle_at = out->len;
             rc |= lw_buf_puts(out, s->needle[j]);
         }
-        if (b == 0 && cut) {
+        if (b == 0 && f.cut) {
             SEP();
-            rc |= nd_unit_cut(s, u->text.data + u->start[n], u->start[n + 1] - u->start[n], cut,
-                              out);
+            rc |= nd_unit_cut(s, u->text.data + u->start[f.piece],
+                              u->start[f.piece + 1] - u->start[f.piece], f.cut, out);
         }
         if (b < n) {
             SEP();
@@ -124,15 +130,15 @@ static int assemble(const nd_sample *s, const nd_units *u, size_t n, size_t cut,
     return 0;
 }
 
-/* Build with n units (and a cut of unit n) and count its tokens. */
-static lw_status measure(const shared *sh, lw_tok_scratch *ts, const nd_sample *s, size_t n,
-                         size_t cut, made *m, size_t *tokens, lw_error *err)
+/* Build the sample for f and count its tokens. */
+static lw_status measure(const shared *sh, lw_tok_scratch *ts, const nd_sample *s, fill f,
+                         made *m, size_t *tokens, lw_error *err)
 {
     /* (a cwe list is never shorter than its common words: count what came) */
-    if (nd_units_make(s, &sh->hay, n + (cut > 0), &m->units) ||
-        assemble(s, &m->units, m->units.n - (cut > 0), cut, m))
+    if (nd_units_make(s, &sh->hay, f.cut ? f.piece + 1 : f.n, &m->units) ||
+        assemble(s, &m->units, f.cut ? f.n : m->units.n, f, m))
         return lw_error_set(err, LW_E_NOMEM, "out of memory building a %s sample of %zu units",
-                            lw_needle_task_names[s->task], n);
+                            lw_needle_task_names[s->task], f.n);
     m->ids.len = 0;
     if (sh->bos >= 0 && lw_ids_push(&m->ids, (uint32_t)sh->bos))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -143,22 +149,23 @@ static lw_status measure(const shared *sh, lw_tok_scratch *ts, const nd_sample *
 }
 
 /* Find the number of units (and, if whole units step over the window, the
- * cut of the next one) that puts the sample in [ceil(0.99 len), len]
- * tokens: secant steps on the token count, kept inside a bracket. On
- * success m holds the text and ids of the fitted sample. */
+ * piece of a next one) that puts the sample in [ceil(0.99 len), len]
+ * tokens: secant steps on the token count, kept inside a bracket. When it
+ * does, *fitted is set and m holds the sample's text and ids; when the
+ * haystack's words are too coarse for the window, *fitted stays false. */
 static lw_status fit(const shared *sh, lw_tok_scratch *ts, const nd_sample *s, uint32_t len,
-                     made *m, lw_error *err)
+                     made *m, bool *fitted, lw_error *err)
 {
     const char *name = lw_needle_task_names[s->task];
     size_t floor_ok = (size_t)ceil(0.99 * len), aim = len - len / 200, base, t;
-    lw_status st = measure(sh, ts, s, 0, 0, m, &base, err);
+    lw_status st = measure(sh, ts, s, (fill){0, 0, 0}, m, &base, err);
     if (st)
         return st;
     if (base > len)
         return lw_error_set(err, LW_E_USAGE, "--seq-len %u is too short for the %s task: its "
-                            "instruction, needles and question alone take %zu tokens", len,
-                            name, base);
-    if (base >= floor_ok)
+                            "instruction, question and %s alone take %zu tokens", len, name,
+                            s->task == ND_CWE ? "shortest list" : "needles", base);
+    if ((*fitted = base >= floor_ok))
         return LW_OK;
     /* Secant steps through the last two counts (a cwe list's first items
      * are fixed, so the slope through zero would be wrong), kept inside
@@ -166,11 +173,11 @@ static lw_status fit(const shared *sh, lw_tok_scratch *ts, const nd_sample *s, u
      * bisects, so token-count noise cannot stall the search. */
     size_t lo = 0, hi = SIZE_MAX, n = 16, prev_n = 0, prev_t = base;
     for (int step = 0; step < MAX_STEPS; step++) {
-        if ((st = measure(sh, ts, s, n, 0, m, &t, err)))
+        if ((st = measure(sh, ts, s, (fill){n, 0, 0}, m, &t, err)))
             return st;
         if (t <= len) {
             lo = n;
-            if (t >= floor_ok)
+            if ((*fitted = t >= floor_ok))
                 return LW_OK;
         } else {
             hi = n;
@@ -200,34 +207,32 @@ static lw_status fit(const shared *sh, lw_tok_scratch *ts, const nd_sample *s, u
     if (hi - lo > 1)
         return lw_error_set(err, LW_E_SOFTWARE, "%s: no unit count found for length %u", name,
                             len);
-    /* lo whole units fit and lo + 1 do not: cut unit lo to close the gap. */
-    const nd_units *u = &m->units;
-    size_t best = 0;
-    if (nd_units_make(s, &sh->hay, lo + 1, &m->units))
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    size_t cuts = nd_unit_cuts(s, &sh->hay, u->text.data + u->start[lo],
-                               u->start[lo + 1] - u->start[lo]);
-    size_t a = 1, b = cuts; /* the largest cut that fits */
-    while (a <= b) {
-        size_t k = a + (b - a) / 2;
-        if ((st = measure(sh, ts, s, lo, k, m, &t, err)))
-            return st;
-        if (t <= len) {
-            best = k;
-            if (t >= floor_ok)
+    /* lo whole units fit and lo + 1 do not: open the context with a piece
+     * of the next unit, the longest that fits; if one word more steps over
+     * the window, try a piece of one of the units after. */
+    for (size_t piece = lo; piece < lo + PIECE_TRIES; piece++) {
+        if (nd_units_make(s, &sh->hay, piece + 1, &m->units))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        const nd_units *u = &m->units;
+        size_t cuts = nd_unit_cuts(s, u->text.data + u->start[piece],
+                                   u->start[piece + 1] - u->start[piece]);
+        size_t a = 1, b = cuts; /* the largest cut that fits */
+        while (a <= b) {
+            size_t k = a + (b - a) / 2;
+            if ((st = measure(sh, ts, s, (fill){lo, k, piece}, m, &t, err)))
+                return st;
+            if (t > len) {
+                b = k - 1;
+                continue;
+            }
+            if ((*fitted = t >= floor_ok))
                 return LW_OK;
             a = k + 1;
-        } else {
-            b = k - 1;
         }
+        if (cuts == 0)
+            break;
     }
-    if ((st = measure(sh, ts, s, lo, best, m, &t, err)))
-        return st;
-    if (t >= floor_ok && t <= len)
-        return LW_OK;
-    return lw_error_set(err, LW_E_DATA, "%s: cannot fit a sample of length %u within 1%% (%zu "
-                        "tokens with %zu units, a single unit is too long); use a haystack with "
-                        "shorter sentences or a longer --seq-len", name, len, t, lo);
+    return LW_OK; /* not fitted */
 }
 
 /* The token that holds the first byte of needle 0: the smallest k whose
@@ -314,15 +319,19 @@ static lw_status make_sample(const shared *sh, lw_tok_scratch *ts, int task, uin
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         }
         m->attempts = attempt + 1;
-        st = fit(sh, ts, &s, len, m, err);
-        if (!st && !answers_as_planned(&s, m)) {
+        bool fitted = false;
+        st = fit(sh, ts, &s, len, m, &fitted, err);
+        /* Draw again (other sentences, other values) when the haystack's
+         * words step over the window or a sentence holds an answer. */
+        if (!st && (!fitted || !answers_as_planned(&s, m))) {
             if (attempt + 1 < MAX_ATTEMPTS) {
                 nd_sample_free(&s);
                 continue;
             }
-            st = lw_error_set(err, LW_E_DATA, "%s sample %s-%u-%02d-%u: the haystack keeps "
-                              "holding the answers (%u draws)", lw_needle_task_names[task],
-                              lw_needle_task_names[task], len, depth_index, copy, MAX_ATTEMPTS);
+            st = lw_error_set(err, LW_E_DATA, "%s-%u-%02d-%u: %s in %u draws; use a longer "
+                              "--seq-len or another haystack", lw_needle_task_names[task], len,
+                              depth_index, copy, fitted ? "the haystack held an answer"
+                              : "no context fitted the length within 1%", MAX_ATTEMPTS);
         }
         long offset = -1;
         if (!st)

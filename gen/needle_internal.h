@@ -57,13 +57,13 @@ typedef struct {
 /* The first n units (for cwe: the whole list of n items). Returns 0 or -1. */
 int nd_units_make(const nd_sample *s, const nd_haystack *hay, size_t n, nd_units *u);
 /* The context may start with a piece of a unit, to fill the last tokens:
- * how many pieces unit i offers (0: none; cwe items and the built-in
- * filler are fine-grained enough without), and the k-th (1 <= k <= cuts)
+ * how many pieces unit i offers (0: none, for cwe items, which are short
+ * and whose counts are the answer), and the k-th (1 <= k <= cuts)
  * appended to out: a sentence's last k words (so that every needle still
  * follows a whole sentence), or a JSON pair shortened to its key's first k
  * characters (and an empty value), then to the whole key and the value's
  * first k - 36. */
-size_t nd_unit_cuts(const nd_sample *s, const nd_haystack *hay, const char *unit, size_t len);
+size_t nd_unit_cuts(const nd_sample *s, const char *unit, size_t len);
 int nd_unit_cut(const nd_sample *s, const char *unit, size_t len, size_t k, lw_buf *out);
 void nd_units_free(nd_units *u);
 

@@ -371,12 +371,12 @@ static size_t spaces(const char *unit, size_t len)
     return n;
 }
 
-size_t nd_unit_cuts(const nd_sample *s, const nd_haystack *hay, const char *unit, size_t len)
+size_t nd_unit_cuts(const nd_sample *s, const char *unit, size_t len)
 {
     if (s->task == ND_KV)
         return 2 * UUID_LEN - 1;
-    if (s->task == ND_CWE || hay->n == 0)
-        return 0;
+    if (s->task == ND_CWE)
+        return 0; /* an item is a few tokens; cutting one would change the counts */
     return spaces(unit, len); /* a sentence's last 1 .. all but one words */
 }
 
