@@ -169,6 +169,20 @@ def corpus_haystack_at_sentence_boundaries(tmp):
 
 
 @test
+def short_lengths_with_long_words_still_fit(tmp):
+    # at 500 tokens the window is 5 tokens, narrower than some words of the
+    # sample's source code: such samples are drawn again with other sentences
+    tasks = [t for t in TASKS if t != "cwe"]
+    run_ok(["needle", "-t", LLAMA3, "--seq-len", "300,500", "--depths", "11", "--haystack",
+            SAMPLE, "--tasks", ",".join(tasks), "-o", "ev", "-q"])
+    for t in tasks:
+        _, seqs, _ = megatron.read(f"ev/{t}")
+        for r, ids in zip(records(f"ev/{t}.jsonl"), seqs):
+            check(math.ceil(0.99 * r["length"]) <= len(ids) <= r["length"], r["id"])
+            check_answers(r)
+
+
+@test
 def sentencepiece_lengths(tmp):
     run_ok(["needle", "-t", SPM, "--seq-len", "1500,3000", "--depths", "3", "--tasks",
             "niah_single,kv,cwe", "--prepend-bos", "-o", "ev", "-q"])
