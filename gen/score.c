@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include "longweave/hash.h"
@@ -108,8 +109,11 @@ static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const char *
     if (!cJSON_IsArray(ans) || cJSON_GetArraySize(ans) == 0)
         return bad(err, path, line, "\"answers\" must be a non-empty array of strings");
     const cJSON *a;
-    cJSON_ArrayForEach(a, ans) if (!cJSON_IsString(a)) return bad(
-        err, path, line, "\"answers\" must be a non-empty array of strings");
+    cJSON_ArrayForEach(a, ans)
+    {
+        if (!cJSON_IsString(a))
+            return bad(err, path, line, "\"answers\" must be a non-empty array of strings");
+    }
     if ((s->n + 1) * 2 > ids->cap && id_grow(ids, s))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     bool dup;
@@ -267,20 +271,40 @@ static lw_status set_files(const char *evalset, char ***out, size_t *n, lw_error
         return LW_OK;
     }
     size_t plen = strlen(evalset) + 32;
-    char *pat = malloc(plen);
-    if (!pat)
+    char *one = malloc(plen);
+    if (!one)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    glob_t g;
-    snprintf(pat, plen, "%s/manifest.json", evalset);
-    int grc = glob(pat, 0, NULL, &g);
-    if (grc == GLOB_NOMATCH) {
-        snprintf(pat, plen, "%s/manifest.part-*.json", evalset);
-        grc = glob(pat, 0, NULL, &g);
+    glob_t g = {0};
+    snprintf(one, plen, "%s/manifest.json", evalset);
+    char *pv[2] = {one, NULL};
+    int grc = 0;
+    if (access(one, F_OK) == 0) {
+        g.gl_pathc = 1;
+        g.gl_pathv = pv;
+    } else {
+        /* the manifests of --part runs; the directory's name is escaped so
+         * that only the pattern's own star matches */
+        char *pat = malloc(2 * plen);
+        size_t k = 0;
+        for (const char *c = evalset; pat && *c; c++) {
+            if (strchr("*?[\\", *c))
+                pat[k++] = '\\';
+            pat[k++] = *c;
+        }
+        if (pat)
+            strcpy(pat + k, "/manifest.part-*.json");
+        grc = pat ? glob(pat, 0, NULL, &g) : GLOB_NOSPACE;
+        free(pat);
     }
-    free(pat);
-    if (grc != 0)
-        return lw_error_set(err, LW_E_NOINPUT, "%s: no manifest.json: give the directory that "
-                            "'longweave needle' wrote, or one of its .jsonl files", evalset);
+    if (grc != 0) {
+        if (g.gl_pathv != pv)
+            globfree(&g);
+        free(one);
+        return grc == GLOB_NOSPACE ? lw_error_set(err, LW_E_NOMEM, "out of memory")
+                                   : lw_error_set(err, LW_E_NOINPUT, "%s: no manifest.json: "
+                                                  "give the directory that 'longweave needle' "
+                                                  "wrote, or one of its .jsonl files", evalset);
+    }
     lw_status st = LW_OK;
     for (size_t i = 0; i < g.gl_pathc && !st; i++) {
         cJSON *m = NULL;
@@ -300,21 +324,21 @@ static lw_status set_files(const char *evalset, char ***out, size_t *n, lw_error
             if (st || l < 6 || strcmp(p->valuestring + l - 6, ".jsonl") != 0)
                 continue;
             char **q = realloc(*out, (*n + 1) * sizeof *q);
-            char *full = malloc(strlen(evalset) + l + 2);
-            if (!q || !full) {
-                free(q ? NULL : full);
-                if (q)
-                    *out = q;
+            if (q)
+                *out = q;
+            char *full = q ? malloc(strlen(evalset) + l + 2) : NULL;
+            if (!full) {
                 st = lw_error_set(err, LW_E_NOMEM, "out of memory");
                 break;
             }
-            *out = q;
             sprintf(full, "%s/%s", evalset, p->valuestring);
             (*out)[(*n)++] = full;
         }
         cJSON_Delete(m);
     }
-    globfree(&g);
+    if (g.gl_pathv != pv)
+        globfree(&g);
+    free(one);
     if (!st && *n == 0)
         st = lw_error_set(err, LW_E_DATA, "%s: the manifest lists no .jsonl files", evalset);
     return st;

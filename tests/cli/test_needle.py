@@ -211,6 +211,11 @@ def same_output_at_any_thread_count_and_part_split(tmp):
     check(joined == open("whole/needle.jsonl", "rb").read(), "parts differ from a whole run")
     whole = b"".join(open(f"a/{t}.jsonl", "rb").read() for t in TASKS)
     check(whole == joined, "--one-file differs from the per-task files")
+    # a set written in parts is scored as one
+    write("pred.jsonl", predictions(records("whole/needle.jsonl"), lambda r: r["answers"][0]))
+    a, _ = run_ok(["score", "p", "pred.jsonl", "--json", "-q"])
+    b, _ = run_ok(["score", "whole", "pred.jsonl", "--json", "-q"])
+    check(a == b and json.loads(a)["samples"] == 8 * 2 * 3, a)
     # --tasks picks samples without changing them
     run_ok(["needle", "-t", LLAMA3, "--seq-len", "1k,3k", "--depths", "3", "--haystack", SAMPLE,
             "--tasks", "vt", "-o", "vt", "-q"])
