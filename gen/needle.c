@@ -365,8 +365,8 @@ static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, si
         lw_doc d;
         lw_skip why = lw_doc_parse(&d, &u, &cfg->haystack.doc, &scratch);
         if (why != LW_SKIP_NONE) {
+            st = lw_docflow_skip(&src.flow, &u, why, d.detail, err);
             lw_doc_clear(&d);
-            st = lw_docflow_skip(&src.flow, &u, why, "", err);
             continue;
         }
         stats->haystack.docs_read++;

@@ -348,6 +348,15 @@ def usage_and_data_errors(tmp):
     fails(base + ["--seq-len", "1k", "--tasks", "niah,vt"], 64, ["unknown task 'niah'"])
     fails(base + ["--seq-len", "64"], 64, ["too short", "niah_single"])
     fails(["needle", "-t", LLAMA3, "-o", "ev"], 64, ["--seq-len"])
+    # a bad haystack line is skipped with a warning naming it, or stops the run under --strict
+    good = " ".join(f"Sentence number {i} of the haystack is here." for i in range(40))
+    write("hay.jsonl", json.dumps({"text": good}) + "\n{broken\n")
+    _, err = run_ok(["needle", "-t", LLAMA3, "-o", "h", "--seq-len", "1k", "--depths", "2",
+                     "--tasks", "passkey", "--haystack", "hay.jsonl"])
+    check("hay.jsonl:2: invalid JSON" in err and "40 sentences" in err and "1 skipped" in err,
+          err)
+    fails(["needle", "-t", LLAMA3, "-o", "h2", "--seq-len", "1k", "--haystack", "hay.jsonl",
+           "--strict"], 65, ["hay.jsonl:2"])
     write("tiny.jsonl", '{"text": "Too short. Not enough sentences here to build anything."}\n')
     fails(base + ["--seq-len", "1k", "--haystack", "tiny.jsonl"], 65, ["usable sentences"])
     run_ok(base + ["--seq-len", "1k", "--depths", "2", "--tasks", "passkey"])
