@@ -152,10 +152,11 @@ int cmd_needle(int argc, char **argv)
         if (n_haystack) {
             char b[32];
             uint64_t skipped = lw_doc_stats_skipped_total(&stats.haystack);
-            fprintf(stderr, "longweave needle: haystack: %llu sentences (%s) from %llu documents"
-                    "%s", (unsigned long long)stats.haystack_sentences,
+            fprintf(stderr, "longweave needle: haystack: %llu sentences (%s) from %llu "
+                    "document%s%s", (unsigned long long)stats.haystack_sentences,
                     cli_human_bytes(stats.haystack_bytes, b, sizeof b),
-                    (unsigned long long)stats.haystack.docs_written, skipped ? "; " : "\n");
+                    (unsigned long long)stats.haystack.docs_written,
+                    stats.haystack.docs_written == 1 ? "" : "s", skipped ? "; " : "\n");
             if (skipped)
                 fprintf(stderr, "%llu skipped\n", (unsigned long long)skipped);
         }
