@@ -17,6 +17,7 @@
 
 #include "longweave/hash.h"
 #include "longweave/manifest.h"
+#include "longweave/source.h"
 #include "score_internal.h"
 
 /* Case folding and NFC, so "ÄBC" matches "äbc" in either form; bytes that
@@ -69,10 +70,9 @@ static int id_grow(id_map *m, const sc_set *s)
     return 0;
 }
 
-static lw_status bad(lw_error *err, const char *path, uint64_t line, const char *what)
+static lw_status bad(lw_error *err, const lw_loc *loc, const char *what)
 {
-    lw_loc loc = {path, line, 0, 0};
-    return lw_error_at(err, LW_E_DATA, &loc, "%s", what);
+    return lw_error_at(err, LW_E_DATA, loc, "%s", what);
 }
 
 static int task_index(sc_set *s, const char *name)
@@ -90,8 +90,8 @@ static int task_index(sc_set *s, const char *name)
 }
 
 /* One record of the evaluation set: its id, task, length, depth, answers. */
-static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const char *path,
-                            uint64_t line, lw_error *err)
+static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const lw_loc *loc,
+                            lw_error *err)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *task = cJSON_GetObjectItemCaseSensitive(o, "task");
@@ -99,20 +99,20 @@ static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const char *
     const cJSON *depth = cJSON_GetObjectItemCaseSensitive(o, "depth");
     const cJSON *ans = cJSON_GetObjectItemCaseSensitive(o, "answers");
     if (!cJSON_IsString(id) || !cJSON_IsString(task))
-        return bad(err, path, line, "an evaluation record needs \"id\" and \"task\" strings");
+        return bad(err, loc, "an evaluation record needs \"id\" and \"task\" strings");
     if (!cJSON_IsNumber(len) || len->valuedouble < 0 || len->valuedouble > 4294967295.0 ||
         len->valuedouble != floor(len->valuedouble))
-        return bad(err, path, line, "\"length\" must be a non-negative integer");
+        return bad(err, loc, "\"length\" must be a non-negative integer");
     if (depth && !cJSON_IsNull(depth) &&
         (!cJSON_IsNumber(depth) || !(depth->valuedouble >= 0 && depth->valuedouble <= 1)))
-        return bad(err, path, line, "\"depth\" must be a number from 0 to 1, or null");
+        return bad(err, loc, "\"depth\" must be a number from 0 to 1, or null");
     if (!cJSON_IsArray(ans) || cJSON_GetArraySize(ans) == 0)
-        return bad(err, path, line, "\"answers\" must be a non-empty array of strings");
+        return bad(err, loc, "\"answers\" must be a non-empty array of strings");
     const cJSON *a;
     cJSON_ArrayForEach(a, ans)
     {
         if (!cJSON_IsString(a))
-            return bad(err, path, line, "\"answers\" must be a non-empty array of strings");
+            return bad(err, loc, "\"answers\" must be a non-empty array of strings");
     }
     if ((s->n + 1) * 2 > ids->cap && id_grow(ids, s))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -122,7 +122,7 @@ static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const char *
         char msg[400];
         snprintf(msg, sizeof msg, "id '%.200s' appears twice in the evaluation set",
                  id->valuestring);
-        return bad(err, path, line, msg);
+        return bad(err, loc, msg);
     }
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
@@ -157,46 +157,36 @@ static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const char *
     return LW_OK;
 }
 
-typedef lw_status (*line_fn)(void *ctx, const cJSON *o, const char *path, uint64_t line,
-                             lw_error *err);
+typedef lw_status (*line_fn)(void *ctx, const cJSON *o, const lw_loc *loc, lw_error *err);
 
-/* Every non-blank line of a JSON Lines file as a parsed object. */
-static lw_status each_line(const char *path, line_fn fn, void *ctx, uint64_t *lines,
-                           lw_error *err)
+/* Every record of a JSON Lines file (zstd-compressed or not; "-" is stdin)
+ * as a parsed object, through the corpus readers; any damage is an error
+ * naming the file and line, since a skipped answer key or prediction would
+ * change the scores. */
+static lw_status each_line(const char *path, line_fn fn, void *ctx, lw_error *err)
 {
-    bool std_in = strcmp(path, "-") == 0;
-    FILE *f = std_in ? stdin : fopen(path, "r");
-    if (!f)
-        return lw_error_errno(err, errno == ENOENT ? LW_E_NOINPUT : LW_E_IO, errno,
-                              "cannot open", path);
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    uint64_t line = 0;
-    lw_status st = LW_OK;
-    while (!st && (errno = 0, got = getline(&buf, &cap, f)) >= 0) {
-        line++;
-        size_t n = (size_t)got;
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-            n--;
-        size_t lead = 0;
-        while (lead < n && (buf[lead] == ' ' || buf[lead] == '\t'))
-            lead++;
-        if (lead == n)
+    const char *inputs[1] = {path};
+    lw_source_config sc = {.inputs = inputs, .n_inputs = 1, .strict = true, .threads = 1};
+    sc.input.format = LW_FORMAT_JSONL;
+    lw_doc_stats stats = {0};
+    lw_source src;
+    lw_status st = lw_source_open(&src, &sc, &stats, err);
+    if (st)
+        return st;
+    while (!st) {
+        lw_unit u;
+        bool got, handled;
+        lw_loc loc;
+        if ((st = lw_reader_next(src.reader, &u, &got, err)) || !got)
+            break;
+        if ((st = lw_docflow_unit(&src.flow, &u, &handled, err)) || handled ||
+            (st = lw_docflow_loc(&src.flow, &u, &loc, err)))
             continue;
-        cJSON *o = cJSON_ParseWithLength(buf + lead, n - lead);
-        if (!cJSON_IsObject(o))
-            st = bad(err, std_in ? "<stdin>" : path, line, "not a JSON object");
-        else
-            st = fn(ctx, o, std_in ? "<stdin>" : path, line, err);
+        cJSON *o = cJSON_ParseWithLength(u.data, u.len);
+        st = cJSON_IsObject(o) ? fn(ctx, o, &loc, err) : bad(err, &loc, "not a JSON object");
         cJSON_Delete(o);
     }
-    if (!st && ferror(f))
-        st = lw_error_errno(err, LW_E_IO, errno ? errno : EIO, "cannot read", path);
-    free(buf);
-    if (!std_in)
-        fclose(f);
-    *lines = line;
+    lw_source_close(&src);
     return st;
 }
 
@@ -206,24 +196,22 @@ typedef struct {
     uint64_t *seen_line; /* per record: the prediction's line (0: none yet) */
 } ctx_t;
 
-static lw_status on_record(void *ctx, const cJSON *o, const char *path, uint64_t line,
-                           lw_error *err)
+static lw_status on_record(void *ctx, const cJSON *o, const lw_loc *loc, lw_error *err)
 {
     ctx_t *c = ctx;
-    return add_record(c->set, c->ids, o, path, line, err);
+    return add_record(c->set, c->ids, o, loc, err);
 }
 
-static lw_status on_prediction(void *ctx, const cJSON *o, const char *path, uint64_t line,
-                               lw_error *err)
+static lw_status on_prediction(void *ctx, const cJSON *o, const lw_loc *loc, lw_error *err)
 {
     ctx_t *c = ctx;
     sc_set *s = c->set;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *pred = cJSON_GetObjectItemCaseSensitive(o, "prediction");
     if (!cJSON_IsString(id))
-        return bad(err, path, line, "a prediction needs an \"id\" string");
+        return bad(err, loc, "a prediction needs an \"id\" string");
     if (!cJSON_IsString(pred) && !cJSON_IsNull(pred))
-        return bad(err, path, line, "\"prediction\" must be a string (or null)");
+        return bad(err, loc, "\"prediction\" must be a string (or null)");
     bool known;
     size_t slot = id_find(c->ids, s, id->valuestring, &known);
     if (!known) {
@@ -238,9 +226,9 @@ static lw_status on_prediction(void *ctx, const cJSON *o, const char *path, uint
         char msg[400];
         snprintf(msg, sizeof msg, "a second prediction for id '%.200s' (the first is on line "
                  "%llu)", id->valuestring, (unsigned long long)c->seen_line[k]);
-        return bad(err, path, line, msg);
+        return bad(err, loc, msg);
     }
-    c->seen_line[k] = line;
+    c->seen_line[k] = loc->line;
     sc_record *r = &s->rec[k];
     r->predicted = true;
     char *text = fold(cJSON_IsString(pred) ? pred->valuestring : "");
@@ -496,11 +484,10 @@ lw_status lw_score_run(const lw_score_config *cfg, lw_score_result *res, lw_erro
     id_map ids = {0};
     char **files = NULL;
     size_t n_files = 0;
-    uint64_t lines;
     ctx_t c = {&s, &ids, NULL};
     lw_status st = set_files(cfg->evalset, &files, &n_files, err);
     for (size_t i = 0; i < n_files && !st; i++)
-        st = each_line(files[i], on_record, &c, &lines, err);
+        st = each_line(files[i], on_record, &c, err);
     if (!st && s.n == 0)
         st = lw_error_set(err, LW_E_DATA, "%s: the evaluation set has no samples", cfg->evalset);
     if (!st) {
@@ -510,7 +497,7 @@ lw_status lw_score_run(const lw_score_config *cfg, lw_score_result *res, lw_erro
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
     if (!st)
-        st = each_line(cfg->predictions, on_prediction, &c, &lines, err);
+        st = each_line(cfg->predictions, on_prediction, &c, err);
     if (!st)
         st = tabulate(&s, err);
     if (!st) {
