@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import megatron
-from harness import ROOT, SAMPLE, check, main, run, run_ok, test, write
+from harness import ROOT, SAMPLE, check, main, run, run_ok, test, write, zstd_compress
 from llama3_ref import LLAMA3, byte_decoder
 
 TASKS = ["niah_single", "niah_multikey", "niah_multivalue", "niah_multiquery", "passkey", "vt",
@@ -248,6 +248,10 @@ def scoring_hand_made_predictions(tmp):
     check(s["overall"] == 1 and s["missing"] == 0 and s["samples"] == len(recs), s)
     check(all(v == 1 for v in s["tasks"].values()) and set(s["tasks"]) ==
           {"niah_single", "niah_multivalue", "cwe"}, s)
+    with open("right.jsonl.zst", "wb") as f:
+        f.write(zstd_compress(open("right.jsonl", "rb").read()))
+    out, _ = run_ok(["score", "ev", "right.jsonl.zst", "--json", "-q"])
+    check(json.loads(out)["overall"] == 1, "zstd-compressed predictions")
     # all wrong
     write("wrong.jsonl", predictions(recs, lambda r: "I do not know."))
     out, _ = run_ok(["score", "ev", "wrong.jsonl", "--json", "-q"])
