@@ -10,10 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "longweave/bufout.h"
 #include "longweave/fileio.h"
 
 static const char magic[9] = {'M', 'M', 'I', 'D', 'I', 'D', 'X', 0, 0};
-enum { HEADER = 34, BUF = 1 << 20 };
+enum { HEADER = 34 };
 
 int lw_megatron_dtype_for_vocab(uint32_t vocab_size)
 {
@@ -30,46 +31,12 @@ const char *lw_megatron_dtype_name(int dtype)
     return dtype == LW_MEGATRON_UINT16 ? "uint16" : dtype == LW_MEGATRON_UINT8 ? "uint8" : "int32";
 }
 
-/* A write buffer in front of an lw_outfile. */
-typedef struct {
-    lw_outfile f;
-    unsigned char *buf;
-    size_t len;
-} buffered;
-
-static lw_status bflush(buffered *b, lw_error *err)
-{
-    lw_status st = b->len ? lw_outfile_write(&b->f, b->buf, b->len, err) : LW_OK;
-    b->len = 0;
-    return st;
-}
-
-static lw_status bput(buffered *b, const void *p, size_t n, lw_error *err)
-{
-    if (b->len + n > BUF) {
-        lw_status st = bflush(b, err);
-        if (st)
-            return st;
-        if (n > BUF)
-            return lw_outfile_write(&b->f, p, n, err);
-    }
-    memcpy(b->buf + b->len, p, n);
-    b->len += n;
-    return LW_OK;
-}
-
-static void put_le(unsigned char *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
 struct lw_megatron_writer {
     char *prefix;
     uint32_t vocab_size;
     int dtype;
-    buffered bin, idx;
-    buffered lengths, ends; /* side files: int32 lengths, int64 document ends */
+    lw_bufout bin, idx;
+    lw_bufout lengths, ends; /* side files: int32 lengths, int64 document ends */
     uint64_t sequences, documents, tokens, bin_bytes;
     bool open_doc;
 };
@@ -83,26 +50,15 @@ static char *with_suffix(const char *prefix, const char *suffix)
     return p;
 }
 
-static lw_status open_buffered(buffered *b, const char *prefix, const char *suffix, bool sum,
+static lw_status open_buffered(lw_bufout *b, const char *prefix, const char *suffix, bool sum,
                                lw_error *err)
 {
-    b->f.fd = -1;
     char *path = with_suffix(prefix, suffix);
-    b->buf = malloc(BUF);
-    if (!path || !b->buf) {
-        free(path);
+    if (!path)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    }
-    lw_status st = lw_outfile_open(&b->f, path, sum, err);
+    lw_status st = lw_bufout_open(b, path, sum, err);
     free(path);
     return st;
-}
-
-static void release_buffered(buffered *b)
-{
-    lw_outfile_release(&b->f);
-    free(b->buf);
-    b->buf = NULL;
 }
 
 lw_status lw_megatron_open(lw_megatron_writer **out, const char *prefix, uint32_t vocab_size,
@@ -149,17 +105,17 @@ lw_status lw_megatron_add(lw_megatron_writer *w, const uint32_t *ids, size_t n, 
         if (ids[i] >= w->vocab_size)
             return lw_error_set(err, LW_E_SOFTWARE, "token id %u is not below the vocabulary "
                                 "size %u", ids[i], w->vocab_size);
-        if (w->bin.len + 4 > BUF) {
-            lw_status st = bflush(&w->bin, err);
+        if (w->bin.len + 4 > LW_BUFOUT_SIZE) {
+            lw_status st = lw_bufout_flush(&w->bin, err);
             if (st)
                 return st;
         }
-        put_le(w->bin.buf + w->bin.len, ids[i], (int)size);
+        lw_put_le(w->bin.buf + w->bin.len, ids[i], (int)size);
         w->bin.len += size;
     }
     unsigned char len[4];
-    put_le(len, n, 4);
-    lw_status st = bput(&w->lengths, len, 4, err);
+    lw_put_le(len, n, 4);
+    lw_status st = lw_bufout_put(&w->lengths, len, 4, err);
     if (st)
         return st;
     w->sequences++;
@@ -176,11 +132,11 @@ lw_status lw_megatron_add_bytes(lw_megatron_writer *w, const uint8_t *v, size_t 
                             lw_megatron_dtype_name(w->dtype));
     if (n > INT32_MAX)
         return lw_error_set(err, LW_E_DATA, "a sequence of %zu values is too long", n);
-    lw_status st = bput(&w->bin, v, n, err);
+    lw_status st = lw_bufout_put(&w->bin, v, n, err);
     unsigned char len[4];
-    put_le(len, n, 4);
+    lw_put_le(len, n, 4);
     if (!st)
-        st = bput(&w->lengths, len, 4, err);
+        st = lw_bufout_put(&w->lengths, len, 4, err);
     if (st)
         return st;
     w->sequences++;
@@ -193,10 +149,10 @@ lw_status lw_megatron_add_bytes(lw_megatron_writer *w, const uint8_t *v, size_t 
 lw_status lw_megatron_end_document(lw_megatron_writer *w, lw_error *err)
 {
     unsigned char end[8];
-    put_le(end, w->sequences, 8);
+    lw_put_le(end, w->sequences, 8);
     w->documents++;
     w->open_doc = false;
-    return bput(&w->ends, end, 8, err);
+    return lw_bufout_put(&w->ends, end, 8, err);
 }
 
 /* Stream a finished side file back through fn. */
@@ -216,7 +172,7 @@ static void side_chunk(void *ctx, const char *data, size_t len)
     if (r->st)
         return;
     if (r->pass != 1) {
-        r->st = bput(&r->w->idx, data, len, r->err);
+        r->st = lw_bufout_put(&r->w->idx, data, len, r->err);
         return;
     }
     size_t size = lw_megatron_dtype_size(r->w->dtype);
@@ -231,9 +187,9 @@ static void side_chunk(void *ctx, const char *data, size_t len)
             uint64_t n = (uint64_t)r->carry[0] | (uint64_t)r->carry[1] << 8 |
                          (uint64_t)r->carry[2] << 16 | (uint64_t)r->carry[3] << 24;
             unsigned char ptr[8];
-            put_le(ptr, r->pointer, 8);
+            lw_put_le(ptr, r->pointer, 8);
             r->pointer += n * size;
-            r->st = bput(&r->w->idx, ptr, 8, r->err);
+            r->st = lw_bufout_put(&r->w->idx, ptr, 8, r->err);
             r->carry_len = 0;
         }
     }
@@ -244,16 +200,16 @@ lw_status lw_megatron_finish(lw_megatron_writer *w, lw_error *err)
     lw_status st;
     if (w->open_doc && (st = lw_megatron_end_document(w, err)))
         return st;
-    if ((st = bflush(&w->bin, err)) || (st = bflush(&w->lengths, err)) ||
-        (st = bflush(&w->ends, err)))
+    if ((st = lw_bufout_flush(&w->bin, err)) || (st = lw_bufout_flush(&w->lengths, err)) ||
+        (st = lw_bufout_flush(&w->ends, err)))
         return st;
     unsigned char h[HEADER];
     memcpy(h, magic, 9);
-    put_le(h + 9, 1, 8);
+    lw_put_le(h + 9, 1, 8);
     h[17] = (unsigned char)w->dtype;
-    put_le(h + 18, w->sequences, 8);
-    put_le(h + 26, w->documents + 1, 8);
-    if ((st = bput(&w->idx, h, HEADER, err)))
+    lw_put_le(h + 18, w->sequences, 8);
+    lw_put_le(h + 26, w->documents + 1, 8);
+    if ((st = lw_bufout_put(&w->idx, h, HEADER, err)))
         return st;
     side_reader r = {w, LW_OK, err, 0, 0, {0}, 0};
     for (r.pass = 0; r.pass < 2 && !r.st; r.pass++)
@@ -261,7 +217,7 @@ lw_status lw_megatron_finish(lw_megatron_writer *w, lw_error *err)
             return st;
     unsigned char zero[8] = {0};
     if (!r.st)
-        r.st = bput(&w->idx, zero, 8, err); /* document index 0 */
+        r.st = lw_bufout_put(&w->idx, zero, 8, err); /* document index 0 */
     if (!r.st) {
         r.pass = 2;
         if ((st = lw_file_scan(w->ends.f.tmp_path, UINT64_MAX, side_chunk, &r, err)))
@@ -269,7 +225,7 @@ lw_status lw_megatron_finish(lw_megatron_writer *w, lw_error *err)
     }
     if (r.st)
         return r.st;
-    if ((st = bflush(&w->idx, err)))
+    if ((st = lw_bufout_flush(&w->idx, err)))
         return st;
     if ((st = lw_outfile_finish(&w->bin.f, err)))
         return st;
@@ -304,10 +260,10 @@ void lw_megatron_free(lw_megatron_writer *w)
 {
     if (!w)
         return;
-    release_buffered(&w->bin);
-    release_buffered(&w->idx);
-    release_buffered(&w->lengths);
-    release_buffered(&w->ends);
+    lw_bufout_release(&w->bin);
+    lw_bufout_release(&w->idx);
+    lw_bufout_release(&w->lengths);
+    lw_bufout_release(&w->ends);
     free(w->prefix);
     free(w);
 }

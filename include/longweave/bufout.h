@@ -1,0 +1,40 @@
+/* A write buffer in front of an lw_outfile: output files of many small
+ * writes (token ids, index entries) without a system call for each. */
+#ifndef LONGWEAVE_BUFOUT_H
+#define LONGWEAVE_BUFOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "longweave/outfile.h"
+
+typedef struct {
+    lw_outfile f;       /* bytes and sha256 count what reached the file */
+    unsigned char *buf;
+    size_t len;
+} lw_bufout;
+
+enum { LW_BUFOUT_SIZE = 1 << 20 };
+
+/* Open path's temporary file (see lw_outfile_open) with a buffer. */
+lw_status lw_bufout_open(lw_bufout *b, const char *path, bool checksum, lw_error *err);
+lw_status lw_bufout_put(lw_bufout *b, const void *p, size_t n, lw_error *err);
+/* n values as little-endian integers of `bytes` bytes each (1, 2, 4 or 8). */
+lw_status lw_bufout_put_le(lw_bufout *b, const uint32_t *v, size_t n, int bytes, lw_error *err);
+lw_status lw_bufout_put_u64(lw_bufout *b, uint64_t v, lw_error *err);
+lw_status lw_bufout_put_u32(lw_bufout *b, uint32_t v, lw_error *err);
+lw_status lw_bufout_flush(lw_bufout *b, lw_error *err);
+/* Flush, fsync and close (still under the temporary name). */
+lw_status lw_bufout_finish(lw_bufout *b, lw_error *err);
+/* Remove the temporary file unless published; free the buffer. */
+void lw_bufout_release(lw_bufout *b);
+
+/* v as `bytes` little-endian bytes at p. */
+static inline void lw_put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+#endif
