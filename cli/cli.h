@@ -99,6 +99,12 @@ int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char nam
                   size_t n_lens, double *mix);
 /* Split a comma list in place into *out (grown; free it). */
 int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n);
+/* --format: megatron, datatrove, mds, llmc, npy or jsonl. */
+int cli_parse_format(const char *cmd, const char *s, int *format);
+/* The help line of --format. */
+#define CLI_FORMAT_HELP                                                                        \
+    "      --format F          output format: megatron (default), datatrove, mds, llmc,\n"     \
+    "                          npy (fixed-length outputs), jsonl\n"
 /* "I/N" with 0 <= I < N. */
 int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *nparts);
 

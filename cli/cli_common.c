@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "longweave/outfile.h"
+#include "longweave/seqwriter.h"
 #include "longweave/source.h"
 
 enum { WARNINGS_PER_REASON = 5 };
@@ -84,6 +85,15 @@ int cli_parse_size(const char *cmd, const char *opt, const char *s, uint64_t *ou
         return cli_usage_error(cmd, "%s expects a size like 4096, 64K, 256M or 2G, not '%s'",
                                opt, s);
     *out = (uint64_t)v << shift;
+    return 0;
+}
+
+int cli_parse_format(const char *cmd, const char *s, int *format)
+{
+    lw_seq_format f;
+    if (lw_seq_format_parse(s, &f) != 0)
+        return cli_usage_error(cmd, "--format is one of %s, not '%s'", lw_seq_format_list(), s);
+    *format = (int)f;
     return 0;
 }
 

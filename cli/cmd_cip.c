@@ -53,7 +53,8 @@ static const char usage_head[] =
     "                          one in PREFIX.manifest.json\n"
     "      --pattern P         split pattern of a rank file (see tokenize)\n"
     "Output:\n"
-    "  -o, --output DIR        output directory (required)\n";
+    "  -o, --output DIR        output directory (required)\n"
+    CLI_FORMAT_HELP;
 
 static const char usage_tail[] =
     "\n"
@@ -68,7 +69,7 @@ static const char usage_tail[] =
 enum {
     OPT_SEQ_LEN = 256, OPT_MIX, OPT_MODE, OPT_CHUNKS, OPT_MIN_CHUNK, OPT_SPLIT, OPT_REMAINDER,
     OPT_LAST, OPT_LONG, OPT_WINDOW, OPT_EOD, OPT_BOS, OPT_EOD_ID, OPT_BOS_ID, OPT_PAD_ID,
-    OPT_KNOTS, OPT_KNOT_TOKENS, OPT_KNOT_IDS, OPT_PATTERN
+    OPT_KNOTS, OPT_KNOT_TOKENS, OPT_KNOT_IDS, OPT_PATTERN, OPT_FORMAT
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +94,7 @@ static const struct option long_opts[] = {
     {"knot-ids", required_argument, NULL, OPT_KNOT_IDS},
     {"tokenizer", required_argument, NULL, 't'},
     {"pattern", required_argument, NULL, OPT_PATTERN},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -186,6 +188,12 @@ int cmd_cip(int argc, char **argv)
             rc = cli_parse_uint(cmd, "--shuffle-window", optarg, 1, 1u << 26, &x);
             cfg.shuffle_window = x;
             break;
+        case OPT_FORMAT: {
+            int f = 0;
+            rc = cli_parse_format(cmd, optarg, &f);
+            cfg.format = (lw_seq_format)f;
+            break;
+        }
         case OPT_EOD: cfg.eod = true; break;
         case OPT_BOS: cfg.bos = true; break;
         case OPT_EOD_ID:

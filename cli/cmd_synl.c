@@ -31,12 +31,13 @@ static const char usage[] =
     "      --tasks LIST        lookup,find,row,row_at,count,sum,avg,argmax,argmin,compare,\n"
     "                          join,date_diff,topk,distinct,group_count,total_rows\n"
     "                          (default all)\n"
-    "      --format LIST       markdown,csv,json,kv (default all; one per sample)\n"
+    "      --table-format LIST markdown,csv,json,kv (default all; one per sample)\n"
     "      --domains LIST      which domains (default all built-in, or all of --schema)\n"
     "      --schema FILE       a JSON file with more domains (repeatable)\n"
     "      --cot               reasoning answers start with a worked solution\n"
     "      --seed S            seed (default 0)\n"
     "  -o, --output DIR        output directory (required)\n"
+    CLI_FORMAT_HELP
     "      --force             replace a dataset already in DIR\n"
     "  -j, --threads N         worker threads (default: all cores)\n"
     "      --part I/N          generate the I-th of N slices of the samples\n"
@@ -52,7 +53,7 @@ static const char usage[] =
     "73 cannot create output, 74 I/O error.\n";
 
 enum { OPT_PATTERN = 256, OPT_TEMPLATE, OPT_SYSTEM, OPT_SEQ_LEN, OPT_MIX, OPT_TASKS, OPT_FORMAT,
-       OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_PART, OPT_STATS };
+       OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_PART, OPT_STATS, OPT_TABLE_FORMAT };
 
 static const struct option long_opts[] = {
     {"tokenizer", required_argument, NULL, 't'}, {"pattern", required_argument, NULL, OPT_PATTERN},
@@ -67,6 +68,7 @@ static const struct option long_opts[] = {
     {"force", no_argument, NULL, OPT_FORCE}, {"threads", required_argument, NULL, 'j'},
     {"part", required_argument, NULL, OPT_PART}, {"quiet", no_argument, NULL, 'q'},
     {"stats-json", required_argument, NULL, OPT_STATS}, {"help", no_argument, NULL, 'h'},
+    {"table-format", required_argument, NULL, OPT_TABLE_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -104,7 +106,15 @@ int cmd_synl(int argc, char **argv)
         case 'n': rc = cli_parse_u64(cmd, "--count", optarg, &cfg.count); break;
         case OPT_TASKS: rc = cli_split_list(cmd, "--tasks", optarg, &tasks, &cfg.n_tasks); break;
         case OPT_FORMAT:
-            rc = cli_split_list(cmd, "--format", optarg, &formats, &cfg.n_formats);
+            /* --format names the output format, as in every command; table
+             * formats given here (as before --table-format) still work */
+            if (lw_seq_format_parse(optarg, &cfg.format) == 0)
+                break;
+            fprintf(stderr, "longweave synl: note: table formats now go in --table-format; "
+                    "--format names the output format (%s)\n", lw_seq_format_list());
+            /* fall through */
+        case OPT_TABLE_FORMAT:
+            rc = cli_split_list(cmd, "--table-format", optarg, &formats, &cfg.n_formats);
             break;
         case OPT_DOMAINS:
             rc = cli_split_list(cmd, "--domains", optarg, &domains, &cfg.n_domains);

@@ -11,7 +11,7 @@ static const char usage_head[] =
     "Usage: longweave tokenize -t TOKENIZER [options] INPUT... -o PREFIX\n"
     "\n"
     "Encode every document with the target model's tokenizer and write one token\n"
-    "sequence per document as a Megatron-Core indexed dataset: PREFIX.bin,\n"
+    "sequence per document, by default as a Megatron-Core indexed dataset: PREFIX.bin,\n"
     "PREFIX.idx (uint16 ids when the vocabulary is under 65500, int32 otherwise)\n"
     "and PREFIX.manifest.json. Each document is encoded as one whole text, exactly\n"
     "as the reference encoders do (tiktoken's encode_ordinary, SentencePiece's\n"
@@ -27,7 +27,8 @@ static const char usage_head[] =
     "      --prepend-bos       start each document with the BOS token\n"
     "      --eod-id N, --bos-id N   use these ids instead of the tokenizer's\n"
     "Output:\n"
-    "  -o, --output PREFIX     output prefix (required)\n";
+    "  -o, --output PREFIX     output prefix (required)\n"
+    CLI_FORMAT_HELP;
 
 static const char usage_tail[] =
     "\n"
@@ -39,7 +40,7 @@ static const char usage_tail[] =
     "Exit status: 0 ok, 64 usage, 65 bad input or tokenizer, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_PATTERN = 256, OPT_APPEND_EOD, OPT_PREPEND_BOS, OPT_EOD_ID, OPT_BOS_ID };
+enum { OPT_PATTERN = 256, OPT_APPEND_EOD, OPT_PREPEND_BOS, OPT_EOD_ID, OPT_BOS_ID, OPT_FORMAT };
 
 static const struct option long_opts[] = {
     CLI_DOC_OPTIONS,
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
     {"prepend-bos", no_argument, NULL, OPT_PREPEND_BOS},
     {"eod-id", required_argument, NULL, OPT_EOD_ID},
     {"bos-id", required_argument, NULL, OPT_BOS_ID},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -65,6 +67,12 @@ int cmd_tokenize(int argc, char **argv)
             continue;
         switch (c) {
         case 't': cfg.tokenizer = optarg; break;
+        case OPT_FORMAT: {
+            int f = 0;
+            rc = cli_parse_format(cmd, optarg, &f);
+            cfg.format = (lw_seq_format)f;
+            break;
+        }
         case OPT_PATTERN: cfg.pattern = optarg; break;
         case OPT_APPEND_EOD: cfg.append_eod = true; break;
         case OPT_PREPEND_BOS: cfg.prepend_bos = true; break;
@@ -109,9 +117,10 @@ int cmd_tokenize(int argc, char **argv)
     }
     cli_print_doc_summary(&rep, &stats.docs);
     if (!o.quiet)
-        fprintf(stderr, "  %llu sequences, %llu tokens (%llu empty sequences) in %s.bin/.idx\n",
+        fprintf(stderr, "  %llu sequences, %llu tokens (%llu empty sequences) in %s (%s)\n",
                 (unsigned long long)stats.sequences, (unsigned long long)stats.tokens,
-                (unsigned long long)stats.empty_sequences, cfg.prefix);
+                (unsigned long long)stats.empty_sequences, cfg.prefix,
+                lw_seq_format_name(cfg.format));
     if (o.stats_json) {
         cJSON *extra = cJSON_CreateObject();
         cJSON_AddNumberToObject(extra, "sequences", (double)stats.sequences);

@@ -93,6 +93,27 @@ lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error
     return LW_OK;
 }
 
+lw_status lw_outfile_rewrite_at(lw_outfile *f, uint64_t offset, const void *data, size_t len,
+                                lw_error *err)
+{
+    if (offset + len > f->bytes)
+        return lw_error_set(err, LW_E_SOFTWARE, "%s: rewrite past the end", f->final_path);
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = pwrite(f->fd, p, len, (off_t)offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return lw_error_errno(err, LW_E_IO, n < 0 ? errno : EIO, "cannot write",
+                                  f->final_path);
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    f->rewritten = true;
+    return LW_OK;
+}
+
 lw_status lw_outfile_finish(lw_outfile *f, lw_error *err)
 {
     if (f->finished)
@@ -107,6 +128,11 @@ lw_status lw_outfile_finish(lw_outfile *f, lw_error *err)
         lw_sha256_final(f->sha, f->sha256);
         lw_sha256_free(f->sha);
         f->sha = NULL;
+        if (f->rewritten) {
+            lw_status st = lw_sha256_file(f->tmp_path, f->sha256, err);
+            if (st)
+                return st;
+        }
     }
     f->finished = true;
     return LW_OK;

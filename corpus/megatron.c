@@ -256,6 +256,12 @@ void lw_megatron_info_get(const lw_megatron_writer *w, lw_megatron_info *info)
     info->idx = &w->idx.f;
 }
 
+void lw_megatron_outfiles(lw_megatron_writer *w, lw_outfile **bin, lw_outfile **idx)
+{
+    *bin = &w->bin.f;
+    *idx = &w->idx.f;
+}
+
 void lw_megatron_free(lw_megatron_writer *w)
 {
     if (!w)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "longweave/manifest.h"
-#include "longweave/megatron.h"
+#include "longweave/seqwriter.h"
 #include "longweave/version.h"
 
 enum { BATCH_BYTES = 8 << 20, BATCH_UNITS = 1 << 16 };
@@ -87,12 +87,6 @@ static char *path_with(const char *prefix, const char *suffix)
     return p;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 /* Refuse to overwrite an earlier dataset unless --force; with --force the
  * old manifest goes first, so the prefix never claims to be complete. */
 static lw_status check_outputs(const lw_tokenize_config *cfg, lw_error *err)
@@ -105,8 +99,8 @@ static lw_status check_outputs(const lw_tokenize_config *cfg, lw_error *err)
         if (st)
             return st;
     }
-    static const char *const suffixes[] = {".manifest.json", ".bin", ".idx"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *suffixes[] = {".manifest.json", lw_seq_format_first_file(cfg->format)};
+    for (size_t i = 0; i < 2; i++) {
         char *p = path_with(cfg->prefix, suffixes[i]);
         if (!p)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -126,8 +120,7 @@ static lw_status check_outputs(const lw_tokenize_config *cfg, lw_error *err)
 
 static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenizer *tok,
                                 const lw_source *src, const lw_tokenize_stats *stats,
-                                const lw_megatron_writer *w, int64_t bos, int64_t eod,
-                                lw_error *err)
+                                const lw_seqw *w, int64_t bos, int64_t eod, lw_error *err)
 {
     cJSON *m = lw_manifest_new("tokenize");
     if (!m)
@@ -140,10 +133,10 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
     cJSON_AddNumberToObject(t, "vocab_size", lw_tok_vocab_size(tok));
     if (cfg->pattern)
         cJSON_AddStringToObject(t, "pattern", cfg->pattern);
-    lw_megatron_info info;
-    lw_megatron_info_get(w, &info);
-    cJSON_AddStringToObject(m, "format_name", "megatron");
-    cJSON_AddStringToObject(m, "dtype", lw_megatron_dtype_name(info.dtype));
+    lw_seqw_info info;
+    lw_seqw_info_get(w, &info);
+    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->format));
+    cJSON_AddStringToObject(m, "dtype", info.dtype);
     cJSON *c = cJSON_AddObjectToObject(m, "config");
     cJSON_AddBoolToObject(c, "append_eod", cfg->append_eod);
     cJSON_AddBoolToObject(c, "prepend_bos", cfg->prepend_bos);
@@ -158,15 +151,10 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
     cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
     cJSON_AddNumberToObject(s, "empty_sequences", (double)stats->empty_sequences);
     cJSON_AddItemToObject(m, "stats", s);
-    cJSON *out = cJSON_AddArrayToObject(m, "files");
-    const lw_outfile *fs[2] = {info.bin, info.idx};
-    for (int i = 0; i < 2; i++) {
-        cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "path", base_name(fs[i]->final_path));
-        cJSON_AddNumberToObject(f, "bytes", (double)fs[i]->bytes);
-        cJSON_AddStringToObject(f, "sha256", fs[i]->sha256);
-        cJSON_AddItemToArray(out, f);
-    }
+    const char *slash = strrchr(cfg->prefix, '/');
+    char *dir = slash ? strndup(cfg->prefix, (size_t)(slash - cfg->prefix)) : NULL;
+    lw_seqw_files_json(w, cJSON_AddArrayToObject(m, "files"), dir);
+    free(dir);
     char *path = path_with(cfg->prefix, ".manifest.json");
     lw_status st = path ? lw_manifest_write_to(m, path, err)
                         : lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -185,7 +173,7 @@ typedef struct {
     unit_result *res;
     size_t res_cap;
     int64_t bos, eod;
-    lw_megatron_writer *w;
+    lw_seqw *w;
 } run_state;
 
 static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
@@ -237,8 +225,8 @@ static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
                 return st;
             continue;
         }
-        if ((st = lw_megatron_add(r->w, wk->ids.v + res->ids_off, res->ids_len, err)) ||
-            (st = lw_megatron_end_document(r->w, err)))
+        if ((st = lw_seqw_add(r->w, wk->ids.v + res->ids_off, NULL, res->ids_len, NULL, 0,
+                              err)))
             return st;
         stats->docs.docs_read++;
         stats->docs.docs_written++;
@@ -279,7 +267,9 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     int threads = r.src.threads;
     if ((st = check_outputs(cfg, err)))
         goto done;
-    if ((st = lw_megatron_open(&r.w, cfg->prefix, lw_tok_vocab_size(tok), err)))
+    lw_seqw_opts wo = {.format = cfg->format, .vocab_size = lw_tok_vocab_size(tok),
+                       .tokenizer_name = lw_tok_name(tok)};
+    if ((st = lw_seqw_open(&r.w, cfg->prefix, &wo, err)))
         goto done;
     r.workers = calloc((size_t)threads, sizeof *r.workers);
     if (!r.workers) {
@@ -296,16 +286,14 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     if ((st = lw_pipeline_run(&pipe, r.src.reader, err)))
         goto done;
     lw_source_progress(&r.src);
-    if ((st = lw_megatron_finish(r.w, err)))
+    if ((st = lw_seqw_finish(r.w, err)))
         goto done;
-    lw_megatron_info info;
-    lw_megatron_info_get(r.w, &info);
-    stats->docs.bytes_written = info.bin->bytes + info.idx->bytes;
+    stats->docs.bytes_written = lw_seqw_bytes(r.w);
     stats->docs.bytes_written_raw = stats->docs.bytes_written;
-    if ((st = lw_megatron_publish(r.w, err)))
+    if ((st = lw_seqw_publish(r.w, err)))
         goto done;
     if ((st = write_manifest(cfg, tok, &r.src, stats, r.w, r.bos, r.eod, err)))
-        lw_megatron_unpublish(r.w);
+        lw_seqw_unpublish(r.w);
 done:
     for (int t = 0; r.workers && t < r.src.threads; t++) {
         lw_tok_scratch_free(r.workers[t].tok);
@@ -315,7 +303,7 @@ done:
     }
     free(r.workers);
     free(r.res);
-    lw_megatron_free(r.w);
+    lw_seqw_free(r.w);
     lw_source_close(&r.src);
     lw_tok_free(tok);
     return st;

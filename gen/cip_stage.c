@@ -13,6 +13,7 @@
 
 #include "longweave/manifest.h"
 #include "longweave/megatron.h"
+#include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/rng.h"
 #include "longweave/token_docs.h"
@@ -39,10 +40,9 @@ static char *concat3(const char *a, const char *b, const char *c)
 typedef struct {
     uint32_t seq_len;
     char *prefix;               /* OUTDIR/cip/len-.../part-... */
-    lw_megatron_writer *tokens, *mask;
+    lw_seqw *out;               /* tokens, and the loss mask once a token is masked */
     lw_outfile map;
     lw_buf map_buf;
-    uint64_t unmasked_before;   /* sequences written before the mask dataset began */
     lw_cip *cip;
     lw_status st;
     lw_error err;
@@ -52,35 +52,9 @@ static lw_status emit(void *ctx, const uint32_t *t, const uint8_t *mask, size_t 
                       const lw_cip_span *spans, size_t n_spans, lw_error *err)
 {
     bucket *b = ctx;
-    lw_status st = lw_megatron_add(b->tokens, t, n, err);
-    if (!st)
-        st = lw_megatron_end_document(b->tokens, err);
+    lw_status st = lw_seqw_add(b->out, t, mask, n, NULL, 0, err);
     if (st)
         return st;
-    if (!b->mask && memchr(mask, 0, n)) {
-        /* The first masked token: the mask dataset starts now, with the
-         * all-ones masks of the sequences written before. */
-        char *p = concat3(b->prefix, ".mask", "");
-        uint8_t *ones = malloc(n);
-        st = p && ones ? lw_megatron_open_dtype(&b->mask, p, LW_MEGATRON_UINT8, 2, err)
-                       : lw_error_set(err, LW_E_NOMEM, "out of memory");
-        if (ones)
-            memset(ones, 1, n);
-        for (uint64_t i = 0; i < b->unmasked_before && !st; i++)
-            if (!(st = lw_megatron_add_bytes(b->mask, ones, n, err)))
-                st = lw_megatron_end_document(b->mask, err);
-        free(p);
-        free(ones);
-        if (st)
-            return st;
-    }
-    if (b->mask) {
-        if ((st = lw_megatron_add_bytes(b->mask, mask, n, err)) ||
-            (st = lw_megatron_end_document(b->mask, err)))
-            return st;
-    } else {
-        b->unmasked_before++;
-    }
     lw_buf *m = &b->map_buf;
     unsigned long long seq = lw_cip_stats_get(b->cip)->sequences - 1;
     int rc = lw_buf_printf(m, "{\"seq\":%llu,\"chunks\":[", seq);
@@ -106,6 +80,7 @@ typedef struct {
     lw_cip_opts opts;           /* with bos, eod, pad and knot ids resolved */
     uint32_t window;
     uint64_t done;              /* documents taken (for progress), bucket 0's count */
+    const char *tokenizer_name; /* for formats that record it */
 } run_shared;
 
 /* Steps 1-2 for one bucket: walk every document in the shuffled order,
@@ -174,9 +149,7 @@ static lw_status run_bucket(run_shared *sh, size_t me, bucket *b, lw_error *err)
     if (!st && b->map_buf.len)
         st = lw_outfile_write(&b->map, b->map_buf.data, b->map_buf.len, err);
     if (!st)
-        st = lw_megatron_finish(b->tokens, err);
-    if (!st && b->mask)
-        st = lw_megatron_finish(b->mask, err);
+        st = lw_seqw_finish(b->out, err);
     if (!st)
         st = lw_outfile_finish(&b->map, err);
     if (me == 0)
@@ -206,8 +179,10 @@ static lw_status open_bucket(bucket *b, const run_shared *sh, uint32_t seq_len, 
     *strrchr(dir, '/') = '\0';
     lw_cip_opts o = sh->opts;
     o.seq_len = seq_len;
+    lw_seqw_opts wo = {.format = cfg->format, .vocab_size = vocab, .mask = LW_MASK_LAZY,
+                       .fixed_len = seq_len, .tokenizer_name = sh->tokenizer_name};
     if ((st = lw_mkdirs(dir, err)) || (st = lw_cip_new(&b->cip, &o, emit, b, err)) ||
-        (st = lw_megatron_open(&b->tokens, b->prefix, vocab, err)) ||
+        (st = lw_seqw_open(&b->out, b->prefix, &wo, err)) ||
         (st = lw_outfile_open(&b->map, map, true, err)))
         goto done;
 done:
@@ -219,8 +194,7 @@ done:
 static void close_bucket(bucket *b)
 {
     lw_cip_free(b->cip);
-    lw_megatron_free(b->tokens);
-    lw_megatron_free(b->mask);
+    lw_seqw_free(b->out);
     lw_outfile_release(&b->map);
     lw_buf_free(&b->map_buf);
     free(b->prefix);
@@ -346,6 +320,10 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
                             LW_CIP_MAX_BUCKETS);
     if (src->n_inputs == 0)
         return lw_error_set(err, LW_E_USAGE, "no input given");
+    lw_seqw_opts format_check = {.format = cfg->format, .mask = LW_MASK_LAZY, .fixed_len = 1};
+    lw_status fst = lw_seqw_check(&format_check, err);
+    if (fst)
+        return fst;
 
     run_shared sh = {.cfg = cfg, .opts = cfg->cip};
     double mix_total = 0;
@@ -462,6 +440,7 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     if (pad < 0 && tok)
         pad = lw_tok_special(tok, "eod");
     sh.opts.pad = pad >= 0 ? (uint32_t)pad : 0;
+    sh.tokenizer_name = tok ? lw_tok_name(tok) : NULL;
     uint32_t digits[10];
     if (sh.opts.knot_tokens && !sh.opts.concat) {
         if (cfg->knot_ids) {
@@ -535,9 +514,7 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     /* Publish every file, then the manifest. */
     for (size_t i = 0; i < cfg->n_buckets && !st; i++) {
         bucket *b = &buckets[i];
-        st = lw_megatron_publish(b->tokens, err);
-        if (!st && b->mask)
-            st = lw_megatron_publish(b->mask, err);
+        st = lw_seqw_publish(b->out, err);
         if (!st)
             st = lw_outfile_publish(&b->map, err);
     }
@@ -551,7 +528,10 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         if (tok)
             cJSON_AddStringToObject(t, "name", lw_tok_name(tok));
     }
-    cJSON_AddStringToObject(m, "dtype", lw_megatron_dtype_name(lw_megatron_dtype_for_vocab(vocab)));
+    lw_seqw_info winfo;
+    lw_seqw_info_get(buckets[0].out, &winfo);
+    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->format));
+    cJSON_AddStringToObject(m, "dtype", winfo.dtype);
     cJSON *in = cJSON_AddObjectToObject(m, "inputs");
     cJSON *ds = cJSON_AddArrayToObject(in, "datasets");
     for (size_t i = 0; i < src->n_inputs && !tmpdir; i++) {
@@ -577,21 +557,14 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         lw_cip_bucket_stats *bs = &stats->buckets[i];
         bs->seq_len = b->seq_len;
         bs->cip = *lw_cip_stats_get(b->cip);
-        bs->masked = b->mask != NULL;
+        lw_seqw_info_get(b->out, &winfo);
+        bs->masked = winfo.masked;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "seq_len", b->seq_len);
         cip_stats_json(o, &bs->cip);
         cJSON_AddBoolToObject(o, "mask", bs->masked);
         cJSON_AddItemToArray(bk, o);
-        lw_megatron_info info;
-        lw_megatron_info_get(b->tokens, &info);
-        add_file(files, cfg->outdir, info.bin);
-        add_file(files, cfg->outdir, info.idx);
-        if (b->mask) {
-            lw_megatron_info_get(b->mask, &info);
-            add_file(files, cfg->outdir, info.bin);
-            add_file(files, cfg->outdir, info.idx);
-        }
+        lw_seqw_files_json(b->out, files, cfg->outdir);
         add_file(files, cfg->outdir, &b->map);
     }
     if (!st)
@@ -599,9 +572,7 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     cJSON_Delete(m);
     if (st)
         for (size_t i = 0; i < cfg->n_buckets; i++) {
-            lw_megatron_unpublish(buckets[i].tokens);
-            if (buckets[i].mask)
-                lw_megatron_unpublish(buckets[i].mask);
+            lw_seqw_unpublish(buckets[i].out);
             lw_outfile_unpublish(&buckets[i].map);
         }
 

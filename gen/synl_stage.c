@@ -13,7 +13,7 @@
 #include "longweave/fileio.h"
 #include "longweave/json_out.h"
 #include "longweave/manifest.h"
-#include "longweave/megatron.h"
+#include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
 #include "synl_internal.h"
@@ -250,7 +250,7 @@ static lw_status load_schemas(const lw_synl_config *cfg, synl_schema **user, siz
 }
 
 typedef struct {
-    lw_megatron_writer *tokens, *mask;
+    lw_seqw *out; /* tokens and loss masks */
 } bucket_out;
 
 lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error *err)
@@ -290,8 +290,8 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
             if (strcmp(cfg->formats[k], synl_format_name((synl_format)f)) == 0)
                 found = f;
         if (found < 0)
-            return lw_error_set(err, LW_E_USAGE, "--format: unknown format '%s' (markdown, csv, "
-                                "json, kv)", cfg->formats[k]);
+            return lw_error_set(err, LW_E_USAGE, "--table-format: unknown table format '%s' "
+                                "(markdown, csv, json, kv)", cfg->formats[k]);
         sh.format_on[found] = true;
     }
 
@@ -347,11 +347,10 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         char dir[4300], prefix[4400];
         snprintf(dir, sizeof dir, "%s/synl/len-%07u", cfg->outdir, cfg->seq_len[b]);
         snprintf(prefix, sizeof prefix, "%s/part-%05u", dir, part);
-        if (!(st = lw_mkdirs(dir, err)) &&
-            !(st = lw_megatron_open(&outs[b].tokens, prefix, lw_tok_vocab_size(tok), err))) {
-            strcat(prefix, ".mask");
-            st = lw_megatron_open_dtype(&outs[b].mask, prefix, LW_MEGATRON_UINT8, 2, err);
-        }
+        lw_seqw_opts wo = {.format = cfg->format, .vocab_size = lw_tok_vocab_size(tok),
+                           .mask = LW_MASK_ALWAYS, .tokenizer_name = lw_tok_name(tok)};
+        if (!(st = lw_mkdirs(dir, err)))
+            st = lw_seqw_open(&outs[b].out, prefix, &wo, err);
     }
     if (st)
         goto done;
@@ -412,11 +411,8 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
                 break;
             }
             bucket_out *o = &outs[m->bucket];
-            if ((st = lw_megatron_add(o->tokens, m->ids.v, m->ids.len, err)) ||
-                (st = lw_megatron_end_document(o->tokens, err)) ||
-                (st = lw_megatron_add_bytes(o->mask, (const uint8_t *)m->mask.data, m->mask.len,
-                                            err)) ||
-                (st = lw_megatron_end_document(o->mask, err)) ||
+            if ((st = lw_seqw_add(o->out, m->ids.v, (const uint8_t *)m->mask.data, m->ids.len,
+                                  NULL, 0, err)) ||
                 (st = lw_outfile_write(&chat, m->line.data, m->line.len, err)))
                 break;
             stats->samples++;
@@ -435,13 +431,11 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     if (st)
         goto done;
     for (size_t b = 0; b < cfg->n_buckets && !st; b++)
-        if (!(st = lw_megatron_finish(outs[b].tokens, err)))
-            st = lw_megatron_finish(outs[b].mask, err);
+        st = lw_seqw_finish(outs[b].out, err);
     if (!st)
         st = lw_outfile_finish(&chat, err);
     for (size_t b = 0; b < cfg->n_buckets && !st; b++)
-        if (!(st = lw_megatron_publish(outs[b].tokens, err)))
-            st = lw_megatron_publish(outs[b].mask, err);
+        st = lw_seqw_publish(outs[b].out, err);
     if (!st)
         st = lw_outfile_publish(&chat, err);
     if (st)
@@ -490,23 +484,14 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     }
     for (int k = 0; k < SYNL_TASK_COUNT_; k++)
         cJSON_AddNumberToObject(pt, synl_task_name((synl_task)k), (double)stats->per_task[k]);
+    lw_seqw_info winfo;
+    lw_seqw_info_get(outs[0].out, &winfo);
+    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->format));
+    cJSON_AddStringToObject(m, "dtype", winfo.dtype);
     cJSON *files = cJSON_AddArrayToObject(m, "files");
     size_t skip = strlen(cfg->outdir) + 1;
-    for (size_t b = 0; b < cfg->n_buckets; b++) {
-        lw_megatron_writer *ws[2] = {outs[b].tokens, outs[b].mask};
-        for (int k = 0; k < 2; k++) {
-            lw_megatron_info info;
-            lw_megatron_info_get(ws[k], &info);
-            const lw_outfile *fs[2] = {info.bin, info.idx};
-            for (int q = 0; q < 2; q++) {
-                cJSON *o = cJSON_CreateObject();
-                cJSON_AddStringToObject(o, "path", fs[q]->final_path + skip);
-                cJSON_AddNumberToObject(o, "bytes", (double)fs[q]->bytes);
-                cJSON_AddStringToObject(o, "sha256", fs[q]->sha256);
-                cJSON_AddItemToArray(files, o);
-            }
-        }
-    }
+    for (size_t b = 0; b < cfg->n_buckets; b++)
+        lw_seqw_files_json(outs[b].out, files, cfg->outdir);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "path", chat.final_path + skip);
     cJSON_AddNumberToObject(o, "bytes", (double)chat.bytes);
@@ -515,10 +500,8 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     st = lw_manifest_write_to(m, manifest_path, err);
     cJSON_Delete(m);
     if (st) {
-        for (size_t b = 0; b < cfg->n_buckets; b++) {
-            lw_megatron_unpublish(outs[b].tokens);
-            lw_megatron_unpublish(outs[b].mask);
-        }
+        for (size_t b = 0; b < cfg->n_buckets; b++)
+            lw_seqw_unpublish(outs[b].out);
         lw_outfile_unpublish(&chat);
     }
 done:
@@ -529,10 +512,8 @@ done:
     }
     free(batch);
     lw_tok_scratches_free(scratch, threads);
-    for (size_t b = 0; outs && b < cfg->n_buckets; b++) {
-        lw_megatron_free(outs[b].tokens);
-        lw_megatron_free(outs[b].mask);
-    }
+    for (size_t b = 0; outs && b < cfg->n_buckets; b++)
+        lw_seqw_free(outs[b].out);
     free(outs);
     lw_outfile_release(&chat);
     if (tpl_ok)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "longweave/cip.h"
+#include "longweave/seqwriter.h"
 #include "longweave/source.h"
 
 #define LW_CIP_MAX_BUCKETS 64
@@ -22,6 +23,7 @@ typedef struct {
     const char *pattern;
     const char *outdir;
     bool force;
+    lw_seq_format format;       /* of the sequences (default megatron) */
     uint32_t seq_len[LW_CIP_MAX_BUCKETS];
     double mix[LW_CIP_MAX_BUCKETS]; /* token shares (normalised here) */
     size_t n_buckets;

@@ -56,6 +56,8 @@ typedef struct {
     const lw_outfile *bin, *idx; /* sizes and sha256 after finish */
 } lw_megatron_info;
 void lw_megatron_info_get(const lw_megatron_writer *w, lw_megatron_info *info);
+/* The two output files, for a caller that publishes them itself. */
+void lw_megatron_outfiles(lw_megatron_writer *w, lw_outfile **bin, lw_outfile **idx);
 /* Removes temporary files unless published. */
 void lw_megatron_free(lw_megatron_writer *w);
 

@@ -21,10 +21,16 @@ typedef struct {
     lw_sha256 *sha;     /* running checksum, NULL if not asked for */
     char sha256[LW_SHA256_HEX]; /* filled by finish when checksumming */
     bool finished, published;
+    bool rewritten;     /* a header was patched: finish re-reads the file for its sha256 */
 } lw_outfile;
 
 /* Create the temporary file beside final_path (mode 0666 less umask). */
 lw_status lw_outfile_open(lw_outfile *f, const char *final_path, bool checksum, lw_error *err);
+/* Overwrite len bytes at offset (within what was written), e.g. a header
+ * whose counts are known only at the end; the checksum is then computed by
+ * reading the file back at finish. */
+lw_status lw_outfile_rewrite_at(lw_outfile *f, uint64_t offset, const void *data, size_t len,
+                                lw_error *err);
 /* Write all of data (retries short writes; ENOSPC, EFBIG... are LW_E_IO). */
 lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error *err);
 /* fsync and close; the checksum, if any, is then in f->sha256. */

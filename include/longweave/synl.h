@@ -6,7 +6,7 @@
  *
  * Outputs: chat JSON Lines (OpenAI "messages" with a "meta" record of the
  * task, the structured query and the exact answer), and per bucket a
- * Megatron token dataset with a loss mask (1 on the assistant's answer). */
+ * token dataset (--format) with a loss mask (1 on the assistant's answer). */
 #ifndef LONGWEAVE_SYNL_H
 #define LONGWEAVE_SYNL_H
 
@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "longweave/docflow.h"
+#include "longweave/seqwriter.h"
 
 #define LW_SYNL_MAX_BUCKETS 64
 
@@ -24,6 +25,7 @@ typedef struct {
     const char *template_file;
     const char *outdir;
     bool force;
+    lw_seq_format format;            /* of the token datasets (default megatron) */
     uint32_t seq_len[LW_SYNL_MAX_BUCKETS];
     double mix[LW_SYNL_MAX_BUCKETS]; /* share of samples per length */
     size_t n_buckets;

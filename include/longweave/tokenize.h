@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "longweave/docflow.h"
+#include "longweave/seqwriter.h"
 #include "longweave/source.h"
 #include "longweave/tokenizer.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     bool force;
     const char *tokenizer;    /* path */
     const char *pattern;      /* tiktoken split pattern override, or NULL */
+    lw_seq_format format;     /* output format (default megatron) */
     bool append_eod, prepend_bos;
     int64_t eod_id, bos_id;   /* -1: the tokenizer's own */
 } lw_tokenize_config;

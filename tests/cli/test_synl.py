@@ -151,7 +151,8 @@ def templates_and_usage_errors(tmp):
             "--seq-len", "2k", "-n", "5", "-o", "custom", "-q"])
     _, seqs, _ = megatron.read("custom/synl/len-0002048/part-00000")
     check(all(s[0] == 1 and s[-1] == 2 for s in seqs), "BOS first and EOS last")
-    for args in (["--seq-len", "512"], ["--tasks", "nope"], ["--format", "xml"],
+    for args in (["--seq-len", "512"], ["--tasks", "nope"], ["--table-format", "xml"],
+                 ["--format", "xml"],
                  ["--domains", "planets"], []):
         rc, _, err = run(["synl", "-t", LLAMA3, "-o", "x"] + (args or ["-n", "1"]))
         check(rc == 64, f"{args}: {rc} {err}")

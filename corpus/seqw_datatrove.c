@@ -1,0 +1,121 @@
+/* lw_seqw backend: datatrove's tokenized files (DocumentTokenizer): PREFIX.ds
+ * holds the ids back to back (uint16, or uint32 past 65536 ids),
+ * PREFIX.ds.index the uint64 end of every document in tokens, PREFIX.ds.loss
+ * one byte (0/1) per token, and PREFIX.ds.metadata "TOKENIZER|SIZE", the
+ * token count and the count in words. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "longweave/bufout.h"
+#include "seqwriter_internal.h"
+
+typedef struct {
+    lw_bufout ds, index, loss;
+    lw_outfile meta;
+    bool loss_open;
+    int token_size;
+} datatrove_impl;
+
+static lw_status open_file(lw_seqw *w, lw_bufout *b, const char *suffix, lw_error *err)
+{
+    char *p = seqw_path(w, suffix);
+    lw_status st = p ? lw_bufout_open(b, p, true, err)
+                     : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    free(p);
+    return st ? st : seqw_register(w, &b->f, err);
+}
+
+static lw_status dt_open(lw_seqw *w, lw_error *err)
+{
+    datatrove_impl *d = calloc(1, sizeof *d);
+    if (!(w->impl = d))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    d->ds.f.fd = d->index.f.fd = d->loss.f.fd = d->meta.fd = -1;
+    d->token_size = w->o.vocab_size <= 65536 ? 2 : 4;
+    w->dtype = d->token_size == 2 ? "uint16" : "uint32";
+    lw_status st = open_file(w, &d->ds, ".ds", err);
+    if (!st)
+        st = open_file(w, &d->index, ".ds.index", err);
+    if (!st && w->mask_on && !(st = open_file(w, &d->loss, ".ds.loss", err)))
+        d->loss_open = true;
+    return st;
+}
+
+static lw_status dt_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
+                        const uint32_t *doc_ends, size_t n_docs, lw_error *err)
+{
+    (void)doc_ends;
+    (void)n_docs;
+    datatrove_impl *d = w->impl;
+    lw_status st = lw_bufout_put_le(&d->ds, ids, n, d->token_size, err);
+    if (!st)
+        st = lw_bufout_put_u64(&d->index, w->tokens + n, err);
+    if (!st && mask)
+        st = lw_bufout_put(&d->loss, mask, n, err);
+    return st;
+}
+
+static lw_status dt_start_mask(lw_seqw *w, lw_error *err)
+{
+    datatrove_impl *d = w->impl;
+    lw_status st = open_file(w, &d->loss, ".ds.loss", err);
+    d->loss_open = !st;
+    uint8_t ones[4096];
+    memset(ones, 1, sizeof ones);
+    for (uint64_t left = w->tokens; left && !st; left -= left < 4096 ? left : 4096)
+        st = lw_bufout_put(&d->loss, ones, left < 4096 ? (size_t)left : 4096, err);
+    return st;
+}
+
+/* "1.23 MT", as datatrove's humanize.metric(count, unit="T") line. */
+static void metric(uint64_t n, char *out, size_t cap)
+{
+    static const char *const prefix[] = {"", "k", "M", "G", "T", "P", "E"};
+    double v = (double)n;
+    int p = 0;
+    while (v >= 1000 && p < 6) {
+        v /= 1000;
+        p++;
+    }
+    snprintf(out, cap, v >= 100 ? "%.0f %sT" : v >= 10 ? "%.1f %sT" : "%.2f %sT", v, prefix[p]);
+}
+
+static lw_status dt_finish(lw_seqw *w, lw_error *err)
+{
+    datatrove_impl *d = w->impl;
+    lw_status st = lw_bufout_finish(&d->ds, err);
+    if (!st)
+        st = lw_bufout_finish(&d->index, err);
+    if (!st && d->loss_open)
+        st = lw_bufout_finish(&d->loss, err);
+    char *p = st ? NULL : seqw_path(w, ".ds.metadata");
+    if (!st && !p)
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if (!st && !(st = lw_outfile_open(&d->meta, p, true, err))) {
+        char human[32], text[600];
+        metric(w->tokens, human, sizeof human);
+        int len = snprintf(text, sizeof text, "%s|%d\n%llu\n%s",
+                           w->o.tokenizer_name ? w->o.tokenizer_name : "Unknown Tokenizer",
+                           d->token_size, (unsigned long long)w->tokens, human);
+        if (!(st = seqw_register(w, &d->meta, err)) &&
+            !(st = lw_outfile_write(&d->meta, text, (size_t)len, err)))
+            st = lw_outfile_finish(&d->meta, err);
+    }
+    free(p);
+    return st;
+}
+
+static void dt_free(lw_seqw *w)
+{
+    datatrove_impl *d = w->impl;
+    if (!d)
+        return;
+    lw_bufout_release(&d->ds);
+    lw_bufout_release(&d->index);
+    lw_bufout_release(&d->loss);
+    lw_outfile_release(&d->meta);
+    free(d);
+}
+
+const seqw_backend seqw_datatrove = {false, dt_open, dt_add, dt_start_mask, dt_finish, dt_free};

@@ -1,0 +1,201 @@
+/* lw_seqw: format dispatch, id and length checks, the lazy loss mask, and
+ * publishing the files of every backend together. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seqwriter_internal.h"
+
+static const char *const names[LW_SEQ_FORMATS] = {"megatron", "datatrove", "mds",
+                                                  "llmc",     "npy",       "jsonl"};
+static const seqw_backend *const backends[LW_SEQ_FORMATS] = {
+    &seqw_megatron, &seqw_datatrove, &seqw_mds, &seqw_llmc, &seqw_npy, &seqw_jsonl};
+
+const char *lw_seq_format_name(lw_seq_format f)
+{
+    return f < LW_SEQ_FORMATS ? names[f] : "?";
+}
+
+int lw_seq_format_parse(const char *name, lw_seq_format *f)
+{
+    for (int i = 0; i < LW_SEQ_FORMATS; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *f = (lw_seq_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *lw_seq_format_list(void)
+{
+    return "megatron, datatrove, mds, llmc, npy, jsonl";
+}
+
+const char *lw_seq_format_first_file(lw_seq_format f)
+{
+    static const char *const first[LW_SEQ_FORMATS] = {".bin", ".ds", "/index.json",
+                                                      "_000000.bin", ".npy", ".jsonl"};
+    return f < LW_SEQ_FORMATS ? first[f] : "";
+}
+
+lw_status lw_seqw_check(const lw_seqw_opts *o, lw_error *err)
+{
+    if (o->format >= LW_SEQ_FORMATS)
+        return lw_error_set(err, LW_E_USAGE, "unknown output format");
+    if (o->format == LW_SEQ_NPY && o->fixed_len == 0)
+        return lw_error_set(err, LW_E_USAGE, "--format npy writes one N x L array, so it needs "
+                            "sequences of one length (cip, pack); these vary");
+    if (o->format == LW_SEQ_LLMC && o->mask == LW_MASK_ALWAYS)
+        return lw_error_set(err, LW_E_USAGE, "--format llmc: llm.c shards hold no loss mask; "
+                            "use megatron, datatrove, mds, npy or jsonl for SFT data");
+    if (o->mask == LW_MASK_LAZY && o->fixed_len == 0)
+        return lw_error_set(err, LW_E_SOFTWARE, "a lazy loss mask needs fixed-length sequences");
+    return LW_OK;
+}
+
+char *seqw_path(const lw_seqw *w, const char *suffix)
+{
+    size_t n = strlen(w->prefix) + strlen(suffix) + 1;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s%s", w->prefix, suffix);
+    return p;
+}
+
+lw_status seqw_register(lw_seqw *w, lw_outfile *f, lw_error *err)
+{
+    if (w->n_files == SEQW_MAX_FILES)
+        return lw_error_set(err, LW_E_SOFTWARE, "%s: too many output files", w->prefix);
+    w->files[w->n_files++] = f;
+    return LW_OK;
+}
+
+lw_status lw_seqw_open(lw_seqw **out, const char *prefix, const lw_seqw_opts *o, lw_error *err)
+{
+    *out = NULL;
+    lw_status st = lw_seqw_check(o, err);
+    if (st)
+        return st;
+    lw_seqw *w = calloc(1, sizeof *w);
+    if (!w || !(w->prefix = strdup(prefix))) {
+        free(w);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    w->be = backends[o->format];
+    w->o = *o;
+    w->mask_on = o->mask == LW_MASK_ALWAYS || (o->mask == LW_MASK_LAZY && w->be->inline_mask);
+    if ((st = w->be->open(w, err))) {
+        lw_seqw_free(w);
+        return st;
+    }
+    *out = w;
+    return LW_OK;
+}
+
+lw_status lw_seqw_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
+                      const uint32_t *doc_ends, size_t n_docs, lw_error *err)
+{
+    if (w->o.fixed_len && n != w->o.fixed_len)
+        return lw_error_set(err, LW_E_SOFTWARE, "%s: a sequence of %zu tokens in a dataset of "
+                            "%u", w->prefix, n, w->o.fixed_len);
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] >= w->o.vocab_size)
+            return lw_error_set(err, LW_E_SOFTWARE, "token id %u is not below the vocabulary "
+                                "size %u", ids[i], w->o.vocab_size);
+    lw_status st;
+    if (w->o.mask == LW_MASK_NONE) {
+        mask = NULL;
+    } else if (!w->mask_on && mask && memchr(mask, 0, n)) {
+        if ((st = w->be->start_mask(w, err)))
+            return st;
+        w->mask_on = true;
+    }
+    /* an all-ones mask where none was given */
+    uint8_t *ones = NULL;
+    if (w->mask_on && !mask) {
+        if (!(ones = malloc(n ? n : 1)))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        memset(ones, 1, n);
+        mask = ones;
+    }
+    st = w->be->add(w, ids, w->mask_on ? mask : NULL, n, doc_ends, n_docs, err);
+    free(ones);
+    if (st)
+        return st;
+    w->sequences++;
+    w->tokens += n;
+    return LW_OK;
+}
+
+lw_status lw_seqw_finish(lw_seqw *w, lw_error *err)
+{
+    return w->be->finish(w, err);
+}
+
+lw_status lw_seqw_publish(lw_seqw *w, lw_error *err)
+{
+    for (size_t i = 0; i < w->n_files; i++) {
+        lw_status st = lw_outfile_publish(w->files[i], err);
+        if (st) {
+            for (size_t k = 0; k < i; k++)
+                lw_outfile_unpublish(w->files[k]);
+            return st;
+        }
+    }
+    return LW_OK;
+}
+
+void lw_seqw_unpublish(lw_seqw *w)
+{
+    for (size_t i = 0; i < w->n_files; i++)
+        lw_outfile_unpublish(w->files[i]);
+}
+
+void lw_seqw_info_get(const lw_seqw *w, lw_seqw_info *info)
+{
+    info->sequences = w->sequences;
+    info->tokens = w->tokens;
+    info->masked = w->mask_on;
+    info->dtype = w->dtype;
+}
+
+size_t lw_seqw_files(const lw_seqw *w, const lw_outfile *const **files)
+{
+    *files = (const lw_outfile *const *)w->files;
+    return w->n_files;
+}
+
+void lw_seqw_files_json(const lw_seqw *w, cJSON *array, const char *dir)
+{
+    size_t skip = dir ? strlen(dir) : 0;
+    for (size_t i = 0; i < w->n_files; i++) {
+        const lw_outfile *f = w->files[i];
+        const char *p = f->final_path;
+        if (skip && strncmp(p, dir, skip) == 0 && p[skip] == '/')
+            p += skip + 1;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", p);
+        cJSON_AddNumberToObject(o, "bytes", (double)f->bytes);
+        cJSON_AddStringToObject(o, "sha256", f->sha256);
+        cJSON_AddItemToArray(array, o);
+    }
+}
+
+uint64_t lw_seqw_bytes(const lw_seqw *w)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < w->n_files; i++)
+        n += w->files[i]->bytes;
+    return n;
+}
+
+void lw_seqw_free(lw_seqw *w)
+{
+    if (!w)
+        return;
+    if (w->be)
+        w->be->free(w);
+    free(w->prefix);
+    free(w);
+}

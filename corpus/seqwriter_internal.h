@@ -1,0 +1,45 @@
+/* The backends of lw_seqw (one file per format) and what they share. */
+#ifndef LONGWEAVE_SEQWRITER_INTERNAL_H
+#define LONGWEAVE_SEQWRITER_INTERNAL_H
+
+#include "longweave/seqwriter.h"
+
+enum { SEQW_MAX_FILES = 4096 };
+
+typedef struct {
+    /* The mask travels inside each record (mds, jsonl): written from the
+     * first sequence on, even under LW_MASK_LAZY. */
+    bool inline_mask;
+    lw_status (*open)(lw_seqw *w, lw_error *err);
+    /* mask is NULL while no mask is written */
+    lw_status (*add)(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
+                     const uint32_t *doc_ends, size_t n_docs, lw_error *err);
+    /* LW_MASK_LAZY, at the first masked token: start the mask output with
+     * all-ones masks for the w->sequences (of w->o.fixed_len) before. */
+    lw_status (*start_mask)(lw_seqw *w, lw_error *err);
+    lw_status (*finish)(lw_seqw *w, lw_error *err);
+    void (*free)(lw_seqw *w);
+} seqw_backend;
+
+struct lw_seqw {
+    const seqw_backend *be;
+    lw_seqw_opts o;
+    char *prefix;
+    const char *dtype;
+    uint64_t sequences, tokens;
+    bool mask_on;
+    /* outputs, in manifest order; owned by the backend */
+    lw_outfile *files[SEQW_MAX_FILES];
+    size_t n_files;
+    void *impl;
+};
+
+/* Register an output file of w (publish, unpublish and the manifest list). */
+lw_status seqw_register(lw_seqw *w, lw_outfile *f, lw_error *err);
+/* prefix + suffix, malloc'd; NULL when out of memory. */
+char *seqw_path(const lw_seqw *w, const char *suffix);
+
+extern const seqw_backend seqw_megatron, seqw_datatrove, seqw_mds, seqw_llmc, seqw_npy,
+    seqw_jsonl;
+
+#endif

@@ -1,0 +1,97 @@
+/* Token-sequence writers: one interface for every output format a trainer
+ * reads (DESIGN.md §3), chosen with --format on every producing command.
+ *
+ *   megatron   PREFIX.bin/.idx, loss mask in PREFIX.mask.bin/.idx (uint8)
+ *   datatrove  PREFIX.ds (uint16 or uint32), PREFIX.ds.index (uint64 ends),
+ *              PREFIX.ds.loss (a byte per token), PREFIX.ds.metadata
+ *   mds        PREFIX/ as a MosaicML streaming dataset: shard.NNNNN.mds and
+ *              index.json, columns input_ids, indices (and mask), as ProLong
+ *   llmc       PREFIX_NNNNNN.bin llm.c shards (256-int32 header; no mask)
+ *   npy        PREFIX.npy, one N x L array (fixed-length outputs only), and
+ *              PREFIX.mask.npy
+ *   jsonl      PREFIX.jsonl, {"input_ids": [...], "labels": [...]} with -100
+ *              where the mask is 0 (labels only for masked outputs)
+ *
+ * Every file is written under a temporary name and published together; the
+ * writer lists them for the manifest. */
+#ifndef LONGWEAVE_SEQWRITER_H
+#define LONGWEAVE_SEQWRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "longweave/outfile.h"
+#include "longweave/status.h"
+
+typedef enum {
+    LW_SEQ_MEGATRON,
+    LW_SEQ_DATATROVE,
+    LW_SEQ_MDS,
+    LW_SEQ_LLMC,
+    LW_SEQ_NPY,
+    LW_SEQ_JSONL,
+    LW_SEQ_FORMATS
+} lw_seq_format;
+
+const char *lw_seq_format_name(lw_seq_format f);
+/* 0, or -1 for an unknown name. */
+int lw_seq_format_parse(const char *name, lw_seq_format *f);
+/* "megatron, datatrove, mds, llmc, npy, jsonl" */
+const char *lw_seq_format_list(void);
+/* What the format adds to PREFIX for its first file (".bin", ".ds",
+ * "/index.json", "_000000.bin", ".npy", ".jsonl"): where an earlier
+ * dataset would show. */
+const char *lw_seq_format_first_file(lw_seq_format f);
+
+typedef enum {
+    LW_MASK_NONE,   /* no loss mask */
+    LW_MASK_ALWAYS, /* every sequence comes with one, and it is written */
+    LW_MASK_LAZY    /* written only once some token is masked (fixed-length outputs:
+                       the sequences before get all-ones masks) */
+} lw_mask_mode;
+
+typedef struct {
+    lw_seq_format format;
+    uint32_t vocab_size;        /* every id must be below it */
+    lw_mask_mode mask;
+    uint32_t fixed_len;         /* every sequence has this many tokens (0: they vary) */
+    const char *tokenizer_name; /* recorded where the format has a place for it */
+    uint64_t shard_tokens;      /* llmc: tokens per shard file (0: 100M, as llm.c) */
+    uint64_t shard_bytes;       /* mds: shard size limit (0: 64 MiB, as MDSWriter) */
+} lw_seqw_opts;
+
+typedef struct lw_seqw lw_seqw;
+
+/* Check the options against the format (npy needs fixed-length sequences,
+ * llmc has no mask) before any work is done. */
+lw_status lw_seqw_check(const lw_seqw_opts *o, lw_error *err);
+lw_status lw_seqw_open(lw_seqw **w, const char *prefix, const lw_seqw_opts *o, lw_error *err);
+/* One sequence: n ids, its loss mask (n bytes of 0/1; NULL: all ones) and,
+ * for formats that keep them (mds indices), the ends of the documents
+ * packed into it (NULL: one document). */
+lw_status lw_seqw_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
+                      const uint32_t *doc_ends, size_t n_docs, lw_error *err);
+/* Everything written and synced, still under temporary names. */
+lw_status lw_seqw_finish(lw_seqw *w, lw_error *err);
+lw_status lw_seqw_publish(lw_seqw *w, lw_error *err);
+void lw_seqw_unpublish(lw_seqw *w);
+
+typedef struct {
+    uint64_t sequences, tokens;
+    bool masked;                /* a loss mask was written */
+    const char *dtype;          /* of the token ids: "uint16", "int32", "uint32" */
+} lw_seqw_info;
+void lw_seqw_info_get(const lw_seqw *w, lw_seqw_info *info);
+/* The output files in a stable order (after finish: sizes and sha256). */
+size_t lw_seqw_files(const lw_seqw *w, const lw_outfile *const **files);
+/* The files as manifest entries {"path", "bytes", "sha256"} appended to
+ * array, paths relative to dir (the manifest's directory; NULL: as given). */
+struct cJSON;
+void lw_seqw_files_json(const lw_seqw *w, struct cJSON *array, const char *dir);
+/* Total bytes of the files (after finish). */
+uint64_t lw_seqw_bytes(const lw_seqw *w);
+/* Removes temporary files unless published. */
+void lw_seqw_free(lw_seqw *w);
+
+#endif
