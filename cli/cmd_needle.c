@@ -29,6 +29,7 @@ static const char usage[] =
     "                          directory, any format the readers accept; repeatable);\n"
     "                          default: the built-in filler (\"The grass is green. ...\")\n"
     "      --one-file          write all tasks to OUTDIR/needle.{jsonl,bin,idx}\n"
+    CLI_FORMAT_HELP
     "      --prepend-bos       start each tokenized input with BOS (counted in the length)\n"
     "      --seed S            seed (default 0)\n"
     "  -o, --output DIR        output directory (required)\n"
@@ -50,7 +51,7 @@ static const char usage[] =
     "output, 74 I/O error.\n";
 
 enum { OPT_PATTERN = 256, OPT_SEQ_LEN, OPT_DEPTHS, OPT_TASKS, OPT_PER_CELL, OPT_HAYSTACK,
-       OPT_ONE_FILE, OPT_BOS };
+       OPT_ONE_FILE, OPT_BOS, OPT_FORMAT };
 
 static const struct option long_opts[] = {
     CLI_DOC_OPTIONS,
@@ -63,6 +64,7 @@ static const struct option long_opts[] = {
     {"haystack", required_argument, NULL, OPT_HAYSTACK},
     {"one-file", no_argument, NULL, OPT_ONE_FILE},
     {"prepend-bos", no_argument, NULL, OPT_BOS},
+    {"format", required_argument, NULL, OPT_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -108,6 +110,12 @@ int cmd_needle(int argc, char **argv)
             break;
         }
         case OPT_ONE_FILE: cfg.one_file = true; break;
+        case OPT_FORMAT: {
+            int f = 0;
+            rc = cli_parse_format(cmd, optarg, &f);
+            cfg.format = (lw_seq_format)f;
+            break;
+        }
         case OPT_BOS: cfg.prepend_bos = true; break;
         case 'h': fputs(usage, stdout); goto out;
         default: rc = cli_usage_error(cmd, "unknown or incomplete option");

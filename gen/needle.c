@@ -13,7 +13,7 @@
 
 #include "longweave/hash.h"
 #include "longweave/manifest.h"
-#include "longweave/megatron.h"
+#include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
 #include "needle_internal.h"
@@ -27,6 +27,7 @@ enum {
     MAX_STEPS = 64,      /* length search steps before giving up (it takes about 5) */
     MAX_ATTEMPTS = 8,    /* draws of a sample whose haystack does not fit or holds an answer */
     PIECE_TRIES = 3,     /* units tried for the piece that opens the context */
+    SEQW_KEEP = 4096,    /* output files of one run kept by the stale-file sweep */
     HAYSTACK_MIN = 4 << 20
 };
 
@@ -419,16 +420,19 @@ static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, si
     return st;
 }
 
-/* Output files: OUTDIR/NAME[.part-IIIII].{jsonl,bin,idx} per task (or one
- * NAME "needle" for all) and the manifest. */
+/* Output files: OUTDIR/NAME[.part-IIIII].jsonl and the tokenized inputs
+ * under the same prefix in --format (megatron: .bin/.idx; jsonl: the prefix
+ * gets ".tokens" so as not to meet the records), per task (or one NAME
+ * "needle" for all), and the manifest. */
 typedef struct {
-    lw_megatron_writer *bin[ND_TASKS];
+    lw_seqw *bin[ND_TASKS];
     lw_outfile jsonl[ND_TASKS];
     int files;
 } outputs;
 
 static lw_status open_outputs(const lw_needle_config *cfg, const bool on[ND_TASKS],
-                              uint32_t vocab, unsigned nparts, outputs *o, lw_error *err)
+                              uint32_t vocab, const char *tokenizer_name, unsigned nparts,
+                              outputs *o, lw_error *err)
 {
     lw_status st = LW_OK;
     o->files = cfg->one_file ? 1 : ND_TASKS;
@@ -444,8 +448,13 @@ static lw_status open_outputs(const lw_needle_config *cfg, const bool on[ND_TASK
         if (!path)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         snprintf(path, n, "%s/%s%s", cfg->outdir, name, suffix);
-        if (!(st = lw_megatron_open(&o->bin[f], path, vocab, err))) {
-            strcat(path, ".jsonl");
+        size_t base = strlen(path);
+        if (cfg->format == LW_SEQ_JSONL)
+            strcat(path, ".tokens");
+        lw_seqw_opts wo = {.format = cfg->format, .vocab_size = vocab,
+                           .tokenizer_name = tokenizer_name};
+        if (!(st = lw_seqw_open(&o->bin[f], path, &wo, err))) {
+            strcpy(path + base, ".jsonl");
             st = lw_outfile_open(&o->jsonl[f], path, true, err);
         }
         free(path);
@@ -457,10 +466,10 @@ static lw_status close_outputs(outputs *o, lw_error *err)
 {
     lw_status st = LW_OK;
     for (int f = 0; f < o->files && !st; f++)
-        if (o->bin[f] && !(st = lw_megatron_finish(o->bin[f], err)))
+        if (o->bin[f] && !(st = lw_seqw_finish(o->bin[f], err)))
             st = lw_outfile_finish(&o->jsonl[f], err);
     for (int f = 0; f < o->files && !st; f++)
-        if (o->bin[f] && !(st = lw_megatron_publish(o->bin[f], err)))
+        if (o->bin[f] && !(st = lw_seqw_publish(o->bin[f], err)))
             st = lw_outfile_publish(&o->jsonl[f], err);
     return st;
 }
@@ -469,10 +478,10 @@ static void free_outputs(outputs *o, bool unpublish)
 {
     for (int f = 0; f < ND_TASKS; f++) {
         if (unpublish && o->bin[f]) {
-            lw_megatron_unpublish(o->bin[f]);
+            lw_seqw_unpublish(o->bin[f]);
             lw_outfile_unpublish(&o->jsonl[f]);
         }
-        lw_megatron_free(o->bin[f]);
+        lw_seqw_free(o->bin[f]);
         lw_outfile_release(&o->jsonl[f]);
     }
 }
@@ -514,6 +523,7 @@ static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
     cJSON_AddStringToObject(tk, "name", lw_tok_name(tok));
     cJSON_AddStringToObject(tk, "sha256", lw_tok_sha256(tok));
     cJSON_AddNumberToObject(tk, "vocab_size", lw_tok_vocab_size(tok));
+    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->format));
     cJSON *s = cJSON_AddObjectToObject(m, "stats");
     cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
     cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
@@ -526,17 +536,16 @@ static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
     for (int f = 0; f < o->files; f++) {
         if (!o->bin[f])
             continue;
-        lw_megatron_info info;
-        lw_megatron_info_get(o->bin[f], &info);
-        const lw_outfile *fs[3] = {&o->jsonl[f], info.bin, info.idx};
-        for (int q = 0; q < 3; q++) {
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "path", fs[q]->final_path + skip);
-            cJSON_AddStringToObject(e, "task", cfg->one_file ? "all" : lw_needle_task_names[f]);
-            cJSON_AddNumberToObject(e, "bytes", (double)fs[q]->bytes);
-            cJSON_AddStringToObject(e, "sha256", fs[q]->sha256);
-            cJSON_AddItemToArray(files, e);
-        }
+        int first = cJSON_GetArraySize(files);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "path", o->jsonl[f].final_path + skip);
+        cJSON_AddNumberToObject(e, "bytes", (double)o->jsonl[f].bytes);
+        cJSON_AddStringToObject(e, "sha256", o->jsonl[f].sha256);
+        cJSON_AddItemToArray(files, e);
+        lw_seqw_files_json(o->bin[f], files, cfg->outdir);
+        for (int k = first; k < cJSON_GetArraySize(files); k++)
+            cJSON_AddStringToObject(cJSON_GetArrayItem(files, k), "task",
+                                    cfg->one_file ? "all" : lw_needle_task_names[f]);
     }
     return m;
 }
@@ -630,7 +639,8 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
     }
     if ((st = lw_manifest_claim(cfg->outdir, cfg->part, nparts, cfg->force,
                                 "an evaluation set", &mpath, err)) ||
-        (st = open_outputs(cfg, on, lw_tok_vocab_size(tok), nparts, &out, err)))
+        (st = open_outputs(cfg, on, lw_tok_vocab_size(tok), lw_tok_name(tok), nparts, &out,
+                           err)))
         goto done;
     batch = calloc(BATCH, sizeof *batch);
     scratch = lw_tok_scratches_new(tok, threads);
@@ -670,8 +680,7 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
                     *err = m->err;
                 break;
             }
-            if ((st = lw_megatron_add(out.bin[m->file], m->ids.v, m->ids.len, err)) ||
-                (st = lw_megatron_end_document(out.bin[m->file], err)) ||
+            if ((st = lw_seqw_add(out.bin[m->file], m->ids.v, NULL, m->ids.len, NULL, 0, err)) ||
                 (st = lw_outfile_write(&out.jsonl[m->file], m->line.data, m->line.len, err)))
                 break;
             stats->samples++;
@@ -692,21 +701,29 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
     st = m ? lw_manifest_write_to(m, mpath, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
     cJSON_Delete(m);
     if (!st && nparts == 1) {
-        /* a forced run over an older set: drop its files of other tasks */
-        const char *globs[(ND_TASKS + 1) * 3], *keep[ND_TASKS * 3];
-        char names[(ND_TASKS + 1) * 3][40];
-        size_t ng = 0, nk = 0;
+        /* a forced run over an older set: drop its files of other tasks or
+         * formats (what this run wrote directly in OUTDIR is kept) */
+        const char *globs[(ND_TASKS + 1) * 2], *keep[SEQW_KEEP];
+        char names[(ND_TASKS + 1) * 2][48];
+        size_t ng = 0, nk = 0, skip = strlen(cfg->outdir) + 1;
         for (int t = 0; t <= ND_TASKS; t++)
-            for (int q = 0; q < 3; q++) {
-                static const char *const ext[] = {"jsonl", "bin", "idx"};
-                snprintf(names[ng], sizeof names[ng], "%s.%s",
-                         t < ND_TASKS ? lw_needle_task_names[t] : "needle", ext[q]);
+            for (int q = 0; q < 2; q++) {
+                snprintf(names[ng], sizeof names[ng], q ? "%s_[0-9]*.bin" : "%s.*",
+                         t < ND_TASKS ? lw_needle_task_names[t] : "needle");
                 globs[ng] = names[ng];
-                bool written = cfg->one_file ? t == ND_TASKS : t < ND_TASKS && on[t];
-                if (written)
-                    keep[nk++] = names[ng];
                 ng++;
             }
+        for (int f = 0; f < out.files; f++) {
+            if (!out.bin[f])
+                continue;
+            const lw_outfile *const *fs;
+            size_t n = lw_seqw_files(out.bin[f], &fs);
+            if (nk < SEQW_KEEP)
+                keep[nk++] = out.jsonl[f].final_path + skip;
+            for (size_t i = 0; i < n && nk < SEQW_KEEP; i++)
+                if (!strchr(fs[i]->final_path + skip, '/'))
+                    keep[nk++] = fs[i]->final_path + skip;
+        }
         st = lw_outdir_remove_stale(cfg->outdir, globs, ng, keep, nk, err);
     }
 done:
