@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "longweave/docflow.h"
+#include "longweave/seqwriter.h"
 #include "longweave/source.h"
 #include "longweave/status.h"
 
@@ -99,12 +100,23 @@ int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char nam
                   size_t n_lens, double *mix);
 /* Split a comma list in place into *out (grown; free it). */
 int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n);
-/* --format: megatron, datatrove, mds, llmc, npy or jsonl. */
-int cli_parse_format(const char *cmd, const char *s, int *format);
-/* The help line of --format. */
+/* The output options of every command that writes token sequences:
+ * --format, --shard-tokens (llmc), --shard-bytes (mds). List
+ * CLI_FORMAT_OPTIONS in the option table and parse them with
+ * cli_format_option(). */
+enum { CLI_OPT_FORMAT = 1100, CLI_OPT_SHARD_TOKENS, CLI_OPT_SHARD_BYTES };
+#define CLI_FORMAT_OPTIONS                                                                     \
+    {"format", required_argument, NULL, CLI_OPT_FORMAT},                                       \
+        {"shard-tokens", required_argument, NULL, CLI_OPT_SHARD_TOKENS},                       \
+        {"shard-bytes", required_argument, NULL, CLI_OPT_SHARD_BYTES}
 #define CLI_FORMAT_HELP                                                                        \
     "      --format F          output format: megatron (default), datatrove, mds, llmc,\n"     \
-    "                          npy (fixed-length outputs), jsonl\n"
+    "                          npy (fixed-length outputs), jsonl\n"                          \
+    "      --shard-tokens N    llmc: tokens per shard file (default 100000000)\n"            \
+    "      --shard-bytes SIZE  mds: shard size limit (default 64M)\n"
+/* If c is an output option, apply it to *out and return 1 (*rc: 0 or an exit
+ * code); otherwise return 0. */
+int cli_format_option(const char *cmd, int c, const char *arg, lw_seq_output *out, int *rc);
 /* "I/N" with 0 <= I < N. */
 int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *nparts);
 

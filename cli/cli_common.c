@@ -88,12 +88,26 @@ int cli_parse_size(const char *cmd, const char *opt, const char *s, uint64_t *ou
     return 0;
 }
 
-int cli_parse_format(const char *cmd, const char *s, int *format)
+int cli_format_option(const char *cmd, int c, const char *arg, lw_seq_output *o, int *rc)
 {
-    lw_seq_format f;
-    if (lw_seq_format_parse(s, &f) != 0)
-        return cli_usage_error(cmd, "--format is one of %s, not '%s'", lw_seq_format_list(), s);
-    *format = (int)f;
+    *rc = 0;
+    switch (c) {
+    case CLI_OPT_FORMAT:
+        if (lw_seq_format_parse(arg, &o->format) != 0)
+            *rc = cli_usage_error(cmd, "--format is one of %s, not '%s'", lw_seq_format_list(),
+                                  arg);
+        return 1;
+    case CLI_OPT_SHARD_TOKENS:
+        *rc = cli_parse_u64(cmd, "--shard-tokens", arg, &o->shard_tokens);
+        if (!*rc && (o->shard_tokens == 0 || o->shard_tokens > INT32_MAX))
+            *rc = cli_usage_error(cmd, "--shard-tokens must be between 1 and %d", INT32_MAX);
+        return 1;
+    case CLI_OPT_SHARD_BYTES:
+        *rc = cli_parse_size(cmd, "--shard-bytes", arg, &o->shard_bytes);
+        if (!*rc && o->shard_bytes > UINT32_MAX)
+            *rc = cli_usage_error(cmd, "--shard-bytes is at most 4G (MDS offsets are 32-bit)");
+        return 1;
+    }
     return 0;
 }
 

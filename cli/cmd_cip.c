@@ -69,7 +69,7 @@ static const char usage_tail[] =
 enum {
     OPT_SEQ_LEN = 256, OPT_MIX, OPT_MODE, OPT_CHUNKS, OPT_MIN_CHUNK, OPT_SPLIT, OPT_REMAINDER,
     OPT_LAST, OPT_LONG, OPT_WINDOW, OPT_EOD, OPT_BOS, OPT_EOD_ID, OPT_BOS_ID, OPT_PAD_ID,
-    OPT_KNOTS, OPT_KNOT_TOKENS, OPT_KNOT_IDS, OPT_PATTERN, OPT_FORMAT
+    OPT_KNOTS, OPT_KNOT_TOKENS, OPT_KNOT_IDS, OPT_PATTERN
 };
 
 static const struct option long_opts[] = {
@@ -94,7 +94,7 @@ static const struct option long_opts[] = {
     {"knot-ids", required_argument, NULL, OPT_KNOT_IDS},
     {"tokenizer", required_argument, NULL, 't'},
     {"pattern", required_argument, NULL, OPT_PATTERN},
-    {"format", required_argument, NULL, OPT_FORMAT},
+    CLI_FORMAT_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -146,7 +146,8 @@ int cmd_cip(int argc, char **argv)
     unsigned x = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "o:t:j:qh", long_opts, NULL)) != -1) {
-        if (cli_doc_option(cmd, c, optarg, &o, &rc))
+        if (cli_doc_option(cmd, c, optarg, &o, &rc) ||
+            cli_format_option(cmd, c, optarg, &cfg.output, &rc))
             continue;
         switch (c) {
         case OPT_SEQ_LEN:
@@ -188,12 +189,6 @@ int cmd_cip(int argc, char **argv)
             rc = cli_parse_uint(cmd, "--shuffle-window", optarg, 1, 1u << 26, &x);
             cfg.shuffle_window = x;
             break;
-        case OPT_FORMAT: {
-            int f = 0;
-            rc = cli_parse_format(cmd, optarg, &f);
-            cfg.format = (lw_seq_format)f;
-            break;
-        }
         case OPT_EOD: cfg.eod = true; break;
         case OPT_BOS: cfg.bos = true; break;
         case OPT_EOD_ID:

@@ -51,7 +51,7 @@ static const char usage[] =
     "output, 74 I/O error.\n";
 
 enum { OPT_PATTERN = 256, OPT_SEQ_LEN, OPT_DEPTHS, OPT_TASKS, OPT_PER_CELL, OPT_HAYSTACK,
-       OPT_ONE_FILE, OPT_BOS, OPT_FORMAT };
+       OPT_ONE_FILE, OPT_BOS };
 
 static const struct option long_opts[] = {
     CLI_DOC_OPTIONS,
@@ -64,7 +64,7 @@ static const struct option long_opts[] = {
     {"haystack", required_argument, NULL, OPT_HAYSTACK},
     {"one-file", no_argument, NULL, OPT_ONE_FILE},
     {"prepend-bos", no_argument, NULL, OPT_BOS},
-    {"format", required_argument, NULL, OPT_FORMAT},
+    CLI_FORMAT_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -81,7 +81,8 @@ int cmd_needle(int argc, char **argv)
     unsigned u = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "t:o:j:qh", long_opts, NULL)) != -1) {
-        if (cli_doc_option(cmd, c, optarg, &o, &rc))
+        if (cli_doc_option(cmd, c, optarg, &o, &rc) ||
+            cli_format_option(cmd, c, optarg, &cfg.output, &rc))
             continue;
         switch (c) {
         case 't': cfg.tokenizer = optarg; break;
@@ -110,12 +111,6 @@ int cmd_needle(int argc, char **argv)
             break;
         }
         case OPT_ONE_FILE: cfg.one_file = true; break;
-        case OPT_FORMAT: {
-            int f = 0;
-            rc = cli_parse_format(cmd, optarg, &f);
-            cfg.format = (lw_seq_format)f;
-            break;
-        }
         case OPT_BOS: cfg.prepend_bos = true; break;
         case 'h': fputs(usage, stdout); goto out;
         default: rc = cli_usage_error(cmd, "unknown or incomplete option");

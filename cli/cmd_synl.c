@@ -52,7 +52,7 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 bad schema or template, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_PATTERN = 256, OPT_TEMPLATE, OPT_SYSTEM, OPT_SEQ_LEN, OPT_MIX, OPT_TASKS, OPT_FORMAT,
+enum { OPT_PATTERN = 256, OPT_TEMPLATE, OPT_SYSTEM, OPT_SEQ_LEN, OPT_MIX, OPT_TASKS,
        OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_PART, OPT_STATS, OPT_TABLE_FORMAT };
 
 static const struct option long_opts[] = {
@@ -61,7 +61,7 @@ static const struct option long_opts[] = {
     {"system", required_argument, NULL, OPT_SYSTEM},
     {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
     {"length-mix", required_argument, NULL, OPT_MIX}, {"count", required_argument, NULL, 'n'},
-    {"tasks", required_argument, NULL, OPT_TASKS}, {"format", required_argument, NULL, OPT_FORMAT},
+    {"tasks", required_argument, NULL, OPT_TASKS}, CLI_FORMAT_OPTIONS,
     {"domains", required_argument, NULL, OPT_DOMAINS},
     {"schema", required_argument, NULL, OPT_SCHEMA}, {"cot", no_argument, NULL, OPT_COT},
     {"seed", required_argument, NULL, OPT_SEED}, {"output", required_argument, NULL, 'o'},
@@ -84,6 +84,8 @@ int cmd_synl(int argc, char **argv)
     unsigned u = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "t:o:n:j:qh", long_opts, NULL)) != -1) {
+        if (c != CLI_OPT_FORMAT && cli_format_option(cmd, c, optarg, &cfg.output, &rc))
+            continue;
         switch (c) {
         case 't': cfg.tokenizer = optarg; break;
         case OPT_PATTERN: cfg.pattern = optarg; break;
@@ -105,10 +107,10 @@ int cmd_synl(int argc, char **argv)
         case OPT_MIX: mix = optarg; break;
         case 'n': rc = cli_parse_u64(cmd, "--count", optarg, &cfg.count); break;
         case OPT_TASKS: rc = cli_split_list(cmd, "--tasks", optarg, &tasks, &cfg.n_tasks); break;
-        case OPT_FORMAT:
+        case CLI_OPT_FORMAT:
             /* --format names the output format, as in every command; table
              * formats given here (as before --table-format) still work */
-            if (lw_seq_format_parse(optarg, &cfg.format) == 0)
+            if (lw_seq_format_parse(optarg, &cfg.output.format) == 0)
                 break;
             fprintf(stderr, "longweave synl: note: table formats now go in --table-format; "
                     "--format names the output format (%s)\n", lw_seq_format_list());

@@ -40,7 +40,7 @@ static const char usage_tail[] =
     "Exit status: 0 ok, 64 usage, 65 bad input or tokenizer, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_PATTERN = 256, OPT_APPEND_EOD, OPT_PREPEND_BOS, OPT_EOD_ID, OPT_BOS_ID, OPT_FORMAT };
+enum { OPT_PATTERN = 256, OPT_APPEND_EOD, OPT_PREPEND_BOS, OPT_EOD_ID, OPT_BOS_ID };
 
 static const struct option long_opts[] = {
     CLI_DOC_OPTIONS,
@@ -50,7 +50,7 @@ static const struct option long_opts[] = {
     {"prepend-bos", no_argument, NULL, OPT_PREPEND_BOS},
     {"eod-id", required_argument, NULL, OPT_EOD_ID},
     {"bos-id", required_argument, NULL, OPT_BOS_ID},
-    {"format", required_argument, NULL, OPT_FORMAT},
+    CLI_FORMAT_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -63,16 +63,11 @@ int cmd_tokenize(int argc, char **argv)
     uint64_t v = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "o:t:j:qh", long_opts, NULL)) != -1) {
-        if (cli_doc_option(cmd, c, optarg, &o, &rc))
+        if (cli_doc_option(cmd, c, optarg, &o, &rc) ||
+            cli_format_option(cmd, c, optarg, &cfg.output, &rc))
             continue;
         switch (c) {
         case 't': cfg.tokenizer = optarg; break;
-        case OPT_FORMAT: {
-            int f = 0;
-            rc = cli_parse_format(cmd, optarg, &f);
-            cfg.format = (lw_seq_format)f;
-            break;
-        }
         case OPT_PATTERN: cfg.pattern = optarg; break;
         case OPT_APPEND_EOD: cfg.append_eod = true; break;
         case OPT_PREPEND_BOS: cfg.prepend_bos = true; break;
@@ -120,7 +115,7 @@ int cmd_tokenize(int argc, char **argv)
         fprintf(stderr, "  %llu sequences, %llu tokens (%llu empty sequences) in %s (%s)\n",
                 (unsigned long long)stats.sequences, (unsigned long long)stats.tokens,
                 (unsigned long long)stats.empty_sequences, cfg.prefix,
-                lw_seq_format_name(cfg.format));
+                lw_seq_format_name(cfg.output.format));
     if (o.stats_json) {
         cJSON *extra = cJSON_CreateObject();
         cJSON_AddNumberToObject(extra, "sequences", (double)stats.sequences);

@@ -39,6 +39,15 @@ const char *lw_seq_format_first_file(lw_seq_format f)
     return f < LW_SEQ_FORMATS ? first[f] : "";
 }
 
+lw_seqw_opts lw_seqw_opts_for(const lw_seq_output *o, uint32_t vocab_size, lw_mask_mode mask,
+                              uint32_t fixed_len, const char *tokenizer_name)
+{
+    lw_seqw_opts w = {.format = o->format, .vocab_size = vocab_size, .mask = mask,
+                      .fixed_len = fixed_len, .tokenizer_name = tokenizer_name,
+                      .shard_tokens = o->shard_tokens, .shard_bytes = o->shard_bytes};
+    return w;
+}
+
 lw_status lw_seqw_check(const lw_seqw_opts *o, lw_error *err)
 {
     if (o->format >= LW_SEQ_FORMATS)

@@ -99,7 +99,7 @@ static lw_status check_outputs(const lw_tokenize_config *cfg, lw_error *err)
         if (st)
             return st;
     }
-    const char *suffixes[] = {".manifest.json", lw_seq_format_first_file(cfg->format)};
+    const char *suffixes[] = {".manifest.json", lw_seq_format_first_file(cfg->output.format)};
     for (size_t i = 0; i < 2; i++) {
         char *p = path_with(cfg->prefix, suffixes[i]);
         if (!p)
@@ -135,7 +135,7 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
         cJSON_AddStringToObject(t, "pattern", cfg->pattern);
     lw_seqw_info info;
     lw_seqw_info_get(w, &info);
-    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->format));
+    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
     cJSON_AddStringToObject(m, "dtype", info.dtype);
     cJSON *c = cJSON_AddObjectToObject(m, "config");
     cJSON_AddBoolToObject(c, "append_eod", cfg->append_eod);
@@ -267,8 +267,8 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     int threads = r.src.threads;
     if ((st = check_outputs(cfg, err)))
         goto done;
-    lw_seqw_opts wo = {.format = cfg->format, .vocab_size = lw_tok_vocab_size(tok),
-                       .tokenizer_name = lw_tok_name(tok)};
+    lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, lw_tok_vocab_size(tok), LW_MASK_NONE, 0,
+                                       lw_tok_name(tok));
     if ((st = lw_seqw_open(&r.w, cfg->prefix, &wo, err)))
         goto done;
     r.workers = calloc((size_t)threads, sizeof *r.workers);

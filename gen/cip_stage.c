@@ -179,8 +179,8 @@ static lw_status open_bucket(bucket *b, const run_shared *sh, uint32_t seq_len, 
     *strrchr(dir, '/') = '\0';
     lw_cip_opts o = sh->opts;
     o.seq_len = seq_len;
-    lw_seqw_opts wo = {.format = cfg->format, .vocab_size = vocab, .mask = LW_MASK_LAZY,
-                       .fixed_len = seq_len, .tokenizer_name = sh->tokenizer_name};
+    lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, vocab, LW_MASK_LAZY, seq_len,
+                                       sh->tokenizer_name);
     if ((st = lw_mkdirs(dir, err)) || (st = lw_cip_new(&b->cip, &o, emit, b, err)) ||
         (st = lw_seqw_open(&b->out, b->prefix, &wo, err)) ||
         (st = lw_outfile_open(&b->map, map, true, err)))
@@ -320,7 +320,7 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
                             LW_CIP_MAX_BUCKETS);
     if (src->n_inputs == 0)
         return lw_error_set(err, LW_E_USAGE, "no input given");
-    lw_seqw_opts format_check = {.format = cfg->format, .mask = LW_MASK_LAZY, .fixed_len = 1};
+    lw_seqw_opts format_check = lw_seqw_opts_for(&cfg->output, 1, LW_MASK_LAZY, 1, NULL);
     lw_status fst = lw_seqw_check(&format_check, err);
     if (fst)
         return fst;
@@ -530,7 +530,7 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     }
     lw_seqw_info winfo;
     lw_seqw_info_get(buckets[0].out, &winfo);
-    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->format));
+    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
     cJSON_AddStringToObject(m, "dtype", winfo.dtype);
     cJSON *in = cJSON_AddObjectToObject(m, "inputs");
     cJSON *ds = cJSON_AddArrayToObject(in, "datasets");

@@ -449,10 +449,10 @@ static lw_status open_outputs(const lw_needle_config *cfg, const bool on[ND_TASK
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         snprintf(path, n, "%s/%s%s", cfg->outdir, name, suffix);
         size_t base = strlen(path);
-        if (cfg->format == LW_SEQ_JSONL)
+        if (cfg->output.format == LW_SEQ_JSONL)
             strcat(path, ".tokens");
-        lw_seqw_opts wo = {.format = cfg->format, .vocab_size = vocab,
-                           .tokenizer_name = tokenizer_name};
+        lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, vocab, LW_MASK_NONE, 0,
+                                           tokenizer_name);
         if (!(st = lw_seqw_open(&o->bin[f], path, &wo, err))) {
             strcpy(path + base, ".jsonl");
             st = lw_outfile_open(&o->jsonl[f], path, true, err);
@@ -523,7 +523,7 @@ static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
     cJSON_AddStringToObject(tk, "name", lw_tok_name(tok));
     cJSON_AddStringToObject(tk, "sha256", lw_tok_sha256(tok));
     cJSON_AddNumberToObject(tk, "vocab_size", lw_tok_vocab_size(tok));
-    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->format));
+    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
     cJSON *s = cJSON_AddObjectToObject(m, "stats");
     cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
     cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);

@@ -347,8 +347,8 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         char dir[4300], prefix[4400];
         snprintf(dir, sizeof dir, "%s/synl/len-%07u", cfg->outdir, cfg->seq_len[b]);
         snprintf(prefix, sizeof prefix, "%s/part-%05u", dir, part);
-        lw_seqw_opts wo = {.format = cfg->format, .vocab_size = lw_tok_vocab_size(tok),
-                           .mask = LW_MASK_ALWAYS, .tokenizer_name = lw_tok_name(tok)};
+        lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, lw_tok_vocab_size(tok),
+                                           LW_MASK_ALWAYS, 0, lw_tok_name(tok));
         if (!(st = lw_mkdirs(dir, err)))
             st = lw_seqw_open(&outs[b].out, prefix, &wo, err);
     }
@@ -486,7 +486,7 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         cJSON_AddNumberToObject(pt, synl_task_name((synl_task)k), (double)stats->per_task[k]);
     lw_seqw_info winfo;
     lw_seqw_info_get(outs[0].out, &winfo);
-    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->format));
+    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
     cJSON_AddStringToObject(m, "dtype", winfo.dtype);
     cJSON *files = cJSON_AddArrayToObject(m, "files");
     size_t skip = strlen(cfg->outdir) + 1;

@@ -23,7 +23,7 @@ typedef struct {
     const char *pattern;
     const char *outdir;
     bool force;
-    lw_seq_format format;       /* of the sequences (default megatron) */
+    lw_seq_output output;       /* --format, --shard-tokens, --shard-bytes */
     uint32_t seq_len[LW_CIP_MAX_BUCKETS];
     double mix[LW_CIP_MAX_BUCKETS]; /* token shares (normalised here) */
     size_t n_buckets;

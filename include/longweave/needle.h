@@ -32,7 +32,7 @@ typedef struct {
     const char *const *tasks;   /* names; NULL: all */
     size_t n_tasks;
     bool one_file;              /* all tasks in OUTDIR/needle.*, else OUTDIR/TASK.* */
-    lw_seq_format format;       /* of the tokenized inputs (default megatron) */
+    lw_seq_output output;       /* --format, --shard-tokens, --shard-bytes */
     bool prepend_bos;           /* the tokenized inputs start with BOS (within the length) */
     /* A haystack corpus (any reader input); n_inputs 0: the built-in filler. */
     lw_source_config haystack;

@@ -61,6 +61,16 @@ typedef struct {
     uint64_t shard_bytes;       /* mds: shard size limit (0: 64 MiB, as MDSWriter) */
 } lw_seqw_opts;
 
+/* What a stage's --format, --shard-tokens and --shard-bytes say. */
+typedef struct {
+    lw_seq_format format;
+    uint64_t shard_tokens, shard_bytes; /* 0: the format's default */
+} lw_seq_output;
+
+/* Writer options for output o. */
+lw_seqw_opts lw_seqw_opts_for(const lw_seq_output *o, uint32_t vocab_size, lw_mask_mode mask,
+                              uint32_t fixed_len, const char *tokenizer_name);
+
 typedef struct lw_seqw lw_seqw;
 
 /* Check the options against the format (npy needs fixed-length sequences,

@@ -25,7 +25,7 @@ typedef struct {
     const char *template_file;
     const char *outdir;
     bool force;
-    lw_seq_format format;            /* of the token datasets (default megatron) */
+    lw_seq_output output;       /* --format, --shard-tokens, --shard-bytes */
     uint32_t seq_len[LW_SYNL_MAX_BUCKETS];
     double mix[LW_SYNL_MAX_BUCKETS]; /* share of samples per length */
     size_t n_buckets;

@@ -22,7 +22,7 @@ typedef struct {
     bool force;
     const char *tokenizer;    /* path */
     const char *pattern;      /* tiktoken split pattern override, or NULL */
-    lw_seq_format format;     /* output format (default megatron) */
+    lw_seq_output output;       /* --format, --shard-tokens, --shard-bytes */
     bool append_eod, prepend_bos;
     int64_t eod_id, bos_id;   /* -1: the tokenizer's own */
 } lw_tokenize_config;
