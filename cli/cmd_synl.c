@@ -112,6 +112,13 @@ int cmd_synl(int argc, char **argv)
              * formats given here (as before --table-format) still work */
             if (lw_seq_format_parse(optarg, &cfg.output.format) == 0)
                 break;
+            if (strspn(optarg, "abcdefghijklmnopqrstuvwxyz,") != strlen(optarg) ||
+                !(strstr(optarg, "markdown") || strstr(optarg, "csv") ||
+                  strstr(optarg, "json") || strstr(optarg, "kv"))) {
+                rc = cli_usage_error(cmd, "--format is one of %s, not '%s' (table formats go "
+                                     "in --table-format)", lw_seq_format_list(), optarg);
+                break;
+            }
             fprintf(stderr, "longweave synl: note: table formats now go in --table-format; "
                     "--format names the output format (%s)\n", lw_seq_format_list());
             /* fall through */

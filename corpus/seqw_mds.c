@@ -31,7 +31,8 @@ typedef struct {
     size_t n_shards;
     lw_outfile index;
     lw_buf config;        /* the column config, as in every shard */
-    lw_buf scratch;
+    lw_buf scratch;       /* the sample being encoded */
+    lw_buf head;          /* a shard's header */
     uint64_t limit;
 } mds_impl;
 
@@ -105,21 +106,21 @@ static lw_status flush_shard(lw_seqw *w, mds_impl *m, lw_error *err)
     if (head + m->samples.len > UINT32_MAX)
         return lw_error_set(err, LW_E_DATA, "%s: an MDS shard of %llu bytes is over 4 GiB",
                             w->prefix, (unsigned long long)(head + m->samples.len));
-    m->scratch.len = 0;
+    m->head.len = 0;
     unsigned char v[4];
     lw_put_le(v, m->n, 4);
-    int rc = lw_buf_append(&m->scratch, v, 4);
+    int rc = lw_buf_append(&m->head, v, 4);
     uint64_t off = head;
     for (size_t i = 0; i <= m->n; i++) {
         lw_put_le(v, off, 4);
-        rc |= lw_buf_append(&m->scratch, v, 4);
+        rc |= lw_buf_append(&m->head, v, 4);
         if (i < m->n)
             off += m->sizes[i];
     }
-    rc |= lw_buf_append(&m->scratch, m->config.data, m->config.len);
+    rc |= lw_buf_append(&m->head, m->config.data, m->config.len);
     if (rc)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    if ((st = lw_outfile_write(&s->file, m->scratch.data, m->scratch.len, err)) ||
+    if ((st = lw_outfile_write(&s->file, m->head.data, m->head.len, err)) ||
         (st = lw_outfile_write(&s->file, m->samples.data, m->samples.len, err)) ||
         (st = lw_outfile_finish(&s->file, err)))
         return st;
@@ -253,6 +254,7 @@ static void md_free(lw_seqw *w)
     lw_buf_free(&m->samples);
     lw_buf_free(&m->config);
     lw_buf_free(&m->scratch);
+    lw_buf_free(&m->head);
     free(m->sizes);
     free(m);
 }
