@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 lw_status lw_read_some(int fd, void *buf, size_t cap, size_t *got, const char *path,
@@ -67,4 +69,39 @@ lw_status lw_file_read_all(const char *path, lw_buf *out, lw_error *err)
     if (!st && c.nomem)
         st = lw_error_set(err, LW_E_NOMEM, "out of memory reading %s", path);
     return st;
+}
+
+lw_status lw_file_map(const char *path, void **map, size_t *size, lw_error *err)
+{
+    *map = NULL;
+    *size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lw_error_errno(err, errno == ENOENT ? LW_E_NOINPUT : LW_E_IO, errno,
+                              "cannot open", path);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return lw_error_errno(err, LW_E_IO, e, "cannot stat", path);
+    }
+    *size = (size_t)sb.st_size;
+    if (*size > 0) {
+        *map = mmap(NULL, *size, PROT_READ, MAP_SHARED, fd, 0);
+        if (*map == MAP_FAILED) {
+            int e = errno;
+            *map = NULL;
+            *size = 0;
+            close(fd);
+            return lw_error_errno(err, LW_E_IO, e, "cannot map", path);
+        }
+    }
+    close(fd);
+    return LW_OK;
+}
+
+void lw_file_unmap(void *map, size_t size)
+{
+    if (map)
+        munmap(map, size);
 }

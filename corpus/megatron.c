@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "longweave/bufout.h"
@@ -274,40 +272,6 @@ void lw_megatron_free(lw_megatron_writer *w)
     free(w);
 }
 
-static lw_status map_file(const char *path, void **map, size_t *size, lw_error *err)
-{
-    *map = NULL;
-    *size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", path);
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return lw_error_errno(err, LW_E_IO, e, "cannot stat", path);
-    }
-    *size = (size_t)sb.st_size;
-    if (*size > 0) {
-        *map = mmap(NULL, *size, PROT_READ, MAP_SHARED, fd, 0);
-        if (*map == MAP_FAILED) {
-            int e = errno;
-            *map = NULL;
-            close(fd);
-            return lw_error_errno(err, LW_E_IO, e, "cannot map", path);
-        }
-    }
-    close(fd);
-    return LW_OK;
-}
-
-static uint64_t get_le(const unsigned char *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error *err)
 {
@@ -318,17 +282,17 @@ lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error 
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = map_file(idx_path, &d->idx_map, &d->idx_size, err)) ||
-        (st = map_file(bin_path, &d->bin_map, &d->bin_size, err)))
+    if ((st = lw_file_map(idx_path, &d->idx_map, &d->idx_size, err)) ||
+        (st = lw_file_map(bin_path, &d->bin_map, &d->bin_size, err)))
         goto done;
     const unsigned char *h = d->idx_map;
     if (d->idx_size < HEADER || memcmp(h, magic, 9) != 0) {
         st = lw_error_set(err, LW_E_DATA, "%s: not a Megatron index (bad magic)", idx_path);
         goto done;
     }
-    if (get_le(h + 9, 8) != 1) {
+    if (lw_get_le(h + 9, 8) != 1) {
         st = lw_error_set(err, LW_E_DATA, "%s: index version %llu, expected 1", idx_path,
-                          (unsigned long long)get_le(h + 9, 8));
+                          (unsigned long long)lw_get_le(h + 9, 8));
         goto done;
     }
     d->dtype = h[17];
@@ -338,7 +302,7 @@ lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error 
                           "int32 (4)", idx_path, d->dtype);
         goto done;
     }
-    uint64_t n = get_le(h + 18, 8), docs = get_le(h + 26, 8);
+    uint64_t n = lw_get_le(h + 18, 8), docs = lw_get_le(h + 26, 8);
     if (n > (d->idx_size - HEADER) / 12 || docs == 0 ||
         (uint64_t)(d->idx_size - HEADER) != 12 * n + 8 * docs) {
         st = lw_error_set(err, LW_E_DATA, "%s: %zu bytes do not hold %llu sequences and %llu "
@@ -391,9 +355,7 @@ done:
 
 void lw_megatron_close(lw_megatron_dataset *d)
 {
-    if (d->idx_map)
-        munmap(d->idx_map, d->idx_size);
-    if (d->bin_map)
-        munmap(d->bin_map, d->bin_size);
+    lw_file_unmap(d->idx_map, d->idx_size);
+    lw_file_unmap(d->bin_map, d->bin_size);
     memset(d, 0, sizeof *d);
 }

@@ -23,4 +23,18 @@ lw_status lw_file_scan(const char *path, uint64_t limit, lw_scan_fn fn, void *ct
 /* Read a whole (small) file into out (appending). */
 lw_status lw_file_read_all(const char *path, lw_buf *out, lw_error *err);
 
+/* Map a whole file read-only (*map NULL for an empty file). A missing file
+ * is LW_E_NOINPUT. Unmap with lw_file_unmap. */
+lw_status lw_file_map(const char *path, void **map, size_t *size, lw_error *err);
+void lw_file_unmap(void *map, size_t size);
+
+/* A little-endian unsigned integer of `bytes` bytes at p. */
+static inline uint64_t lw_get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
 #endif
