@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "longweave/outfile.h"
+#include "longweave/manifest.h"
 #include "longweave/seqwriter.h"
+#include "longweave/tokenizer.h"
 #include "longweave/source.h"
 
 enum { WARNINGS_PER_REASON = 5 };
@@ -508,4 +510,68 @@ int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out,
         q[(*n)++] = p;
     }
     return *n ? 0 : cli_usage_error(cmd, "%s is empty", opt);
+}
+
+char *cli_find_manifest(const char *prefix)
+{
+    size_t n = strlen(prefix) + 32;
+    char *p = malloc(n);
+    if (!p)
+        return NULL;
+    snprintf(p, n, "%s.manifest.json", prefix);
+    if (access(p, F_OK) == 0)
+        return p;
+    /* up to three folders up: OUTDIR/cip/len-0008192/part-00000 */
+    snprintf(p, n, "%s", prefix);
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(p, '/');
+        if (!slash)
+            break;
+        strcpy(slash, "/" LW_MANIFEST_NAME);
+        if (access(p, F_OK) == 0)
+            return p;
+        *slash = '\0';
+    }
+    free(p);
+    return NULL;
+}
+
+int cli_load_dataset_tokenizer(const char *cmd, const char *prefix, const char *given,
+                               lw_tokenizer **tok)
+{
+    lw_error err = {0};
+    char *mpath = cli_find_manifest(prefix);
+    cJSON *m = NULL;
+    lw_status st = mpath ? lw_manifest_read(mpath, &m, &err)
+                         : lw_error_set(&err, LW_E_NOINPUT, "%s: no manifest found (%s."
+                                        "manifest.json or an output directory's manifest.json)",
+                                        prefix, prefix);
+    const cJSON *t = cJSON_GetObjectItem(m, "tokenizer");
+    const char *path = given ? given : cJSON_GetStringValue(cJSON_GetObjectItem(t, "path"));
+    const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(t, "sha256"));
+    const char *pattern = cJSON_GetStringValue(cJSON_GetObjectItem(t, "pattern"));
+    int rc = 0;
+    if (!path) {
+        rc = st ? cli_fail(cmd, st, err.msg)
+                : cli_fail(cmd, LW_E_DATA, "the manifest names no tokenizer; give -t FILE");
+    } else {
+        lw_tok_opts o = {pattern};
+        st = lw_tok_load(tok, path, &o, &err);
+        if (st)
+            rc = cli_fail(cmd, st, err.msg);
+        else if (sha && strcmp(sha, lw_tok_sha256(*tok)) != 0 && !given)
+            rc = cli_fail(cmd, LW_E_DATA, "the tokenizer file has changed since the dataset was "
+                          "written (sha256 differs from the manifest); give -t FILE to use it "
+                          "anyway");
+        else if (sha && strcmp(sha, lw_tok_sha256(*tok)) != 0)
+            fprintf(stderr, "longweave %s: warning: %s is not the tokenizer recorded in %s\n",
+                    cmd, path, mpath);
+    }
+    if (rc) {
+        lw_tok_free(*tok);
+        *tok = NULL;
+    }
+    cJSON_Delete(m);
+    free(mpath);
+    return rc;
 }

@@ -41,46 +41,6 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* The tokenizer from the manifest (path and sha256), or the one given. */
-static int load_tokenizer(const char *cmd, const char *prefix, const char *given,
-                          lw_tokenizer **tok)
-{
-    lw_error err = {0};
-    size_t n = strlen(prefix) + 16;
-    char *mpath = malloc(n);
-    snprintf(mpath, n, "%s.manifest.json", prefix);
-    cJSON *m = NULL;
-    lw_status st = lw_manifest_read(mpath, &m, &err);
-    const cJSON *t = cJSON_GetObjectItem(m, "tokenizer");
-    const char *path = given ? given : cJSON_GetStringValue(cJSON_GetObjectItem(t, "path"));
-    const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(t, "sha256"));
-    const char *pattern = cJSON_GetStringValue(cJSON_GetObjectItem(t, "pattern"));
-    int rc = 0;
-    if (!path) {
-        rc = st ? cli_fail(cmd, st, err.msg)
-                : cli_fail(cmd, LW_E_DATA, "the manifest names no tokenizer; give -t FILE");
-    } else {
-        lw_tok_opts o = {pattern};
-        st = lw_tok_load(tok, path, &o, &err);
-        if (st)
-            rc = cli_fail(cmd, st, err.msg);
-        else if (sha && strcmp(sha, lw_tok_sha256(*tok)) != 0 && !given)
-            rc = cli_fail(cmd, LW_E_DATA, "the tokenizer file has changed since the dataset was "
-                          "written (sha256 differs from the manifest); give -t FILE to use it "
-                          "anyway");
-        else if (sha && strcmp(sha, lw_tok_sha256(*tok)) != 0)
-            fprintf(stderr, "longweave %s: warning: %s is not the tokenizer recorded in %s\n",
-                    cmd, path, mpath);
-    }
-    if (rc) {
-        lw_tok_free(*tok);
-        *tok = NULL;
-    }
-    cJSON_Delete(m);
-    free(mpath);
-    return rc;
-}
-
 int cmd_decode(int argc, char **argv)
 {
     static const char *cmd = "decode";
@@ -119,7 +79,7 @@ int cmd_decode(int argc, char **argv)
                              " sequences", index, d.sequences);
         goto done;
     }
-    if (!ids_only && (rc = load_tokenizer(cmd, prefix, tok_path, &tok)))
+    if (!ids_only && (rc = cli_load_dataset_tokenizer(cmd, prefix, tok_path, &tok)))
         goto done;
     FILE *out = stdout;
     if (out_path && !(out = fopen(out_path, "wb"))) {
