@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "longweave/bufout.h"
@@ -123,25 +124,32 @@ lw_status lw_megatron_add(lw_megatron_writer *w, const uint32_t *ids, size_t n, 
     return LW_OK;
 }
 
-lw_status lw_megatron_add_bytes(lw_megatron_writer *w, const uint8_t *v, size_t n, lw_error *err)
+lw_status lw_megatron_add_raw(lw_megatron_writer *w, const void *data, size_t n, lw_error *err)
 {
-    if (w->dtype != LW_MEGATRON_UINT8)
-        return lw_error_set(err, LW_E_SOFTWARE, "byte sequence for a %s dataset",
-                            lw_megatron_dtype_name(w->dtype));
     if (n > INT32_MAX)
-        return lw_error_set(err, LW_E_DATA, "a sequence of %zu values is too long", n);
-    lw_status st = lw_bufout_put(&w->bin, v, n, err);
+        return lw_error_set(err, LW_E_DATA, "a sequence of %zu tokens is too long for the "
+                            "Megatron index (int32 lengths)", n);
+    size_t size = lw_megatron_dtype_size(w->dtype);
     unsigned char len[4];
     lw_put_le(len, n, 4);
+    lw_status st = lw_bufout_put(&w->bin, data, n * size, err);
     if (!st)
         st = lw_bufout_put(&w->lengths, len, 4, err);
     if (st)
         return st;
     w->sequences++;
     w->tokens += n;
-    w->bin_bytes += n;
+    w->bin_bytes += n * size;
     w->open_doc = true;
     return LW_OK;
+}
+
+lw_status lw_megatron_add_bytes(lw_megatron_writer *w, const uint8_t *v, size_t n, lw_error *err)
+{
+    if (w->dtype != LW_MEGATRON_UINT8)
+        return lw_error_set(err, LW_E_SOFTWARE, "byte sequence for a %s dataset",
+                            lw_megatron_dtype_name(w->dtype));
+    return lw_megatron_add_raw(w, v, n, err);
 }
 
 lw_status lw_megatron_end_document(lw_megatron_writer *w, lw_error *err)
@@ -273,7 +281,8 @@ void lw_megatron_free(lw_megatron_writer *w)
 }
 
 
-lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error *err)
+static lw_status read_dataset(lw_megatron_dataset *d, const char *prefix, bool map_bin,
+                              lw_error *err)
 {
     memset(d, 0, sizeof *d);
     char *idx_path = with_suffix(prefix, ".idx"), *bin_path = with_suffix(prefix, ".bin");
@@ -282,9 +291,19 @@ lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error 
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = lw_file_map(idx_path, &d->idx_map, &d->idx_size, err)) ||
-        (st = lw_file_map(bin_path, &d->bin_map, &d->bin_size, err)))
+    if ((st = lw_file_map(idx_path, &d->idx_map, &d->idx_size, err)))
         goto done;
+    if (map_bin) {
+        if ((st = lw_file_map(bin_path, &d->bin_map, &d->bin_size, err)))
+            goto done;
+    } else {
+        struct stat sb;
+        if (stat(bin_path, &sb) != 0) {
+            st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", bin_path);
+            goto done;
+        }
+        d->bin_size = (size_t)sb.st_size;
+    }
     const unsigned char *h = d->idx_map;
     if (d->idx_size < HEADER || memcmp(h, magic, 9) != 0) {
         st = lw_error_set(err, LW_E_DATA, "%s: not a Megatron index (bad magic)", idx_path);
@@ -351,6 +370,16 @@ done:
     if (st)
         lw_megatron_close(d);
     return st;
+}
+
+lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error *err)
+{
+    return read_dataset(d, prefix, true, err);
+}
+
+lw_status lw_megatron_read_index(lw_megatron_dataset *d, const char *prefix, lw_error *err)
+{
+    return read_dataset(d, prefix, false, err);
 }
 
 void lw_megatron_close(lw_megatron_dataset *d)

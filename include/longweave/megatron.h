@@ -38,6 +38,9 @@ lw_status lw_megatron_open_dtype(lw_megatron_writer **out, const char *prefix, i
                                  uint32_t limit, lw_error *err);
 /* Append one sequence of bytes (uint8 datasets). */
 lw_status lw_megatron_add_bytes(lw_megatron_writer *w, const uint8_t *v, size_t n, lw_error *err);
+/* Append one sequence of n values already in the dataset's dtype and byte
+ * order (copying between datasets; ids are not checked). */
+lw_status lw_megatron_add_raw(lw_megatron_writer *w, const void *data, size_t n, lw_error *err);
 /* Append one sequence. */
 lw_status lw_megatron_add(lw_megatron_writer *w, const uint32_t *ids, size_t n, lw_error *err);
 /* Close the current document: it spans the sequences added since the last
@@ -77,6 +80,10 @@ typedef struct {
  * pointers that follow the lengths, document indices from 0 to N. Damage is
  * LW_E_DATA naming the file and what is wrong. */
 lw_status lw_megatron_read(lw_megatron_dataset *d, const char *prefix, lw_error *err);
+/* The same checks with only the index mapped (bin is NULL; bin_size is the
+ * file's size): for reading the tokens with pread, so that memory does not
+ * grow with the dataset. */
+lw_status lw_megatron_read_index(lw_megatron_dataset *d, const char *prefix, lw_error *err);
 static inline uint32_t lw_megatron_length(const lw_megatron_dataset *d, uint64_t s)
 {
     int32_t v;
