@@ -118,4 +118,5 @@ static void dt_free(lw_seqw *w)
     free(d);
 }
 
-const seqw_backend seqw_datatrove = {false, dt_open, dt_add, dt_start_mask, dt_finish, dt_free};
+const seqw_backend seqw_datatrove = {false, dt_open, dt_add, dt_start_mask,
+                                     dt_finish, dt_free, NULL};

@@ -75,4 +75,5 @@ static void js_free(lw_seqw *w)
     free(j);
 }
 
-const seqw_backend seqw_jsonl = {true, js_open, js_add, js_start_mask, js_finish, js_free};
+const seqw_backend seqw_jsonl = {true, js_open, js_add, js_start_mask,
+                                 js_finish, js_free, NULL};

@@ -123,4 +123,5 @@ static void lc_free(lw_seqw *w)
     free(l);
 }
 
-const seqw_backend seqw_llmc = {false, lc_open, lc_add, lc_start_mask, lc_finish, lc_free};
+const seqw_backend seqw_llmc = {false, lc_open, lc_add, lc_start_mask,
+                                lc_finish, lc_free, NULL};

@@ -259,4 +259,5 @@ static void md_free(lw_seqw *w)
     free(m);
 }
 
-const seqw_backend seqw_mds = {true, md_open, md_add, md_start_mask, md_finish, md_free};
+const seqw_backend seqw_mds = {true, md_open, md_add, md_start_mask,
+                               md_finish, md_free, NULL};

@@ -35,7 +35,8 @@ static lw_status mg_open(lw_seqw *w, lw_error *err)
     lw_status st = lw_megatron_open(&m->tokens, w->prefix, w->o.vocab_size, err);
     if (!st)
         st = register_both(w, m->tokens, err);
-    w->dtype = lw_megatron_dtype_name(lw_megatron_dtype_for_vocab(w->o.vocab_size));
+    w->raw_dtype = lw_megatron_dtype_for_vocab(w->o.vocab_size);
+    w->dtype = lw_megatron_dtype_name(w->raw_dtype);
     if (!st && w->mask_on)
         st = open_mask(w, m, err);
     return st;
@@ -48,6 +49,18 @@ static lw_status mg_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, si
     (void)n_docs;
     megatron_impl *m = w->impl;
     lw_status st = lw_megatron_add(m->tokens, ids, n, err);
+    if (!st)
+        st = lw_megatron_end_document(m->tokens, err);
+    if (!st && mask && !(st = lw_megatron_add_bytes(m->mask, mask, n, err)))
+        st = lw_megatron_end_document(m->mask, err);
+    return st;
+}
+
+static lw_status mg_add_raw(lw_seqw *w, const void *data, const uint8_t *mask, size_t n,
+                            lw_error *err)
+{
+    megatron_impl *m = w->impl;
+    lw_status st = lw_megatron_add_raw(m->tokens, data, n, err);
     if (!st)
         st = lw_megatron_end_document(m->tokens, err);
     if (!st && mask && !(st = lw_megatron_add_bytes(m->mask, mask, n, err)))
@@ -90,4 +103,5 @@ static void mg_free(lw_seqw *w)
     free(m);
 }
 
-const seqw_backend seqw_megatron = {false, mg_open, mg_add, mg_start_mask, mg_finish, mg_free};
+const seqw_backend seqw_megatron = {false, mg_open, mg_add, mg_start_mask,
+                                    mg_finish, mg_free, mg_add_raw};

@@ -110,4 +110,5 @@ static void np_free(lw_seqw *w)
     free(p);
 }
 
-const seqw_backend seqw_npy = {false, np_open, np_add, np_start_mask, np_finish, np_free};
+const seqw_backend seqw_npy = {false, np_open, np_add, np_start_mask,
+                               np_finish, np_free, NULL};

@@ -137,6 +137,38 @@ lw_status lw_seqw_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size
     return LW_OK;
 }
 
+int lw_seqw_raw_dtype(const lw_seqw *w)
+{
+    return w->be->add_raw ? w->raw_dtype : 0;
+}
+
+lw_status lw_seqw_add_raw(lw_seqw *w, const void *data, const uint8_t *mask, size_t n,
+                          lw_error *err)
+{
+    if (!w->be->add_raw)
+        return lw_error_set(err, LW_E_SOFTWARE, "%s: no raw copying into this format",
+                            w->prefix);
+    if (w->o.fixed_len && n != w->o.fixed_len)
+        return lw_error_set(err, LW_E_SOFTWARE, "%s: a sequence of %zu tokens in a dataset of "
+                            "%u", w->prefix, n, w->o.fixed_len);
+    uint8_t *ones = NULL;
+    if (w->o.mask == LW_MASK_NONE) {
+        mask = NULL;
+    } else if (!mask) {
+        if (!(ones = malloc(n ? n : 1)))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        memset(ones, 1, n);
+        mask = ones;
+    }
+    lw_status st = w->be->add_raw(w, data, w->mask_on ? mask : NULL, n, err);
+    free(ones);
+    if (st)
+        return st;
+    w->sequences++;
+    w->tokens += n;
+    return LW_OK;
+}
+
 lw_status lw_seqw_finish(lw_seqw *w, lw_error *err)
 {
     return w->be->finish(w, err);

@@ -19,6 +19,9 @@ typedef struct {
     lw_status (*start_mask)(lw_seqw *w, lw_error *err);
     lw_status (*finish)(lw_seqw *w, lw_error *err);
     void (*free)(lw_seqw *w);
+    /* optional: a sequence already in the format's Megatron dtype (copying) */
+    lw_status (*add_raw)(lw_seqw *w, const void *data, const uint8_t *mask, size_t n,
+                         lw_error *err);
 } seqw_backend;
 
 struct lw_seqw {
@@ -28,6 +31,7 @@ struct lw_seqw {
     const char *dtype;
     uint64_t sequences, tokens;
     bool mask_on;
+    int raw_dtype;          /* Megatron dtype code add_raw takes, or 0 */
     /* outputs, in manifest order; owned by the backend */
     lw_outfile *files[SEQW_MAX_FILES];
     size_t n_files;

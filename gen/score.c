@@ -300,7 +300,12 @@ static lw_status set_files(const char *evalset, char ***out, size_t *n, lw_error
             break;
         const cJSON *stage = cJSON_GetObjectItemCaseSensitive(m, "stage");
         const cJSON *files = cJSON_GetObjectItemCaseSensitive(m, "files"), *f;
-        if (!cJSON_IsString(stage) || strcmp(stage->valuestring, "needle") != 0) {
+        /* a needle run, or the merge of its parts */
+        const cJSON *first_in = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "input_manifests"), 0);
+        const char *in_stage = cJSON_GetStringValue(cJSON_GetObjectItem(first_in, "stage"));
+        bool merged = cJSON_IsString(stage) && !strcmp(stage->valuestring, "merge") && in_stage &&
+                      !strcmp(in_stage, "needle");
+        if (!merged && (!cJSON_IsString(stage) || strcmp(stage->valuestring, "needle") != 0)) {
             st = lw_error_set(err, LW_E_DATA, "%s: not an evaluation set (stage '%s', not "
                               "'needle')", g.gl_pathv[i],
                               cJSON_IsString(stage) ? stage->valuestring : "?");
@@ -309,7 +314,8 @@ static lw_status set_files(const char *evalset, char ***out, size_t *n, lw_error
         {
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
             size_t l = cJSON_IsString(p) ? strlen(p->valuestring) : 0;
-            if (st || l < 6 || strcmp(p->valuestring + l - 6, ".jsonl") != 0)
+            if (st || l < 6 || strcmp(p->valuestring + l - 6, ".jsonl") != 0 ||
+                (l >= 13 && strcmp(p->valuestring + l - 13, ".tokens.jsonl") == 0))
                 continue;
             char **q = realloc(*out, (*n + 1) * sizeof *q);
             if (q)

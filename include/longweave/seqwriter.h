@@ -82,6 +82,13 @@ lw_status lw_seqw_open(lw_seqw **w, const char *prefix, const lw_seqw_opts *o, l
  * packed into it (NULL: one document). */
 lw_status lw_seqw_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
                       const uint32_t *doc_ends, size_t n_docs, lw_error *err);
+/* Copying: the Megatron dtype code of ids that lw_seqw_add_raw takes (the
+ * megatron format), or 0 when sequences must go through lw_seqw_add. */
+int lw_seqw_raw_dtype(const lw_seqw *w);
+/* n ids already little-endian in that dtype, and their mask (or NULL);
+ * ids are not range-checked. */
+lw_status lw_seqw_add_raw(lw_seqw *w, const void *data, const uint8_t *mask, size_t n,
+                          lw_error *err);
 /* Everything written and synced, still under temporary names. */
 lw_status lw_seqw_finish(lw_seqw *w, lw_error *err);
 lw_status lw_seqw_publish(lw_seqw *w, lw_error *err);

@@ -1,0 +1,87 @@
+/* `longweave merge`: flags in, lw_merge_run, summary and exit code out. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "longweave/merge.h"
+
+static const char usage[] =
+    "Usage: longweave merge OUT IN... [options]\n"
+    "\n"
+    "Combine datasets of one tokenizer and dtype into one, streaming (memory stays\n"
+    "flat). IN are Megatron dataset prefixes, merged in the order given into the\n"
+    "prefix OUT; or output directories (the parts of --part I/N runs, in one\n"
+    "directory or several), merged into the directory OUT: files are grouped by\n"
+    "their name with the part number taken out (cip/len-0008192/part-00003 joins\n"
+    "part-00000; TASK.part-00003.jsonl joins TASK.jsonl), and each group is joined in\n"
+    "order: datasets with their loss masks, CIP .map sidecars renumbered (documents\n"
+    "made global), other files (chat JSON Lines, shards) byte by byte. Merging the\n"
+    "parts of tokenize or shard gives the files of one run. Writes a manifest.\n"
+    "\n"
+    CLI_FORMAT_HELP
+    "      --force             replace an output already there\n"
+    "  -q, --quiet             no summary\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "Examples:\n"
+    "  longweave merge tok/all tok/part0 tok/part1 tok/part2\n"
+    "  longweave merge cip-all/ cip-parts/            # parts written with --part I/N\n"
+    "  longweave merge --format mds mds/all tok/all   # a dataset in another format\n"
+    "\n"
+    "Exit status: 0 ok, 64 usage, 65 datasets that do not go together, 66 missing\n"
+    "input, 73 cannot create output, 74 I/O error.\n";
+
+enum { OPT_FORCE = 256 };
+
+static const struct option long_opts[] = {
+    CLI_FORMAT_OPTIONS,
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_merge(int argc, char **argv)
+{
+    static const char *cmd = "merge";
+    lw_merge_config cfg = {0};
+    bool quiet = false;
+    int c, rc = 0;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
+        if (cli_format_option(cmd, c, optarg, &cfg.output_format, &rc))
+            continue;
+        switch (c) {
+        case OPT_FORCE: cfg.force = true; break;
+        case 'q': quiet = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
+        }
+    }
+    if (rc)
+        return rc;
+    if (argc - optind < 2)
+        return cli_usage_error(cmd, "give the output and at least one input");
+    cfg.output = argv[optind];
+    cfg.inputs = (const char *const *)argv + optind + 1;
+    cfg.n_inputs = (size_t)(argc - optind - 1);
+    lw_merge_stats stats;
+    lw_error err = {0};
+    double start = cli_now();
+    lw_status st = lw_merge_run(&cfg, &stats, &err);
+    if (st)
+        return cli_fail(cmd, st, err.msg);
+    if (stats.flattened)
+        fprintf(stderr, "longweave merge: warning: %llu input documents of several sequences "
+                "are written as one document per sequence\n",
+                (unsigned long long)stats.flattened);
+    if (!quiet)
+        fprintf(stderr, "longweave merge: %llu datasets into %llu group%s: %llu sequences, %llu "
+                "tokens; %llu other files joined; %.2f s\n",
+                (unsigned long long)stats.datasets, (unsigned long long)stats.groups,
+                stats.groups == 1 ? "" : "s", (unsigned long long)stats.sequences,
+                (unsigned long long)stats.tokens, (unsigned long long)stats.files_joined,
+                cli_now() - start);
+    return 0;
+}
