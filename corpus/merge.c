@@ -319,78 +319,9 @@ static lw_status take_directory(run *r, const char *dir, lw_error *err)
     return st;
 }
 
-static lw_status pread_all(int fd, void *buf, size_t n, uint64_t off, const char *path,
-                           lw_error *err)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t got = pread(fd, p, n, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return lw_error_errno(err, LW_E_IO, got < 0 ? errno : EIO, "cannot read", path);
-        p += got;
-        n -= (size_t)got;
-        off += (uint64_t)got;
-    }
-    return LW_OK;
-}
-
-/* One input dataset opened for streaming: the mapped index, the .bin by fd. */
-typedef struct {
-    lw_megatron_dataset d, m;
-    int fd, mfd;
-    bool masked;
-    char *bin, *mbin;
-} source;
-
-static void source_close(source *s)
-{
-    lw_megatron_close(&s->d);
-    if (s->masked)
-        lw_megatron_close(&s->m);
-    if (s->fd >= 0)
-        close(s->fd);
-    if (s->mfd >= 0)
-        close(s->mfd);
-    free(s->bin);
-    free(s->mbin);
-}
-
-static lw_status source_open(source *s, const char *prefix, lw_error *err)
-{
-    memset(s, 0, sizeof *s);
-    s->fd = s->mfd = -1;
-    lw_status st = lw_megatron_read_index(&s->d, prefix, err);
-    if (st)
-        return st;
-    char *mp = cat(prefix, ".mask", "");
-    char *midx = mp ? cat(mp, ".idx", "") : NULL;
-    s->bin = cat(prefix, ".bin", "");
-    s->mbin = mp ? cat(mp, ".bin", "") : NULL;
-    if (!mp || !midx || !s->bin || !s->mbin) {
-        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-    } else if (access(midx, F_OK) == 0) {
-        s->masked = true;
-        if (!(st = lw_megatron_read_index(&s->m, mp, err)) &&
-            (s->m.dtype != LW_MEGATRON_UINT8 || s->m.sequences != s->d.sequences))
-            st = lw_error_set(err, LW_E_DATA, "%s: the mask dataset does not match the tokens",
-                              mp);
-        if (st)
-            s->masked = false;
-    }
-    free(mp);
-    free(midx);
-    if (!st && (s->fd = open(s->bin, O_RDONLY | O_CLOEXEC)) < 0)
-        st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", s->bin);
-    if (!st && s->masked && (s->mfd = open(s->mbin, O_RDONLY | O_CLOEXEC)) < 0)
-        st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", s->mbin);
-    return st;
-}
-
 static lw_status merge_datasets(run *r, const group *g, const char *out, lw_error *err)
 {
-    source *src = calloc(g->n, sizeof *src);
+    lw_megatron_source *src = calloc(g->n, sizeof *src);
     if (!src)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     for (size_t i = 0; i < g->n; i++)
@@ -399,7 +330,7 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
     uint64_t fixed = 0;
     bool same_len = true;
     for (size_t i = 0; i < g->n && !st; i++) {
-        if ((st = source_open(&src[i], g->paths[i], err)))
+        if ((st = lw_megatron_source_open(&src[i], g->paths[i], err)))
             break;
         if (src[i].d.dtype != src[0].d.dtype || src[i].masked != src[0].masked)
             st = lw_error_set(err, LW_E_DATA, "%s: %s ids%s, but %s has %s ids%s: only datasets "
@@ -439,7 +370,7 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
     uint32_t *ids = NULL;
     size_t cap = 0;
     for (size_t i = 0; i < g->n && !st; i++) {
-        source *s = &src[i];
+        lw_megatron_source *s = &src[i];
         for (uint64_t q = 0; q < s->d.sequences && !st; q++) {
             size_t n = lw_megatron_length(&s->d, q);
             if (n > cap) {
@@ -455,11 +386,7 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
                     break;
                 }
             }
-            if ((st = pread_all(s->fd, buf, n * size, lw_megatron_pointer(&s->d, q), s->bin,
-                                err)))
-                break;
-            if (s->masked && (st = pread_all(s->mfd, mask, n, lw_megatron_pointer(&s->m, q),
-                                             s->mbin, err)))
+            if ((st = lw_megatron_source_read(s, q, buf, mask, err)))
                 break;
             if (raw) {
                 st = lw_seqw_add_raw(w, buf, s->masked ? mask : NULL, n, err);
@@ -479,7 +406,7 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
     free(mask);
     free(ids);
     for (size_t i = 0; i < g->n; i++)
-        source_close(&src[i]);
+        lw_megatron_source_close(&src[i]);
     free(src);
     return st;
 }

@@ -118,4 +118,21 @@ static inline uint32_t lw_megatron_token(const lw_megatron_dataset *d, uint64_t 
 }
 void lw_megatron_close(lw_megatron_dataset *d);
 
+/* A dataset read sequence by sequence with pread (only the index is mapped,
+ * so memory does not grow with the .bin), with its loss mask when a
+ * PREFIX.mask dataset is beside it. */
+typedef struct {
+    lw_megatron_dataset d, m;   /* m: the mask's index, when masked */
+    bool masked;
+    int fd, mfd;
+    char *bin, *mbin;
+} lw_megatron_source;
+
+lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, lw_error *err);
+/* Sequence q: its lw_megatron_length() values as raw little-endian bytes of
+ * the dataset's dtype into data, and its mask into mask (when masked). */
+lw_status lw_megatron_source_read(const lw_megatron_source *s, uint64_t q, void *data,
+                                  uint8_t *mask, lw_error *err);
+void lw_megatron_source_close(lw_megatron_source *s);
+
 #endif
