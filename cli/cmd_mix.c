@@ -1,0 +1,140 @@
+/* `longweave mix`: flags in, lw_mix_run, per-source summary and exit code out. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "longweave/mix.h"
+
+static const char usage[] =
+    "Usage: longweave mix --source PREFIX:SHARE... --tokens N -o PREFIX [options]\n"
+    "\n"
+    "A training mixture by token share: each source (a Megatron dataset) gives\n"
+    "SHARE/sum x N tokens of whole sequences, drawn in a seeded random order without\n"
+    "replacement, and the sources are interleaved so that every stretch of the output\n"
+    "holds the shares. The manifest records what each source gave.\n"
+    "\n"
+    "      --source PREFIX:SHARE   a source and its share (repeatable; shares need not\n"
+    "                          add up to 1)\n"
+    "      --tokens N          tokens in the mixture (K, M, G allowed: 500M)\n"
+    "      --upsample          draw a source again (a new order) once it is used up;\n"
+    "                          without it, a source smaller than its share is an error\n"
+    "      --seed S            seed (default 0)\n"
+    "  -o, --output PREFIX     output prefix (required)\n"
+    CLI_FORMAT_HELP
+    "      --force             replace an existing mixture\n"
+    "  -q, --quiet             no summary\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "Examples:\n"
+    "  longweave mix --source cip/cip/len-0032768/part-00000:0.6 \\\n"
+    "      --source synl/synl/len-0032768/part-00000:0.3 --source tok/books:0.1 \\\n"
+    "      --tokens 2G --upsample -o mix/long32k\n"
+    "\n"
+    "Exit status: 0 ok, 64 usage, 65 sources that do not go together or are too small,\n"
+    "66 missing input, 73 cannot create output, 74 I/O error.\n";
+
+enum { OPT_SOURCE = 256, OPT_TOKENS, OPT_UPSAMPLE, OPT_SEED, OPT_FORCE };
+
+static const struct option long_opts[] = {
+    CLI_FORMAT_OPTIONS,
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"tokens", required_argument, NULL, OPT_TOKENS},
+    {"upsample", no_argument, NULL, OPT_UPSAMPLE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Sizes in tokens: 1000-based suffixes K, M, G, T, as token counts are said. */
+static int parse_count(const char *cmd, const char *s, uint64_t *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    double scale = *end == 'K' || *end == 'k' ? 1e3 : *end == 'M' ? 1e6 : *end == 'G' ? 1e9
+                   : *end == 'T' ? 1e12 : 1;
+    if (scale != 1)
+        end++;
+    if (end == s || *end || !(v > 0) || v * scale > 1.8e19)
+        return cli_usage_error(cmd, "--tokens expects a positive count like 500000, 500M or "
+                               "2G, not '%s'", s);
+    *out = (uint64_t)(v * scale + 0.5);
+    return 0;
+}
+
+int cmd_mix(int argc, char **argv)
+{
+    static const char *cmd = "mix";
+    lw_mix_config cfg = {0};
+    bool quiet = false;
+    int c, rc = 0;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
+        if (cli_format_option(cmd, c, optarg, &cfg.output_format, &rc))
+            continue;
+        switch (c) {
+        case OPT_SOURCE: {
+            char *colon = strrchr(optarg, ':');
+            char *end = NULL;
+            double share = colon ? strtod(colon + 1, &end) : 0;
+            if (!colon || colon == optarg || !end || *end || !(share > 0)) {
+                rc = cli_usage_error(cmd, "--source expects PREFIX:SHARE with a positive "
+                                     "share, not '%s'", optarg);
+                break;
+            }
+            if (cfg.n_sources == LW_MIX_MAX_SOURCES) {
+                rc = cli_usage_error(cmd, "at most %d sources", LW_MIX_MAX_SOURCES);
+                break;
+            }
+            *colon = '\0';
+            cfg.prefix[cfg.n_sources] = optarg;
+            cfg.share[cfg.n_sources++] = share;
+            break;
+        }
+        case OPT_TOKENS: rc = parse_count(cmd, optarg, &cfg.tokens); break;
+        case OPT_UPSAMPLE: cfg.upsample = true; break;
+        case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
+        case 'o': cfg.output = optarg; break;
+        case OPT_FORCE: cfg.force = true; break;
+        case 'q': quiet = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
+        }
+    }
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage_error(cmd, "sources are given with --source PREFIX:SHARE ('%s')",
+                               argv[optind]);
+    if (!cfg.n_sources || !cfg.tokens || !cfg.output)
+        return cli_usage_error(cmd, "--source, --tokens and -o PREFIX are required");
+    lw_mix_stats *stats = malloc(sizeof *stats);
+    if (!stats)
+        return cli_fail(cmd, LW_E_NOMEM, "out of memory");
+    lw_error err = {0};
+    double start = cli_now();
+    lw_status st = lw_mix_run(&cfg, stats, &err);
+    if (st) {
+        free(stats);
+        return cli_fail(cmd, st, err.msg);
+    }
+    if (!quiet) {
+        fprintf(stderr, "longweave mix: %llu sequences, %llu tokens in %s; %.2f s\n",
+                (unsigned long long)stats->sequences, (unsigned long long)stats->tokens,
+                cfg.output, cli_now() - start);
+        for (size_t i = 0; i < cfg.n_sources; i++)
+            fprintf(stderr, "  %s: %llu sequences, %llu tokens (%.1f%%) of %llu available%s\n",
+                    cfg.prefix[i], (unsigned long long)stats->picked[i],
+                    (unsigned long long)stats->picked_tokens[i],
+                    stats->tokens ? 100.0 * (double)stats->picked_tokens[i] /
+                                        (double)stats->tokens
+                                  : 0.0,
+                    (unsigned long long)stats->available[i],
+                    stats->passes[i] > 1 ? ", upsampled" : "");
+    }
+    free(stats);
+    return 0;
+}

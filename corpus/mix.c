@@ -1,0 +1,284 @@
+/* mix: sources drawn in keyed random orders (Feistel permutations, no
+ * tables), interleaved by the deficit rule, written through a sequence
+ * writer, with a manifest of what each source gave. */
+#include "longweave/mix.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "longweave/fileio.h"
+#include "longweave/hash.h"
+#include "longweave/manifest.h"
+#include "longweave/megatron.h"
+#include "longweave/rng.h"
+
+void lw_perm_init(lw_perm *p, uint64_t n, uint64_t key)
+{
+    int bits = 2;
+    while (bits < 62 && ((uint64_t)1 << bits) < n)
+        bits++;
+    bits += bits & 1; /* balanced halves */
+    p->n = n;
+    p->key = key;
+    p->left_bits = p->right_bits = bits / 2;
+}
+
+/* Four Feistel rounds on 2 x half bits: a permutation of [0, 2^bits). */
+static uint64_t feistel(const lw_perm *p, uint64_t x)
+{
+    int half = p->right_bits;
+    uint64_t mask = ((uint64_t)1 << half) - 1;
+    uint64_t l = x >> half, r = x & mask;
+    for (uint64_t round = 0; round < 4; round++) {
+        uint64_t f = lw_mix64(r ^ lw_mix64(p->key + round * 0x9E3779B97F4A7C15ull)) & mask;
+        uint64_t nl = r;
+        r = l ^ f;
+        l = nl;
+    }
+    return l << half | r;
+}
+
+uint64_t lw_perm_at(const lw_perm *p, uint64_t i)
+{
+    uint64_t x = i;
+    do /* cycle walking: values past n map on until they land inside */
+        x = feistel(p, x);
+    while (x >= p->n);
+    return x;
+}
+
+typedef struct {
+    lw_megatron_source s;
+    uint64_t target, taken, next;
+    uint32_t pass;
+    lw_perm perm;
+} source;
+
+static uint64_t pass_key(uint64_t seed, size_t src, uint32_t pass)
+{
+    return lw_rng_at(seed, LW_STREAM_MIX, (uint64_t)src << 32 | pass);
+}
+
+lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *err)
+{
+    memset(stats, 0, sizeof *stats);
+    size_t n = cfg->n_sources;
+    if (n == 0 || n > LW_MIX_MAX_SOURCES)
+        return lw_error_set(err, LW_E_USAGE, "give 1 to %d sources", LW_MIX_MAX_SOURCES);
+    if (!cfg->output || !*cfg->output)
+        return lw_error_set(err, LW_E_USAGE, "no output prefix given (-o PREFIX)");
+    if (!cfg->tokens)
+        return lw_error_set(err, LW_E_USAGE, "--tokens must be positive");
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(cfg->share[i] > 0))
+            return lw_error_set(err, LW_E_USAGE, "%s: shares must be positive", cfg->prefix[i]);
+        total += cfg->share[i];
+    }
+    source *src = calloc(n, sizeof *src);
+    if (!src)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    lw_status st = LW_OK;
+    lw_seqw *w = NULL;
+    cJSON *tok = NULL;
+    char *mpath = NULL;
+    bool masked = false;
+    uint32_t vocab = 0;
+    for (size_t i = 0; i < n; i++)
+        src[i].s.fd = src[i].s.mfd = -1;
+    for (size_t i = 0; i < n && !st; i++) {
+        source *s = &src[i];
+        if ((st = lw_megatron_source_open(&s->s, cfg->prefix[i], err)))
+            break;
+        if (s->s.d.dtype != src[0].s.d.dtype)
+            st = lw_error_set(err, LW_E_DATA, "%s has %s ids, %s %s: sources must share a "
+                              "tokenizer", cfg->prefix[i], lw_megatron_dtype_name(s->s.d.dtype),
+                              cfg->prefix[0], lw_megatron_dtype_name(src[0].s.d.dtype));
+        masked |= s->s.masked;
+        for (uint64_t q = 0; q < s->s.d.sequences; q++)
+            stats->available[i] += lw_megatron_length(&s->s.d, q);
+        /* the tokenizer of the source's manifest, when it has one */
+        char *mp = malloc(strlen(cfg->prefix[i]) + 16);
+        cJSON *m = NULL;
+        lw_error ignore;
+        if (mp)
+            sprintf(mp, "%s.manifest.json", cfg->prefix[i]);
+        if (mp && access(mp, F_OK) == 0 && lw_manifest_read(mp, &m, &ignore) == LW_OK) {
+            const cJSON *t = cJSON_GetObjectItem(m, "tokenizer");
+            const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(t, "sha256"));
+            const char *have = cJSON_GetStringValue(cJSON_GetObjectItem(tok, "sha256"));
+            if (t && !tok) {
+                tok = cJSON_Duplicate(t, true);
+                double v = cJSON_GetNumberValue(cJSON_GetObjectItem(t, "vocab_size"));
+                vocab = v > 0 && v < 4294967296.0 ? (uint32_t)v : 0;
+            } else if (sha && have && strcmp(sha, have) != 0) {
+                st = lw_error_set(err, LW_E_DATA, "%s was written with another tokenizer than "
+                                  "%s", cfg->prefix[i], cfg->prefix[0]);
+            }
+        }
+        cJSON_Delete(m);
+        free(mp);
+        s->target = (uint64_t)llround(cfg->share[i] / total * (double)cfg->tokens);
+        if (!st && s->target && !stats->available[i])
+            st = lw_error_set(err, LW_E_DATA, "%s holds no tokens", cfg->prefix[i]);
+        if (!st && !cfg->upsample && stats->available[i] < s->target)
+            st = lw_error_set(err, LW_E_DATA, "%s holds %llu tokens, fewer than its share "
+                              "(%llu); give --upsample to draw it again, or fewer --tokens",
+                              cfg->prefix[i], (unsigned long long)stats->available[i],
+                              (unsigned long long)s->target);
+        lw_perm_init(&s->perm, s->s.d.sequences, pass_key(cfg->seed, i, 0));
+        s->pass = 1;
+    }
+    if (st)
+        goto done;
+    int dtype = src[0].s.d.dtype;
+    if (!vocab)
+        vocab = dtype == LW_MEGATRON_UINT16 ? 65500 : INT32_MAX;
+    mpath = malloc(strlen(cfg->output) + 16);
+    if (!mpath) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto done;
+    }
+    sprintf(mpath, "%s.manifest.json", cfg->output);
+    {
+        const char *slash = strrchr(cfg->output, '/');
+        char *dir = slash ? strndup(cfg->output, (size_t)(slash - cfg->output)) : NULL;
+        if (dir && (st = lw_mkdirs(dir, err))) {
+            free(dir);
+            goto done;
+        }
+        free(dir);
+    }
+    if (access(mpath, F_OK) == 0) {
+        if (!cfg->force) {
+            st = lw_error_set(err, LW_E_CANTCREAT, "%s already exists; use --force to replace "
+                              "the mixture", mpath);
+            goto done;
+        }
+        if (unlink(mpath) != 0) {
+            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", mpath);
+            goto done;
+        }
+    }
+    lw_seqw_opts o = lw_seqw_opts_for(&cfg->output_format, vocab,
+                                      masked ? LW_MASK_ALWAYS : LW_MASK_NONE, 0,
+                                      cJSON_GetStringValue(cJSON_GetObjectItem(tok, "name")));
+    if ((st = lw_seqw_open(&w, cfg->output, &o, err)))
+        goto done;
+    bool raw = lw_seqw_raw_dtype(w) == dtype;
+    size_t size = lw_megatron_dtype_size(dtype), cap = 0;
+    unsigned char *buf = NULL;
+    uint8_t *mask = NULL;
+    uint32_t *ids = NULL;
+    for (;;) {
+        /* the source furthest below its share of what is written */
+        size_t best = n;
+        double gap = 0;
+        for (size_t i = 0; i < n; i++) {
+            source *s = &src[i];
+            if (s->taken >= s->target)
+                continue;
+            double want = (double)s->target / (double)cfg->tokens * (double)(stats->tokens + 1);
+            double g = want - (double)s->taken;
+            if (best == n || g > gap) {
+                best = i;
+                gap = g;
+            }
+        }
+        if (best == n)
+            break;
+        source *s = &src[best];
+        if (s->next == s->s.d.sequences) { /* used up: a fresh order (--upsample) */
+            lw_perm_init(&s->perm, s->s.d.sequences, pass_key(cfg->seed, best, s->pass++));
+            s->next = 0;
+        }
+        uint64_t q = lw_perm_at(&s->perm, s->next++);
+        size_t len = lw_megatron_length(&s->s.d, q);
+        if (len > cap) {
+            cap = len;
+            unsigned char *b = realloc(buf, cap * size);
+            uint8_t *mk = b ? realloc(mask, cap) : NULL;
+            uint32_t *id = mk ? realloc(ids, cap * sizeof *ids) : NULL;
+            buf = b ? b : buf;
+            mask = mk ? mk : mask;
+            ids = id ? id : ids;
+            if (!id) {
+                st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+                break;
+            }
+        }
+        if ((st = lw_megatron_source_read(&s->s, q, buf, mask, err)))
+            break;
+        const uint8_t *m = s->s.masked ? mask : NULL;
+        if (raw) {
+            st = lw_seqw_add_raw(w, buf, m, len, err);
+        } else {
+            for (size_t k = 0; k < len; k++)
+                ids[k] = (uint32_t)lw_get_le(buf + k * size, (int)size);
+            st = lw_seqw_add(w, ids, m, len, NULL, 0, err);
+        }
+        if (st)
+            break;
+        s->taken += len;
+        stats->picked[best]++;
+        stats->picked_tokens[best] += len;
+        stats->sequences++;
+        stats->tokens += len;
+    }
+    free(buf);
+    free(mask);
+    free(ids);
+    for (size_t i = 0; i < n; i++)
+        stats->passes[i] = src[i].pass;
+    if (!st && !(st = lw_seqw_finish(w, err)) && !(st = lw_seqw_publish(w, err))) {
+        cJSON *m = lw_manifest_new("mix");
+        cJSON *c = cJSON_AddObjectToObject(m, "config");
+        cJSON_AddNumberToObject(c, "tokens", (double)cfg->tokens);
+        cJSON_AddBoolToObject(c, "upsample", cfg->upsample);
+        cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
+        if (tok) {
+            cJSON_AddItemToObject(m, "tokenizer", tok);
+            tok = NULL;
+        }
+        cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output_format.format));
+        lw_seqw_info info;
+        lw_seqw_info_get(w, &info);
+        cJSON_AddStringToObject(m, "dtype", info.dtype);
+        cJSON *sa = cJSON_AddArrayToObject(m, "sources");
+        for (size_t i = 0; i < n; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "prefix", cfg->prefix[i]);
+            cJSON_AddNumberToObject(e, "share", cfg->share[i] / total);
+            cJSON_AddNumberToObject(e, "target_tokens", (double)src[i].target);
+            cJSON_AddNumberToObject(e, "sequences", (double)stats->picked[i]);
+            cJSON_AddNumberToObject(e, "tokens", (double)stats->picked_tokens[i]);
+            cJSON_AddNumberToObject(e, "available_tokens", (double)stats->available[i]);
+            cJSON_AddNumberToObject(e, "passes", stats->passes[i]);
+            cJSON_AddItemToArray(sa, e);
+        }
+        cJSON *s = cJSON_AddObjectToObject(m, "stats");
+        cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences);
+        cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
+        const char *slash = strrchr(cfg->output, '/');
+        char *dir = slash ? strndup(cfg->output, (size_t)(slash - cfg->output)) : NULL;
+        lw_seqw_files_json(w, cJSON_AddArrayToObject(m, "files"), dir);
+        free(dir);
+        st = lw_manifest_write_to(m, mpath, err);
+        cJSON_Delete(m);
+        if (st)
+            lw_seqw_unpublish(w);
+    }
+done:
+    lw_seqw_free(w);
+    for (size_t i = 0; i < n; i++)
+        lw_megatron_source_close(&src[i].s);
+    free(src);
+    cJSON_Delete(tok);
+    free(mpath);
+    return st;
+}
