@@ -80,7 +80,9 @@ static lw_status find(const char *dir, char ***out, size_t *n, size_t *cap, int 
         if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             st = find(path, out, n, cap, depth + 1, err);
             free(path);
-        } else if (ends_with(path, ".idx") && !ends_with(path, ".mask.idx")) {
+        } else if (ends_with(path, ".idx") && !ends_with(path, ".mask.idx") &&
+                   !ends_with(path, ".cu_seqlens.idx") && !ends_with(path, ".positions.idx") &&
+                   !ends_with(path, ".weights.idx")) {
             path[strlen(path) - 4] = '\0';
             if (*n == *cap) {
                 *cap = *cap ? *cap * 2 : 16;
@@ -145,11 +147,9 @@ static lw_status one(lw_inspect *in, const char *prefix, lw_inspect_dataset *out
     return LW_OK;
 }
 
-lw_status lw_inspect_run(const char *path, lw_inspect *in, lw_error *err)
+lw_status lw_find_datasets(const char *path, char ***prefixes, size_t *n, lw_error *err)
 {
-    memset(in, 0, sizeof *in);
-    char **prefixes = NULL;
-    size_t n = 0, cap = 0;
+    size_t cap = *n;
     struct stat sb;
     lw_status st = LW_OK;
     char *prefix = strdup(path);
@@ -165,17 +165,18 @@ lw_status lw_inspect_run(const char *path, lw_inspect *in, lw_error *err)
     }
     snprintf(idx, len, "%s.idx", prefix);
     if (stat(idx, &sb) == 0) {
-        prefixes = malloc(sizeof *prefixes);
-        if (prefixes) {
-            prefixes[0] = prefix;
+        char **p = realloc(*prefixes, (*n + 1) * sizeof *p);
+        if (p) {
+            *prefixes = p;
+            p[(*n)++] = prefix;
             prefix = NULL;
-            n = 1;
         } else {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         }
     } else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        st = find(path, &prefixes, &n, &cap, 0, err);
-        if (!st && n == 0)
+        size_t before = *n;
+        st = find(path, prefixes, n, &cap, 0, err);
+        if (!st && *n == before)
             st = lw_error_set(err, LW_E_NOINPUT, "%s: no Megatron datasets (*.idx) in it", path);
     } else {
         st = lw_error_set(err, LW_E_NOINPUT, "%s: neither a dataset (%s.idx) nor a directory",
@@ -183,6 +184,15 @@ lw_status lw_inspect_run(const char *path, lw_inspect *in, lw_error *err)
     }
     free(prefix);
     free(idx);
+    return st;
+}
+
+lw_status lw_inspect_run(const char *path, lw_inspect *in, lw_error *err)
+{
+    memset(in, 0, sizeof *in);
+    char **prefixes = NULL;
+    size_t n = 0;
+    lw_status st = lw_find_datasets(path, &prefixes, &n, err);
     if (!st && !(in->ds = calloc(n, sizeof *in->ds)))
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n && !st; i++) {

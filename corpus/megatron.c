@@ -27,7 +27,10 @@ size_t lw_megatron_dtype_size(int dtype)
 
 const char *lw_megatron_dtype_name(int dtype)
 {
-    return dtype == LW_MEGATRON_UINT16 ? "uint16" : dtype == LW_MEGATRON_UINT8 ? "uint8" : "int32";
+    return dtype == LW_MEGATRON_UINT16  ? "uint16"
+           : dtype == LW_MEGATRON_UINT8 ? "uint8"
+           : dtype == LW_MEGATRON_FLOAT32 ? "float32"
+                                          : "int32";
 }
 
 struct lw_megatron_writer {
@@ -316,9 +319,9 @@ static lw_status read_dataset(lw_megatron_dataset *d, const char *prefix, bool m
     }
     d->dtype = h[17];
     if (d->dtype != LW_MEGATRON_UINT16 && d->dtype != LW_MEGATRON_INT32 &&
-        d->dtype != LW_MEGATRON_UINT8) {
-        st = lw_error_set(err, LW_E_DATA, "%s: dtype code %d is not uint8 (1), uint16 (8) or "
-                          "int32 (4)", idx_path, d->dtype);
+        d->dtype != LW_MEGATRON_UINT8 && d->dtype != LW_MEGATRON_FLOAT32) {
+        st = lw_error_set(err, LW_E_DATA, "%s: dtype code %d is not uint8 (1), uint16 (8), "
+                          "int32 (4) or float32 (7)", idx_path, d->dtype);
         goto done;
     }
     uint64_t n = lw_get_le(h + 18, 8), docs = lw_get_le(h + 26, 8);

@@ -157,7 +157,9 @@ static lw_status verify_manifest(vctx *v, const char *mpath, int threads, lw_err
         int64_t s = -2;
         if (ends_with(p, ".idx") && !ends_with(p, ".mask.idx")) {
             prefix = strndup(p, strlen(p) - 4);
-            s = prefix ? vf_megatron(v, prefix) : -1;
+            bool ids = prefix && !ends_with(prefix, ".cu_seqlens") &&
+                       !ends_with(prefix, ".positions") && !ends_with(prefix, ".weights");
+            s = prefix ? vf_megatron(v, prefix, ids) : -1;
         } else if (ends_with(p, ".ds")) {
             prefix = strndup(p, strlen(p) - 3);
             s = prefix ? vf_datatrove(v, prefix) : -1;
@@ -221,6 +223,11 @@ done:
     return st;
 }
 
+static int64_t verify_ids(vctx *v, const char *prefix)
+{
+    return vf_megatron(v, prefix, true);
+}
+
 /* A dataset without a manifest: its structure only. */
 static lw_status verify_bare(vctx *v, const char *path, lw_error *err)
 {
@@ -232,7 +239,7 @@ static lw_status verify_bare(vctx *v, const char *path, lw_error *err)
     struct {
         const char *suffix;
         int64_t (*check)(vctx *, const char *);
-    } kinds[] = {{".idx", vf_megatron},         {".ds", vf_datatrove}, {"/index.json", vf_mds},
+    } kinds[] = {{".idx", verify_ids},         {".ds", vf_datatrove}, {"/index.json", vf_mds},
                  {"_000000.bin", vf_llmc},     {".npy", vf_npy}};
     lw_status st = LW_OK;
     bool found = false;

@@ -45,7 +45,7 @@ static void count(vctx *v, uint64_t sequences, uint64_t tokens)
     v->res->tokens += tokens;
 }
 
-int64_t vf_megatron(vctx *v, const char *prefix)
+int64_t vf_megatron(vctx *v, const char *prefix, bool ids)
 {
     lw_megatron_dataset d, m;
     lw_error e = {0};
@@ -59,7 +59,7 @@ int64_t vf_megatron(vctx *v, const char *prefix)
     for (uint64_t s = 0; s < d.sequences; s++) {
         uint64_t n = lw_megatron_length(&d, s);
         const unsigned char *p = d.bin + lw_megatron_pointer(&d, s);
-        uint64_t bad = reported ? n : first_out_of_range(v, p, n, size);
+        uint64_t bad = reported || !ids ? n : first_out_of_range(v, p, n, size);
         if (bad < n) {
             vproblem(v, LW_VERIFY_TOKEN, "%s.bin: sequence %llu, token %llu is %llu, not below "
                      "the vocabulary size %u", prefix, (unsigned long long)s,
@@ -69,7 +69,8 @@ int64_t vf_megatron(vctx *v, const char *prefix)
         }
         tokens += n;
     }
-    count(v, d.sequences, tokens);
+    if (ids)
+        count(v, d.sequences, tokens);
     char *mp = join(prefix, ".mask");
     char *midx = mp ? join(mp, ".idx") : NULL;
     FILE *probe = midx ? fopen(midx, "rb") : NULL;

@@ -18,7 +18,9 @@ void vproblem(vctx *v, lw_verify_kind k, const char *fmt, ...) __attribute__((fo
 
 /* Each checks one dataset and counts it; the return value is the number of
  * sequences (for the .map check), or -1 when it could not be read. */
-int64_t vf_megatron(vctx *v, const char *prefix);
+/* ids: range-check the values against the vocabulary (token datasets; not
+ * pack's .cu_seqlens, .positions or .weights companions). */
+int64_t vf_megatron(vctx *v, const char *prefix, bool ids);
 int64_t vf_datatrove(vctx *v, const char *prefix);
 int64_t vf_mds(vctx *v, const char *dir);
 int64_t vf_llmc(vctx *v, const char *prefix);

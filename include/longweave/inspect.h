@@ -28,9 +28,13 @@ typedef struct {
     uint64_t hist[LW_INSPECT_BINS];
 } lw_inspect;
 
-/* path: a dataset PREFIX (PREFIX.idx), or a directory searched for datasets
- * (sorted; hidden folders and .mask datasets skipped). */
+/* path: a dataset PREFIX (PREFIX.idx), or a directory searched for token
+ * datasets (sorted; hidden folders, .mask datasets and pack's .cu_seqlens,
+ * .positions and .weights companions skipped). */
 lw_status lw_inspect_run(const char *path, lw_inspect *out, lw_error *err);
+/* The Megatron datasets at path (as lw_inspect_run finds them), as malloc'd
+ * prefixes appended to *prefixes (grown; *n counts them). */
+lw_status lw_find_datasets(const char *path, char ***prefixes, size_t *n, lw_error *err);
 void lw_inspect_free(lw_inspect *in);
 /* The bin of a length, and the lower bound of bin k. */
 int lw_inspect_bin(uint64_t length);

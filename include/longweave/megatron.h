@@ -18,7 +18,10 @@
 #include "longweave/outfile.h"
 #include "longweave/status.h"
 
-enum { LW_MEGATRON_UINT8 = 1, LW_MEGATRON_INT32 = 4, LW_MEGATRON_UINT16 = 8 };
+/* Megatron-Core's DType codes (indexed_dataset.py) that longweave writes:
+ * ids (uint16, int32), loss masks (uint8), per-token loss weights (float32). */
+enum { LW_MEGATRON_UINT8 = 1, LW_MEGATRON_INT32 = 4, LW_MEGATRON_FLOAT32 = 7,
+       LW_MEGATRON_UINT16 = 8 };
 
 /* uint16 when every id fits with margin (vocab < 65500, Megatron's rule),
  * int32 otherwise. */

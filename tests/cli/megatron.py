@@ -4,7 +4,7 @@ longweave's C code. Standard library only."""
 import struct
 
 MAGIC = b"MMIDIDX\x00\x00"
-DTYPES = {8: ("H", 2), 4: ("i", 4), 1: ("B", 1)}  # uint16, int32, uint8
+DTYPES = {8: ("H", 2), 4: ("i", 4), 1: ("B", 1), 7: ("f", 4)}  # uint16, int32, uint8, float32
 
 
 def read(prefix):
