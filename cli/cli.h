@@ -121,10 +121,6 @@ enum { CLI_OPT_FORMAT = 1100, CLI_OPT_SHARD_TOKENS, CLI_OPT_SHARD_BYTES };
 /* If c is an output option, apply it to *out and return 1 (*rc: 0 or an exit
  * code); otherwise return 0. */
 int cli_format_option(const char *cmd, int c, const char *arg, lw_seq_output *out, int *rc);
-/* The manifest that describes a dataset PREFIX: PREFIX.manifest.json, or the
- * manifest.json of an output directory above it (cip, synl, needle write
- * their datasets in subfolders). malloc'd path, or NULL. */
-char *cli_find_manifest(const char *prefix);
 /* The tokenizer a dataset was written with (path, pattern and sha256 from its
  * manifest), or `given` (-t). Prints the error and returns an exit code, or 0. */
 struct lw_tokenizer;

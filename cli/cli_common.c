@@ -512,35 +512,11 @@ int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out,
     return *n ? 0 : cli_usage_error(cmd, "%s is empty", opt);
 }
 
-char *cli_find_manifest(const char *prefix)
-{
-    size_t n = strlen(prefix) + 32;
-    char *p = malloc(n);
-    if (!p)
-        return NULL;
-    snprintf(p, n, "%s.manifest.json", prefix);
-    if (access(p, F_OK) == 0)
-        return p;
-    /* up to three folders up: OUTDIR/cip/len-0008192/part-00000 */
-    snprintf(p, n, "%s", prefix);
-    for (int up = 0; up < 3; up++) {
-        char *slash = strrchr(p, '/');
-        if (!slash)
-            break;
-        strcpy(slash, "/" LW_MANIFEST_NAME);
-        if (access(p, F_OK) == 0)
-            return p;
-        *slash = '\0';
-    }
-    free(p);
-    return NULL;
-}
-
 int cli_load_dataset_tokenizer(const char *cmd, const char *prefix, const char *given,
                                lw_tokenizer **tok)
 {
     lw_error err = {0};
-    char *mpath = cli_find_manifest(prefix);
+    char *mpath = lw_manifest_find(prefix);
     cJSON *m = NULL;
     lw_status st = mpath ? lw_manifest_read(mpath, &m, &err)
                          : lw_error_set(&err, LW_E_NOINPUT, "%s: no manifest found (%s."

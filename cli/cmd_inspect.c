@@ -182,7 +182,7 @@ int cmd_inspect(int argc, char **argv)
     lw_status st = lw_inspect_run(path, &in, &err);
     if (st)
         return cli_fail(cmd, st, err.msg);
-    char *mpath = cli_find_manifest(in.n == 1 ? in.ds[0].prefix : path);
+    char *mpath = lw_manifest_find(in.n == 1 ? in.ds[0].prefix : path);
     if (!mpath) {
         size_t n = strlen(path) + 32;
         mpath = malloc(n);

@@ -177,3 +177,27 @@ lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size
     closedir(d);
     return st;
 }
+
+char *lw_manifest_find(const char *prefix)
+{
+    size_t n = strlen(prefix) + 32;
+    char *p = malloc(n);
+    if (!p)
+        return NULL;
+    snprintf(p, n, "%s.manifest.json", prefix);
+    if (access(p, F_OK) == 0)
+        return p;
+    /* up to three folders up: OUTDIR/cip/len-0008192/part-00000 */
+    snprintf(p, n, "%s", prefix);
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(p, '/');
+        if (!slash)
+            break;
+        strcpy(slash, "/" LW_MANIFEST_NAME);
+        if (access(p, F_OK) == 0)
+            return p;
+        *slash = '\0';
+    }
+    free(p);
+    return NULL;
+}

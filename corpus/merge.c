@@ -547,12 +547,12 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
             char *prefix = strdup(cfg->inputs[i]);
             if (prefix && (ends_with(prefix, ".idx") || ends_with(prefix, ".bin")))
                 prefix[strlen(prefix) - 4] = '\0';
-            char *m = prefix ? cat(prefix, ".manifest.json", "") : NULL;
+            char *m = prefix ? lw_manifest_find(prefix) : NULL;
             long part;
             int64_t fd;
-            if (!prefix || !m)
+            if (!prefix)
                 st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            else if (access(m, F_OK) == 0)
+            else if (m)
                 st = take_manifest(&r, m, &part, &fd, err);
             group *g;
             if (!st && !(st = group_for(&r, "", DATASET, &g, err)))

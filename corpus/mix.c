@@ -103,12 +103,10 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
         for (uint64_t q = 0; q < s->s.d.sequences; q++)
             stats->available[i] += lw_megatron_length(&s->s.d, q);
         /* the tokenizer of the source's manifest, when it has one */
-        char *mp = malloc(strlen(cfg->prefix[i]) + 16);
+        char *mp = lw_manifest_find(cfg->prefix[i]);
         cJSON *m = NULL;
         lw_error ignore;
-        if (mp)
-            sprintf(mp, "%s.manifest.json", cfg->prefix[i]);
-        if (mp && access(mp, F_OK) == 0 && lw_manifest_read(mp, &m, &ignore) == LW_OK) {
+        if (mp && lw_manifest_read(mp, &m, &ignore) == LW_OK) {
             const cJSON *t = cJSON_GetObjectItem(m, "tokenizer");
             const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(t, "sha256"));
             const char *have = cJSON_GetStringValue(cJSON_GetObjectItem(tok, "sha256"));

@@ -23,6 +23,12 @@ lw_status lw_manifest_write_to(const struct cJSON *m, const char *path, lw_error
 /* Read and parse a manifest; LW_E_NOINPUT when missing, LW_E_DATA when not JSON. */
 lw_status lw_manifest_read(const char *path, struct cJSON **out, lw_error *err);
 
+/* The manifest that describes a dataset PREFIX: PREFIX.manifest.json, or the
+ * manifest.json of an output directory up to three folders above it (cip,
+ * synl and needle write their datasets in subfolders). malloc'd path, or
+ * NULL when there is none. */
+char *lw_manifest_find(const char *prefix);
+
 /* Prepare an output directory: create it (and parents); if it already holds
  * a manifest or a file matching one of the output globs, refuse
  * (LW_E_CANTCREAT) unless force, in which case the old manifest is removed
