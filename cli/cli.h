@@ -29,6 +29,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_mix(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
 
 /* Options of every command that reads documents. Parse them with
  * cli_doc_option() from the getopt_long loop; list CLI_DOC_OPTIONS in the

@@ -13,6 +13,7 @@ static const cli_command commands[] = {
     {"synl", cmd_synl, "synthetic lengthy-table SFT samples with exact answers"},
     {"needle", cmd_needle, "evaluation sets: needle-in-a-haystack and RULER-style tasks"},
     {"score", cmd_score, "score a model's answers to an evaluation set; heatmaps"},
+    {"pack", cmd_pack, "SFT samples packed into fixed-length sequences, or length-sorted"},
     {"mix", cmd_mix, "a training mixture of datasets by token share"},
     {"merge", cmd_merge, "combine datasets (e.g. the parts of --part runs) into one"},
     {"inspect", cmd_inspect, "what a dataset holds: counts, lengths, masks, samples"},

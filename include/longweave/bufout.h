@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "longweave/fileio.h"
 #include "longweave/outfile.h"
 
 typedef struct {
@@ -29,12 +30,5 @@ lw_status lw_bufout_flush(lw_bufout *b, lw_error *err);
 lw_status lw_bufout_finish(lw_bufout *b, lw_error *err);
 /* Remove the temporary file unless published; free the buffer. */
 void lw_bufout_release(lw_bufout *b);
-
-/* v as `bytes` little-endian bytes at p. */
-static inline void lw_put_le(unsigned char *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
 
 #endif

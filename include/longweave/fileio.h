@@ -28,6 +28,13 @@ lw_status lw_file_read_all(const char *path, lw_buf *out, lw_error *err);
 lw_status lw_file_map(const char *path, void **map, size_t *size, lw_error *err);
 void lw_file_unmap(void *map, size_t size);
 
+/* v as `bytes` little-endian bytes at p. */
+static inline void lw_put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
 /* A little-endian unsigned integer of `bytes` bytes at p. */
 static inline uint64_t lw_get_le(const unsigned char *p, int bytes)
 {
