@@ -7,3 +7,4 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/tokenize_bench.sh" "$LONGWEAVE"
 "$HERE/cip_bench.sh" "$LONGWEAVE"
 "$HERE/synl_bench.sh" "$LONGWEAVE"
+"$HERE/datasets_bench.sh" "$LONGWEAVE"

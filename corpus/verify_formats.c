@@ -45,63 +45,118 @@ static void count(vctx *v, uint64_t sequences, uint64_t tokens)
     v->res->tokens += tokens;
 }
 
+/* A streamed scan of a .bin: the index of the first value past `limit` (or
+ * over 1 for masks), across chunk boundaries. */
+typedef struct {
+    int size;
+    uint64_t limit, index, bad;
+    unsigned char carry[8];
+    int carried;
+} value_scan;
+
+static void scan_chunk(void *ctx, const char *data, size_t len)
+{
+    value_scan *s = ctx;
+    const unsigned char *p = (const unsigned char *)data;
+    while (len && s->bad == UINT64_MAX) {
+        if (s->carried || len < (size_t)s->size) {
+            while (s->carried < s->size && len) {
+                s->carry[s->carried++] = *p++;
+                len--;
+            }
+            if (s->carried < s->size)
+                return;
+            if (lw_get_le(s->carry, s->size) >= s->limit)
+                s->bad = s->index;
+            s->index++;
+            s->carried = 0;
+            continue;
+        }
+        size_t whole = len / (size_t)s->size;
+        for (size_t i = 0; i < whole; i++)
+            if (lw_get_le(p + i * (size_t)s->size, s->size) >= s->limit) {
+                s->bad = s->index + i;
+                return;
+            }
+        s->index += whole;
+        p += whole * (size_t)s->size;
+        len -= whole * (size_t)s->size;
+    }
+}
+
+/* The sequence holding value number i of a dataset. */
+static uint64_t sequence_of(const lw_megatron_dataset *d, uint64_t i)
+{
+    uint64_t s = 0, at = 0;
+    while (s < d->sequences && at + lw_megatron_length(d, s) <= i)
+        at += lw_megatron_length(d, s++);
+    return s;
+}
+
+/* First value of path at or past limit (UINT64_MAX: none), read in chunks. */
+static uint64_t scan_values(const char *path, int size, uint64_t limit)
+{
+    value_scan s = {size, limit, 0, UINT64_MAX, {0}, 0};
+    lw_error ignore;
+    if (lw_file_scan(path, UINT64_MAX, scan_chunk, &s, &ignore))
+        return UINT64_MAX; /* a read error shows in the checksum and structure checks */
+    return s.bad;
+}
+
 int64_t vf_megatron(vctx *v, const char *prefix, bool ids)
 {
     lw_megatron_dataset d, m;
     lw_error e = {0};
-    if (lw_megatron_read(&d, prefix, &e)) {
+    /* the index is mapped; the .bin is streamed, so memory stays small */
+    if (lw_megatron_read_index(&d, prefix, &e)) {
         vproblem(v, LW_VERIFY_STRUCTURE, "%s", e.msg);
         return -1;
     }
     int size = (int)lw_megatron_dtype_size(d.dtype);
     uint64_t tokens = 0;
-    bool reported = false;
-    for (uint64_t s = 0; s < d.sequences; s++) {
-        uint64_t n = lw_megatron_length(&d, s);
-        const unsigned char *p = d.bin + lw_megatron_pointer(&d, s);
-        uint64_t bad = reported || !ids ? n : first_out_of_range(v, p, n, size);
-        if (bad < n) {
-            vproblem(v, LW_VERIFY_TOKEN, "%s.bin: sequence %llu, token %llu is %llu, not below "
-                     "the vocabulary size %u", prefix, (unsigned long long)s,
-                     (unsigned long long)bad, (unsigned long long)lw_get_le(p + bad * size, size),
-                     v->vocab);
-            reported = true;
-        }
-        tokens += n;
+    for (uint64_t s = 0; s < d.sequences; s++)
+        tokens += lw_megatron_length(&d, s);
+    char *bin = join(prefix, ".bin");
+    if (ids && v->vocab && bin) {
+        uint64_t bad = scan_values(bin, size, v->vocab);
+        if (bad != UINT64_MAX)
+            vproblem(v, LW_VERIFY_TOKEN, "%s: token %llu (in sequence %llu) is not below the "
+                     "vocabulary size %u", bin, (unsigned long long)bad,
+                     (unsigned long long)sequence_of(&d, bad), v->vocab);
     }
+    free(bin);
     if (ids)
         count(v, d.sequences, tokens);
     char *mp = join(prefix, ".mask");
     char *midx = mp ? join(mp, ".idx") : NULL;
+    char *mbin = mp ? join(mp, ".bin") : NULL;
     FILE *probe = midx ? fopen(midx, "rb") : NULL;
     if (probe) {
         fclose(probe);
-        if (lw_megatron_read(&m, mp, &e)) {
+        if (lw_megatron_read_index(&m, mp, &e)) {
             vproblem(v, LW_VERIFY_STRUCTURE, "%s", e.msg);
         } else {
-            if (m.dtype != LW_MEGATRON_UINT8 || m.sequences != d.sequences) {
+            uint64_t s = 0;
+            while (s < d.sequences && s < m.sequences &&
+                   lw_megatron_length(&m, s) == lw_megatron_length(&d, s))
+                s++;
+            uint64_t bad;
+            if (m.dtype != LW_MEGATRON_UINT8 || m.sequences != d.sequences)
                 vproblem(v, LW_VERIFY_MASK, "%s: %llu %s sequences for %llu token sequences",
                          mp, (unsigned long long)m.sequences, lw_megatron_dtype_name(m.dtype),
                          (unsigned long long)d.sequences);
-            } else {
-                for (uint64_t s = 0; s < d.sequences; s++) {
-                    uint64_t n = lw_megatron_length(&m, s);
-                    const unsigned char *p = m.bin + lw_megatron_pointer(&m, s);
-                    uint64_t bad = n;
-                    if (n != lw_megatron_length(&d, s) || (bad = first_not_bit(p, n)) < n) {
-                        vproblem(v, LW_VERIFY_MASK, "%s: sequence %llu %s", mp,
-                                 (unsigned long long)s,
-                                 bad < n ? "holds a value other than 0 and 1"
-                                         : "is not as long as its tokens");
-                        break;
-                    }
-                }
-            }
+            else if (s < d.sequences)
+                vproblem(v, LW_VERIFY_MASK, "%s: sequence %llu is not as long as its tokens", mp,
+                         (unsigned long long)s);
+            else if (mbin && (bad = scan_values(mbin, 1, 2)) != UINT64_MAX)
+                vproblem(v, LW_VERIFY_MASK, "%s: sequence %llu holds a value other than 0 and "
+                         "1", mp, (unsigned long long)sequence_of(&m, bad));
             lw_megatron_close(&m);
         }
     }
     free(mp);
     free(midx);
+    free(mbin);
     int64_t seqs = (int64_t)d.sequences;
     lw_megatron_close(&d);
     return seqs;
