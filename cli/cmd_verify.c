@@ -110,11 +110,12 @@ int cmd_verify(int argc, char **argv)
         if (!quiet) {
             char b[32], rate[32];
             double secs = cli_now() - start;
-            fprintf(stderr, "longweave verify: %s: %s%llu files (%s) against %d manifest%s; "
-                    "%llu datasets, %llu sequences, %llu tokens; %.2f s, %s/s\n", argv[i],
+            fprintf(stderr, "longweave verify: %s: %s%llu file%s (%s) against %d manifest%s; "
+                    "%llu dataset%s, %llu sequences, %llu tokens; %.2f s, %s/s\n", argv[i],
                     problems ? "NOT SOUND: " : "sound: ", (unsigned long long)r->files,
-                    cli_human_bytes(r->bytes, b, sizeof b), r->manifests,
-                    r->manifests == 1 ? "" : "s", (unsigned long long)r->datasets,
+                    r->files == 1 ? "" : "s", cli_human_bytes(r->bytes, b, sizeof b),
+                    r->manifests, r->manifests == 1 ? "" : "s", (unsigned long long)r->datasets,
+                    r->datasets == 1 ? "" : "s",
                     (unsigned long long)r->sequences, (unsigned long long)r->tokens, secs,
                     cli_human_bytes(secs > 0 ? (uint64_t)((double)r->bytes / secs) : 0, rate,
                                     sizeof rate));

@@ -73,4 +73,19 @@ awk '/^## Task × length/ { on = 1; next } /^## / { on = 0 } on && NF' "$OUT/rep
 ls "$OUT/report"
 echo "Open $OUT/report/heatmap-niah_single.svg in a browser for the depth x length picture."
 echo
+echo "== 7. pack: the SynL samples packed into 16K sequences, each sample weighing the same"
+"$LONGWEAVE" pack "$OUT/synl" --seq-len 16k --loss-weighting sample --force -o "$OUT/packed/synl16k"
+echo "A trainer reads it with NumPy alone (examples/train_reader.py):"
+/usr/bin/python3 -c '
+import sys; sys.path.insert(0, sys.argv[1])
+from train_reader import open_dataset, batches
+tokens, mask = next(batches(open_dataset("megatron", sys.argv[2]), 4))
+print("  first batch:", tokens.shape, tokens.dtype, "- trained tokens:", int(mask.sum()))' \
+    "$HERE" "$OUT/packed/synl16k"
+echo
+echo "== 8. inspect and verify: what the CIP output holds; every output against its manifest"
+"$LONGWEAVE" inspect "$OUT/cip" | head -n 12
+"$LONGWEAVE" verify "$OUT/shards" "$OUT/tokens/llama3" "$OUT/cip" "$OUT/synl" "$OUT/eval" \
+    "$OUT/packed/synl16k"
+echo
 echo "Outputs are in $OUT/ (each manifest lists every file with its sha256)."
