@@ -254,8 +254,8 @@ int cmd_inspect(int argc, char **argv)
                            ? cJSON_GetStringValue(cJSON_GetObjectItem(tk, "name"))
                            : "?",
                        cJSON_GetNumberValue(cJSON_GetObjectItem(tk, "vocab_size")));
-            const char *sections[] = {"stats", "buckets"};
-            for (int k = 0; k < 2; k++) {
+            const char *sections[] = {"stats", "buckets", "sources"};
+            for (int k = 0; k < 3; k++) {
                 const cJSON *sct = cJSON_GetObjectItem(m, sections[k]);
                 char *text = sct ? cJSON_PrintUnformatted(sct) : NULL;
                 if (text)
