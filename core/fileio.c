@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -104,4 +105,36 @@ void lw_file_unmap(void *map, size_t size)
 {
     if (map)
         munmap(map, size);
+}
+
+lw_status lw_pread_all(int fd, void *buf, size_t n, uint64_t off, const char *path,
+                           lw_error *err)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t got = pread(fd, p, n, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return lw_error_errno(err, LW_E_IO, errno, "cannot read", path);
+        if (got == 0)
+            return lw_error_set(err, LW_E_DATA, "%s: unexpected end of file at byte %llu", path,
+                                (unsigned long long)off);
+        p += got;
+        n -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return LW_OK;
+}
+
+char *lw_concat(const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    char *p = malloc(la + lb + lc + 1);
+    if (p) {
+        memcpy(p, a, la);
+        memcpy(p + la, b, lb);
+        memcpy(p + la + lb, c, lc + 1);
+    }
+    return p;
 }

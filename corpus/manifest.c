@@ -34,15 +34,6 @@ cJSON *lw_manifest_new(const char *stage)
     return m;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 lw_status lw_manifest_write_to(const cJSON *m, const char *path, lw_error *err)
 {
     char *text = cJSON_Print(m);
@@ -60,7 +51,7 @@ lw_status lw_manifest_write_to(const cJSON *m, const char *path, lw_error *err)
 
 lw_status lw_manifest_write(const cJSON *m, const char *dir, lw_error *err)
 {
-    char *path = join(dir, LW_MANIFEST_NAME);
+    char *path = lw_concat(dir, "/", LW_MANIFEST_NAME);
     if (!path)
         return lw_error_set(err, LW_E_NOMEM, "out of memory writing the manifest");
     lw_status st = lw_manifest_write_to(m, path, err);
@@ -113,7 +104,7 @@ lw_status lw_outdir_prepare(const char *dir, const char *const *globs, size_t n_
         return lw_error_set(err, LW_E_CANTCREAT,
                             "%s already holds a dataset (%s); use --force to replace it", dir,
                             found);
-    char *path = join(dir, LW_MANIFEST_NAME);
+    char *path = lw_concat(dir, "/", LW_MANIFEST_NAME);
     if (!path)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     if (unlink(path) != 0 && errno != ENOENT)
@@ -134,13 +125,43 @@ lw_status lw_manifest_claim(const char *dir, unsigned part, unsigned nparts, boo
         snprintf(name, sizeof name, "manifest.part-%05u.json", part);
     else
         snprintf(name, sizeof name, "%s", LW_MANIFEST_NAME);
-    char *p = join(dir, name);
+    char *p = lw_concat(dir, "/", name);
     if (!p)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     if (access(p, F_OK) == 0) {
         if (!force)
             st = lw_error_set(err, LW_E_CANTCREAT, "%s already holds %s (%s); use --force to "
                               "replace it", dir, what, name);
+        else if (unlink(p) != 0)
+            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", p);
+    }
+    if (st)
+        free(p);
+    else
+        *path = p;
+    return st;
+}
+
+lw_status lw_manifest_claim_prefix(const char *prefix, bool force, const char *what, char **path,
+                                   lw_error *err)
+{
+    *path = NULL;
+    const char *slash = strrchr(prefix, '/');
+    if (slash && slash != prefix) {
+        char *dir = strndup(prefix, (size_t)(slash - prefix));
+        lw_status st = dir ? lw_mkdirs(dir, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
+        free(dir);
+        if (st)
+            return st;
+    }
+    char *p = lw_concat(prefix, ".manifest.json", "");
+    if (!p)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    lw_status st = LW_OK;
+    if (access(p, F_OK) == 0) {
+        if (!force)
+            st = lw_error_set(err, LW_E_CANTCREAT, "%s already exists (%s); use --force to "
+                              "replace it", p, what);
         else if (unlink(p) != 0)
             st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", p);
     }
@@ -167,7 +188,7 @@ lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size
             kept = strcmp(keep[i], e->d_name) == 0;
         if (kept)
             continue;
-        char *path = join(dir, e->d_name);
+        char *path = lw_concat(dir, "/", e->d_name);
         if (!path)
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         else if (unlink(path) != 0 && errno != ENOENT)

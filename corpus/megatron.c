@@ -43,19 +43,10 @@ struct lw_megatron_writer {
     bool open_doc;
 };
 
-static char *with_suffix(const char *prefix, const char *suffix)
-{
-    size_t n = strlen(prefix) + strlen(suffix) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s%s", prefix, suffix);
-    return p;
-}
-
 static lw_status open_buffered(lw_bufout *b, const char *prefix, const char *suffix, bool sum,
                                lw_error *err)
 {
-    char *path = with_suffix(prefix, suffix);
+    char *path = lw_concat(prefix, suffix, "");
     if (!path)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     lw_status st = lw_bufout_open(b, path, sum, err);
@@ -288,7 +279,7 @@ static lw_status read_dataset(lw_megatron_dataset *d, const char *prefix, bool m
                               lw_error *err)
 {
     memset(d, 0, sizeof *d);
-    char *idx_path = with_suffix(prefix, ".idx"), *bin_path = with_suffix(prefix, ".bin");
+    char *idx_path = lw_concat(prefix, ".idx", ""), *bin_path = lw_concat(prefix, ".bin", "");
     lw_status st = LW_OK;
     if (!idx_path || !bin_path) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");

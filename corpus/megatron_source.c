@@ -6,33 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "longweave/fileio.h"
 #include "longweave/megatron.h"
-
-static char *cat(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s%s", a, b);
-    return p;
-}
-
-static lw_status pread_all(int fd, void *buf, size_t n, uint64_t off, const char *path,
-                           lw_error *err)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t got = pread(fd, p, n, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return lw_error_errno(err, LW_E_IO, got < 0 ? errno : EIO, "cannot read", path);
-        p += got;
-        n -= (size_t)got;
-        off += (uint64_t)got;
-    }
-    return LW_OK;
-}
 
 lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, lw_error *err)
 {
@@ -41,10 +16,10 @@ lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, lw_
     lw_status st = lw_megatron_read_index(&s->d, prefix, err);
     if (st)
         return st;
-    char *mp = cat(prefix, ".mask");
-    char *midx = mp ? cat(mp, ".idx") : NULL;
-    s->bin = cat(prefix, ".bin");
-    s->mbin = mp ? cat(mp, ".bin") : NULL;
+    char *mp = lw_concat(prefix, ".mask", "");
+    char *midx = mp ? lw_concat(mp, ".idx", "") : NULL;
+    s->bin = lw_concat(prefix, ".bin", "");
+    s->mbin = mp ? lw_concat(mp, ".bin", "") : NULL;
     if (!mp || !midx || !s->bin || !s->mbin) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
     } else if (access(midx, F_OK) == 0) {
@@ -71,10 +46,10 @@ lw_status lw_megatron_source_read(const lw_megatron_source *s, uint64_t q, void 
                                   uint8_t *mask, lw_error *err)
 {
     size_t n = lw_megatron_length(&s->d, q);
-    lw_status st = pread_all(s->fd, data, n * lw_megatron_dtype_size(s->d.dtype),
+    lw_status st = lw_pread_all(s->fd, data, n * lw_megatron_dtype_size(s->d.dtype),
                              lw_megatron_pointer(&s->d, q), s->bin, err);
     if (!st && s->masked && mask)
-        st = pread_all(s->mfd, mask, n, lw_megatron_pointer(&s->m, q), s->mbin, err);
+        st = lw_pread_all(s->mfd, mask, n, lw_megatron_pointer(&s->m, q), s->mbin, err);
     return st;
 }
 

@@ -8,12 +8,10 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "longweave/buf.h"
 #include "longweave/fileio.h"
@@ -50,15 +48,6 @@ static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-static char *cat(const char *a, const char *b, const char *c)
-{
-    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s%s%s", a, b, c);
-    return p;
 }
 
 /* The part-less name: "x/part-00003.bin" -> "x/part-00000.bin",
@@ -194,7 +183,7 @@ static int cmp_str(const void *a, const void *b)
 static lw_status walk(const char *dir, const char *rel, char ***out, size_t *n, size_t *cap,
                       lw_error *err)
 {
-    char *path = rel[0] ? cat(dir, "/", rel) : strdup(dir);
+    char *path = rel[0] ? lw_concat(dir, "/", rel) : strdup(dir);
     DIR *d = path ? opendir(path) : NULL;
     if (!d) {
         lw_status st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", path ? path : dir);
@@ -223,8 +212,8 @@ static lw_status walk(const char *dir, const char *rel, char ***out, size_t *n, 
     if (nn)
         qsort(names, nn, sizeof *names, cmp_str);
     for (size_t i = 0; i < nn && !st; i++) {
-        char *sub = rel[0] ? cat(rel, "/", names[i]) : strdup(names[i]);
-        char *full = sub ? cat(dir, "/", sub) : NULL;
+        char *sub = rel[0] ? lw_concat(rel, "/", names[i]) : strdup(names[i]);
+        char *full = sub ? lw_concat(dir, "/", sub) : NULL;
         struct stat sb;
         if (!full) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -277,7 +266,7 @@ static lw_status take_directory(run *r, const char *dir, lw_error *err)
     for (size_t i = 0; i < n && !st; i++) {
         if (!is_manifest(files[i]) || strchr(files[i], '/'))
             continue;
-        char *full = cat(dir, "/", files[i]);
+        char *full = lw_concat(dir, "/", files[i]);
         long part = 0;
         int64_t fd = -1;
         st = full ? take_manifest(r, full, &part, &fd, err)
@@ -297,7 +286,7 @@ static lw_status take_directory(run *r, const char *dir, lw_error *err)
             ends_with(rel, ".mask.idx"))
             continue;
         char *key = part_less(rel, &part);
-        char *full = cat(dir, "/", rel);
+        char *full = lw_concat(dir, "/", rel);
         int kind = ends_with(rel, ".idx") ? DATASET : ends_with(rel, ".map.jsonl") ? MAP : BYTES;
         if (!key || !full) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -363,38 +352,12 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
         else if (!(r->writers = p, st = lw_seqw_open(&w, out, &o, err)))
             r->writers[r->n_writers++] = w;
     }
-    bool raw = w && lw_seqw_raw_dtype(w) == dtype;
-    size_t size = lw_megatron_dtype_size(dtype);
-    unsigned char *buf = NULL;
-    uint8_t *mask = NULL;
-    uint32_t *ids = NULL;
-    size_t cap = 0;
+    lw_seq_buf buf = {0};
     for (size_t i = 0; i < g->n && !st; i++) {
-        lw_megatron_source *s = &src[i];
-        for (uint64_t q = 0; q < s->d.sequences && !st; q++) {
-            size_t n = lw_megatron_length(&s->d, q);
-            if (n > cap) {
-                cap = n;
-                unsigned char *b = realloc(buf, cap * size);
-                uint8_t *mk = b ? realloc(mask, cap) : NULL;
-                uint32_t *id = mk ? realloc(ids, cap * sizeof *ids) : NULL;
-                buf = b ? b : buf;
-                mask = mk ? mk : mask;
-                ids = id ? id : ids;
-                if (!id) {
-                    st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                    break;
-                }
-            }
-            if ((st = lw_megatron_source_read(s, q, buf, mask, err)))
+        for (uint64_t q = 0; q < src[i].d.sequences && !st; q++) {
+            size_t n;
+            if ((st = lw_seqw_copy(w, &src[i], q, &buf, &n, err)))
                 break;
-            if (raw) {
-                st = lw_seqw_add_raw(w, buf, s->masked ? mask : NULL, n, err);
-            } else {
-                for (size_t k = 0; k < n; k++)
-                    ids[k] = (uint32_t)lw_get_le(buf + k * size, (int)size);
-                st = lw_seqw_add(w, ids, s->masked ? mask : NULL, n, NULL, 0, err);
-            }
             r->stats->sequences++;
             r->stats->tokens += n;
         }
@@ -402,9 +365,7 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
     }
     if (!st && w)
         st = lw_seqw_finish(w, err);
-    free(buf);
-    free(mask);
-    free(ids);
+    lw_seq_buf_free(&buf);
     for (size_t i = 0; i < g->n; i++)
         lw_megatron_source_close(&src[i]);
     free(src);
@@ -568,23 +529,11 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
     if (dirs) {
         st = lw_manifest_claim(cfg->output, 0, 1, cfg->force, "a dataset", &mpath, err);
     } else {
-        mpath = cat(cfg->output, ".manifest.json", "");
-        const char *slash = strrchr(cfg->output, '/');
-        char *dir = slash ? strndup(cfg->output, (size_t)(slash - cfg->output)) : NULL;
-        if (!mpath)
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-        else if (dir && (st = lw_mkdirs(dir, err)))
-            ;
-        else if (access(mpath, F_OK) == 0 && !cfg->force)
-            st = lw_error_set(err, LW_E_CANTCREAT, "%s already exists; use --force to replace "
-                              "the dataset", mpath);
-        else if (access(mpath, F_OK) == 0 && unlink(mpath) != 0)
-            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", mpath);
-        free(dir);
+        st = lw_manifest_claim_prefix(cfg->output, cfg->force, "a dataset", &mpath, err);
     }
     for (size_t i = 0; i < r.n_groups && !st; i++) {
         group *g = &r.groups[i];
-        char *out = dirs ? cat(cfg->output, "/", g->key) : strdup(cfg->output);
+        char *out = dirs ? lw_concat(cfg->output, "/", g->key) : strdup(cfg->output);
         char *dir = out ? strdup(out) : NULL;
         if (!out || !dir) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");

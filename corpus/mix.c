@@ -4,12 +4,10 @@
 #include "longweave/mix.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "longweave/fileio.h"
 #include "longweave/hash.h"
@@ -137,42 +135,14 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
     int dtype = src[0].s.d.dtype;
     if (!vocab)
         vocab = dtype == LW_MEGATRON_UINT16 ? 65500 : INT32_MAX;
-    mpath = malloc(strlen(cfg->output) + 16);
-    if (!mpath) {
-        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if ((st = lw_manifest_claim_prefix(cfg->output, cfg->force, "a mixture", &mpath, err)))
         goto done;
-    }
-    sprintf(mpath, "%s.manifest.json", cfg->output);
-    {
-        const char *slash = strrchr(cfg->output, '/');
-        char *dir = slash ? strndup(cfg->output, (size_t)(slash - cfg->output)) : NULL;
-        if (dir && (st = lw_mkdirs(dir, err))) {
-            free(dir);
-            goto done;
-        }
-        free(dir);
-    }
-    if (access(mpath, F_OK) == 0) {
-        if (!cfg->force) {
-            st = lw_error_set(err, LW_E_CANTCREAT, "%s already exists; use --force to replace "
-                              "the mixture", mpath);
-            goto done;
-        }
-        if (unlink(mpath) != 0) {
-            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", mpath);
-            goto done;
-        }
-    }
     lw_seqw_opts o = lw_seqw_opts_for(&cfg->output_format, vocab,
                                       masked ? LW_MASK_ALWAYS : LW_MASK_NONE, 0,
                                       cJSON_GetStringValue(cJSON_GetObjectItem(tok, "name")));
     if ((st = lw_seqw_open(&w, cfg->output, &o, err)))
         goto done;
-    bool raw = lw_seqw_raw_dtype(w) == dtype;
-    size_t size = lw_megatron_dtype_size(dtype), cap = 0;
-    unsigned char *buf = NULL;
-    uint8_t *mask = NULL;
-    uint32_t *ids = NULL;
+    lw_seq_buf buf = {0};
     for (;;) {
         /* the source furthest below its share of what is written */
         size_t best = n;
@@ -196,31 +166,8 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
             s->next = 0;
         }
         uint64_t q = lw_perm_at(&s->perm, s->next++);
-        size_t len = lw_megatron_length(&s->s.d, q);
-        if (len > cap) {
-            cap = len;
-            unsigned char *b = realloc(buf, cap * size);
-            uint8_t *mk = b ? realloc(mask, cap) : NULL;
-            uint32_t *id = mk ? realloc(ids, cap * sizeof *ids) : NULL;
-            buf = b ? b : buf;
-            mask = mk ? mk : mask;
-            ids = id ? id : ids;
-            if (!id) {
-                st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                break;
-            }
-        }
-        if ((st = lw_megatron_source_read(&s->s, q, buf, mask, err)))
-            break;
-        const uint8_t *m = s->s.masked ? mask : NULL;
-        if (raw) {
-            st = lw_seqw_add_raw(w, buf, m, len, err);
-        } else {
-            for (size_t k = 0; k < len; k++)
-                ids[k] = (uint32_t)lw_get_le(buf + k * size, (int)size);
-            st = lw_seqw_add(w, ids, m, len, NULL, 0, err);
-        }
-        if (st)
+        size_t len;
+        if ((st = lw_seqw_copy(w, &s->s, q, &buf, &len, err)))
             break;
         s->taken += len;
         stats->picked[best]++;
@@ -228,9 +175,7 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
         stats->sequences++;
         stats->tokens += len;
     }
-    free(buf);
-    free(mask);
-    free(ids);
+    lw_seq_buf_free(&buf);
     for (size_t i = 0; i < n; i++)
         stats->passes[i] = src[i].pass;
     if (!st && !(st = lw_seqw_finish(w, err)) && !(st = lw_seqw_publish(w, err))) {

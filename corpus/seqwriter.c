@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "longweave/fileio.h"
+#include "longweave/megatron.h"
 #include "seqwriter_internal.h"
 
 static const char *const names[LW_SEQ_FORMATS] = {"megatron", "datatrove", "mds",
@@ -167,6 +169,44 @@ lw_status lw_seqw_add_raw(lw_seqw *w, const void *data, const uint8_t *mask, siz
     w->sequences++;
     w->tokens += n;
     return LW_OK;
+}
+
+void lw_seq_buf_free(lw_seq_buf *b)
+{
+    free(b->raw);
+    free(b->mask);
+    free(b->ids);
+    memset(b, 0, sizeof *b);
+}
+
+lw_status lw_seqw_copy(lw_seqw *w, const lw_megatron_source *src, uint64_t q, lw_seq_buf *b,
+                       size_t *n, lw_error *err)
+{
+    size_t len = lw_megatron_length(&src->d, q), size = lw_megatron_dtype_size(src->d.dtype);
+    if (len > b->cap) {
+        unsigned char *raw = realloc(b->raw, len * size);
+        if (raw)
+            b->raw = raw;
+        uint8_t *mask = realloc(b->mask, len);
+        if (mask)
+            b->mask = mask;
+        uint32_t *ids = realloc(b->ids, len * sizeof *ids);
+        if (ids)
+            b->ids = ids;
+        if (!raw || !mask || !ids)
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        b->cap = len;
+    }
+    lw_status st = lw_megatron_source_read(src, q, b->raw, b->mask, err);
+    if (st)
+        return st;
+    const uint8_t *mask = src->masked ? b->mask : NULL;
+    *n = len;
+    if (lw_seqw_raw_dtype(w) == src->d.dtype)
+        return lw_seqw_add_raw(w, b->raw, mask, len, err);
+    for (size_t k = 0; k < len; k++)
+        b->ids[k] = (uint32_t)lw_get_le(b->raw + k * size, (int)size);
+    return lw_seqw_add(w, b->ids, mask, len, NULL, 0, err);
 }
 
 lw_status lw_seqw_finish(lw_seqw *w, lw_error *err)

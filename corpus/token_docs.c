@@ -9,29 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "longweave/fileio.h"
 #include "longweave/megatron.h"
 
 enum { HEADER = 34, BLOCK = 8192 };
 
-static lw_status pread_all(int fd, void *buf, size_t n, uint64_t off, const char *path,
-                           lw_error *err)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t got = pread(fd, p, n, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return lw_error_errno(err, LW_E_IO, errno, "cannot read", path);
-        if (got == 0)
-            return lw_error_set(err, LW_E_DATA, "%s: unexpected end of file at byte %llu", path,
-                                (unsigned long long)off);
-        p += got;
-        n -= (size_t)got;
-        off += (uint64_t)got;
-    }
-    return LW_OK;
-}
 
 static uint64_t le(const unsigned char *p, int n)
 {
@@ -70,7 +52,7 @@ static lw_status open_file(lw_token_file *f, const char *prefix, lw_error *err)
         goto done;
     }
     unsigned char h[HEADER];
-    if (si.st_size < HEADER || (st = pread_all(f->idx_fd, h, HEADER, 0, idx, err))) {
+    if (si.st_size < HEADER || (st = lw_pread_all(f->idx_fd, h, HEADER, 0, idx, err))) {
         if (!st)
             st = lw_error_set(err, LW_E_DATA, "%s: too short for a Megatron index", idx);
         goto done;
@@ -146,7 +128,7 @@ lw_status lw_token_docs_read(const lw_token_docs *d, const lw_token_doc *doc, ui
     unsigned char *raw = (unsigned char *)out + (size_t)doc->tokens * 4 - bytes;
     char path[4200];
     snprintf(path, sizeof path, "%s.bin", f->prefix);
-    lw_status st = pread_all(f->bin_fd, raw, bytes, doc->offset, path, err);
+    lw_status st = lw_pread_all(f->bin_fd, raw, bytes, doc->offset, path, err);
     if (st || size == 4)
         return st;
     for (size_t i = 0; i < doc->tokens; i++)
@@ -197,7 +179,7 @@ static lw_status doc_index(lw_token_cursor *c, const lw_token_file *f, uint64_t 
             n = BLOCK + 1;
         char path[4200];
         snprintf(path, sizeof path, "%s.idx", f->prefix);
-        lw_status st = pread_all(f->idx_fd, c->docs, 8 * n,
+        lw_status st = lw_pread_all(f->idx_fd, c->docs, 8 * n,
                                  HEADER + 12 * f->sequences + 8 * i, path, err);
         if (st)
             return st;
@@ -222,7 +204,7 @@ static lw_status seq_pointer(lw_token_cursor *c, const lw_token_file *f, uint64_
             n = BLOCK;
         char path[4200];
         snprintf(path, sizeof path, "%s.idx", f->prefix);
-        lw_status st = pread_all(f->idx_fd, c->ptrs, 8 * n, HEADER + 4 * f->sequences + 8 * s,
+        lw_status st = lw_pread_all(f->idx_fd, c->ptrs, 8 * n, HEADER + 4 * f->sequences + 8 * s,
                                  path, err);
         if (st)
             return st;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "longweave/fileio.h"
 #include "longweave/hash.h"
 #include "longweave/manifest.h"
 #include "verify_internal.h"
@@ -49,15 +50,6 @@ static bool exists(const char *path)
 {
     struct stat sb;
     return stat(path, &sb) == 0;
-}
-
-static char *cat(const char *a, const char *b, const char *c)
-{
-    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s%s%s", a, b, c);
-    return p;
 }
 
 /* One file of a manifest and what was found. */
@@ -121,7 +113,7 @@ static lw_status verify_manifest(vctx *v, const char *mpath, int threads, lw_err
             vproblem(v, LW_VERIFY_STRUCTURE, "%s: file %d has no relative path", mpath, i);
             continue;
         }
-        es[i].path = cat(base, "/", p);
+        es[i].path = lw_concat(base, "/", p);
         es[i].bytes = cJSON_GetNumberValue(cJSON_GetObjectItem(f, "bytes"));
         es[i].sha256 = cJSON_GetStringValue(cJSON_GetObjectItem(f, "sha256"));
         if (!es[i].path) {
@@ -244,7 +236,7 @@ static lw_status verify_bare(vctx *v, const char *path, lw_error *err)
     lw_status st = LW_OK;
     bool found = false;
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds && !found; k++) {
-        char *p = cat(prefix, kinds[k].suffix, "");
+        char *p = lw_concat(prefix, kinds[k].suffix, "");
         if (p && exists(p)) {
             found = true;
             kinds[k].check(v, prefix);
@@ -269,7 +261,8 @@ lw_status lw_verify_run(const char *path, int threads, lw_verify_result *res, lw
     if (threads <= 0)
         threads = omp_get_num_procs();
     struct stat sb;
-    char *one = cat(path, ".manifest.json", ""); /* tokenize's PREFIX (an MDS directory too) */
+    /* tokenize's PREFIX (an MDS directory too) */
+    char *one = lw_concat(path, ".manifest.json", "");
     lw_status st = LW_OK;
     if (!one)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -277,7 +270,7 @@ lw_status lw_verify_run(const char *path, int threads, lw_verify_result *res, lw
         st = verify_manifest(&v, one, threads, err);
     } else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         free(one);
-        one = cat(path, "/", LW_MANIFEST_NAME);
+        one = lw_concat(path, "/", LW_MANIFEST_NAME);
         if (!one)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         if (exists(one)) {

@@ -10,15 +10,6 @@
 #include "longweave/megatron.h"
 #include "verify_internal.h"
 
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s%s", a, b);
-    return p;
-}
-
 /* The first id >= vocab among n little-endian ids of `size` bytes; n if none. */
 static uint64_t first_out_of_range(const vctx *v, const unsigned char *p, uint64_t n, int size)
 {
@@ -116,7 +107,7 @@ int64_t vf_megatron(vctx *v, const char *prefix, bool ids)
     uint64_t tokens = 0;
     for (uint64_t s = 0; s < d.sequences; s++)
         tokens += lw_megatron_length(&d, s);
-    char *bin = join(prefix, ".bin");
+    char *bin = lw_concat(prefix, ".bin", "");
     if (ids && v->vocab && bin) {
         uint64_t bad = scan_values(bin, size, v->vocab);
         if (bad != UINT64_MAX)
@@ -127,9 +118,9 @@ int64_t vf_megatron(vctx *v, const char *prefix, bool ids)
     free(bin);
     if (ids)
         count(v, d.sequences, tokens);
-    char *mp = join(prefix, ".mask");
-    char *midx = mp ? join(mp, ".idx") : NULL;
-    char *mbin = mp ? join(mp, ".bin") : NULL;
+    char *mp = lw_concat(prefix, ".mask", "");
+    char *midx = mp ? lw_concat(mp, ".idx", "") : NULL;
+    char *mbin = mp ? lw_concat(mp, ".bin", "") : NULL;
     FILE *probe = midx ? fopen(midx, "rb") : NULL;
     if (probe) {
         fclose(probe);
@@ -164,8 +155,8 @@ int64_t vf_megatron(vctx *v, const char *prefix, bool ids)
 
 int64_t vf_datatrove(vctx *v, const char *prefix)
 {
-    char *meta = join(prefix, ".ds.metadata"), *ds = join(prefix, ".ds");
-    char *index = join(prefix, ".ds.index"), *loss = join(prefix, ".ds.loss");
+    char *meta = lw_concat(prefix, ".ds.metadata", ""), *ds = lw_concat(prefix, ".ds", "");
+    char *index = lw_concat(prefix, ".ds.index", ""), *loss = lw_concat(prefix, ".ds.loss", "");
     lw_buf text = {0};
     void *tmap = NULL, *imap = NULL, *lmap = NULL;
     size_t tsize = 0, isize = 0, lsize = 0;
@@ -360,7 +351,7 @@ done:
 
 int64_t vf_mds(vctx *v, const char *dir)
 {
-    char *path = join(dir, "/index.json");
+    char *path = lw_concat(dir, "/index.json", "");
     lw_buf text = {0};
     lw_error e;
     int64_t seqs = -1;
@@ -384,11 +375,9 @@ int64_t vf_mds(vctx *v, const char *dir)
             vproblem(v, LW_VERIFY_STRUCTURE, "%s: a shard without a plain basename", path);
             continue;
         }
-        char *sp = join(dir, "/");
-        char *full = sp ? join(sp, base) : NULL;
+        char *full = lw_concat(dir, "/", base);
         if (full)
             mds_shard(v, full, sh, &n, &tokens);
-        free(sp);
         free(full);
     }
     count(v, n, tokens);
@@ -485,7 +474,7 @@ static bool npy_parse(const unsigned char *p, size_t size, int *item, uint64_t *
 
 int64_t vf_npy(vctx *v, const char *prefix)
 {
-    char *path = join(prefix, ".npy"), *mpath = join(prefix, ".mask.npy");
+    char *path = lw_concat(prefix, ".npy", ""), *mpath = lw_concat(prefix, ".mask.npy", "");
     void *map = NULL, *mmap_ = NULL;
     size_t size = 0, msize = 0;
     lw_error e;

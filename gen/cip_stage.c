@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "longweave/fileio.h"
 #include "longweave/manifest.h"
 #include "longweave/megatron.h"
 #include "longweave/seqwriter.h"
@@ -25,15 +26,6 @@ enum { DEFAULT_WINDOW = 65536, MAP_FLUSH = 1 << 20, PROGRESS_EVERY = 4096 };
 void lw_cip_bucket_name(uint32_t seq_len, unsigned part, char *out, size_t cap)
 {
     snprintf(out, cap, "cip/len-%07u/part-%05u", seq_len, part);
-}
-
-static char *concat3(const char *a, const char *b, const char *c)
-{
-    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s%s%s", a, b, c);
-    return p;
 }
 
 /* One bucket's outputs and state; each bucket is worked by one thread. */
@@ -168,9 +160,9 @@ static lw_status open_bucket(bucket *b, const run_shared *sh, uint32_t seq_len, 
     lw_cip_bucket_name(seq_len, cfg->src.part, name, sizeof name);
     b->seq_len = seq_len;
     b->map.fd = -1;
-    b->prefix = concat3(cfg->outdir, "/", name);
+    b->prefix = lw_concat(cfg->outdir, "/", name);
     char *dir = b->prefix ? strdup(b->prefix) : NULL;
-    char *map = b->prefix ? concat3(b->prefix, ".map.jsonl", "") : NULL;
+    char *map = b->prefix ? lw_concat(b->prefix, ".map.jsonl", "") : NULL;
     lw_status st = LW_OK;
     if (!dir || !map) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -210,7 +202,7 @@ static char *dataset_prefix(const char *input)
     size_t n = strlen(p);
     if (n > 4 && (strcmp(p + n - 4, ".bin") == 0 || strcmp(p + n - 4, ".idx") == 0))
         p[n - 4] = '\0';
-    char *idx = concat3(p, ".idx", "");
+    char *idx = lw_concat(p, ".idx", "");
     bool ok = idx && access(idx, F_OK) == 0;
     free(idx);
     if (!ok) {
@@ -231,7 +223,7 @@ typedef struct {
 static lw_status manifest_tokenizer(const char *prefix, tok_ref *out, lw_error *err)
 {
     memset(out, 0, sizeof *out);
-    char *path = concat3(prefix, ".manifest.json", "");
+    char *path = lw_concat(prefix, ".manifest.json", "");
     if (!path)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     cJSON *m = NULL;
@@ -367,8 +359,8 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         /* Documents: tokenize them first into a hidden dataset. */
         char pid[32];
         snprintf(pid, sizeof pid, "%ld", (long)getpid());
-        tmpdir = concat3(cfg->outdir, "/.cip-tokens-", pid);
-        tmp_prefix = tmpdir ? concat3(tmpdir, "/docs", "") : NULL;
+        tmpdir = lw_concat(cfg->outdir, "/.cip-tokens-", pid);
+        tmp_prefix = tmpdir ? lw_concat(tmpdir, "/docs", "") : NULL;
         if (!tmp_prefix) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             goto done;
@@ -585,7 +577,7 @@ done:
     if (tmp_prefix) { /* the hidden tokens of a documents run */
         static const char *const sfx[] = {".bin", ".idx", ".manifest.json"};
         for (int i = 0; i < 3; i++) {
-            char *p = concat3(tmp_prefix, sfx[i], "");
+            char *p = lw_concat(tmp_prefix, sfx[i], "");
             if (p)
                 unlink(p);
             free(p);

@@ -5,11 +5,9 @@
 #include "longweave/pack.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "longweave/fileio.h"
 #include "longweave/inspect.h"
@@ -354,22 +352,11 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
         }
     qsort(items, n, sizeof *items, by_length_desc);
     /* the output */
-    if (!(mpath = malloc(strlen(cfg->output) + 16))) {
-        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if ((st = lw_manifest_claim_prefix(cfg->output, cfg->force, "a packed dataset", &mpath,
+                                       err)))
         goto done;
-    }
-    sprintf(mpath, "%s.manifest.json", cfg->output);
     const char *slash = strrchr(cfg->output, '/');
     char *dir = slash ? strndup(cfg->output, (size_t)(slash - cfg->output)) : NULL;
-    if (dir && (st = lw_mkdirs(dir, err))) {
-        free(dir);
-        goto done;
-    }
-    if (access(mpath, F_OK) == 0 && !cfg->force)
-        st = lw_error_set(err, LW_E_CANTCREAT, "%s already exists; use --force to replace it",
-                          mpath);
-    else if (access(mpath, F_OK) == 0 && unlink(mpath) != 0)
-        st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", mpath);
     bool pack = cfg->strategy == LW_PACK_BFD;
     lw_seqw_opts o = lw_seqw_opts_for(&cfg->output_format, vocab, LW_MASK_ALWAYS,
                                       pack ? cfg->seq_len : 0,

@@ -23,6 +23,15 @@ lw_status lw_file_scan(const char *path, uint64_t limit, lw_scan_fn fn, void *ct
 /* Read a whole (small) file into out (appending). */
 lw_status lw_file_read_all(const char *path, lw_buf *out, lw_error *err);
 
+/* a, b and c (b and c may be "") joined in a malloc'd string; NULL when out
+ * of memory. For paths: lw_concat(dir, "/", name), lw_concat(prefix, ".idx", ""). */
+char *lw_concat(const char *a, const char *b, const char *c);
+
+/* Read exactly n bytes at offset off (EINTR retried); the end of the file
+ * before that is LW_E_DATA naming path and the offset. */
+lw_status lw_pread_all(int fd, void *buf, size_t n, uint64_t off, const char *path,
+                       lw_error *err);
+
 /* Map a whole file read-only (*map NULL for an empty file). A missing file
  * is LW_E_NOINPUT. Unmap with lw_file_unmap. */
 lw_status lw_file_map(const char *path, void **map, size_t *size, lw_error *err);

@@ -43,6 +43,10 @@ lw_status lw_outdir_prepare(const char *dir, const char *const *globs, size_t n_
  * the new run writes. *path gets the manifest's path (malloc'd). */
 lw_status lw_manifest_claim(const char *dir, unsigned part, unsigned nparts, bool force,
                             const char *what, char **path, lw_error *err);
+/* The same for a dataset written under a PREFIX (tokenize, mix, pack,
+ * merge of prefixes): PREFIX.manifest.json, PREFIX's folder created. */
+lw_status lw_manifest_claim_prefix(const char *prefix, bool force, const char *what, char **path,
+                                   lw_error *err);
 /* After a forced run: remove files matching the globs that the new run did
  * not write (e.g. shard-00009 left by an earlier run with more shards). */
 lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size_t n_globs,

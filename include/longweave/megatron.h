@@ -124,7 +124,7 @@ void lw_megatron_close(lw_megatron_dataset *d);
 /* A dataset read sequence by sequence with pread (only the index is mapped,
  * so memory does not grow with the .bin), with its loss mask when a
  * PREFIX.mask dataset is beside it. */
-typedef struct {
+typedef struct lw_megatron_source {
     lw_megatron_dataset d, m;   /* m: the mask's index, when masked */
     bool masked;
     int fd, mfd;

@@ -89,6 +89,20 @@ int lw_seqw_raw_dtype(const lw_seqw *w);
  * ids are not range-checked. */
 lw_status lw_seqw_add_raw(lw_seqw *w, const void *data, const uint8_t *mask, size_t n,
                           lw_error *err);
+/* Scratch for lw_seqw_copy, reused from call to call. */
+typedef struct {
+    unsigned char *raw;
+    uint8_t *mask;
+    uint32_t *ids;
+    size_t cap;
+} lw_seq_buf;
+void lw_seq_buf_free(lw_seq_buf *b);
+/* Copy sequence q of a Megatron source (with its mask, when it has one)
+ * into w: raw when w takes the source's dtype, else id by id. *n gets its
+ * length. */
+struct lw_megatron_source;
+lw_status lw_seqw_copy(lw_seqw *w, const struct lw_megatron_source *src, uint64_t q,
+                       lw_seq_buf *buf, size_t *n, lw_error *err);
 /* Everything written and synced, still under temporary names. */
 lw_status lw_seqw_finish(lw_seqw *w, lw_error *err);
 lw_status lw_seqw_publish(lw_seqw *w, lw_error *err);
