@@ -113,48 +113,12 @@ lw_status lw_outdir_prepare(const char *dir, const char *const *globs, size_t n_
     return st;
 }
 
-lw_status lw_manifest_claim(const char *dir, unsigned part, unsigned nparts, bool force,
-                            const char *what, char **path, lw_error *err)
+/* p (malloc'd, NULL when out of memory) becomes *path unless a manifest is
+ * already there and force is off; with force the old one goes first, so a
+ * run that dies leaves no manifest promising the old files. */
+static lw_status take_manifest_path(char *p, bool force, const char *what, char **path,
+                                    lw_error *err)
 {
-    *path = NULL;
-    lw_status st = lw_mkdirs(dir, err);
-    if (st)
-        return st;
-    char name[64];
-    if (nparts > 1)
-        snprintf(name, sizeof name, "manifest.part-%05u.json", part);
-    else
-        snprintf(name, sizeof name, "%s", LW_MANIFEST_NAME);
-    char *p = lw_concat(dir, "/", name);
-    if (!p)
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    if (access(p, F_OK) == 0) {
-        if (!force)
-            st = lw_error_set(err, LW_E_CANTCREAT, "%s already holds %s (%s); use --force to "
-                              "replace it", dir, what, name);
-        else if (unlink(p) != 0)
-            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", p);
-    }
-    if (st)
-        free(p);
-    else
-        *path = p;
-    return st;
-}
-
-lw_status lw_manifest_claim_prefix(const char *prefix, bool force, const char *what, char **path,
-                                   lw_error *err)
-{
-    *path = NULL;
-    const char *slash = strrchr(prefix, '/');
-    if (slash && slash != prefix) {
-        char *dir = strndup(prefix, (size_t)(slash - prefix));
-        lw_status st = dir ? lw_mkdirs(dir, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
-        free(dir);
-        if (st)
-            return st;
-    }
-    char *p = lw_concat(prefix, ".manifest.json", "");
     if (!p)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     lw_status st = LW_OK;
@@ -170,6 +134,36 @@ lw_status lw_manifest_claim_prefix(const char *prefix, bool force, const char *w
     else
         *path = p;
     return st;
+}
+
+lw_status lw_manifest_claim(const char *dir, unsigned part, unsigned nparts, bool force,
+                            const char *what, char **path, lw_error *err)
+{
+    *path = NULL;
+    lw_status st = lw_mkdirs(dir, err);
+    if (st)
+        return st;
+    char name[64];
+    if (nparts > 1)
+        snprintf(name, sizeof name, "manifest.part-%05u.json", part);
+    else
+        snprintf(name, sizeof name, "%s", LW_MANIFEST_NAME);
+    return take_manifest_path(lw_concat(dir, "/", name), force, what, path, err);
+}
+
+lw_status lw_manifest_claim_prefix(const char *prefix, bool force, const char *what, char **path,
+                                   lw_error *err)
+{
+    *path = NULL;
+    const char *slash = strrchr(prefix, '/');
+    if (slash && slash != prefix) {
+        char *dir = strndup(prefix, (size_t)(slash - prefix));
+        lw_status st = dir ? lw_mkdirs(dir, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
+        free(dir);
+        if (st)
+            return st;
+    }
+    return take_manifest_path(lw_concat(prefix, ".manifest.json", ""), force, what, path, err);
 }
 
 lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size_t n_globs,
