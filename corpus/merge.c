@@ -21,11 +21,16 @@
 
 enum { DATASET, MAP, BYTES };
 
+/* The documents a CIP part took: [first, end) of its input, -1 unknown. */
+typedef struct {
+    int64_t first, end;
+} doc_range;
+
 typedef struct {
     char *key;          /* output path relative to the output */
     int kind;
     char **paths;       /* the inputs: dataset prefixes or files */
-    int64_t *first_doc; /* MAP: each input part's first document */
+    doc_range *docs;    /* MAP: each input part's documents */
     size_t n, cap;
 } group;
 
@@ -111,28 +116,28 @@ static lw_status group_for(run *r, const char *key, int kind, group **out, lw_er
     return LW_OK;
 }
 
-static lw_status group_add(group *g, const char *path, int64_t first_doc, lw_error *err)
+static lw_status group_add(group *g, const char *path, doc_range docs, lw_error *err)
 {
     if (g->n == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 8;
         char **p = realloc(g->paths, cap * sizeof *p);
-        int64_t *f = p ? realloc(g->first_doc, cap * sizeof *f) : NULL;
+        doc_range *f = p ? realloc(g->docs, cap * sizeof *f) : NULL;
         if (p)
             g->paths = p;
         if (!p || !f)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
-        g->first_doc = f;
+        g->docs = f;
         g->cap = cap;
     }
     if (!(g->paths[g->n] = strdup(path)))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    g->first_doc[g->n++] = first_doc;
+    g->docs[g->n++] = docs;
     return LW_OK;
 }
 
 /* A manifest of an input: check its tokenizer against the others', list it,
- * and return the first document of its part (-1: unknown). */
-static lw_status take_manifest(run *r, const char *path, long *part, int64_t *first_doc,
+ * and return the documents of its part (-1: unknown). */
+static lw_status take_manifest(run *r, const char *path, long *part, doc_range *docs,
                                lw_error *err)
 {
     cJSON *m = NULL;
@@ -160,9 +165,12 @@ static lw_status take_manifest(run *r, const char *path, long *part, int64_t *fi
     const char *pstr = cJSON_GetStringValue(
         cJSON_GetObjectItem(cJSON_GetObjectItem(m, "config"), "part"));
     *part = pstr ? strtol(pstr, NULL, 10) : 0;
-    double fd = cJSON_GetNumberValue(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "inputs"), "first_document"));
-    *first_doc = fd >= 0 ? (int64_t)fd : -1;
+    const cJSON *in = cJSON_GetObjectItem(m, "inputs");
+    double first = cJSON_GetNumberValue(cJSON_GetObjectItem(in, "first_document"));
+    double end = cJSON_GetNumberValue(cJSON_GetObjectItem(in, "end_document"));
+    *docs = (doc_range){-1, -1};
+    if (first >= 0 && end >= first) /* NaN (absent) fails both */
+        *docs = (doc_range){(int64_t)first, (int64_t)end};
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "path", path);
     const char *stage = cJSON_GetStringValue(cJSON_GetObjectItem(m, "stage"));
@@ -259,20 +267,20 @@ static lw_status take_directory(run *r, const char *dir, lw_error *err)
     size_t n = 0, cap = 0;
     lw_status st = walk(dir, "", &files, &n, &cap, err);
     /* the manifests first: tokenizer check and each part's first document */
-    int64_t first_doc[4096];
-    for (size_t i = 0; i < sizeof first_doc / sizeof *first_doc; i++)
-        first_doc[i] = -1;
+    doc_range docs[4096];
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+        docs[i] = (doc_range){-1, -1};
     bool any_manifest = false;
     for (size_t i = 0; i < n && !st; i++) {
         if (!is_manifest(files[i]) || strchr(files[i], '/'))
             continue;
         char *full = lw_concat(dir, "/", files[i]);
         long part = 0;
-        int64_t fd = -1;
-        st = full ? take_manifest(r, full, &part, &fd, err)
+        doc_range d;
+        st = full ? take_manifest(r, full, &part, &d, err)
                   : lw_error_set(err, LW_E_NOMEM, "out of memory");
         if (!st && part >= 0 && part < 4096)
-            first_doc[part] = fd;
+            docs[part] = d;
         any_manifest = true;
         free(full);
     }
@@ -297,7 +305,8 @@ static lw_status take_directory(run *r, const char *dir, lw_error *err)
             }
             group *g;
             if (!(st = group_for(r, key, kind, &g, err)))
-                st = group_add(g, full, part >= 0 && part < 4096 ? first_doc[part] : -1, err);
+                st = group_add(g, full, part >= 0 && part < 4096 ? docs[part]
+                                                                 : (doc_range){-1, -1}, err);
         }
         free(key);
         free(full);
@@ -317,17 +326,18 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
         src[i].fd = src[i].mfd = -1;
     lw_status st = LW_OK;
     uint64_t fixed = 0;
-    bool same_len = true;
+    bool same_len = true, masked = false;
     for (size_t i = 0; i < g->n && !st; i++) {
         if ((st = lw_megatron_source_open(&src[i], g->paths[i], err)))
             break;
-        if (src[i].d.dtype != src[0].d.dtype || src[i].masked != src[0].masked)
-            st = lw_error_set(err, LW_E_DATA, "%s: %s ids%s, but %s has %s ids%s: only datasets "
-                              "of one dtype, all with or all without masks, merge",
-                              g->paths[i], lw_megatron_dtype_name(src[i].d.dtype),
-                              src[i].masked ? " and a mask" : "", g->paths[0],
-                              lw_megatron_dtype_name(src[0].d.dtype),
-                              src[0].masked ? " and a mask" : "");
+        if (src[i].d.dtype != src[0].d.dtype)
+            st = lw_error_set(err, LW_E_DATA, "%s: %s ids, but %s has %s ids: only datasets "
+                              "of one dtype merge", g->paths[i],
+                              lw_megatron_dtype_name(src[i].d.dtype), g->paths[0],
+                              lw_megatron_dtype_name(src[0].d.dtype));
+        /* CIP writes a mask only where some token is masked: one part may
+         * have it and another not; the merged mask is then 1 on the latter */
+        masked |= src[i].masked;
         for (uint64_t s = 0; s < src[i].d.sequences && same_len; s++) {
             uint64_t n = lw_megatron_length(&src[i].d, s);
             fixed = fixed ? fixed : n;
@@ -341,7 +351,7 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
     lw_seqw *w = NULL;
     if (!st) {
         lw_seqw_opts o = lw_seqw_opts_for(&r->cfg->output_format, vocab,
-                                          g->n && src[0].masked ? LW_MASK_ALWAYS : LW_MASK_NONE,
+                                          masked ? LW_MASK_ALWAYS : LW_MASK_NONE,
                                           same_len && fixed <= UINT32_MAX ? (uint32_t)fixed : 0,
                                           r->tok_name);
         if (o.format != LW_SEQ_NPY)
@@ -415,7 +425,13 @@ static lw_status join_bytes(run *r, const group *g, const char *out, lw_error *e
     return st ? st : lw_outfile_finish(f, err);
 }
 
-/* CIP maps: sequences renumbered across the parts, documents made global. */
+/* CIP maps: sequences renumbered across the parts, documents made global.
+ * A part that read a token dataset numbers documents as that dataset does
+ * (first..end-1); one that tokenized its own slice of text numbers them from
+ * 0 (first = 0). Either way, part i's numbers move by
+ * first_0 + (documents of the parts before i) - first_i: nothing for the
+ * former, the count of earlier documents for the latter, and the result
+ * numbers the documents of the merged parts as one run over them would. */
 static lw_status join_maps(run *r, const group *g, const char *out, lw_error *err)
 {
     lw_outfile *f = new_file(r, out, err);
@@ -424,11 +440,16 @@ static lw_status join_maps(run *r, const group *g, const char *out, lw_error *er
     uint64_t seq = 0;
     lw_status st = LW_OK;
     lw_buf text = {0};
+    int64_t before = 0; /* documents of the parts before i */
     for (size_t i = 0; i < g->n && !st; i++) {
         text.len = 0;
         if ((st = lw_file_read_all(g->paths[i], &text, err)))
             break;
-        int64_t shift = g->first_doc[i] > 0 ? g->first_doc[i] : 0;
+        int64_t shift = 0;
+        if (g->docs[i].first >= 0 && g->docs[0].first >= 0)
+            shift = g->docs[0].first + before - g->docs[i].first;
+        if (g->docs[i].first >= 0)
+            before += g->docs[i].end - g->docs[i].first;
         size_t pos = 0;
         uint64_t line = 0;
         while (pos < text.len && !st) {
@@ -470,7 +491,7 @@ static void run_free(run *r)
         for (size_t k = 0; k < r->groups[i].n; k++)
             free(r->groups[i].paths[k]);
         free(r->groups[i].paths);
-        free(r->groups[i].first_doc);
+        free(r->groups[i].docs);
         free(r->groups[i].key);
     }
     free(r->groups);
@@ -510,14 +531,14 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
                 prefix[strlen(prefix) - 4] = '\0';
             char *m = prefix ? lw_manifest_find(prefix) : NULL;
             long part;
-            int64_t fd;
+            doc_range unused;
             if (!prefix)
                 st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             else if (m)
-                st = take_manifest(&r, m, &part, &fd, err);
+                st = take_manifest(&r, m, &part, &unused, err);
             group *g;
             if (!st && !(st = group_for(&r, "", DATASET, &g, err)))
-                st = group_add(g, prefix, -1, err);
+                st = group_add(g, prefix, (doc_range){-1, -1}, err);
             free(prefix);
             free(m);
         }
