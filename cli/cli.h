@@ -39,7 +39,7 @@ typedef struct {
     int threads;               /* -j; 0: all cores */
     uint64_t seed;
     unsigned part, nparts;
-    bool quiet, force, strict;
+    bool quiet, force, resume, strict;
     const char *stats_json;
     lw_input_opts input;
     lw_doc_opts doc;
@@ -51,7 +51,7 @@ typedef struct {
 enum {
     CLI_OPT_TEXT_KEY = 1000, CLI_OPT_ID_KEY, CLI_OPT_INPUT_FORMAT, CLI_OPT_INCLUDE,
     CLI_OPT_MAX_DOC, CLI_OPT_UTF8, CLI_OPT_STRICT, CLI_OPT_FORCE, CLI_OPT_SEED, CLI_OPT_PART,
-    CLI_OPT_STATS
+    CLI_OPT_STATS, CLI_OPT_RESUME
 };
 
 #define CLI_DOC_OPTIONS                                                                        \
@@ -65,6 +65,7 @@ enum {
         {"utf8", required_argument, NULL, CLI_OPT_UTF8},                                      \
         {"strict", no_argument, NULL, CLI_OPT_STRICT},                                        \
         {"force", no_argument, NULL, CLI_OPT_FORCE},                                          \
+        {"resume", no_argument, NULL, CLI_OPT_RESUME},                                        \
         {"seed", required_argument, NULL, CLI_OPT_SEED},                                      \
         {"part", required_argument, NULL, CLI_OPT_PART},                                      \
         {"stats-json", required_argument, NULL, CLI_OPT_STATS}
@@ -134,6 +135,21 @@ int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *npa
  * return the exit code for st. */
 int cli_fail(const char *cmd, lw_status st, const char *msg);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Where a command writes: a directory of its own (shard, merge of
+ * directories), a directory the parts of one run share (cip, synl, needle:
+ * manifest.part-IIIII.json), or a dataset PREFIX (tokenize, mix, pack). */
+typedef enum { CLI_OUT_DIR, CLI_OUT_DIR_PARTS, CLI_OUT_PREFIX } cli_out_kind;
+/* The manifest path such an output gets (malloc'd; NULL when out of memory). */
+char *cli_output_manifest(const char *out, cli_out_kind kind, unsigned part, unsigned nparts);
+/* --resume: if the output's manifest is there, was written by the same
+ * command (lw_manifest_command) and verifies (every file's size and sha256,
+ * every dataset's structure), say so and return 0: the command is done.
+ * Otherwise set *force and return -1: run. With --resume or --force, the
+ * temporary files an interrupted run of this output left are removed first.
+ * Another return is an exit code. */
+int cli_prepare_output(const char *cmd, const char *out, cli_out_kind kind, unsigned part,
+                       unsigned nparts, bool resume, bool quiet, bool *force);
 
 /* Warnings and progress for one run. */
 struct cli_reporter {

@@ -306,6 +306,8 @@ const char cli_doc_options_help[] =
     "  -j, --threads N         worker threads (default: all cores)\n"
     "      --part I/N          process only the I-th of N slices of the input\n"
     "      --force             replace an existing output\n"
+    "      --resume            skip this output if it is complete (manifest present, same\n"
+    "                          command, files verified); else redo it\n"
     "  -q, --quiet             no progress, warnings or summary\n"
     "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
     "  -h, --help              this help\n";
@@ -364,6 +366,7 @@ int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int
         return 1;
     case CLI_OPT_STRICT: o->strict = true; return 1;
     case CLI_OPT_FORCE: o->force = true; return 1;
+    case CLI_OPT_RESUME: o->resume = true; return 1;
     case CLI_OPT_SEED: *rc = cli_parse_u64(cmd, "--seed", arg, &o->seed); return 1;
     case CLI_OPT_PART: *rc = cli_parse_part(cmd, arg, &o->part, &o->nparts); return 1;
     case CLI_OPT_STATS: o->stats_json = arg; return 1;

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "longweave/merge.h"
@@ -21,6 +22,8 @@ static const char usage[] =
     "\n"
     CLI_FORMAT_HELP
     "      --force             replace an output already there\n"
+    "      --resume            skip if OUT is complete (manifest present, same command,\n"
+    "                          files verified); else redo it\n"
     "  -q, --quiet             no summary\n"
     "  -h, --help              this help\n"
     "\n"
@@ -32,11 +35,12 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 datasets that do not go together, 66 missing\n"
     "input, 73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_FORCE = 256 };
+enum { OPT_FORCE = 256, OPT_RESUME };
 
 static const struct option long_opts[] = {
     CLI_FORMAT_OPTIONS,
     {"force", no_argument, NULL, OPT_FORCE},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -46,7 +50,7 @@ int cmd_merge(int argc, char **argv)
 {
     static const char *cmd = "merge";
     lw_merge_config cfg = {0};
-    bool quiet = false;
+    bool quiet = false, resume = false;
     int c, rc = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
@@ -54,6 +58,7 @@ int cmd_merge(int argc, char **argv)
             continue;
         switch (c) {
         case OPT_FORCE: cfg.force = true; break;
+        case OPT_RESUME: resume = true; break;
         case 'q': quiet = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: rc = cli_usage_error(cmd, "unknown or incomplete option");
@@ -66,6 +71,12 @@ int cmd_merge(int argc, char **argv)
     cfg.output = argv[optind];
     cfg.inputs = (const char *const *)argv + optind + 1;
     cfg.n_inputs = (size_t)(argc - optind - 1);
+    struct stat sb; /* directories merge into a directory, prefixes into a prefix */
+    bool dirs = stat(cfg.inputs[0], &sb) == 0 && S_ISDIR(sb.st_mode);
+    int done = cli_prepare_output(cmd, cfg.output, dirs ? CLI_OUT_DIR : CLI_OUT_PREFIX, 0, 1,
+                                  resume, quiet, &cfg.force);
+    if (done >= 0)
+        return done;
     lw_merge_stats stats;
     lw_error err = {0};
     double start = cli_now();

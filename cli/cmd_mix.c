@@ -23,6 +23,8 @@ static const char usage[] =
     "  -o, --output PREFIX     output prefix (required)\n"
     CLI_FORMAT_HELP
     "      --force             replace an existing mixture\n"
+    "      --resume            skip if OUT is complete (manifest present, same command,\n"
+    "                          files verified); else redo it\n"
     "  -q, --quiet             no summary\n"
     "  -h, --help              this help\n"
     "\n"
@@ -34,7 +36,7 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 sources that do not go together or are too small,\n"
     "66 missing input, 73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_SOURCE = 256, OPT_TOKENS, OPT_UPSAMPLE, OPT_SEED, OPT_FORCE };
+enum { OPT_SOURCE = 256, OPT_TOKENS, OPT_UPSAMPLE, OPT_SEED, OPT_FORCE, OPT_RESUME };
 
 static const struct option long_opts[] = {
     CLI_FORMAT_OPTIONS,
@@ -44,6 +46,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -69,7 +72,7 @@ int cmd_mix(int argc, char **argv)
 {
     static const char *cmd = "mix";
     lw_mix_config cfg = {0};
-    bool quiet = false;
+    bool quiet = false, resume = false;
     int c, rc = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
@@ -99,6 +102,7 @@ int cmd_mix(int argc, char **argv)
         case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
         case 'o': cfg.output = optarg; break;
         case OPT_FORCE: cfg.force = true; break;
+        case OPT_RESUME: resume = true; break;
         case 'q': quiet = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: rc = cli_usage_error(cmd, "unknown or incomplete option");
@@ -111,6 +115,10 @@ int cmd_mix(int argc, char **argv)
                                argv[optind]);
     if (!cfg.n_sources || !cfg.tokens || !cfg.output)
         return cli_usage_error(cmd, "--source, --tokens and -o PREFIX are required");
+    int done = cli_prepare_output(cmd, cfg.output, CLI_OUT_PREFIX, 0, 1, resume, quiet,
+                                  &cfg.force);
+    if (done >= 0)
+        return done;
     lw_mix_stats *stats = malloc(sizeof *stats);
     if (!stats)
         return cli_fail(cmd, LW_E_NOMEM, "out of memory");

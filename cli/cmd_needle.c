@@ -127,6 +127,12 @@ int cmd_needle(int argc, char **argv)
         rc = cli_usage_error(cmd, "-t TOKENIZER, --seq-len and -o OUTDIR are required");
         goto out;
     }
+    int done = cli_prepare_output(cmd, o.output, CLI_OUT_DIR_PARTS, o.part, o.nparts, o.resume, o.quiet,
+                                  &o.force);
+    if (done >= 0) {
+        rc = done;
+        goto out;
+    }
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, o.quiet);
     cli_doc_source(&cfg.haystack, &o, haystack, (int)n_haystack, &rep);

@@ -32,6 +32,8 @@ static const char usage[] =
     "  -o, --output PREFIX     output prefix (required)\n"
     CLI_FORMAT_HELP
     "      --force             replace an existing output\n"
+    "      --resume            skip if OUT is complete (manifest present, same command,\n"
+    "                          files verified); else redo it\n"
     "  -q, --quiet             no summary\n"
     "  -h, --help              this help\n"
     "\n"
@@ -44,7 +46,7 @@ static const char usage[] =
     "73 cannot create output, 74 I/O error.\n";
 
 enum { OPT_SEQ_LEN = 256, OPT_STRATEGY, OPT_BATCH, OPT_WEIGHTING, OPT_POSITIONS, OPT_LONG,
-       OPT_PAD, OPT_SEED, OPT_FORCE };
+       OPT_PAD, OPT_SEED, OPT_FORCE, OPT_RESUME };
 
 static const struct option long_opts[] = {
     CLI_FORMAT_OPTIONS,
@@ -58,6 +60,7 @@ static const struct option long_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -80,7 +83,7 @@ int cmd_pack(int argc, char **argv)
     static const char *cmd = "pack";
     lw_pack_config cfg = {.pad_id = -1};
     char names[1][32];
-    bool quiet = false, sort = false;
+    bool quiet = false, sort = false, resume = false;
     int c, rc = 0;
     unsigned u;
     uint64_t v;
@@ -111,6 +114,7 @@ int cmd_pack(int argc, char **argv)
         case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
         case 'o': cfg.output = optarg; break;
         case OPT_FORCE: cfg.force = true; break;
+        case OPT_RESUME: resume = true; break;
         case 'q': quiet = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: rc = cli_usage_error(cmd, "unknown or incomplete option");
@@ -123,6 +127,10 @@ int cmd_pack(int argc, char **argv)
         return cli_usage_error(cmd, "INPUT, -o PREFIX and --seq-len (for packing) are required");
     cfg.inputs = (const char *const *)argv + optind;
     cfg.n_inputs = (size_t)(argc - optind);
+    int done = cli_prepare_output(cmd, cfg.output, CLI_OUT_PREFIX, 0, 1, resume, quiet,
+                                  &cfg.force);
+    if (done >= 0)
+        return done;
     lw_pack_stats stats;
     lw_error err = {0};
     double start = cli_now();

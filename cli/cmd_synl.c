@@ -39,6 +39,8 @@ static const char usage[] =
     "  -o, --output DIR        output directory (required)\n"
     CLI_FORMAT_HELP
     "      --force             replace a dataset already in DIR\n"
+    "      --resume            skip if OUT is complete (manifest present, same command,\n"
+    "                          files verified); else redo it\n"
     "  -j, --threads N         worker threads (default: all cores)\n"
     "      --part I/N          generate the I-th of N slices of the samples\n"
     "  -q, --quiet             no progress or summary\n"
@@ -53,7 +55,7 @@ static const char usage[] =
     "73 cannot create output, 74 I/O error.\n";
 
 enum { OPT_PATTERN = 256, OPT_TEMPLATE, OPT_SYSTEM, OPT_SEQ_LEN, OPT_MIX, OPT_TASKS,
-       OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_PART, OPT_STATS, OPT_TABLE_FORMAT };
+       OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_RESUME, OPT_PART, OPT_STATS, OPT_TABLE_FORMAT };
 
 static const struct option long_opts[] = {
     {"tokenizer", required_argument, NULL, 't'}, {"pattern", required_argument, NULL, OPT_PATTERN},
@@ -65,7 +67,8 @@ static const struct option long_opts[] = {
     {"domains", required_argument, NULL, OPT_DOMAINS},
     {"schema", required_argument, NULL, OPT_SCHEMA}, {"cot", no_argument, NULL, OPT_COT},
     {"seed", required_argument, NULL, OPT_SEED}, {"output", required_argument, NULL, 'o'},
-    {"force", no_argument, NULL, OPT_FORCE}, {"threads", required_argument, NULL, 'j'},
+    {"force", no_argument, NULL, OPT_FORCE}, {"resume", no_argument, NULL, OPT_RESUME},
+    {"threads", required_argument, NULL, 'j'},
     {"part", required_argument, NULL, OPT_PART}, {"quiet", no_argument, NULL, 'q'},
     {"stats-json", required_argument, NULL, OPT_STATS}, {"help", no_argument, NULL, 'h'},
     {"table-format", required_argument, NULL, OPT_TABLE_FORMAT},
@@ -79,7 +82,7 @@ int cmd_synl(int argc, char **argv)
     char names[LW_SYNL_MAX_BUCKETS][32];
     const char *mix = NULL, *stats_json = NULL;
     const char **tasks = NULL, **formats = NULL, **domains = NULL, **schemas = NULL;
-    bool quiet = false;
+    bool quiet = false, resume = false;
     int rc = 0, c;
     unsigned u = 0;
     optind = 1;
@@ -142,6 +145,7 @@ int cmd_synl(int argc, char **argv)
         case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
         case 'o': cfg.outdir = optarg; break;
         case OPT_FORCE: cfg.force = true; break;
+        case OPT_RESUME: resume = true; break;
         case 'j':
             rc = cli_parse_uint(cmd, "--threads", optarg, 1, 1024, &u);
             cfg.threads = (int)u;
@@ -172,6 +176,12 @@ int cmd_synl(int argc, char **argv)
     cfg.formats = formats;
     cfg.domains = domains;
     cfg.schema_files = schemas;
+    int done = cli_prepare_output(cmd, cfg.outdir, CLI_OUT_DIR_PARTS, cfg.part, cfg.nparts, resume,
+                                  quiet, &cfg.force);
+    if (done >= 0) {
+        rc = done;
+        goto out;
+    }
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, quiet);
     cfg.progress = cli_progress;

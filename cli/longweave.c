@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "longweave/manifest.h"
 #include "longweave/version.h"
 
 static const cli_command commands[] = {
@@ -65,8 +66,12 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < n_commands; i++)
-        if (strcmp(name, commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(name, commands[i].name) == 0) {
+            lw_manifest_set_command(argc - 1, argv + 1);
+            int rc = commands[i].run(argc - 1, argv + 1);
+            lw_manifest_set_command(0, NULL);
+            return rc;
+        }
     fprintf(stderr, "longweave: '%s' is not a command.\n\n", name);
     print_usage(stderr);
     return LW_E_USAGE;

@@ -16,6 +16,59 @@
 #include "longweave/outfile.h"
 #include "longweave/version.h"
 
+/* The command line of this process, as lw_manifest_set_command recorded it;
+ * written once at start-up, before any thread, and read-only after. */
+static cJSON *command_line;
+
+/* Options that change how a run goes or where its output lands, never what
+ * it holds. */
+static bool run_only_option(const char *a, bool *takes_value)
+{
+    static const char *const with_value[] = {"-j", "--threads", "--stats-json", "-o",
+                                             "--output"};
+    static const char *const flags[] = {"-q", "--quiet", "--force", "--resume"};
+    *takes_value = false;
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        if (strcmp(a, flags[i]) == 0)
+            return true;
+    for (size_t i = 0; i < sizeof with_value / sizeof *with_value; i++) {
+        size_t n = strlen(with_value[i]);
+        if (strncmp(a, with_value[i], n) != 0)
+            continue;
+        if (a[n] == '\0') {
+            *takes_value = true;
+            return true;
+        }
+        if (a[n] == '=' || n == 2) /* --threads=2, -j2, -oDIR */
+            return true;
+    }
+    return false;
+}
+
+void lw_manifest_set_command(int argc, char *const *argv)
+{
+    cJSON_Delete(command_line);
+    command_line = argc > 0 ? cJSON_CreateArray() : NULL;
+    for (int i = 0; command_line && i < argc; i++) {
+        bool value;
+        if (strcmp(argv[i], "--") == 0) { /* operands from here on */
+            for (; i < argc; i++)
+                cJSON_AddItemToArray(command_line, cJSON_CreateString(argv[i]));
+            break;
+        }
+        if (run_only_option(argv[i], &value)) {
+            i += value;
+            continue;
+        }
+        cJSON_AddItemToArray(command_line, cJSON_CreateString(argv[i]));
+    }
+}
+
+const cJSON *lw_manifest_command(void)
+{
+    return command_line;
+}
+
 cJSON *lw_manifest_new(const char *stage)
 {
     cJSON *m = cJSON_CreateObject();
@@ -31,6 +84,8 @@ cJSON *lw_manifest_new(const char *stage)
     cJSON_AddStringToObject(tool, "version", LW_VERSION);
     cJSON_AddItemToObject(m, "tool", tool);
     cJSON_AddStringToObject(m, "stage", stage);
+    if (command_line)
+        cJSON_AddItemToObject(m, "command", cJSON_Duplicate(command_line, true));
     return m;
 }
 

@@ -14,8 +14,17 @@ struct cJSON;
 #define LW_MANIFEST_NAME "manifest.json"
 
 /* {"format":"longweave-manifest","format_version":1,
- *  "tool":{"name":"longweave","version":...},"stage":stage} */
+ *  "tool":{"name":"longweave","version":...},"stage":stage,"command":[...]} */
 struct cJSON *lw_manifest_new(const char *stage);
+/* Record the command line (the subcommand and its arguments) that every
+ * manifest of this process carries as "command", without the options that
+ * cannot change what the output holds (-j/--threads, -q/--quiet, --force,
+ * --resume, --stats-json, -o/--output): `--resume` compares it to tell a
+ * finished part of the same job from an output of another. Call once at
+ * start-up, before any thread; argc 0 forgets it. */
+void lw_manifest_set_command(int argc, char *const *argv);
+/* The recorded command (a JSON array of strings), or NULL. */
+const struct cJSON *lw_manifest_command(void);
 /* Pretty-printed, newline-terminated, atomically written to dir/manifest.json. */
 lw_status lw_manifest_write(const struct cJSON *m, const char *dir, lw_error *err);
 /* The same, to a path of its own (e.g. PREFIX.manifest.json). */
