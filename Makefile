@@ -13,7 +13,7 @@ BUILD ?= build
 
 # Debian packages the build, tests and demo need.
 DEB_PACKAGES = gcc g++ make libzstd-dev zstd libcjson-dev libpcre2-dev libxxhash-dev \
-               libssl-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy xxhash
+               libssl-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy xxhash parallel
 
 WARN = -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
