@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "longweave/fileio.h"
+#include "longweave/hash.h"
 #include "longweave/manifest.h"
 #include "longweave/megatron.h"
 #include "longweave/seqwriter.h"
@@ -69,7 +70,9 @@ typedef struct {
     const lw_token_docs *docs;
     uint64_t first, end;        /* documents of this part */
     double share[LW_CIP_MAX_BUCKETS];
-    lw_cip_opts opts;           /* with bos, eod, pad and knot ids resolved */
+    lw_cip_opts opts;           /* with bos, eod, pad and knot ids resolved (and its seed) */
+    uint64_t shuffle_seed;      /* cfg->seed, or the part's own (see lw_cip_run) */
+    bool part_seeds;
     uint32_t window;
     uint64_t done;              /* documents taken (for progress), bucket 0's count */
     const char *tokenizer_name; /* for formats that record it */
@@ -95,7 +98,7 @@ static lw_status run_bucket(run_shared *sh, size_t me, bucket *b, lw_error *err)
     }
     for (uint64_t k = sh->first; !st && n > 0; k++) {
         lw_rng r;
-        lw_rng_init(&r, cfg->seed, LW_STREAM_SHUFFLE, k);
+        lw_rng_init(&r, sh->shuffle_seed, LW_STREAM_SHUFFLE, k);
         size_t j = (size_t)lw_rng_below(&r, n);
         lw_token_doc d = win[j];
         if ((st = lw_token_cursor_next(cur, &win[j], &got, err)))
@@ -276,6 +279,13 @@ static cJSON *config_json(const lw_cip_config *c, const run_shared *sh)
     cJSON_AddNumberToObject(o, "pad_id", sh->opts.pad);
     cJSON_AddNumberToObject(o, "shuffle_window", sh->window);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    if (sh->part_seeds) {
+        char hex[2][20]; /* 64-bit values: a JSON number would round them */
+        snprintf(hex[0], sizeof hex[0], "%016llx", (unsigned long long)sh->shuffle_seed);
+        snprintf(hex[1], sizeof hex[1], "%016llx", (unsigned long long)sh->opts.seed);
+        cJSON_AddStringToObject(o, "part_shuffle_seed", hex[0]);
+        cJSON_AddStringToObject(o, "part_cip_seed", hex[1]);
+    }
     char part[48];
     snprintf(part, sizeof part, "%u/%u", c->src.part, c->src.nparts ? c->src.nparts : 1);
     cJSON_AddStringToObject(o, "part", part);
@@ -472,6 +482,18 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     unsigned nparts = src->nparts ? src->nparts : 1;
     bool parted = tmpdir == NULL; /* documents were already cut by the tokenize step */
     sh.docs = &docs;
+    /* A part that tokenized its own slice of text numbers its documents from
+     * 0, as every other such part does; for their draws not to repeat one
+     * another's, each takes seeds derived from (seed, part). Parts of a token
+     * dataset use the dataset's document numbers, which keep them apart. */
+    sh.shuffle_seed = cfg->seed;
+    if (!parted && nparts > 1) {
+        uint64_t key[2] = {cfg->seed, src->part};
+        sh.shuffle_seed = lw_hash64_bytes(key, sizeof key, 0);
+        key[0] = cfg->cip.seed;
+        sh.opts.seed = lw_hash64_bytes(key, sizeof key, 0);
+        sh.part_seeds = true;
+    }
     sh.first = parted ? (uint64_t)((unsigned __int128)docs.documents * src->part / nparts) : 0;
     sh.end = parted ? (uint64_t)((unsigned __int128)docs.documents * (src->part + 1) / nparts)
                     : docs.documents;

@@ -4,6 +4,7 @@ import collections
 import json
 import os
 import random
+import subprocess
 
 import cip_reference
 import megatron
@@ -155,6 +156,43 @@ def threads_and_parts(tmp):
     m = json.load(open("p/manifest.part-00001.json"))
     check(m["inputs"]["first_document"] == 100 and m["inputs"]["end_document"] == 200)
     check(os.path.exists(bucket_path("p", 64, 1) + ".bin"))
+
+
+def part_seed(seed, part):
+    """The seed of a part that tokenizes its own text (docs/DESIGN.md): XXH3-64
+    (seed 0) of the little-endian (seed, part), by the xxhsum command."""
+    data = seed.to_bytes(8, "little") + part.to_bytes(8, "little")
+    out = subprocess.run(["xxhsum", "-H3", "-"], input=data, capture_output=True,
+                         check=True).stdout.decode()
+    return int(out.split("=")[-1].strip() if "=" in out else out.split()[0], 16)
+
+
+@test
+def text_parts_draw_from_seeds_of_their_own(tmp):
+    # parts of a text input number their documents from 0 each, so their
+    # random splits come from (seed, part); the reference, fed each part's
+    # own documents and that seed, gives the same sequences
+    s = SETTINGS[1]
+    write("d.jsonl", jsonl([{"text": f"part test {i} " * (7 * i % 60 + 3)} for i in range(80)]))
+    tok = os.path.join(FIX, "r50k_base.tiktoken")
+    seeds = []
+    for i in range(2):
+        run_ok(["cip", "d.jsonl", "-t", tok, "--part", f"{i}/2", "-o", "out"] +
+               args_for(s, [64], 5))
+        run_ok(["tokenize", "d.jsonl", "-t", tok, "--part", f"{i}/2", "-q", "-o", f"t{i}/d"])
+        _, seqs, _ = megatron.read(f"t{i}/d")
+        seed = part_seed(11, i)
+        m = json.load(open(f"out/manifest.part-0000{i}.json"))
+        check(int(m["config"]["part_shuffle_seed"], 16) == seed, m["config"])
+        want = cip_reference.cip(
+            [list(x) for x in seqs], [64], window=5, seed=seed, C=s["C"], M=s["M"],
+            split=s["split"], remainder=s["remainder"], last=s["last"],
+            long_docs=s["long_docs"], mode=s["mode"], K=0, knot_ids=[20, 21, 22, 23],
+            bos=None, eod=None, pad=3)[64]
+        got, masks, _ = read_bucket("out", 64, i)
+        check(got == [t for t, _, _ in want], f"part {i}: sequences differ from the reference")
+        seeds.append(seed)
+    check(seeds[0] != seeds[1])
 
 
 @test
