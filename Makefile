@@ -3,6 +3,8 @@
 #   make          build         make test    unit + command-line tests
 #   make demo     run the pipeline on the bundled sample corpus
 #   make asan     AddressSanitizer + UBSan build, then its tests
+#   make fuzz     libFuzzer targets (clang), each run FUZZ_SECONDS (default 60)
+#   make valgrind the command-line tests under valgrind --leak-check=full
 #   make bench    benchmarks (by hand; figures go in notes, not tests)
 #   make deps     install missing Debian packages (as root) or print the line
 #   make install  PREFIX=/usr/local DESTDIR=
@@ -15,11 +17,20 @@ BUILD ?= build
 DEB_PACKAGES = gcc g++ make libzstd-dev zstd libcjson-dev libpcre2-dev libxxhash-dev \
                libssl-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy xxhash parallel
 
+# What `make fuzz` adds (clang with its libFuzzer and OpenMP runtimes).
+FUZZ_PACKAGES = clang libclang-rt-dev libomp-dev
+FUZZ_SECONDS ?= 60
+
 WARN = -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
   CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDSAN = -fsanitize=address,undefined
+endif
+ifeq ($(SANITIZE),fuzz)
+  CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-sanitize-recover=all
   LDSAN = -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fopenmp -D_GNU_SOURCE -Iinclude -MMD -MP
@@ -36,9 +47,11 @@ TEST_SRC = $(wildcard tests/unit/test_*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRC:%.cc=$(BUILD)/obj/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
 
 .SECONDARY:
-.PHONY: all test test-run demo asan bench deps install clean
+.PHONY: all test test-run demo asan fuzz fuzz-build valgrind bench deps install clean
 
 all: $(BUILD)/liblongweave.a $(BUILD)/longweave $(TEST_BIN)
 
@@ -62,6 +75,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/liblongweave.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/liblongweave.a $(LIBS) -lcmocka
 
+# A libFuzzer target: the library built with coverage, ASan and UBSan;
+# linked by the C++ driver, which brings UBSan's C++ runtime for the shim.
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(BUILD)/liblongweave.a
+	$(CC) -std=c11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -Iinclude \
+	    -DFUZZ_FIXTURES='"$(CURDIR)/tests/fixtures"' -c $< -o $@.o
+	$(CXX) -fsanitize=fuzzer $(LDSAN) -fopenmp -o $@ $@.o $(BUILD)/liblongweave.a $(LIBS)
+
 deps:
 	@scripts/deps.sh $(DEB_PACKAGES)
 
@@ -75,6 +95,18 @@ test-run:
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 test-run
+
+fuzz: deps
+	@scripts/deps.sh $(FUZZ_PACKAGES)
+	@$(MAKE) --no-print-directory BUILD=build-fuzz SANITIZE=fuzz CC=clang CXX=clang++ fuzz-build
+	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-build: $(FUZZ_BIN)
+
+valgrind: deps
+	@scripts/deps.sh valgrind
+	@$(MAKE) --no-print-directory all
+	@tests/valgrind.sh $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -91,6 +123,6 @@ install: $(BUILD)/liblongweave.a $(BUILD)/longweave
 	install -m 644 include/longweave/*.h $(DESTDIR)$(PREFIX)/include/longweave/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

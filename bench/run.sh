@@ -1,5 +1,6 @@
 #!/bin/sh
-# Run every benchmark. Figures belong in notes and the README, not in tests.
+# Run every benchmark (soak.sh last: minutes, and 3 GB of disk). Figures
+# belong in notes and the README, not in tests.
 set -eu
 LONGWEAVE=${1:-build/longweave}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -8,3 +9,4 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/cip_bench.sh" "$LONGWEAVE"
 "$HERE/synl_bench.sh" "$LONGWEAVE"
 "$HERE/datasets_bench.sh" "$LONGWEAVE"
+"$HERE/soak.sh" "$LONGWEAVE"
