@@ -58,7 +58,10 @@ static bool tmp_final_name(const char *name, char *base, size_t cap)
 typedef struct {
     const char *cmd;
     const char *name_prefix; /* NAME must start with it ("tok." beside a prefix) */
-    char part_tag[32];       /* parts sharing a directory: NAME must hold "part-IIIII" */
+    char part_tag[32];       /* parts sharing a directory: the path under the output must
+                              * hold "part-IIIII" (cip/len-L/.part-00001.bin.tmp.P.N,
+                              * .cip-tokens-part-00001/.docs.bin.tmp.P.N) */
+    size_t top_len;          /* length of the output's path, to find the path under it */
     unsigned removed;
 } sweep_rule;
 
@@ -84,7 +87,7 @@ static void sweep_dir(const char *dir, sweep_rule *r, int depth)
         } else if (S_ISREG(sb.st_mode) && tmp_final_name(e->d_name, base, sizeof base)
                    && (!r->name_prefix || strncmp(base, r->name_prefix,
                                                   strlen(r->name_prefix)) == 0)
-                   && (!r->part_tag[0] || strstr(base, r->part_tag))) {
+                   && (!r->part_tag[0] || strstr(path + r->top_len, r->part_tag))) {
             if (unlink(path) == 0)
                 r->removed++;
             else if (errno != ENOENT)
@@ -122,6 +125,7 @@ static void sweep_tmp(const char *cmd, const char *out, cli_out_kind kind, unsig
     } else {
         if (kind == CLI_OUT_DIR_PARTS && nparts > 1)
             snprintf(r.part_tag, sizeof r.part_tag, "part-%05u", part);
+        r.top_len = strlen(out);
         if (is_dir)
             sweep_dir(out, &r, DEPTH);
     }

@@ -366,10 +366,12 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         goto done;
 
     if (n_datasets == 0) {
-        /* Documents: tokenize them first into a hidden dataset. */
-        char pid[32];
-        snprintf(pid, sizeof pid, "%ld", (long)getpid());
-        tmpdir = lw_concat(cfg->outdir, "/.cip-tokens-", pid);
+        /* Documents: tokenize them first into a hidden dataset, named after
+         * the part so that a rerun of a killed part replaces its leftovers
+         * (and --resume sweeps its temporary files) */
+        char name[48];
+        snprintf(name, sizeof name, "/.cip-tokens-part-%05u", src->part);
+        tmpdir = lw_concat(cfg->outdir, name, "");
         tmp_prefix = tmpdir ? lw_concat(tmpdir, "/docs", "") : NULL;
         if (!tmp_prefix) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");

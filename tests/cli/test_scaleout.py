@@ -216,6 +216,21 @@ def sigkill_then_resume_gives_the_uninterrupted_run(tmp):
 
 
 @test
+def killed_cip_from_text_leaves_nothing_after_resume(tmp):
+    # cip -t tokenizes into a hidden folder first; a kill there leaves it
+    big = big_input(3)
+    args = ["cip", "-t", LLAMA3, big, "--seq-len", "8k", "-j", "1", "--part", "0/2", "-o", "c"]
+    p = subprocess.Popen([LONGWEAVE] + args, stderr=subprocess.DEVNULL, start_new_session=True)
+    kill_when(p, lambda: tmp_files("c/.cip-tokens-part-00000"))
+    rc, _, err = run(args + ["--resume"])
+    check(rc == 0, err)
+    check(not tmp_files("c") and not os.path.exists("c/.cip-tokens-part-00000"),
+          f"{tmp_files('c')} {os.listdir('c')}")
+    run_ok(args[:-2] + ["-q", "-o", "one"])
+    check(tree("c") == tree("one"), "differs from an uninterrupted run")
+
+
+@test
 def killed_parallel_run_resumes_only_the_unfinished_parts(tmp):
     big = big_input(4)
     args = ["-n", "4", "-j", "1", "tokenize", "r/ll", "-t", LLAMA3, big]
