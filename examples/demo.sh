@@ -88,4 +88,12 @@ echo "== 8. inspect and verify: what the CIP output holds; every output against 
 "$LONGWEAVE" verify "$OUT/shards" "$OUT/tokens/llama3" "$OUT/cip" "$OUT/synl" "$OUT/eval" \
     "$OUT/packed/synl16k"
 echo
+echo "== 9. distributed: step 2 again as 4 parts (--part I/4) run by GNU parallel, then merged"
+rm -rf "$OUT/parallel"
+"$HERE/parallel.sh" --longweave "$LONGWEAVE" -n 4 tokenize "$OUT/parallel/llama3" -t "$TOK" \
+    "$OUT/shards" --append-eod
+ls "$OUT/parallel/llama3.parts"
+cmp "$OUT/parallel/llama3.bin" "$OUT/tokens/llama3.bin" && cmp "$OUT/parallel/llama3.idx" \
+    "$OUT/tokens/llama3.idx" && echo "The merged parts are byte for byte the single run's dataset."
+echo
 echo "Outputs are in $OUT/ (each manifest lists every file with its sha256)."
