@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "longweave/regex_jit.h"
+
 enum { JIT_STACK_MAX = 8 << 20 };
 
 struct lw_filter {
@@ -34,7 +36,8 @@ static lw_status compile(const char *pattern, const char *flag, pcre2_code **out
                             (char *)msg, (size_t)at);
     }
     /* JIT is an optimisation: where it is unavailable the interpreter runs. */
-    pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
+    if (lw_regex_jit_enabled())
+        pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
     return LW_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "unicode_tables.h"
+#include "longweave/regex_jit.h"
 
 static const struct {
     const char *name;
@@ -346,6 +347,7 @@ lw_status lw_pattern_compile(const char *pattern, pcre2_code **out, lw_error *er
         pcre2_get_error_message(code, msg, sizeof msg);
         return lw_error_set(err, LW_E_DATA, "split pattern does not compile: %s", (char *)msg);
     }
-    pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
+    if (lw_regex_jit_enabled())
+        pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
     return LW_OK;
 }

@@ -49,6 +49,10 @@ def every_tokenizer_matches_its_reference(tmp):
         m = json.load(open(f"out/{name}.manifest.json"))
         check(m["stats"]["tokens"] == sum(map(len, want)))
         check(m["tokenizer"]["sha256"] and m["dtype"] == ("uint16" if dtype == 8 else "int32"))
+    # the split patterns give the same pieces without PCRE2's JIT (make valgrind)
+    run_ok(["tokenize", "-t", os.path.join(FIX, "llama3.tiktoken"), CASES, "-o", "nojit/l",
+            "-q"], env={"LONGWEAVE_PCRE2_JIT": "0"})
+    check(megatron.read("nojit/l")[1] == refs("llama3"), "llama3 without the JIT")
 
 
 @test
