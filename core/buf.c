@@ -24,6 +24,20 @@ int lw_buf_reserve(lw_buf *b, size_t extra)
     return 0;
 }
 
+int lw_buf_reserve_exact(lw_buf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return 0;
+    if (extra > SIZE_MAX - b->len)
+        return -1;
+    char *p = realloc(b->data, b->len + extra);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = b->len + extra;
+    return 0;
+}
+
 void lw_buf_free(lw_buf *b)
 {
     free(b->data);

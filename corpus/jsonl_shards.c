@@ -88,11 +88,6 @@ lw_status lw_jsonl_shards_open(lw_jsonl_shards **out, const lw_jsonl_shards_opts
     return LW_OK;
 }
 
-lw_buf *lw_jsonl_shards_record(lw_jsonl_shards *w, unsigned shard)
-{
-    return &w->shards[shard].open;
-}
-
 static int seal(lw_jsonl_shards *w, unsigned shard)
 {
     shard_state *s = &w->shards[shard];
@@ -116,6 +111,19 @@ static int seal(lw_jsonl_shards *w, unsigned shard)
     return 0;
 }
 
+lw_buf *lw_jsonl_shards_record(lw_jsonl_shards *w, unsigned shard, size_t len)
+{
+    shard_state *s = &w->shards[shard];
+    /* A record that would take the open frame past its size starts a frame
+     * of its own, in a buffer of its exact size: a long record then costs its
+     * length once, not a doubled buffer that a shard keeps. */
+    if (s->open.len > 0 && s->open.len + len > w->frame_bytes && seal(w, shard))
+        return NULL;
+    if (s->open.len + len > w->frame_bytes && lw_buf_reserve_exact(&s->open, len))
+        return NULL;
+    return &s->open;
+}
+
 int lw_jsonl_shards_end_record(lw_jsonl_shards *w, unsigned shard)
 {
     shard_state *s = &w->shards[shard];
@@ -125,6 +133,13 @@ int lw_jsonl_shards_end_record(lw_jsonl_shards *w, unsigned shard)
 
 static void recycle(lw_jsonl_shards *w, lw_buf *b)
 {
+    /* A buffer that once took a very long record is not kept: held by every
+     * shard in turn, such buffers would make memory grow with the corpus
+     * (with the chance of meeting long records) instead of the frame size. */
+    if (b->cap > 2 * w->frame_bytes) {
+        lw_buf_free(b);
+        return;
+    }
     if (w->n_spare == w->cap_spare) {
         size_t cap = w->cap_spare ? w->cap_spare * 2 : 16;
         lw_buf *p = realloc(w->spare, cap * sizeof *p);

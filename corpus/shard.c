@@ -256,8 +256,8 @@ static lw_status commit(const lw_shard_config *cfg, lw_docflow *flow, const lw_b
         unsigned shard = cfg->shard_by == LW_SHARD_BY_ID
                              ? lw_shard_of_id(id, id_len, cfg->seed, cfg->num_shards)
                              : shard_of_hash(r->hash, cfg->seed, cfg->num_shards);
-        lw_buf *out = lw_jsonl_shards_record(w, shard);
-        if (lw_buf_puts(out, "{\"id\":") || lw_buf_append(out, id, id_len) ||
+        lw_buf *out = lw_jsonl_shards_record(w, shard, 7 + id_len + r->body_len);
+        if (!out || lw_buf_puts(out, "{\"id\":") || lw_buf_append(out, id, id_len) ||
             lw_buf_putc(out, ',') ||
             lw_buf_append(out, arena->data + r->body_off, r->body_len) ||
             lw_jsonl_shards_end_record(w, shard))

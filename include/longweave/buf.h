@@ -14,6 +14,9 @@ typedef struct {
 /* Ensure room for `extra` more bytes. Returns 0, or -1 when out of memory
  * (the buffer is then unchanged). */
 int lw_buf_reserve(lw_buf *b, size_t extra);
+/* The same without rounding up: room for exactly extra more bytes (for one
+ * large piece whose size is known, where doubling would waste up to half). */
+int lw_buf_reserve_exact(lw_buf *b, size_t extra);
 void lw_buf_free(lw_buf *b);
 
 static inline int lw_buf_append(lw_buf *b, const void *p, size_t n)

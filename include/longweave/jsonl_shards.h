@@ -27,9 +27,10 @@ typedef struct {
 
 lw_status lw_jsonl_shards_open(lw_jsonl_shards **out, const lw_jsonl_shards_opts *opts,
                                lw_error *err);
-/* The buffer to append one record to; call lw_jsonl_shards_end_record after
- * (0, or -1 when out of memory). */
-lw_buf *lw_jsonl_shards_record(lw_jsonl_shards *w, unsigned shard);
+/* The buffer to append one record of len bytes to (NULL when out of
+ * memory); call lw_jsonl_shards_end_record after (0, or -1 when out of
+ * memory). */
+lw_buf *lw_jsonl_shards_record(lw_jsonl_shards *w, unsigned shard, size_t len);
 int lw_jsonl_shards_end_record(lw_jsonl_shards *w, unsigned shard);
 /* Compress and write the sealed frames (call once per batch). */
 lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err);
