@@ -40,10 +40,14 @@ part_output() { # STAGE OUT I
     if [ "$1" = tokenize ]; then echo "$dir/$(basename "$2")"; else echo "$dir"; fi
 }
 
+check_stage() {
+    case $1 in shard|tokenize|cip|synl|needle) ;; *) die "cannot split '$1' into parts";; esac
+}
+
 run_part() { # I N STAGE OUT ARGS...
     local i=$1 n=$2 stage=$3 out=$4
     shift 4
-    case $stage in shard|tokenize|cip|synl|needle) ;; *) die "cannot split '$stage' into parts";; esac
+    check_stage "$stage"
     "$LONGWEAVE" "$stage" "$@" --part "$i/$n" -j "$THREADS" -q "${RESUME[@]}" \
         -o "$(part_output "$stage" "$out" "$i")"
 }
@@ -78,6 +82,7 @@ esac
 command -v parallel >/dev/null || die "GNU parallel is not installed (Debian: apt install parallel)"
 stage=$1 out=$2
 shift 2
+check_stage "$stage"
 mkdir -p "$out.parts"
 self=$(realpath "$0")
 # Each job calls this script's `part` step; the options travel as variables.
