@@ -144,12 +144,13 @@ typedef enum { CLI_OUT_DIR, CLI_OUT_DIR_PARTS, CLI_OUT_PREFIX } cli_out_kind;
 char *cli_output_manifest(const char *out, cli_out_kind kind, unsigned part, unsigned nparts);
 /* --resume: if the output's manifest is there, was written by the same
  * command (lw_manifest_command) and verifies (every file's size and sha256,
- * every dataset's structure), say so and return 0: the command is done.
+ * every dataset's structure, checked with `threads` threads, 0 for all
+ * cores), say so and return 0: the command is done.
  * Otherwise set *force and return -1: run. With --resume or --force, the
  * temporary files an interrupted run of this output left are removed first.
  * Another return is an exit code. */
 int cli_prepare_output(const char *cmd, const char *out, cli_out_kind kind, unsigned part,
-                       unsigned nparts, bool resume, bool quiet, bool *force);
+                       unsigned nparts, int threads, bool resume, bool quiet, bool *force);
 
 /* Warnings and progress for one run. */
 struct cli_reporter {

@@ -135,7 +135,7 @@ static void sweep_tmp(const char *cmd, const char *out, cli_out_kind kind, unsig
 }
 
 int cli_prepare_output(const char *cmd, const char *out, cli_out_kind kind, unsigned part,
-                       unsigned nparts, bool resume, bool quiet, bool *force)
+                       unsigned nparts, int threads, bool resume, bool quiet, bool *force)
 {
     if (!resume) {
         if (*force)
@@ -158,7 +158,7 @@ int cli_prepare_output(const char *cmd, const char *out, cli_out_kind kind, unsi
                 cmd, path);
     } else {
         lw_verify_result res;
-        if ((st = lw_verify_run(path, 0, &res, &err))) {
+        if ((st = lw_verify_run(path, threads, &res, &err))) {
             rc = cli_fail(cmd, st, err.msg);
         } else if (lw_verify_problems(&res) == 0) {
             if (!quiet)

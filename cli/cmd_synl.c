@@ -55,7 +55,8 @@ static const char usage[] =
     "73 cannot create output, 74 I/O error.\n";
 
 enum { OPT_PATTERN = 256, OPT_TEMPLATE, OPT_SYSTEM, OPT_SEQ_LEN, OPT_MIX, OPT_TASKS,
-       OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_RESUME, OPT_PART, OPT_STATS, OPT_TABLE_FORMAT };
+       OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_RESUME, OPT_PART, OPT_STATS,
+       OPT_TABLE_FORMAT };
 
 static const struct option long_opts[] = {
     {"tokenizer", required_argument, NULL, 't'}, {"pattern", required_argument, NULL, OPT_PATTERN},
@@ -176,8 +177,8 @@ int cmd_synl(int argc, char **argv)
     cfg.formats = formats;
     cfg.domains = domains;
     cfg.schema_files = schemas;
-    int done = cli_prepare_output(cmd, cfg.outdir, CLI_OUT_DIR_PARTS, cfg.part, cfg.nparts, resume,
-                                  quiet, &cfg.force);
+    int done = cli_prepare_output(cmd, cfg.outdir, CLI_OUT_DIR_PARTS, cfg.part, cfg.nparts,
+                                  cfg.threads, resume, quiet, &cfg.force);
     if (done >= 0) {
         rc = done;
         goto out;

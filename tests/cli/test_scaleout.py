@@ -68,8 +68,8 @@ def parallel_parts_merge_into_the_single_run(tmp):
     check(rc == 0, err)
     run_ok(["shard", SAMPLE, "-n", "3", "-q", "-o", "sh1"])
     for k in range(3):
-        check(zstd_bytes(f"sh/shard-{k:05d}.jsonl.zst") == zstd_bytes(f"sh1/shard-{k:05d}.jsonl.zst"),
-              f"shard {k}")
+        name = f"shard-{k:05d}.jsonl.zst"
+        check(zstd_bytes(f"sh/{name}") == zstd_bytes(f"sh1/{name}"), f"shard {k}")
     # synl and needle: samples are functions of (seed, index), so every file
     rc, err = parallel(["-n", "4", "synl", "sy", "-t", LLAMA3, "-n", "10", "--seq-len", "4k,8k"])
     check(rc == 0, err)
