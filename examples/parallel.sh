@@ -85,8 +85,7 @@ shift 2
 check_stage "$stage"
 mkdir -p "$out.parts"
 self=$(realpath "$0")
-# Each job calls this script's `part` step; the options travel as variables.
-export LONGWEAVE THREADS
+# Each job calls this script's `part` step with the same options.
 resume_flag=${RESUME[0]:-}
 if ! parallel --will-cite --halt never -j "${JOBS:-$(nproc)}" "${SSH[@]}" \
         --joblog "$out.parts/joblog" \
