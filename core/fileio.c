@@ -127,6 +127,12 @@ lw_status lw_pread_all(int fd, void *buf, size_t n, uint64_t off, const char *pa
     return LW_OK;
 }
 
+char *lw_path_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? strndup(path, (size_t)(slash - path)) : NULL;
+}
+
 char *lw_concat(const char *a, const char *b, const char *c)
 {
     size_t la = strlen(a), lb = strlen(b), lc = strlen(c);

@@ -187,6 +187,17 @@ lw_status lw_write_file_atomic(const char *path, const void *data, size_t len, l
     return st;
 }
 
+lw_status lw_mkdirs_for(const char *path, lw_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return LW_OK;
+    char *dir = strndup(path, (size_t)(slash - path));
+    lw_status st = dir ? lw_mkdirs(dir, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    free(dir);
+    return st;
+}
+
 lw_status lw_mkdirs(const char *path, lw_error *err)
 {
     if (!path[0])

@@ -210,14 +210,9 @@ lw_status lw_manifest_claim_prefix(const char *prefix, bool force, const char *w
                                    lw_error *err)
 {
     *path = NULL;
-    const char *slash = strrchr(prefix, '/');
-    if (slash && slash != prefix) {
-        char *dir = strndup(prefix, (size_t)(slash - prefix));
-        lw_status st = dir ? lw_mkdirs(dir, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
-        free(dir);
-        if (st)
-            return st;
-    }
+    lw_status st = lw_mkdirs_for(prefix, err);
+    if (st)
+        return st;
     return take_manifest_path(lw_concat(prefix, ".manifest.json", ""), force, what, path, err);
 }
 

@@ -555,21 +555,14 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
     for (size_t i = 0; i < r.n_groups && !st; i++) {
         group *g = &r.groups[i];
         char *out = dirs ? lw_concat(cfg->output, "/", g->key) : strdup(cfg->output);
-        char *dir = out ? strdup(out) : NULL;
-        if (!out || !dir) {
+        if (!out)
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-        } else {
-            char *slash = strrchr(dir, '/');
-            if (slash)
-                *slash = '\0';
-            if (!slash || !(st = lw_mkdirs(dir, err)))
-                st = g->kind == DATASET ? merge_datasets(&r, g, out, err)
-                     : g->kind == MAP   ? join_maps(&r, g, out, err)
-                                        : join_bytes(&r, g, out, err);
-        }
+        else if (!(st = lw_mkdirs_for(out, err)))
+            st = g->kind == DATASET ? merge_datasets(&r, g, out, err)
+                 : g->kind == MAP   ? join_maps(&r, g, out, err)
+                                    : join_bytes(&r, g, out, err);
         stats->groups++;
         free(out);
-        free(dir);
     }
     /* publish, then the manifest */
     size_t done_w = 0, done_f = 0;
@@ -597,11 +590,7 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
         cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
         cJSON_AddNumberToObject(s, "files_joined", (double)stats->files_joined);
         cJSON *files = cJSON_AddArrayToObject(m, "files");
-        char *base = dirs ? strdup(cfg->output)
-                          : (strrchr(cfg->output, '/')
-                                 ? strndup(cfg->output,
-                                           (size_t)(strrchr(cfg->output, '/') - cfg->output))
-                                 : NULL);
+        char *base = dirs ? strdup(cfg->output) : lw_path_dir(cfg->output);
         for (size_t i = 0; i < r.n_writers; i++)
             lw_seqw_files_json(r.writers[i], files, base);
         size_t skip = base ? strlen(base) + 1 : 0;

@@ -207,8 +207,7 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
         cJSON *s = cJSON_AddObjectToObject(m, "stats");
         cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences);
         cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
-        const char *slash = strrchr(cfg->output, '/');
-        char *dir = slash ? strndup(cfg->output, (size_t)(slash - cfg->output)) : NULL;
+        char *dir = lw_path_dir(cfg->output);
         lw_seqw_files_json(w, cJSON_AddArrayToObject(m, "files"), dir);
         free(dir);
         st = lw_manifest_write_to(m, mpath, err);

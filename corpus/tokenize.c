@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "longweave/fileio.h"
 #include "longweave/manifest.h"
 #include "longweave/seqwriter.h"
 #include "longweave/version.h"
@@ -78,34 +79,19 @@ static lw_status resolve_special(const lw_tokenizer *tok, bool want, int64_t giv
     return LW_OK;
 }
 
-static char *path_with(const char *prefix, const char *suffix)
-{
-    size_t n = strlen(prefix) + strlen(suffix) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s%s", prefix, suffix);
-    return p;
-}
-
 /* Refuse to overwrite an earlier dataset unless --force; with --force the
  * old manifest goes first, so the prefix never claims to be complete. */
 static lw_status check_outputs(const lw_tokenize_config *cfg, lw_error *err)
 {
-    const char *slash = strrchr(cfg->prefix, '/');
-    if (slash && slash != cfg->prefix) {
-        char *dir = strndup(cfg->prefix, (size_t)(slash - cfg->prefix));
-        lw_status st = dir ? lw_mkdirs(dir, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
-        free(dir);
-        if (st)
-            return st;
-    }
+    lw_status st = lw_mkdirs_for(cfg->prefix, err);
+    if (st)
+        return st;
     const char *suffixes[] = {".manifest.json", lw_seq_format_first_file(cfg->output.format)};
     for (size_t i = 0; i < 2; i++) {
-        char *p = path_with(cfg->prefix, suffixes[i]);
+        char *p = lw_concat(cfg->prefix, suffixes[i], "");
         if (!p)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         bool exists = access(p, F_OK) == 0;
-        lw_status st = LW_OK;
         if (exists && !cfg->force)
             st = lw_error_set(err, LW_E_CANTCREAT, "%s already exists; use --force to replace "
                               "the dataset", p);
@@ -151,11 +137,10 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
     cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
     cJSON_AddNumberToObject(s, "empty_sequences", (double)stats->empty_sequences);
     cJSON_AddItemToObject(m, "stats", s);
-    const char *slash = strrchr(cfg->prefix, '/');
-    char *dir = slash ? strndup(cfg->prefix, (size_t)(slash - cfg->prefix)) : NULL;
+    char *dir = lw_path_dir(cfg->prefix);
     lw_seqw_files_json(w, cJSON_AddArrayToObject(m, "files"), dir);
     free(dir);
-    char *path = path_with(cfg->prefix, ".manifest.json");
+    char *path = lw_concat(cfg->prefix, ".manifest.json", "");
     lw_status st = path ? lw_manifest_write_to(m, path, err)
                         : lw_error_set(err, LW_E_NOMEM, "out of memory");
     free(path);

@@ -355,8 +355,7 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
     if ((st = lw_manifest_claim_prefix(cfg->output, cfg->force, "a packed dataset", &mpath,
                                        err)))
         goto done;
-    const char *slash = strrchr(cfg->output, '/');
-    char *dir = slash ? strndup(cfg->output, (size_t)(slash - cfg->output)) : NULL;
+    char *dir = lw_path_dir(cfg->output);
     bool pack = cfg->strategy == LW_PACK_BFD;
     lw_seqw_opts o = lw_seqw_opts_for(&cfg->output_format, vocab, LW_MASK_ALWAYS,
                                       pack ? cfg->seq_len : 0,

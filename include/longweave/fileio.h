@@ -27,6 +27,11 @@ lw_status lw_file_read_all(const char *path, lw_buf *out, lw_error *err);
  * of memory. For paths: lw_concat(dir, "/", name), lw_concat(prefix, ".idx", ""). */
 char *lw_concat(const char *a, const char *b, const char *c);
 
+/* The folder part of a path (before its last '/', "" for "/x"), malloc'd;
+ * NULL when the path has no folder part, or when out of memory. For the
+ * relative names of a PREFIX's files and for creating its folder. */
+char *lw_path_dir(const char *path);
+
 /* Read exactly n bytes at offset off (EINTR retried); the end of the file
  * before that is LW_E_DATA naming path and the offset. */
 lw_status lw_pread_all(int fd, void *buf, size_t n, uint64_t off, const char *path,

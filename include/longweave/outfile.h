@@ -51,5 +51,8 @@ lw_status lw_write_file_atomic(const char *path, const void *data, size_t len, l
 
 /* Make a directory and its parents (like mkdir -p). */
 lw_status lw_mkdirs(const char *path, lw_error *err);
+/* Make the folder that path (a file or a dataset PREFIX) goes in, if it
+ * names one: "out/tok/ll" makes out/tok; "ll" and "/ll" make nothing. */
+lw_status lw_mkdirs_for(const char *path, lw_error *err);
 
 #endif
