@@ -151,6 +151,8 @@ char *cli_output_manifest(const char *out, cli_out_kind kind, unsigned part, uns
  * Another return is an exit code. */
 int cli_prepare_output(const char *cmd, const char *out, cli_out_kind kind, unsigned part,
                        unsigned nparts, int threads, bool resume, bool quiet, bool *force);
+/* The same for a document-reading command, from its shared options. */
+int cli_doc_prepare_output(const char *cmd, cli_doc_opts *o, cli_out_kind kind);
 
 /* Warnings and progress for one run. */
 struct cli_reporter {

@@ -182,3 +182,9 @@ int cli_prepare_output(const char *cmd, const char *out, cli_out_kind kind, unsi
         sweep_tmp(cmd, out, kind, part, nparts);
     return rc;
 }
+
+int cli_doc_prepare_output(const char *cmd, cli_doc_opts *o, cli_out_kind kind)
+{
+    return cli_prepare_output(cmd, o->output, kind, o->part, o->nparts, o->threads, o->resume,
+                              o->quiet, &o->force);
+}

@@ -125,8 +125,7 @@ int cmd_shard(int argc, char **argv)
     if ((rc = cli_require_io(cmd, argc, optind, &o,
                              "a file, a directory, or - for stdin", "OUTDIR")))
         goto out;
-    int done = cli_prepare_output(cmd, o.output, CLI_OUT_DIR, o.part, o.nparts, o.threads, o.resume,
-                                  o.quiet, &o.force);
+    int done = cli_doc_prepare_output(cmd, &o, CLI_OUT_DIR);
     if (done >= 0) {
         rc = done;
         goto out;
