@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "longweave/dataset.h"
 #include "longweave/docflow.h"
 #include "longweave/seqwriter.h"
 #include "longweave/source.h"
@@ -136,23 +137,16 @@ int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *npa
 int cli_fail(const char *cmd, lw_status st, const char *msg);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Where a command writes: a directory of its own (shard, merge of
- * directories), a directory the parts of one run share (cip, synl, needle:
- * manifest.part-IIIII.json), or a dataset PREFIX (tokenize, mix, pack). */
-typedef enum { CLI_OUT_DIR, CLI_OUT_DIR_PARTS, CLI_OUT_PREFIX } cli_out_kind;
-/* The manifest path such an output gets (malloc'd; NULL when out of memory). */
-char *cli_output_manifest(const char *out, cli_out_kind kind, unsigned part, unsigned nparts);
 /* --resume: if the output's manifest is there, was written by the same
  * command (lw_manifest_command) and verifies (every file's size and sha256,
  * every dataset's structure, checked with `threads` threads, 0 for all
  * cores), say so and return 0: the command is done.
- * Otherwise set *force and return -1: run. With --resume or --force, the
- * temporary files an interrupted run of this output left are removed first.
- * Another return is an exit code. */
-int cli_prepare_output(const char *cmd, const char *out, cli_out_kind kind, unsigned part,
+ * Otherwise set *force and return -1: run (the claim of the output then
+ * sweeps what an interrupted run left). Another return is an exit code. */
+int cli_prepare_output(const char *cmd, const char *out, lw_out_kind kind, unsigned part,
                        unsigned nparts, int threads, bool resume, bool quiet, bool *force);
 /* The same for a document-reading command, from its shared options. */
-int cli_doc_prepare_output(const char *cmd, cli_doc_opts *o, cli_out_kind kind);
+int cli_doc_prepare_output(const char *cmd, cli_doc_opts *o, lw_out_kind kind);
 
 /* Warnings and progress for one run. */
 struct cli_reporter {

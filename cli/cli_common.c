@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "longweave/outfile.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/tokenizer.h"
 #include "longweave/source.h"
@@ -519,38 +519,35 @@ int cli_load_dataset_tokenizer(const char *cmd, const char *prefix, const char *
                                lw_tokenizer **tok)
 {
     lw_error err = {0};
-    char *mpath = lw_manifest_find(prefix);
-    cJSON *m = NULL;
-    lw_status st = mpath ? lw_manifest_read(mpath, &m, &err)
-                         : lw_error_set(&err, LW_E_NOINPUT, "%s: no manifest found (%s."
-                                        "manifest.json or an output directory's manifest.json)",
-                                        prefix, prefix);
-    const cJSON *t = cJSON_GetObjectItem(m, "tokenizer");
-    const char *path = given ? given : cJSON_GetStringValue(cJSON_GetObjectItem(t, "path"));
-    const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(t, "sha256"));
-    const char *pattern = cJSON_GetStringValue(cJSON_GetObjectItem(t, "pattern"));
+    lw_dataset_set set = {0};
+    lw_status st = lw_datasets_open(prefix, &set, &err);
+    const lw_manifest *m = !st && set.n ? set.ds[0].manifest : NULL;
+    const lw_tok_ref *t = m && m->tok.known ? &m->tok : NULL;
+    const char *path = given ? given : t ? t->path : NULL;
     int rc = 0;
     if (!path) {
         rc = st ? cli_fail(cmd, st, err.msg)
-                : cli_fail(cmd, LW_E_DATA, "the manifest names no tokenizer; give -t FILE");
+             : m ? cli_fail(cmd, LW_E_DATA, "the manifest names no tokenizer; give -t FILE")
+                 : cli_fail(cmd, LW_E_NOINPUT, "no manifest names the tokenizer of this dataset "
+                            "(PREFIX.manifest.json or an output directory's manifest.json); "
+                            "give -t FILE");
     } else {
-        lw_tok_opts o = {pattern};
+        lw_tok_opts o = {t && t->pattern[0] ? t->pattern : NULL};
         st = lw_tok_load(tok, path, &o, &err);
         if (st)
             rc = cli_fail(cmd, st, err.msg);
-        else if (sha && strcmp(sha, lw_tok_sha256(*tok)) != 0 && !given)
+        else if (t && strcmp(t->sha256, lw_tok_sha256(*tok)) != 0 && !given)
             rc = cli_fail(cmd, LW_E_DATA, "the tokenizer file has changed since the dataset was "
                           "written (sha256 differs from the manifest); give -t FILE to use it "
                           "anyway");
-        else if (sha && strcmp(sha, lw_tok_sha256(*tok)) != 0)
+        else if (t && strcmp(t->sha256, lw_tok_sha256(*tok)) != 0)
             fprintf(stderr, "longweave %s: warning: %s is not the tokenizer recorded in %s\n",
-                    cmd, path, mpath);
+                    cmd, path, m->path);
     }
     if (rc) {
         lw_tok_free(*tok);
         *tok = NULL;
     }
-    cJSON_Delete(m);
-    free(mpath);
+    lw_datasets_free(&set);
     return rc;
 }

@@ -238,7 +238,7 @@ int cmd_cip(int argc, char **argv)
     if (mix && (rc = cli_parse_mix(cmd, mix, cfg.seq_len, names, cfg.n_buckets, cfg.mix)))
         goto out;
     cfg.cip.knot_tokens = knots ? knot_tokens : 0;
-    int done = cli_doc_prepare_output(cmd, &o, CLI_OUT_DIR_PARTS);
+    int done = cli_doc_prepare_output(cmd, &o, LW_OUT_DIR_PARTS);
     if (done >= 0) {
         rc = done;
         goto out;

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "longweave/json_out.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/megatron.h"
 #include "longweave/tokenizer.h"
 

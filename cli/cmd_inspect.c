@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "longweave/inspect.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/megatron.h"
 #include "longweave/outfile.h"
 #include "longweave/svg.h"
@@ -182,17 +182,9 @@ int cmd_inspect(int argc, char **argv)
     lw_status st = lw_inspect_run(path, &in, &err);
     if (st)
         return cli_fail(cmd, st, err.msg);
-    char *mpath = lw_manifest_find(in.n == 1 ? in.ds[0].prefix : path);
-    if (!mpath) {
-        size_t n = strlen(path) + 32;
-        mpath = malloc(n);
-        if (mpath)
-            snprintf(mpath, n, "%s/%s", path, LW_MANIFEST_NAME);
-    }
-    cJSON *m = NULL;
-    lw_error ignore;
-    if (mpath && lw_manifest_read(mpath, &m, &ignore))
-        m = NULL;
+    const lw_manifest *man = in.n ? in.set.ds[0].manifest : NULL;
+    const cJSON *m = man ? man->json : NULL;
+    const char *mpath = man ? man->path : NULL;
     const cJSON *tk = cJSON_GetObjectItem(m, "tokenizer");
     uint64_t masked_trained = 0;
     size_t masked = 0;
@@ -313,8 +305,6 @@ int cmd_inspect(int argc, char **argv)
         rc = show(cmd, in.ds[0].prefix, tok_path, show_n, chars);
     if (fflush(stdout) != 0 && !rc)
         rc = cli_fail(cmd, LW_E_IO, "cannot write to standard output");
-    cJSON_Delete(m);
-    free(mpath);
     lw_inspect_free(&in);
     return rc;
 }

@@ -73,7 +73,7 @@ int cmd_merge(int argc, char **argv)
     cfg.n_inputs = (size_t)(argc - optind - 1);
     struct stat sb; /* directories merge into a directory, prefixes into a prefix */
     bool dirs = stat(cfg.inputs[0], &sb) == 0 && S_ISDIR(sb.st_mode);
-    int done = cli_prepare_output(cmd, cfg.output, dirs ? CLI_OUT_DIR : CLI_OUT_PREFIX, 0, 1, 0,
+    int done = cli_prepare_output(cmd, cfg.output, dirs ? LW_OUT_DIR : LW_OUT_PREFIX, 0, 1, 0,
                                   resume, quiet, &cfg.force);
     if (done >= 0)
         return done;

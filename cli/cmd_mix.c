@@ -115,7 +115,7 @@ int cmd_mix(int argc, char **argv)
                                argv[optind]);
     if (!cfg.n_sources || !cfg.tokens || !cfg.output)
         return cli_usage_error(cmd, "--source, --tokens and -o PREFIX are required");
-    int done = cli_prepare_output(cmd, cfg.output, CLI_OUT_PREFIX, 0, 1, 0, resume, quiet,
+    int done = cli_prepare_output(cmd, cfg.output, LW_OUT_PREFIX, 0, 1, 0, resume, quiet,
                                   &cfg.force);
     if (done >= 0)
         return done;

@@ -127,7 +127,7 @@ int cmd_needle(int argc, char **argv)
         rc = cli_usage_error(cmd, "-t TOKENIZER, --seq-len and -o OUTDIR are required");
         goto out;
     }
-    int done = cli_doc_prepare_output(cmd, &o, CLI_OUT_DIR_PARTS);
+    int done = cli_doc_prepare_output(cmd, &o, LW_OUT_DIR_PARTS);
     if (done >= 0) {
         rc = done;
         goto out;

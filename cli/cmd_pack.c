@@ -127,7 +127,7 @@ int cmd_pack(int argc, char **argv)
         return cli_usage_error(cmd, "INPUT, -o PREFIX and --seq-len (for packing) are required");
     cfg.inputs = (const char *const *)argv + optind;
     cfg.n_inputs = (size_t)(argc - optind);
-    int done = cli_prepare_output(cmd, cfg.output, CLI_OUT_PREFIX, 0, 1, 0, resume, quiet,
+    int done = cli_prepare_output(cmd, cfg.output, LW_OUT_PREFIX, 0, 1, 0, resume, quiet,
                                   &cfg.force);
     if (done >= 0)
         return done;

@@ -125,7 +125,7 @@ int cmd_shard(int argc, char **argv)
     if ((rc = cli_require_io(cmd, argc, optind, &o,
                              "a file, a directory, or - for stdin", "OUTDIR")))
         goto out;
-    int done = cli_doc_prepare_output(cmd, &o, CLI_OUT_DIR);
+    int done = cli_doc_prepare_output(cmd, &o, LW_OUT_DIR);
     if (done >= 0) {
         rc = done;
         goto out;

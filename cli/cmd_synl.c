@@ -177,7 +177,7 @@ int cmd_synl(int argc, char **argv)
     cfg.formats = formats;
     cfg.domains = domains;
     cfg.schema_files = schemas;
-    int done = cli_prepare_output(cmd, cfg.outdir, CLI_OUT_DIR_PARTS, cfg.part, cfg.nparts,
+    int done = cli_prepare_output(cmd, cfg.outdir, LW_OUT_DIR_PARTS, cfg.part, cfg.nparts,
                                   cfg.threads, resume, quiet, &cfg.force);
     if (done >= 0) {
         rc = done;

@@ -97,7 +97,7 @@ int cmd_tokenize(int argc, char **argv)
     if ((rc = cli_require_io(cmd, argc, optind, &o,
                              "a file, a directory, or - for stdin", "PREFIX")))
         goto out;
-    int done = cli_doc_prepare_output(cmd, &o, CLI_OUT_PREFIX);
+    int done = cli_doc_prepare_output(cmd, &o, LW_OUT_PREFIX);
     if (done >= 0) {
         rc = done;
         goto out;

@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "longweave/manifest.h"
+#include "longweave/companions.h"
+#include "longweave/dataset.h"
 #include "longweave/version.h"
 
 static const cli_command commands[] = {
@@ -40,11 +41,18 @@ static void print_usage(FILE *out)
             "'longweave --version' prints the version.\n");
 }
 
+/* What claiming an output reports (temporary files swept, a dataset replaced). */
+static void print_notice(void *ctx, const char *msg)
+{
+    fprintf(stderr, "longweave %s: %s\n", (const char *)ctx, msg);
+}
+
 int main(int argc, char **argv)
 {
     /* A write past RLIMIT_FSIZE must fail with EFBIG (and be reported), not
      * kill the process and leave temporary files behind. */
     signal(SIGXFSZ, SIG_IGN);
+    lw_companions_register();
     if (argc < 2) {
         print_usage(stderr);
         return LW_E_USAGE;
@@ -68,6 +76,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_commands; i++)
         if (strcmp(name, commands[i].name) == 0) {
             lw_manifest_set_command(argc - 1, argv + 1);
+            lw_output_set_notice(print_notice, (void *)commands[i].name);
             int rc = commands[i].run(argc - 1, argv + 1);
             lw_manifest_set_command(0, NULL);
             return rc;

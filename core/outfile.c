@@ -12,6 +12,36 @@
 
 static atomic_uint tmp_counter;
 
+/* A file being written is hidden beside its final name: ".NAME.tmp.PID.N". */
+#define TMP_NAME ".%s.tmp.%ld.%u"
+
+bool lw_tmp_name_parse(const char *name, char *final, size_t cap, long *pid)
+{
+    static const char digits[] = "0123456789";
+    if (name[0] != '.')
+        return false;
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
+        t = p;
+    if (!t || t == name)
+        return false;
+    const char *q = t + 5;
+    size_t npid = strspn(q, digits);
+    if (npid == 0 || q[npid] != '.')
+        return false;
+    size_t n = strspn(q + npid + 1, digits);
+    if (n == 0 || q[npid + 1 + n] != '\0')
+        return false;
+    size_t len = (size_t)(t - name - 1);
+    if (len + 1 > cap)
+        return false;
+    memcpy(final, name + 1, len);
+    final[len] = '\0';
+    if (pid)
+        *pid = strtol(q, NULL, 10);
+    return true;
+}
+
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -55,7 +85,7 @@ lw_status lw_outfile_open(lw_outfile *f, const char *final_path, bool checksum, 
         lw_outfile_release(f);
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
-    snprintf(f->tmp_path, cap, "%.*s.%s.tmp.%ld.%u", (int)dirlen, final_path, base,
+    snprintf(f->tmp_path, cap, "%.*s" TMP_NAME, (int)dirlen, final_path, base,
              (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
     f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (f->fd < 0) {
@@ -224,4 +254,11 @@ lw_status lw_mkdirs(const char *path, lw_error *err)
         st = lw_error_set(err, LW_E_CANTCREAT, "cannot create directory %s: not a directory", path);
     free(p);
     return st;
+}
+
+void lw_outfile_move(lw_outfile *dst, lw_outfile *src)
+{
+    *dst = *src;
+    memset(src, 0, sizeof *src);
+    src->fd = -1;
 }

@@ -1,19 +1,16 @@
-/* manifest.json writing and output-directory preparation. */
-#include "longweave/manifest.h"
-
+/* Datasets on disk, the manifest: written by every stage through these
+ * helpers (one spelling of each field), read back typed and checked. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "longweave/buf.h"
+#include "longweave/dataset.h"
 #include "longweave/fileio.h"
 #include "longweave/outfile.h"
+#include "longweave/tokenizer.h"
 #include "longweave/version.h"
 
 /* The command line of this process, as lw_manifest_set_command recorded it;
@@ -69,29 +66,139 @@ const cJSON *lw_manifest_command(void)
     return command_line;
 }
 
-cJSON *lw_manifest_new(const char *stage)
+cJSON *lw_manifest_new(const char *stage, unsigned part, unsigned nparts)
 {
     cJSON *m = cJSON_CreateObject();
     cJSON *tool = cJSON_CreateObject();
-    if (!m || !tool) {
+    char pstr[48];
+    snprintf(pstr, sizeof pstr, "%u/%u", part, nparts ? nparts : 1);
+    if (!m || !tool || !cJSON_AddStringToObject(m, "format", "longweave-manifest") ||
+        !cJSON_AddNumberToObject(m, "format_version", LW_MANIFEST_FORMAT_VERSION) ||
+        !cJSON_AddStringToObject(tool, "name", "longweave") ||
+        !cJSON_AddStringToObject(tool, "version", LW_VERSION) ||
+        !cJSON_AddItemToObject(m, "tool", tool)) {
         cJSON_Delete(m);
         cJSON_Delete(tool);
         return NULL;
     }
-    cJSON_AddStringToObject(m, "format", "longweave-manifest");
-    cJSON_AddNumberToObject(m, "format_version", 1);
-    cJSON_AddStringToObject(tool, "name", "longweave");
-    cJSON_AddStringToObject(tool, "version", LW_VERSION);
-    cJSON_AddItemToObject(m, "tool", tool);
-    cJSON_AddStringToObject(m, "stage", stage);
-    if (command_line)
-        cJSON_AddItemToObject(m, "command", cJSON_Duplicate(command_line, true));
+    if (!cJSON_AddStringToObject(m, "stage", stage) ||
+        (command_line &&
+         !cJSON_AddItemToObject(m, "command", cJSON_Duplicate(command_line, true))) ||
+        !cJSON_AddStringToObject(m, "part", pstr) || !cJSON_AddArrayToObject(m, "datasets") ||
+        !cJSON_AddArrayToObject(m, "files")) {
+        cJSON_Delete(m);
+        return NULL;
+    }
     return m;
 }
 
-lw_status lw_manifest_write_to(const cJSON *m, const char *path, lw_error *err)
+void lw_tok_ref_of(lw_tok_ref *r, const lw_tokenizer *tok, const char *pattern)
 {
-    char *text = cJSON_Print(m);
+    memset(r, 0, sizeof *r);
+    if (!tok)
+        return;
+    r->known = true;
+    snprintf(r->path, sizeof r->path, "%s", lw_tok_path(tok));
+    snprintf(r->sha256, sizeof r->sha256, "%s", lw_tok_sha256(tok));
+    snprintf(r->name, sizeof r->name, "%s", lw_tok_name(tok));
+    snprintf(r->kind, sizeof r->kind, "%s", lw_tok_kind_name(lw_tok_kind_of(tok)));
+    snprintf(r->pattern, sizeof r->pattern, "%s", pattern ? pattern : "");
+    r->vocab_size = lw_tok_vocab_size(tok);
+}
+
+void lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
+{
+    if (!m || !r || !r->known)
+        return;
+    cJSON *t = cJSON_AddObjectToObject(m, "tokenizer");
+    if (!t)
+        return;
+    cJSON_AddStringToObject(t, "path", r->path);
+    if (r->kind[0])
+        cJSON_AddStringToObject(t, "kind", r->kind);
+    if (r->name[0])
+        cJSON_AddStringToObject(t, "name", r->name);
+    cJSON_AddStringToObject(t, "sha256", r->sha256);
+    cJSON_AddNumberToObject(t, "vocab_size", r->vocab_size);
+    if (r->pattern[0])
+        cJSON_AddStringToObject(t, "pattern", r->pattern);
+}
+
+/* path relative to dir, when it lies under it */
+static const char *relative(const char *path, const char *dir)
+{
+    size_t skip = dir ? strlen(dir) : 0;
+    if (skip && strncmp(path, dir, skip) == 0 && path[skip] == '/')
+        return path + skip + 1;
+    return path;
+}
+
+void lw_manifest_put_file(cJSON *m, const char *dir, const char *path, uint64_t bytes,
+                          const char *sha256, const char *prefix, const char *role)
+{
+    cJSON *files = cJSON_GetObjectItem(m, "files");
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(files, o)) {
+        cJSON_Delete(o);
+        return;
+    }
+    cJSON_AddStringToObject(o, "path", relative(path, dir));
+    cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+    if (sha256 && sha256[0])
+        cJSON_AddStringToObject(o, "sha256", sha256);
+    if (prefix) {
+        cJSON_AddStringToObject(o, "dataset", relative(prefix, dir));
+        cJSON_AddStringToObject(o, "role", role ? role : "data");
+        if (role) { /* the dataset's entry lists its companions */
+            cJSON *d;
+            cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "datasets"))
+            {
+                const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(d, "prefix"));
+                if (!p || strcmp(p, relative(prefix, dir)) != 0)
+                    continue;
+                cJSON *c = cJSON_GetObjectItem(d, "companions"), *e;
+                bool have = false;
+                cJSON_ArrayForEach(e, c) have |= strcmp(e->valuestring, role) == 0;
+                if (!have)
+                    cJSON_AddItemToArray(c, cJSON_CreateString(role));
+            }
+        }
+    }
+}
+
+void lw_manifest_put_outfile(cJSON *m, const char *dir, const lw_outfile *f, const char *prefix,
+                             const char *role)
+{
+    lw_manifest_put_file(m, dir, f->final_path, f->bytes, f->sha256, prefix, role);
+}
+
+void lw_manifest_put_dataset(cJSON *m, const lw_seqw *w, const char *dir)
+{
+    lw_seqw_info info;
+    lw_seqw_info_get(w, &info);
+    const char *prefix = lw_seqw_prefix(w);
+    cJSON *d = cJSON_CreateObject();
+    if (!d || !cJSON_AddItemToArray(cJSON_GetObjectItem(m, "datasets"), d)) {
+        cJSON_Delete(d);
+        return;
+    }
+    cJSON_AddStringToObject(d, "prefix", relative(prefix, dir));
+    cJSON_AddStringToObject(d, "format", lw_seq_format_name(lw_seqw_format(w)));
+    cJSON_AddStringToObject(d, "dtype", info.dtype ? info.dtype : "?");
+    cJSON_AddNumberToObject(d, "sequences", (double)info.sequences);
+    cJSON_AddNumberToObject(d, "tokens", (double)info.tokens);
+    cJSON_AddBoolToObject(d, "mask", info.masked);
+    cJSON_AddArrayToObject(d, "companions");
+    const lw_outfile *const *files;
+    size_t n = lw_seqw_files(w, &files);
+    for (size_t i = 0; i < n; i++)
+        lw_manifest_put_file(m, dir, files[i]->final_path, files[i]->bytes, files[i]->sha256,
+                             prefix, NULL);
+}
+
+lw_status lw_manifest_write(const cJSON *m, const char *path, lw_error *err)
+{
+    char *text = m ? cJSON_Print(m) : NULL;
     lw_status st;
     if (!text) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory writing the manifest");
@@ -104,165 +211,174 @@ lw_status lw_manifest_write_to(const cJSON *m, const char *path, lw_error *err)
     return st;
 }
 
-lw_status lw_manifest_write(const cJSON *m, const char *dir, lw_error *err)
+/* ---- reading ---- */
+
+static const char *str_of(const cJSON *o, const char *key)
 {
-    char *path = lw_concat(dir, "/", LW_MANIFEST_NAME);
-    if (!path)
-        return lw_error_set(err, LW_E_NOMEM, "out of memory writing the manifest");
-    lw_status st = lw_manifest_write_to(m, path, err);
-    free(path);
-    return st;
+    return cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
 }
 
-lw_status lw_manifest_read(const char *path, cJSON **out, lw_error *err)
+static bool safe_relative(const char *p)
 {
-    *out = NULL;
-    lw_buf b = {0};
-    lw_status st = lw_file_read_all(path, &b, err);
-    if (!st && !(*out = cJSON_ParseWithLength(b.data ? b.data : "", b.len)))
-        st = lw_error_set(err, LW_E_DATA, "%s: not valid JSON", path);
-    lw_buf_free(&b);
-    return st;
+    if (!p || !p[0] || p[0] == '/')
+        return false;
+    for (const char *s = p; (s = strstr(s, "..")); s += 2)
+        if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+            return false;
+    return true;
 }
 
-static bool matches(const char *name, const char *const *globs, size_t n)
+static void read_tokenizer(lw_tok_ref *r, const cJSON *t)
 {
-    for (size_t i = 0; i < n; i++)
-        if (fnmatch(globs[i], name, 0) == 0)
-            return true;
-    return false;
+    memset(r, 0, sizeof *r);
+    const char *path = str_of(t, "path"), *sha = str_of(t, "sha256");
+    double v = cJSON_GetNumberValue(cJSON_GetObjectItem(t, "vocab_size"));
+    if (!path || !sha || !(v > 0 && v < 4294967296.0))
+        return;
+    r->known = true;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->sha256, sizeof r->sha256, "%s", sha);
+    snprintf(r->name, sizeof r->name, "%s", str_of(t, "name") ? str_of(t, "name") : "");
+    snprintf(r->kind, sizeof r->kind, "%s", str_of(t, "kind") ? str_of(t, "kind") : "");
+    snprintf(r->pattern, sizeof r->pattern, "%s",
+             str_of(t, "pattern") ? str_of(t, "pattern") : "");
+    r->vocab_size = (uint32_t)v;
 }
 
-lw_status lw_outdir_prepare(const char *dir, const char *const *globs, size_t n_globs,
-                            bool force, lw_error *err)
+static double num_of(const cJSON *o, const char *key)
 {
-    lw_status st = lw_mkdirs(dir, err);
-    if (st)
-        return st;
-    DIR *d = opendir(dir);
-    if (!d)
-        return lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot open output directory", dir);
-    const char *found = NULL;
-    char first[256] = "";
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, LW_MANIFEST_NAME) == 0 || matches(e->d_name, globs, n_globs)) {
-            snprintf(first, sizeof first, "%s", e->d_name);
-            found = first;
-            break;
+    return cJSON_GetNumberValue(cJSON_GetObjectItem(o, key));
+}
+
+static lw_status parse(lw_manifest *m, lw_error *err)
+{
+    const cJSON *j = m->json;
+    const char *fmt = str_of(j, "format");
+    double version = num_of(j, "format_version");
+    if (!fmt || strcmp(fmt, "longweave-manifest") != 0)
+        return lw_error_set(err, LW_E_DATA, "%s: not a longweave manifest (no \"format\": "
+                            "\"longweave-manifest\")", m->path);
+    if (version != LW_MANIFEST_FORMAT_VERSION)
+        return lw_error_set(err, LW_E_DATA, "%s: manifest format_version %.0f; this longweave "
+                            "reads version %d (rerun the command that made it)", m->path,
+                            version, LW_MANIFEST_FORMAT_VERSION);
+    const char *stage = str_of(j, "stage");
+    if (!stage || !(m->stage = strdup(stage)))
+        return lw_error_set(err, LW_E_DATA, "%s: no \"stage\"", m->path);
+    m->part = 0;
+    m->nparts = 1;
+    const char *ps = str_of(j, "part");
+    unsigned a, b;
+    if (ps && sscanf(ps, "%u/%u", &a, &b) == 2 && b > 0 && a < b) {
+        m->part = a;
+        m->nparts = b;
+    }
+    const cJSON *in = cJSON_GetObjectItem(j, "inputs");
+    double first = num_of(in, "first_document"), end = num_of(in, "end_document");
+    m->first_document = m->end_document = -1;
+    if (first >= 0 && end >= first) { /* NaN (absent) fails both */
+        m->first_document = (int64_t)first;
+        m->end_document = (int64_t)end;
+    }
+    read_tokenizer(&m->tok, cJSON_GetObjectItem(j, "tokenizer"));
+    const cJSON *files = cJSON_GetObjectItem(j, "files"), *datasets = cJSON_GetObjectItem(j,
+                                                                                     "datasets");
+    if (!cJSON_IsArray(files) || !cJSON_IsArray(datasets))
+        return lw_error_set(err, LW_E_DATA, "%s: no \"files\" and \"datasets\" lists", m->path);
+    int nf = cJSON_GetArraySize(files), nd = cJSON_GetArraySize(datasets);
+    m->files = calloc((size_t)nf + 1, sizeof *m->files);
+    m->datasets = calloc((size_t)nd + 1, sizeof *m->datasets);
+    if (!m->files || !m->datasets)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    for (int i = 0; i < nf; i++) {
+        const cJSON *f = cJSON_GetArrayItem(files, i);
+        const char *p = str_of(f, "path"), *sha = str_of(f, "sha256");
+        const char *ds = str_of(f, "dataset"), *role = str_of(f, "role");
+        double bytes = num_of(f, "bytes");
+        if (!safe_relative(p) || !(bytes >= 0) || (ds && !safe_relative(ds)))
+            return lw_error_set(err, LW_E_DATA, "%s: files[%d] has no relative path inside "
+                                "the output, or no size", m->path, i);
+        lw_manifest_file *e = &m->files[m->n_files++];
+        e->bytes = (uint64_t)bytes;
+        snprintf(e->sha256, sizeof e->sha256, "%s", sha ? sha : "");
+        if (!(e->path = strdup(p)) || (ds && !(e->dataset = strdup(ds))) ||
+            !(e->role = strdup(role ? role : "data")))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < nd; i++) {
+        const cJSON *d = cJSON_GetArrayItem(datasets, i);
+        const char *p = str_of(d, "prefix"), *f = str_of(d, "format");
+        lw_manifest_dataset *e = &m->datasets[m->n_datasets];
+        if (!safe_relative(p) || !f || lw_seq_format_parse(f, &e->format) != 0)
+            return lw_error_set(err, LW_E_DATA, "%s: datasets[%d] has no relative prefix or no "
+                                "known format", m->path, i);
+        m->n_datasets++;
+        snprintf(e->dtype, sizeof e->dtype, "%s", str_of(d, "dtype") ? str_of(d, "dtype") : "");
+        e->sequences = (uint64_t)(num_of(d, "sequences") >= 0 ? num_of(d, "sequences") : 0);
+        e->tokens = (uint64_t)(num_of(d, "tokens") >= 0 ? num_of(d, "tokens") : 0);
+        e->masked = cJSON_IsTrue(cJSON_GetObjectItem(d, "mask"));
+        const cJSON *cs = cJSON_GetObjectItem(d, "companions"), *c;
+        e->companions = calloc((size_t)cJSON_GetArraySize(cs) + 1, sizeof *e->companions);
+        if (!(e->prefix = strdup(p)) || !e->companions)
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        cJSON_ArrayForEach(c, cs)
+        {
+            if (!cJSON_IsString(c) || !(e->companions[e->n_companions] = strdup(c->valuestring)))
+                return lw_error_set(err, LW_E_DATA, "%s: datasets[%d].companions holds a "
+                                    "non-string", m->path, i);
+            e->n_companions++;
         }
     }
-    closedir(d);
-    if (!found)
-        return LW_OK;
-    if (!force)
-        return lw_error_set(err, LW_E_CANTCREAT,
-                            "%s already holds a dataset (%s); use --force to replace it", dir,
-                            found);
-    char *path = lw_concat(dir, "/", LW_MANIFEST_NAME);
-    if (!path)
+    return LW_OK;
+}
+
+lw_status lw_manifest_load(const char *path, lw_manifest **out, lw_error *err)
+{
+    *out = NULL;
+    lw_manifest *m = calloc(1, sizeof *m);
+    lw_buf b = {0};
+    if (!m)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    if (unlink(path) != 0 && errno != ENOENT)
-        st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", path);
-    free(path);
-    return st;
-}
-
-/* p (malloc'd, NULL when out of memory) becomes *path unless a manifest is
- * already there and force is off; with force the old one goes first, so a
- * run that dies leaves no manifest promising the old files. */
-static lw_status take_manifest_path(char *p, bool force, const char *what, char **path,
-                                    lw_error *err)
-{
-    if (!p)
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    lw_status st = LW_OK;
-    if (access(p, F_OK) == 0) {
-        if (!force)
-            st = lw_error_set(err, LW_E_CANTCREAT, "%s already exists (%s); use --force to "
-                              "replace it", p, what);
-        else if (unlink(p) != 0)
-            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", p);
+    lw_status st = lw_file_read_all(path, &b, err);
+    if (!st && !(m->json = cJSON_ParseWithLength(b.data ? b.data : "", b.len)))
+        st = lw_error_set(err, LW_E_DATA, "%s: not valid JSON", path);
+    lw_buf_free(&b);
+    if (!st && (!(m->path = strdup(path)) ||
+                !(m->dir = lw_path_dir(path) ? lw_path_dir(path) : strdup("."))))
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if (!st && !m->dir[0]) { /* "/manifest.json" */
+        free(m->dir);
+        m->dir = strdup("/");
     }
+    if (!st)
+        st = parse(m, err);
     if (st)
-        free(p);
+        lw_manifest_free(m);
     else
-        *path = p;
+        *out = m;
     return st;
 }
 
-lw_status lw_manifest_claim(const char *dir, unsigned part, unsigned nparts, bool force,
-                            const char *what, char **path, lw_error *err)
+void lw_manifest_free(lw_manifest *m)
 {
-    *path = NULL;
-    lw_status st = lw_mkdirs(dir, err);
-    if (st)
-        return st;
-    char name[64];
-    if (nparts > 1)
-        snprintf(name, sizeof name, "manifest.part-%05u.json", part);
-    else
-        snprintf(name, sizeof name, "%s", LW_MANIFEST_NAME);
-    return take_manifest_path(lw_concat(dir, "/", name), force, what, path, err);
-}
-
-lw_status lw_manifest_claim_prefix(const char *prefix, bool force, const char *what, char **path,
-                                   lw_error *err)
-{
-    *path = NULL;
-    lw_status st = lw_mkdirs_for(prefix, err);
-    if (st)
-        return st;
-    return take_manifest_path(lw_concat(prefix, ".manifest.json", ""), force, what, path, err);
-}
-
-lw_status lw_outdir_remove_stale(const char *dir, const char *const *globs, size_t n_globs,
-                                 const char *const *keep, size_t n_keep, lw_error *err)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return lw_error_errno(err, LW_E_IO, errno, "cannot open output directory", dir);
-    lw_status st = LW_OK;
-    struct dirent *e;
-    while (!st && (e = readdir(d)) != NULL) {
-        if (!matches(e->d_name, globs, n_globs))
-            continue;
-        bool kept = false;
-        for (size_t i = 0; i < n_keep && !kept; i++)
-            kept = strcmp(keep[i], e->d_name) == 0;
-        if (kept)
-            continue;
-        char *path = lw_concat(dir, "/", e->d_name);
-        if (!path)
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-        else if (unlink(path) != 0 && errno != ENOENT)
-            st = lw_error_errno(err, LW_E_IO, errno, "cannot remove stale", path);
-        free(path);
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_files; i++) {
+        free(m->files[i].path);
+        free(m->files[i].dataset);
+        free(m->files[i].role);
     }
-    closedir(d);
-    return st;
-}
-
-char *lw_manifest_find(const char *prefix)
-{
-    size_t n = strlen(prefix) + 32;
-    char *p = malloc(n);
-    if (!p)
-        return NULL;
-    snprintf(p, n, "%s.manifest.json", prefix);
-    if (access(p, F_OK) == 0)
-        return p;
-    /* up to three folders up: OUTDIR/cip/len-0008192/part-00000 */
-    snprintf(p, n, "%s", prefix);
-    for (int up = 0; up < 3; up++) {
-        char *slash = strrchr(p, '/');
-        if (!slash)
-            break;
-        strcpy(slash, "/" LW_MANIFEST_NAME);
-        if (access(p, F_OK) == 0)
-            return p;
-        *slash = '\0';
+    for (size_t i = 0; i < m->n_datasets; i++) {
+        for (size_t k = 0; k < m->datasets[i].n_companions; k++)
+            free(m->datasets[i].companions[k]);
+        free(m->datasets[i].companions);
+        free(m->datasets[i].prefix);
     }
-    free(p);
-    return NULL;
+    free(m->files);
+    free(m->datasets);
+    free(m->stage);
+    free(m->dir);
+    free(m->path);
+    cJSON_Delete(m->json);
+    free(m);
 }

@@ -11,7 +11,7 @@
 
 #include "longweave/fileio.h"
 #include "longweave/hash.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/megatron.h"
 #include "longweave/rng.h"
 
@@ -83,42 +83,37 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     lw_status st = LW_OK;
     lw_seqw *w = NULL;
-    cJSON *tok = NULL;
-    char *mpath = NULL;
+    lw_output *out = NULL;
+    lw_dataset_set *sets = calloc(n, sizeof *sets);
+    lw_combine comb = {.cmd_what = "mixed"};
     bool masked = false;
-    uint32_t vocab = 0;
+    if (!sets) {
+        free(src);
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++)
         src[i].s.fd = src[i].s.mfd = -1;
     for (size_t i = 0; i < n && !st; i++) {
         source *s = &src[i];
-        if ((st = lw_megatron_source_open(&s->s, cfg->prefix[i], err)))
+        if ((st = lw_datasets_open(cfg->prefix[i], &sets[i], err)))
             break;
-        if (s->s.d.dtype != src[0].s.d.dtype)
+        if (sets[i].n != 1) {
+            st = lw_error_set(err, LW_E_USAGE, "%s holds %zu datasets: give each source as one "
+                              "dataset PREFIX", cfg->prefix[i], sets[i].n);
+            break;
+        }
+        if ((st = lw_combine_add(&comb, &sets[i].ds[0], 0, err)) ||
+            (st = lw_megatron_source_open(&s->s, sets[i].ds[0].prefix, err)))
+            break;
+        if (s->s.d.dtype != src[0].s.d.dtype) {
             st = lw_error_set(err, LW_E_DATA, "%s has %s ids, %s %s: sources must share a "
                               "tokenizer", cfg->prefix[i], lw_megatron_dtype_name(s->s.d.dtype),
                               cfg->prefix[0], lw_megatron_dtype_name(src[0].s.d.dtype));
+            break;
+        }
         masked |= s->s.masked;
         for (uint64_t q = 0; q < s->s.d.sequences; q++)
             stats->available[i] += lw_megatron_length(&s->s.d, q);
-        /* the tokenizer of the source's manifest, when it has one */
-        char *mp = lw_manifest_find(cfg->prefix[i]);
-        cJSON *m = NULL;
-        lw_error ignore;
-        if (mp && lw_manifest_read(mp, &m, &ignore) == LW_OK) {
-            const cJSON *t = cJSON_GetObjectItem(m, "tokenizer");
-            const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(t, "sha256"));
-            const char *have = cJSON_GetStringValue(cJSON_GetObjectItem(tok, "sha256"));
-            if (t && !tok) {
-                tok = cJSON_Duplicate(t, true);
-                double v = cJSON_GetNumberValue(cJSON_GetObjectItem(t, "vocab_size"));
-                vocab = v > 0 && v < 4294967296.0 ? (uint32_t)v : 0;
-            } else if (sha && have && strcmp(sha, have) != 0) {
-                st = lw_error_set(err, LW_E_DATA, "%s was written with another tokenizer than "
-                                  "%s", cfg->prefix[i], cfg->prefix[0]);
-            }
-        }
-        cJSON_Delete(m);
-        free(mp);
         s->target = (uint64_t)llround(cfg->share[i] / total * (double)cfg->tokens);
         if (!st && s->target && !stats->available[i])
             st = lw_error_set(err, LW_E_DATA, "%s holds no tokens", cfg->prefix[i]);
@@ -133,14 +128,14 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
     if (st)
         goto done;
     int dtype = src[0].s.d.dtype;
-    if (!vocab)
-        vocab = dtype == LW_MEGATRON_UINT16 ? 65500 : INT32_MAX;
-    if ((st = lw_manifest_claim_prefix(cfg->output, cfg->force, "a mixture", &mpath, err)))
-        goto done;
+    uint32_t vocab = comb.tok.known ? comb.tok.vocab_size
+                     : dtype == LW_MEGATRON_UINT16 ? 65500 : INT32_MAX;
     lw_seqw_opts o = lw_seqw_opts_for(&cfg->output_format, vocab,
                                       masked ? LW_MASK_ALWAYS : LW_MASK_NONE, 0,
-                                      cJSON_GetStringValue(cJSON_GetObjectItem(tok, "name")));
-    if ((st = lw_seqw_open(&w, cfg->output, &o, err)))
+                                      comb.tok.known ? comb.tok.name : NULL);
+    lw_output_spec spec = {cfg->output, LW_OUT_PREFIX, 0, 1, cfg->force, "a mixture"};
+    if ((st = lw_seqw_check(&o, err)) || (st = lw_output_claim(&out, &spec, err)) ||
+        (st = lw_seqw_open(&w, cfg->output, &o, err)))
         goto done;
     lw_seq_buf buf = {0};
     for (;;) {
@@ -179,15 +174,12 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
     for (size_t i = 0; i < n; i++)
         stats->passes[i] = src[i].pass;
     if (!st && !(st = lw_seqw_finish(w, err)) && !(st = lw_seqw_publish(w, err))) {
-        cJSON *m = lw_manifest_new("mix");
+        cJSON *m = lw_manifest_new("mix", 0, 1);
         cJSON *c = cJSON_AddObjectToObject(m, "config");
         cJSON_AddNumberToObject(c, "tokens", (double)cfg->tokens);
         cJSON_AddBoolToObject(c, "upsample", cfg->upsample);
         cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
-        if (tok) {
-            cJSON_AddItemToObject(m, "tokenizer", tok);
-            tok = NULL;
-        }
+        lw_manifest_put_tokenizer(m, &comb.tok);
         cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output_format.format));
         lw_seqw_info info;
         lw_seqw_info_get(w, &info);
@@ -207,20 +199,20 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
         cJSON *s = cJSON_AddObjectToObject(m, "stats");
         cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences);
         cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
-        char *dir = lw_path_dir(cfg->output);
-        lw_seqw_files_json(w, cJSON_AddArrayToObject(m, "files"), dir);
-        free(dir);
-        st = lw_manifest_write_to(m, mpath, err);
+        lw_manifest_put_dataset(m, w, lw_output_dir(out));
+        st = lw_output_commit(out, m, err);
         cJSON_Delete(m);
         if (st)
             lw_seqw_unpublish(w);
     }
 done:
     lw_seqw_free(w);
-    for (size_t i = 0; i < n; i++)
+    lw_output_release(out);
+    for (size_t i = 0; i < n; i++) {
         lw_megatron_source_close(&src[i].s);
+        lw_datasets_free(&sets[i]);
+    }
+    free(sets);
     free(src);
-    cJSON_Delete(tok);
-    free(mpath);
     return st;
 }

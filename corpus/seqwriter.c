@@ -247,22 +247,6 @@ size_t lw_seqw_files(const lw_seqw *w, const lw_outfile *const **files)
     return w->n_files;
 }
 
-void lw_seqw_files_json(const lw_seqw *w, cJSON *array, const char *dir)
-{
-    size_t skip = dir ? strlen(dir) : 0;
-    for (size_t i = 0; i < w->n_files; i++) {
-        const lw_outfile *f = w->files[i];
-        const char *p = f->final_path;
-        if (skip && strncmp(p, dir, skip) == 0 && p[skip] == '/')
-            p += skip + 1;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "path", p);
-        cJSON_AddNumberToObject(o, "bytes", (double)f->bytes);
-        cJSON_AddStringToObject(o, "sha256", f->sha256);
-        cJSON_AddItemToArray(array, o);
-    }
-}
-
 uint64_t lw_seqw_bytes(const lw_seqw *w)
 {
     uint64_t n = 0;
@@ -279,4 +263,14 @@ void lw_seqw_free(lw_seqw *w)
         w->be->free(w);
     free(w->prefix);
     free(w);
+}
+
+const char *lw_seqw_prefix(const lw_seqw *w)
+{
+    return w->prefix;
+}
+
+lw_seq_format lw_seqw_format(const lw_seqw *w)
+{
+    return w->o.format;
 }

@@ -12,11 +12,10 @@
 #include "longweave/hash.h"
 #include "longweave/json_out.h"
 #include "longweave/jsonl_shards.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 
 enum { BATCH_BYTES = 8 << 20, BATCH_UNITS = 1 << 16 };
 
-static const char *const shard_globs[] = {"shard-*.jsonl.zst"};
 
 /* Lemire's multiply-shift maps a 64-bit hash onto [0, n) without division. */
 static unsigned shard_of_hash(lw_hash128 h, uint64_t seed, unsigned num_shards)
@@ -165,15 +164,16 @@ static cJSON *config_json(const lw_shard_config *c)
 }
 
 static lw_status write_manifest(const lw_shard_config *cfg, const lw_source *src,
-                                const lw_doc_stats *stats, lw_jsonl_shards *w, lw_error *err)
+                                const lw_doc_stats *stats, lw_jsonl_shards *w, lw_output *o,
+                                lw_error *err)
 {
-    cJSON *m = lw_manifest_new("shard");
+    cJSON *m = lw_manifest_new("shard", cfg->src.part, cfg->src.nparts);
     if (!m)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     cJSON_AddItemToObject(m, "config", config_json(cfg));
     cJSON_AddItemToObject(m, "inputs", lw_source_inputs_json(src));
     cJSON_AddItemToObject(m, "stats", lw_doc_stats_json(stats));
-    cJSON *out = cJSON_AddArrayToObject(m, "files");
+    cJSON *out = cJSON_GetObjectItem(m, "files");
     for (unsigned i = 0; i < cfg->num_shards; i++) {
         lw_shard_info info;
         lw_jsonl_shards_info(w, i, &info);
@@ -185,7 +185,7 @@ static lw_status write_manifest(const lw_shard_config *cfg, const lw_source *src
         cJSON_AddStringToObject(f, "sha256", info.sha256);
         cJSON_AddItemToArray(out, f);
     }
-    lw_status st = lw_manifest_write(m, cfg->outdir, err);
+    lw_status st = lw_output_commit(o, m, err);
     cJSON_Delete(m);
     return st;
 }
@@ -323,6 +323,7 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
     if (st)
         return st;
     lw_filter *filter = NULL;
+    lw_output *out = NULL;
     run_state r = {.cfg = cfg};
 
     if ((st = lw_source_open(&r.src, &cfg->src, stats, err)))
@@ -334,9 +335,10 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = lw_outdir_prepare(cfg->outdir, shard_globs, 1, cfg->force, err)))
+    lw_output_spec spec = {cfg->outdir, LW_OUT_DIR, 0, 1, cfg->force, "a sharded corpus"};
+    if ((st = lw_output_claim(&out, &spec, err)))
         goto done;
-    lw_jsonl_shards_opts wo = {cfg->outdir, "shard-%05u.jsonl.zst", cfg->num_shards,
+    lw_jsonl_shards_opts wo = {cfg->outdir, LW_SHARD_PATTERN, cfg->num_shards,
                                cfg->zstd_level, threads};
     if ((st = lw_jsonl_shards_open(&r.w, &wo, err)))
         goto done;
@@ -366,23 +368,7 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
     }
     if ((st = lw_jsonl_shards_publish(r.w, err)))
         goto done;
-    if (cfg->force) {
-        const char **keep = malloc(cfg->num_shards * sizeof *keep);
-        if (!keep) {
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            goto done;
-        }
-        for (unsigned i = 0; i < cfg->num_shards; i++) {
-            lw_shard_info info;
-            lw_jsonl_shards_info(r.w, i, &info);
-            keep[i] = info.name;
-        }
-        st = lw_outdir_remove_stale(cfg->outdir, shard_globs, 1, keep, cfg->num_shards, err);
-        free(keep);
-        if (st)
-            goto done;
-    }
-    st = write_manifest(cfg, &r.src, stats, r.w, err);
+    st = write_manifest(cfg, &r.src, stats, r.w, out, err);
     if (st) /* without its manifest the output is incomplete: take it back */
         lw_jsonl_shards_unpublish(r.w);
 
@@ -396,6 +382,7 @@ done:
     free(r.res);
     lw_buf_free(&r.idbuf);
     lw_jsonl_shards_free(r.w);
+    lw_output_release(out);
     lw_dedup_free(r.dedup);
     lw_filter_free(filter);
     lw_source_close(&r.src);

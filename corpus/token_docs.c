@@ -78,6 +78,11 @@ static lw_status open_file(lw_token_file *f, const char *prefix, lw_error *err)
         goto done;
     }
     f->documents = docs - 1;
+    /* the same checks as every reader of a dataset (and verify): lengths,
+     * pointers, document indices, the .bin's size */
+    lw_megatron_dataset whole;
+    if ((st = lw_megatron_read_index(&whole, prefix, err)) == LW_OK)
+        lw_megatron_close(&whole);
 done:
     free(idx);
     free(bin);
@@ -85,9 +90,10 @@ done:
 }
 
 lw_status lw_token_docs_open(lw_token_docs *d, const char *const *prefixes, size_t n,
-                             lw_error *err)
+                             uint32_t vocab, lw_error *err)
 {
     memset(d, 0, sizeof *d);
+    d->vocab = vocab;
     d->files = calloc(n ? n : 1, sizeof *d->files);
     if (!d->files)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -129,10 +135,18 @@ lw_status lw_token_docs_read(const lw_token_docs *d, const lw_token_doc *doc, ui
     char path[4200];
     snprintf(path, sizeof path, "%s.bin", f->prefix);
     lw_status st = lw_pread_all(f->bin_fd, raw, bytes, doc->offset, path, err);
-    if (st || size == 4)
+    if (st)
         return st;
-    for (size_t i = 0; i < doc->tokens; i++)
-        out[i] = (uint32_t)raw[2 * i] | (uint32_t)raw[2 * i + 1] << 8;
+    if (size == 2)
+        for (size_t i = 0; i < doc->tokens; i++)
+            out[i] = (uint32_t)raw[2 * i] | (uint32_t)raw[2 * i + 1] << 8;
+    for (size_t i = 0; d->vocab && i < doc->tokens; i++)
+        if (out[i] >= d->vocab)
+            return lw_error_set(err, LW_E_DATA, "%s: document %llu holds the id %lld, not below "
+                                "the vocabulary size %u (made with another tokenizer?)", path,
+                                (unsigned long long)(doc->doc - f->first_doc),
+                                size == 4 ? (long long)(int32_t)out[i] : (long long)out[i],
+                                d->vocab);
     return LW_OK;
 }
 

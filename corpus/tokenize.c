@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "longweave/fileio.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/version.h"
 
@@ -79,46 +79,17 @@ static lw_status resolve_special(const lw_tokenizer *tok, bool want, int64_t giv
     return LW_OK;
 }
 
-/* Refuse to overwrite an earlier dataset unless --force; with --force the
- * old manifest goes first, so the prefix never claims to be complete. */
-static lw_status check_outputs(const lw_tokenize_config *cfg, lw_error *err)
-{
-    lw_status st = lw_mkdirs_for(cfg->prefix, err);
-    if (st)
-        return st;
-    const char *suffixes[] = {".manifest.json", lw_seq_format_first_file(cfg->output.format)};
-    for (size_t i = 0; i < 2; i++) {
-        char *p = lw_concat(cfg->prefix, suffixes[i], "");
-        if (!p)
-            return lw_error_set(err, LW_E_NOMEM, "out of memory");
-        bool exists = access(p, F_OK) == 0;
-        if (exists && !cfg->force)
-            st = lw_error_set(err, LW_E_CANTCREAT, "%s already exists; use --force to replace "
-                              "the dataset", p);
-        else if (exists && i == 0 && unlink(p) != 0)
-            st = lw_error_errno(err, LW_E_CANTCREAT, errno, "cannot remove old", p);
-        free(p);
-        if (st)
-            return st;
-    }
-    return LW_OK;
-}
-
 static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenizer *tok,
                                 const lw_source *src, const lw_tokenize_stats *stats,
-                                const lw_seqw *w, int64_t bos, int64_t eod, lw_error *err)
+                                const lw_seqw *w, int64_t bos, int64_t eod, lw_output *out,
+                                lw_error *err)
 {
-    cJSON *m = lw_manifest_new("tokenize");
+    cJSON *m = lw_manifest_new("tokenize", cfg->src.part, cfg->src.nparts);
     if (!m)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    cJSON *t = cJSON_AddObjectToObject(m, "tokenizer");
-    cJSON_AddStringToObject(t, "path", lw_tok_path(tok));
-    cJSON_AddStringToObject(t, "kind", lw_tok_kind_name(lw_tok_kind_of(tok)));
-    cJSON_AddStringToObject(t, "name", lw_tok_name(tok));
-    cJSON_AddStringToObject(t, "sha256", lw_tok_sha256(tok));
-    cJSON_AddNumberToObject(t, "vocab_size", lw_tok_vocab_size(tok));
-    if (cfg->pattern)
-        cJSON_AddStringToObject(t, "pattern", cfg->pattern);
+    lw_tok_ref ref;
+    lw_tok_ref_of(&ref, tok, cfg->pattern);
+    lw_manifest_put_tokenizer(m, &ref);
     lw_seqw_info info;
     lw_seqw_info_get(w, &info);
     cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
@@ -137,13 +108,8 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
     cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
     cJSON_AddNumberToObject(s, "empty_sequences", (double)stats->empty_sequences);
     cJSON_AddItemToObject(m, "stats", s);
-    char *dir = lw_path_dir(cfg->prefix);
-    lw_seqw_files_json(w, cJSON_AddArrayToObject(m, "files"), dir);
-    free(dir);
-    char *path = lw_concat(cfg->prefix, ".manifest.json", "");
-    lw_status st = path ? lw_manifest_write_to(m, path, err)
-                        : lw_error_set(err, LW_E_NOMEM, "out of memory");
-    free(path);
+    lw_manifest_put_dataset(m, w, lw_output_dir(out));
+    lw_status st = lw_output_commit(out, m, err);
     cJSON_Delete(m);
     return st;
 }
@@ -235,6 +201,7 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     if (!cfg->tokenizer)
         return lw_error_set(err, LW_E_USAGE, "no tokenizer given (-t FILE)");
     lw_tokenizer *tok = NULL;
+    lw_output *out = NULL;
     run_state r = {.cfg = cfg, .stats = stats, .bos = -1, .eod = -1};
     lw_status st;
 
@@ -250,10 +217,11 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     if ((st = lw_source_open(&r.src, &cfg->src, &stats->docs, err)))
         goto done;
     int threads = r.src.threads;
-    if ((st = check_outputs(cfg, err)))
-        goto done;
     lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, lw_tok_vocab_size(tok), LW_MASK_NONE, 0,
                                        lw_tok_name(tok));
+    lw_output_spec spec = {cfg->prefix, LW_OUT_PREFIX, 0, 1, cfg->force, "a token dataset"};
+    if ((st = lw_seqw_check(&wo, err)) || (st = lw_output_claim(&out, &spec, err)))
+        goto done;
     if ((st = lw_seqw_open(&r.w, cfg->prefix, &wo, err)))
         goto done;
     r.workers = calloc((size_t)threads, sizeof *r.workers);
@@ -277,7 +245,7 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     stats->docs.bytes_written_raw = stats->docs.bytes_written;
     if ((st = lw_seqw_publish(r.w, err)))
         goto done;
-    if ((st = write_manifest(cfg, tok, &r.src, stats, r.w, r.bos, r.eod, err)))
+    if ((st = write_manifest(cfg, tok, &r.src, stats, r.w, r.bos, r.eod, out, err)))
         lw_seqw_unpublish(r.w);
 done:
     for (int t = 0; r.workers && t < r.src.threads; t++) {
@@ -289,6 +257,7 @@ done:
     free(r.workers);
     free(r.res);
     lw_seqw_free(r.w);
+    lw_output_release(out);
     lw_source_close(&r.src);
     lw_tok_free(tok);
     return st;

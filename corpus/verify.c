@@ -1,8 +1,9 @@
-/* verify: find the manifests of an output, check every file they list
- * (present, size, sha256, in parallel), then the structure of every token
- * dataset among them (verify_formats.c). */
+/* verify: load the manifests of an output, check every file they list
+ * (present, size, sha256, in parallel), the structure of every dataset
+ * among them (verify_formats.c) and of its companions (through the stage
+ * that registered them), and report every file no manifest lists. */
 #include <cjson/cJSON.h>
-#include <glob.h>
+#include <dirent.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,15 +11,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "longweave/dataset.h"
 #include "longweave/fileio.h"
 #include "longweave/hash.h"
-#include "longweave/manifest.h"
+#include "longweave/outfile.h"
+#include "longweave/vec.h"
 #include "verify_internal.h"
 
 const char *lw_verify_kind_name(lw_verify_kind k)
 {
-    static const char *const names[LW_VERIFY_KINDS] = {"missing", "size",  "checksum", "structure",
-                                                       "token",   "mask",  "map"};
+    static const char *const names[LW_VERIFY_KINDS] = {
+        "missing", "size", "checksum", "structure", "token", "mask", "companion", "unlisted"};
     return k < LW_VERIFY_KINDS ? names[k] : "?";
 }
 
@@ -30,7 +33,7 @@ uint64_t lw_verify_problems(const lw_verify_result *res)
     return n;
 }
 
-void vproblem(vctx *v, lw_verify_kind k, const char *fmt, ...)
+void lw_verify_report(lw_verify_sink *v, lw_verify_kind k, const char *fmt, ...)
 {
     if (v->res->problems[k]++ == 0) {
         va_list ap;
@@ -55,7 +58,7 @@ static bool exists(const char *path)
 /* One file of a manifest and what was found. */
 typedef struct {
     char *path;
-    double bytes;
+    uint64_t bytes;
     const char *sha256;
     int state; /* 0 ok, else the problem kind + 1 */
     uint64_t size;
@@ -70,154 +73,168 @@ static void check_entry(entry *e)
         return;
     }
     e->size = (uint64_t)sb.st_size;
-    if ((double)e->size != e->bytes) {
+    if (e->size != e->bytes) {
         e->state = LW_VERIFY_SIZE + 1;
         return;
     }
     lw_error err;
-    if (e->sha256 && lw_sha256_file(e->path, e->found, &err) == LW_OK &&
+    if (e->sha256[0] && lw_sha256_file(e->path, e->found, &err) == LW_OK &&
         strcmp(e->found, e->sha256) != 0)
         e->state = LW_VERIFY_CHECKSUM + 1;
 }
 
-/* Sequences found per dataset prefix, for the .map check. */
-typedef struct {
-    char *prefix;
-    int64_t sequences;
-} seen;
-
-static lw_status verify_manifest(vctx *v, const char *mpath, int threads, lw_error *err)
+/* The structure of one dataset, by its format; its sequences, or -1. */
+static int64_t check_dataset(vctx *v, const char *prefix, lw_seq_format f)
 {
-    cJSON *m = NULL;
-    lw_status st = lw_manifest_read(mpath, &m, err);
-    if (st)
-        return st;
-    const char *slash = strrchr(mpath, '/');
-    char *base = slash ? strndup(mpath, (size_t)(slash - mpath)) : strdup(".");
-    const cJSON *files = cJSON_GetObjectItem(m, "files");
-    int n = cJSON_GetArraySize(files);
-    entry *es = calloc((size_t)(n ? n : 1), sizeof *es);
-    seen *sq = calloc((size_t)(n ? n : 1), sizeof *sq);
-    size_t nsq = 0;
-    if (!base || !es || !sq) {
-        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-        goto done;
+    switch (f) {
+    case LW_SEQ_MEGATRON: return vf_megatron(v, prefix, true);
+    case LW_SEQ_DATATROVE: return vf_datatrove(v, prefix);
+    case LW_SEQ_MDS: return vf_mds(v, prefix);
+    case LW_SEQ_LLMC: return vf_llmc(v, prefix);
+    case LW_SEQ_NPY: return vf_npy(v, prefix);
+    case LW_SEQ_JSONL: {
+        char *p = lw_concat(prefix, ".jsonl", "");
+        int64_t n = p ? vf_jsonl(v, p) : -1;
+        free(p);
+        return n;
     }
-    double vocab = cJSON_GetNumberValue(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "tokenizer"), "vocab_size"));
-    v->vocab = vocab > 0 && vocab < 4294967296.0 ? (uint32_t)vocab : 0;
-    for (int i = 0; i < n; i++) {
-        const cJSON *f = cJSON_GetArrayItem(files, i);
-        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(f, "path"));
-        if (!p || p[0] == '/' || strstr(p, "..")) {
-            vproblem(v, LW_VERIFY_STRUCTURE, "%s: file %d has no relative path", mpath, i);
-            continue;
-        }
-        es[i].path = lw_concat(base, "/", p);
-        es[i].bytes = cJSON_GetNumberValue(cJSON_GetObjectItem(f, "bytes"));
-        es[i].sha256 = cJSON_GetStringValue(cJSON_GetObjectItem(f, "sha256"));
-        if (!es[i].path) {
+    default: return -1;
+    }
+}
+
+static lw_status verify_manifest(vctx *v, const lw_manifest *m, int threads, lw_error *err)
+{
+    size_t n = m->n_files;
+    entry *es = calloc(n ? n : 1, sizeof *es);
+    lw_status st = LW_OK;
+    if (!es)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    v->vocab = m->tok.known ? m->tok.vocab_size : 0;
+    for (size_t i = 0; i < n && !st; i++) {
+        es[i].path = lw_concat(m->dir, "/", m->files[i].path);
+        es[i].bytes = m->files[i].bytes;
+        es[i].sha256 = m->files[i].sha256;
+        if (!es[i].path)
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            goto done;
-        }
     }
+    if (st)
+        goto done;
+    long ln = (long)n;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int i = 0; i < n; i++)
-        if (es[i].path)
-            check_entry(&es[i]);
-    for (int i = 0; i < n; i++) {
+    for (long i = 0; i < ln; i++)
+        check_entry(&es[i]);
+    for (size_t i = 0; i < n; i++) {
         entry *e = &es[i];
-        if (!e->path)
-            continue;
         v->res->files++;
         v->res->bytes += e->size;
         if (e->state == LW_VERIFY_MISSING + 1)
-            vproblem(v, LW_VERIFY_MISSING, "%s: missing (listed in %s)", e->path, mpath);
+            vproblem(v, LW_VERIFY_MISSING, "%s: missing (listed in %s)", e->path, m->path);
         else if (e->state == LW_VERIFY_SIZE + 1)
-            vproblem(v, LW_VERIFY_SIZE, "%s: %llu bytes, the manifest says %.0f", e->path,
-                     (unsigned long long)e->size, e->bytes);
+            vproblem(v, LW_VERIFY_SIZE, "%s: %llu bytes, the manifest says %llu", e->path,
+                     (unsigned long long)e->size, (unsigned long long)e->bytes);
         else if (e->state == LW_VERIFY_CHECKSUM + 1)
             vproblem(v, LW_VERIFY_CHECKSUM, "%s: sha256 %s, the manifest says %s", e->path,
                      e->found, e->sha256);
     }
-    /* the datasets among the files */
-    for (int i = 0; i < n; i++) {
-        const char *p = es[i].path;
-        if (!p)
-            continue;
-        char *prefix = NULL;
-        int64_t s = -2;
-        if (ends_with(p, ".idx") && !ends_with(p, ".mask.idx")) {
-            prefix = strndup(p, strlen(p) - 4);
-            bool ids = prefix && !ends_with(prefix, ".cu_seqlens") &&
-                       !ends_with(prefix, ".positions") && !ends_with(prefix, ".weights");
-            s = prefix ? vf_megatron(v, prefix, ids) : -1;
-        } else if (ends_with(p, ".ds")) {
-            prefix = strndup(p, strlen(p) - 3);
-            s = prefix ? vf_datatrove(v, prefix) : -1;
-        } else if (ends_with(p, "/index.json")) {
-            prefix = strndup(p, strlen(p) - 11);
-            s = prefix ? vf_mds(v, prefix) : -1;
-        } else if (ends_with(p, "_000000.bin")) {
-            prefix = strndup(p, strlen(p) - 11);
-            s = prefix ? vf_llmc(v, prefix) : -1;
-        } else if (ends_with(p, ".npy") && !ends_with(p, ".mask.npy")) {
-            prefix = strndup(p, strlen(p) - 4);
-            s = prefix ? vf_npy(v, prefix) : -1;
-        } else if (ends_with(p, ".jsonl") && !ends_with(p, ".map.jsonl") && exists(p)) {
-            /* token sequences only: chat files and evaluation records are not */
-            FILE *f = fopen(p, "rb");
-            char head[16] = "";
-            if (f) {
-                size_t got = fread(head, 1, sizeof head - 1, f);
-                head[got] = '\0';
-                fclose(f);
-            }
-            if (strncmp(head, "{\"input_ids\":", 13) == 0) {
-                prefix = strndup(p, strlen(p) - 6);
-                s = prefix ? vf_jsonl(v, p) : -1;
-            }
+    /* the datasets, and their companions through the stages that own them */
+    for (size_t i = 0; i < m->n_datasets && !st; i++) {
+        const lw_manifest_dataset *d = &m->datasets[i];
+        char *prefix = lw_concat(m->dir, "/", d->prefix);
+        if (!prefix) {
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+            break;
         }
-        if (prefix && s != -2) {
-            sq[nsq].prefix = prefix;
-            sq[nsq++].sequences = s;
-        } else {
-            free(prefix);
+        int64_t seqs = check_dataset(v, prefix, d->format);
+        if (seqs >= 0 && (uint64_t)seqs != d->sequences && d->format != LW_SEQ_LLMC)
+            vproblem(v, LW_VERIFY_STRUCTURE, "%s: %lld sequences, the manifest says %llu",
+                     prefix, (long long)seqs, (unsigned long long)d->sequences);
+        for (size_t k = 0; k < d->n_companions; k++) {
+            const lw_companion *c = lw_companion_find(d->companions[k]);
+            if (c && c->verify)
+                c->verify(v, prefix, m, seqs);
         }
-    }
-    /* CIP's sidecars, against the sequences of their datasets */
-    for (int i = 0; i < n; i++) {
-        const char *p = es[i].path;
-        if (!p || !ends_with(p, ".map.jsonl"))
-            continue;
-        const char *len = strstr(p, "/len-");
-        unsigned seq_len = 0;
-        if (!len || sscanf(len + 5, "%u", &seq_len) != 1) {
-            vproblem(v, LW_VERIFY_MAP, "%s: not inside a len-NNNNNNN bucket", p);
-            continue;
-        }
-        int64_t sequences = -1;
-        for (size_t k = 0; k < nsq; k++)
-            if (strlen(sq[k].prefix) == strlen(p) - 10 && !strncmp(sq[k].prefix, p, strlen(p) - 10))
-                sequences = sq[k].sequences;
-        vf_map(v, p, seq_len, sequences);
+        free(prefix);
     }
     v->res->manifests++;
 done:
-    for (int i = 0; es && i < n; i++)
+    for (size_t i = 0; i < n; i++)
         free(es[i].path);
-    for (size_t k = 0; k < nsq; k++)
-        free(sq[k].prefix);
     free(es);
-    free(sq);
-    free(base);
-    cJSON_Delete(m);
     return st;
 }
 
-static int64_t verify_ids(vctx *v, const char *prefix)
+/* ---- files no manifest lists ---- */
+
+typedef struct {
+    char **listed; /* full paths, sorted */
+    size_t n, cap;
+} path_set;
+
+static int cmp_str(const void *a, const void *b)
 {
-    return vf_megatron(v, prefix, true);
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool listed(const path_set *s, const char *path)
+{
+    return bsearch(&path, s->listed, s->n, sizeof *s->listed, cmp_str) != NULL;
+}
+
+static bool is_manifest_name(const char *name)
+{
+    return strcmp(name, LW_MANIFEST_NAME) == 0 || ends_with(name, LW_MANIFEST_SUFFIX) ||
+           (strncmp(name, "manifest.part-", 14) == 0 && ends_with(name, ".json"));
+}
+
+/* Report the files under dir (to depth levels) that no manifest lists;
+ * only names starting with `only` when it is given (beside a PREFIX). A
+ * folder holding an output of its own is left to that output. */
+static void unlisted_in(vctx *v, const path_set *s, const char *dir, const char *only, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char final[1024];
+    while ((e = readdir(d))) {
+        const char *name = e->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || lw_layout_is_lock(name) ||
+            is_manifest_name(name))
+            continue;
+        bool tmp = lw_tmp_name_parse(name, final, sizeof final, NULL);
+        if (only && strncmp(tmp ? final : name, only, strlen(only)) != 0)
+            continue;
+        char *path = lw_concat(dir, "/", name);
+        struct stat sb;
+        if (!path || lstat(path, &sb) != 0) {
+            free(path);
+            continue;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            char *own = lw_concat(path, "/", LW_MANIFEST_NAME);
+            if (depth > 0 && own && !exists(own))
+                unlisted_in(v, s, path, NULL, depth - 1);
+            free(own);
+        } else if (!listed(s, path)) {
+            vproblem(v, LW_VERIFY_UNLISTED, "%s: not in the manifest%s", path,
+                     tmp ? " (a temporary file of an interrupted run)" : "");
+        }
+        free(path);
+    }
+    closedir(d);
+}
+
+static lw_status add_listed(path_set *s, const lw_manifest *m, lw_error *err)
+{
+    for (size_t i = 0; i < m->n_files; i++) {
+        char *p = lw_concat(m->dir, "/", m->files[i].path);
+        if (!p || !LW_VEC_GROW(&s->listed, &s->cap, s->n + 1)) {
+            free(p);
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        }
+        s->listed[s->n++] = p;
+    }
+    return LW_OK;
 }
 
 /* A dataset without a manifest: its structure only. */
@@ -228,18 +245,16 @@ static lw_status verify_bare(vctx *v, const char *path, lw_error *err)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     if (ends_with(prefix, ".idx") || ends_with(prefix, ".bin"))
         prefix[strlen(prefix) - 4] = '\0';
-    struct {
-        const char *suffix;
-        int64_t (*check)(vctx *, const char *);
-    } kinds[] = {{".idx", verify_ids},         {".ds", vf_datatrove}, {"/index.json", vf_mds},
-                 {"_000000.bin", vf_llmc},     {".npy", vf_npy}};
+    static const lw_seq_format kinds[] = {LW_SEQ_MEGATRON, LW_SEQ_DATATROVE, LW_SEQ_MDS,
+                                          LW_SEQ_LLMC, LW_SEQ_NPY};
+    static const char *const first[] = {".idx", ".ds", "/index.json", "_000000.bin", ".npy"};
     lw_status st = LW_OK;
     bool found = false;
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds && !found; k++) {
-        char *p = lw_concat(prefix, kinds[k].suffix, "");
+        char *p = lw_concat(prefix, first[k], "");
         if (p && exists(p)) {
             found = true;
-            kinds[k].check(v, prefix);
+            check_dataset(v, prefix, kinds[k]);
         }
         free(p);
     }
@@ -260,50 +275,77 @@ lw_status lw_verify_run(const char *path, int threads, lw_verify_result *res, lw
     vctx v = {res, 0};
     if (threads <= 0)
         threads = omp_get_num_procs();
-    struct stat sb;
-    /* tokenize's PREFIX (an MDS directory too) */
-    char *one = lw_concat(path, ".manifest.json", "");
+    lw_manifest **ms = NULL;
+    size_t n = 0;
+    path_set s = {0};
     lw_status st = LW_OK;
-    if (!one)
+    struct stat sb;
+    bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    char *own = lw_concat(path, LW_MANIFEST_SUFFIX, "");
+    char *folder = NULL;      /* where unlisted files are looked for */
+    const char *only = NULL;  /* ... and the names they start with */
+    char *only_buf = NULL;
+    if (!own)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    if (exists(one)) {
-        st = verify_manifest(&v, one, threads, err);
-    } else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        free(one);
-        one = lw_concat(path, "/", LW_MANIFEST_NAME);
-        if (!one)
-            return lw_error_set(err, LW_E_NOMEM, "out of memory");
-        if (exists(one)) {
-            st = verify_manifest(&v, one, threads, err);
-        } else {
-            size_t n = strlen(path);
-            char *pat = malloc(2 * n + 32);
-            size_t k = 0;
-            for (size_t i = 0; pat && i < n; i++) {
-                if (strchr("*?[\\", path[i]))
-                    pat[k++] = '\\';
-                pat[k++] = path[i];
-            }
-            glob_t g;
-            int grc = GLOB_NOMATCH;
-            if (pat) {
-                strcpy(pat + k, "/manifest.part-*.json");
-                grc = glob(pat, 0, NULL, &g);
-            }
-            free(pat);
-            if (grc == 0) {
-                for (size_t i = 0; i < g.gl_pathc && !st; i++)
-                    st = verify_manifest(&v, g.gl_pathv[i], threads, err);
-                globfree(&g);
+    if (exists(own)) { /* a PREFIX (an MDS one is a directory too) */
+        folder = lw_path_dir(path);
+        if (!folder)
+            folder = strdup(".");
+        const char *slash = strrchr(path, '/');
+        only = only_buf = lw_concat(slash ? slash + 1 : path, ".", "");
+    } else if (dir) {
+        folder = strdup(path);
+    } else if (ends_with(path, ".json") && exists(path)) {
+        lw_manifest *m;
+        if (!(st = lw_manifest_load(path, &m, err))) {
+            st = verify_manifest(&v, m, threads, err);
+            lw_manifest_free(m);
+        }
+        free(own);
+        return st;
+    }
+    if (folder) {
+        /* every manifest of the folder: an output's, its parts', prefixes' */
+        st = lw_manifests_in(folder, &ms, &n, err);
+        for (size_t i = 0; i < n && !st; i++)
+            st = add_listed(&s, ms[i], err);
+        if (!st && n == 0) {
+            free(folder);
+            folder = NULL;
+        }
+        if (!st && only && n) { /* only PREFIX's own manifest is verified */
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(ms[i]->path, own) != 0) {
+                    lw_manifest_free(ms[i]);
+                    ms[i] = NULL;
+                }
+        }
+    }
+    if (!st && n == 0) {
+        st = verify_bare(&v, path, err);
+    } else if (!st) {
+        for (size_t i = 0; i < n && !st; i++)
+            if (ms[i])
+                st = verify_manifest(&v, ms[i], threads, err);
+        if (!st) {
+            if (s.n)
+                qsort(s.listed, s.n, sizeof *s.listed, cmp_str);
+            if (dir && only == NULL) {
+                enum { DEPTH = 4 }; /* cip/len-0131072/part-00000.bin: two levels down */
+                unlisted_in(&v, &s, folder, NULL, DEPTH);
             } else {
-                st = verify_bare(&v, path, err); /* an MDS directory, say */
+                unlisted_in(&v, &s, folder, only, 0);
+                if (dir) /* an MDS directory */
+                    unlisted_in(&v, &s, path, NULL, 4);
             }
         }
-    } else if (ends_with(path, ".json") && exists(path)) {
-        st = verify_manifest(&v, path, threads, err);
-    } else {
-        st = verify_bare(&v, path, err);
     }
-    free(one);
+    lw_manifests_free(ms, n);
+    for (size_t i = 0; i < s.n; i++)
+        free(s.listed[i]);
+    free(s.listed);
+    free(folder);
+    free(only_buf);
+    free(own);
     return st;
 }

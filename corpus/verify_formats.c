@@ -1,5 +1,7 @@
 /* verify: the structure of each token format, read back from the files
- * (not from what the writer remembers) and checked against its layout. */
+ * (not from what the writer remembers) and checked against its layout.
+ * Without a vocabulary size (no manifest), ids are still checked not to be
+ * negative where the format's ids are signed 32-bit. */
 #include <cjson/cJSON.h>
 #include <glob.h>
 #include <stdio.h>
@@ -10,13 +12,19 @@
 #include "longweave/megatron.h"
 #include "verify_internal.h"
 
-/* The first id >= vocab among n little-endian ids of `size` bytes; n if none. */
+/* The bound ids must stay below: the vocabulary size, or (unknown) what
+ * keeps a 32-bit id from being negative. */
+static uint64_t id_limit(const vctx *v, int size)
+{
+    return v->vocab ? v->vocab : size == 4 ? (uint64_t)1 << 31 : UINT64_MAX;
+}
+
+/* The first id >= the limit among n little-endian ids of `size` bytes; n if none. */
 static uint64_t first_out_of_range(const vctx *v, const unsigned char *p, uint64_t n, int size)
 {
-    if (!v->vocab)
-        return n;
+    uint64_t limit = id_limit(v, size);
     for (uint64_t i = 0; i < n; i++)
-        if (lw_get_le(p + i * (uint64_t)size, size) >= v->vocab)
+        if (lw_get_le(p + i * (uint64_t)size, size) >= limit)
             return i;
     return n;
 }
@@ -108,12 +116,15 @@ int64_t vf_megatron(vctx *v, const char *prefix, bool ids)
     for (uint64_t s = 0; s < d.sequences; s++)
         tokens += lw_megatron_length(&d, s);
     char *bin = lw_concat(prefix, ".bin", "");
-    if (ids && v->vocab && bin) {
-        uint64_t bad = scan_values(bin, size, v->vocab);
-        if (bad != UINT64_MAX)
+    if (ids && bin && id_limit(v, size) != UINT64_MAX) {
+        uint64_t bad = scan_values(bin, size, id_limit(v, size));
+        if (bad != UINT64_MAX && v->vocab)
             vproblem(v, LW_VERIFY_TOKEN, "%s: token %llu (in sequence %llu) is not below the "
                      "vocabulary size %u", bin, (unsigned long long)bad,
                      (unsigned long long)sequence_of(&d, bad), v->vocab);
+        else if (bad != UINT64_MAX)
+            vproblem(v, LW_VERIFY_TOKEN, "%s: token %llu (in sequence %llu) is negative", bin,
+                     (unsigned long long)bad, (unsigned long long)sequence_of(&d, bad));
     }
     free(bin);
     if (ids)
@@ -591,47 +602,4 @@ int64_t vf_jsonl(vctx *v, const char *path)
         return -1;
     count(v, c.sequences, c.tokens);
     return (int64_t)c.sequences;
-}
-
-typedef struct {
-    uint32_t seq_len;
-    uint64_t lines;
-} map_state;
-
-static bool map_line(vctx *v, const char *path, uint64_t line, const char *s, size_t n,
-                     void *ctx)
-{
-    map_state *m = ctx;
-    cJSON *o = cJSON_ParseWithLength(s, n);
-    const cJSON *seq = cJSON_GetObjectItem(o, "seq"), *chunks = cJSON_GetObjectItem(o, "chunks");
-    const cJSON *c;
-    double sum = 0;
-    bool ok = cJSON_IsNumber(seq) && cJSON_IsArray(chunks);
-    cJSON_ArrayForEach(c, chunks)
-    {
-        if (cJSON_GetArraySize(c) != 4)
-            ok = false;
-        else
-            sum += cJSON_GetNumberValue(cJSON_GetArrayItem(c, 3));
-    }
-    if (!ok || cJSON_GetNumberValue(seq) != (double)m->lines || sum != m->seq_len) {
-        vproblem(v, LW_VERIFY_MAP, "%s:%llu: %s", path, (unsigned long long)line,
-                 !ok ? "not {\"seq\": N, \"chunks\": [[doc, chunk, start, length], ...]}"
-                 : cJSON_GetNumberValue(seq) != (double)m->lines
-                     ? "sequences are not numbered in order"
-                     : "chunk lengths do not add up to the sequence length");
-        cJSON_Delete(o);
-        return false;
-    }
-    m->lines++;
-    cJSON_Delete(o);
-    return true;
-}
-
-void vf_map(vctx *v, const char *path, uint32_t seq_len, int64_t sequences)
-{
-    map_state m = {seq_len, 0};
-    if (each_line(v, path, map_line, &m) && sequences >= 0 && m.lines != (uint64_t)sequences)
-        vproblem(v, LW_VERIFY_MAP, "%s: %llu lines for %lld sequences", path,
-                 (unsigned long long)m.lines, (long long)sequences);
 }

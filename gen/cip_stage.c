@@ -11,9 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "longweave/cip_map.h"
 #include "longweave/fileio.h"
 #include "longweave/hash.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/megatron.h"
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
@@ -23,11 +24,6 @@
 #include "longweave/tokenizer.h"
 
 enum { DEFAULT_WINDOW = 65536, MAP_FLUSH = 1 << 20, PROGRESS_EVERY = 4096 };
-
-void lw_cip_bucket_name(uint32_t seq_len, unsigned part, char *out, size_t cap)
-{
-    snprintf(out, cap, "cip/len-%07u/part-%05u", seq_len, part);
-}
 
 /* One bucket's outputs and state; each bucket is worked by one thread. */
 typedef struct {
@@ -49,13 +45,7 @@ static lw_status emit(void *ctx, const uint32_t *t, const uint8_t *mask, size_t 
     if (st)
         return st;
     lw_buf *m = &b->map_buf;
-    unsigned long long seq = lw_cip_stats_get(b->cip)->sequences - 1;
-    int rc = lw_buf_printf(m, "{\"seq\":%llu,\"chunks\":[", seq);
-    for (size_t i = 0; i < n_spans && !rc; i++)
-        rc = lw_buf_printf(m, "%s[%lld,%lld,%llu,%llu]", i ? "," : "", (long long)spans[i].doc,
-                           (long long)spans[i].chunk, (unsigned long long)spans[i].start,
-                           (unsigned long long)spans[i].length);
-    if (rc || lw_buf_puts(m, "]}\n"))
+    if (lw_cip_map_line(m, lw_cip_stats_get(b->cip)->sequences - 1, spans, n_spans))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     if (m->len >= MAP_FLUSH) {
         st = lw_outfile_write(&b->map, m->data, m->len, err);
@@ -160,12 +150,12 @@ static lw_status open_bucket(bucket *b, const run_shared *sh, uint32_t seq_len, 
 {
     const lw_cip_config *cfg = sh->cfg;
     char name[64];
-    lw_cip_bucket_name(seq_len, cfg->src.part, name, sizeof name);
+    lw_layout_bucket(name, sizeof name, "cip", seq_len, cfg->src.part);
     b->seq_len = seq_len;
     b->map.fd = -1;
     b->prefix = lw_concat(cfg->outdir, "/", name);
     char *dir = b->prefix ? strdup(b->prefix) : NULL;
-    char *map = b->prefix ? lw_concat(b->prefix, ".map.jsonl", "") : NULL;
+    char *map = b->prefix ? lw_concat(b->prefix, LW_CIP_MAP_SUFFIX, "") : NULL;
     lw_status st = LW_OK;
     if (!dir || !map) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -195,57 +185,11 @@ static void close_bucket(bucket *b)
     free(b->prefix);
 }
 
-/* Is the input a token dataset prefix (PREFIX.idx exists)? A trailing .bin
- * or .idx is taken off. */
-static char *dataset_prefix(const char *input)
+/* Can this configuration mask a token (padding, knot markers)? Formats
+ * without a loss mask are refused for it before anything is made. */
+static bool may_mask(const lw_cip_opts *o)
 {
-    char *p = strdup(input);
-    if (!p)
-        return NULL;
-    size_t n = strlen(p);
-    if (n > 4 && (strcmp(p + n - 4, ".bin") == 0 || strcmp(p + n - 4, ".idx") == 0))
-        p[n - 4] = '\0';
-    char *idx = lw_concat(p, ".idx", "");
-    bool ok = idx && access(idx, F_OK) == 0;
-    free(idx);
-    if (!ok) {
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
-/* The tokenizer named by a dataset's manifest, as {path, sha256, vocab}. */
-typedef struct {
-    char path[4096];
-    char sha256[LW_SHA256_HEX];
-    uint32_t vocab_size;
-    bool known;
-} tok_ref;
-
-static lw_status manifest_tokenizer(const char *prefix, tok_ref *out, lw_error *err)
-{
-    memset(out, 0, sizeof *out);
-    char *path = lw_concat(prefix, ".manifest.json", "");
-    if (!path)
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    cJSON *m = NULL;
-    lw_status st = LW_OK;
-    if (access(path, F_OK) == 0 && !(st = lw_manifest_read(path, &m, err))) {
-        const cJSON *t = cJSON_GetObjectItem(m, "tokenizer");
-        const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(t, "path"));
-        const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(t, "sha256"));
-        double v = cJSON_GetNumberValue(cJSON_GetObjectItem(t, "vocab_size"));
-        if (p && s && v > 0) {
-            snprintf(out->path, sizeof out->path, "%s", p);
-            snprintf(out->sha256, sizeof out->sha256, "%s", s);
-            out->vocab_size = (uint32_t)v;
-            out->known = true;
-        }
-    }
-    cJSON_Delete(m);
-    free(path);
-    return st;
+    return (o->knot_tokens && !o->concat) || !o->drop_last || o->remainder == LW_CIP_PAD;
 }
 
 static cJSON *config_json(const lw_cip_config *c, const run_shared *sh)
@@ -292,15 +236,6 @@ static cJSON *config_json(const lw_cip_config *c, const run_shared *sh)
     return o;
 }
 
-static void add_file(cJSON *files, const char *outdir, const lw_outfile *f)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "path", f->final_path + strlen(outdir) + 1);
-    cJSON_AddNumberToObject(o, "bytes", (double)f->bytes);
-    cJSON_AddStringToObject(o, "sha256", f->sha256);
-    cJSON_AddItemToArray(files, o);
-}
-
 static void cip_stats_json(cJSON *o, const lw_cip_stats *s)
 {
     cJSON_AddNumberToObject(o, "documents", (double)s->documents);
@@ -338,88 +273,62 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         sh.share[i] = cfg->mix[i] / mix_total;
     sh.window = cfg->shuffle_window ? cfg->shuffle_window : DEFAULT_WINDOW;
 
+    if (cfg->output.format == LW_SEQ_LLMC && may_mask(&cfg->cip))
+        return lw_error_set(err, LW_E_USAGE, "--format llmc: llm.c shards hold no loss mask, "
+                            "and this output would mask tokens (%s); use another --format, or "
+                            "--last drop without --knots and --remainder pad",
+                            cfg->cip.knot_tokens && !cfg->cip.concat ? "knot markers"
+                            : cfg->cip.remainder == LW_CIP_PAD ? "--remainder pad"
+                                                               : "the last sequence's padding");
+
     lw_status st = LW_OK;
-    char **prefixes = calloc(src->n_inputs, sizeof *prefixes);
+    lw_dataset_set set = {0};
+    lw_combine comb = {.cmd_what = "interleaved"};
     lw_tokenizer *tok = NULL;
     lw_token_docs docs = {0};
     bucket *buckets = NULL;
-    char *tmpdir = NULL, *tmp_prefix = NULL, *manifest_path = NULL;
+    lw_output *out = NULL;
+    char *tmpdir = NULL, *tmp_prefix = NULL;
     const char *tok_path = cfg->tokenizer;
-    tok_ref ref = {0};
-    if (!prefixes)
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    /* Token datasets (what their manifests list), or documents. */
     size_t n_datasets = 0;
-    for (size_t i = 0; i < src->n_inputs; i++)
-        n_datasets += (prefixes[i] = dataset_prefix(src->inputs[i])) != NULL;
-    if (n_datasets && n_datasets != src->n_inputs) {
+    for (size_t i = 0; i < src->n_inputs && !st; i++) {
+        size_t before = set.n;
+        lw_error e;
+        lw_status ds = lw_datasets_open(src->inputs[i], &set, &e);
+        if (ds && ds != LW_E_NOINPUT) {
+            st = ds;
+            if (err)
+                *err = e;
+        }
+        n_datasets += set.n > before; /* inputs that are datasets */
+    }
+    if (!st && n_datasets && n_datasets != src->n_inputs)
         st = lw_error_set(err, LW_E_USAGE, "give either token datasets or documents, not both");
-        goto done;
-    }
-    if (n_datasets == 0 && !tok_path) {
-        st = lw_error_set(err, LW_E_USAGE, "%s is not a token dataset (no %s.idx); to start "
-                          "from documents, give the tokenizer with -t", src->inputs[0],
-                          src->inputs[0]);
-        goto done;
-    }
-    if ((st = lw_manifest_claim(cfg->outdir, src->part, src->nparts, cfg->force,
-                                "a CIP dataset", &manifest_path, err)))
-        goto done;
-
-    if (n_datasets == 0) {
-        /* Documents: tokenize them first into a hidden dataset, named after
-         * the part so that a rerun of a killed part replaces its leftovers
-         * (and --resume sweeps its temporary files) */
-        char name[48];
-        snprintf(name, sizeof name, "/.cip-tokens-part-%05u", src->part);
-        tmpdir = lw_concat(cfg->outdir, name, "");
-        tmp_prefix = tmpdir ? lw_concat(tmpdir, "/docs", "") : NULL;
-        if (!tmp_prefix) {
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            goto done;
-        }
-        lw_tokenize_config tc = {.src = *src, .prefix = tmp_prefix, .force = true,
-                                 .tokenizer = tok_path, .pattern = cfg->pattern,
-                                 .eod_id = -1, .bos_id = -1};
-        lw_tokenize_stats ts;
-        if ((st = lw_tokenize_run(&tc, &ts, err)))
-            goto done;
-        stats->docs = ts.docs;
-        free(prefixes[0]);
-        prefixes[0] = strdup(tmp_prefix);
-        for (size_t i = 1; i < src->n_inputs; i++) {
-            free(prefixes[i]);
-            prefixes[i] = NULL;
-        }
-        n_datasets = 1;
-        if (!prefixes[0]) {
-            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-            goto done;
-        }
-    }
+    if (!st && n_datasets == 0 && !tok_path)
+        st = lw_error_set(err, LW_E_USAGE, "%s is not a token dataset (no %s.idx, and no "
+                          "manifest lists one there); to start from documents, give the "
+                          "tokenizer with -t", src->inputs[0], src->inputs[0]);
     /* The tokenizer: given, or the one the datasets were made with. */
-    for (size_t i = 0; i < n_datasets; i++) {
-        tok_ref r;
-        if ((st = manifest_tokenizer(prefixes[i], &r, err)))
-            goto done;
-        if (r.known && ref.known && strcmp(r.sha256, ref.sha256) != 0) {
-            st = lw_error_set(err, LW_E_DATA, "%s and %s were made with different tokenizers",
-                              prefixes[0], prefixes[i]);
-            goto done;
-        }
-        if (r.known && !ref.known)
-            ref = r;
-    }
-    if (!tok_path && ref.known && access(ref.path, R_OK) == 0)
-        tok_path = ref.path;
+    for (size_t i = 0; i < set.n && !st; i++)
+        st = lw_combine_add(&comb, &set.ds[i], 0, err);
+    if (st)
+        goto done;
+    if (!tok_path && comb.tok.known && access(comb.tok.path, R_OK) == 0)
+        tok_path = comb.tok.path;
     if (tok_path) {
-        lw_tok_opts to = {cfg->pattern};
+        lw_tok_opts to = {cfg->pattern ? cfg->pattern
+                          : comb.tok.known && comb.tok.pattern[0] ? comb.tok.pattern : NULL};
         if ((st = lw_tok_load(&tok, tok_path, &to, err)))
             goto done;
     }
-    uint32_t vocab = tok ? lw_tok_vocab_size(tok) : ref.vocab_size;
+    lw_tok_ref ref = comb.tok;
+    if (tok)
+        lw_tok_ref_of(&ref, tok, cfg->pattern);
+    uint32_t vocab = ref.known ? ref.vocab_size : 0;
     if (!vocab) {
         st = lw_error_set(err, LW_E_USAGE, "the vocabulary size of %s is not known (no "
-                          "manifest); give the tokenizer with -t", prefixes[0]);
+                          "manifest); give the tokenizer with -t", src->inputs[0]);
         goto done;
     }
 
@@ -479,7 +388,41 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         goto done;
     }
 
-    if ((st = lw_token_docs_open(&docs, (const char *const *)prefixes, n_datasets, err)))
+    lw_output_spec spec = {cfg->outdir, LW_OUT_DIR_PARTS, src->part, src->nparts, cfg->force,
+                           "a CIP dataset"};
+    if ((st = lw_output_claim(&out, &spec, err)))
+        goto done;
+    size_t n_prefixes = set.n;
+    const char **prefixes = calloc(set.n + 1, sizeof *prefixes);
+    if (!prefixes) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < set.n; i++)
+        prefixes[i] = set.ds[i].prefix;
+    if (n_datasets == 0) {
+        /* Documents: tokenize them first into a hidden dataset, named after
+         * the part so that a rerun of a killed part replaces its leftovers */
+        tmpdir = lw_layout_scratch_dir(cfg->outdir, "cip-tokens", src->part);
+        tmp_prefix = tmpdir ? lw_concat(tmpdir, "/docs", "") : NULL;
+        if (!tmp_prefix) {
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+            goto done_prefixes;
+        }
+        lw_tokenize_config tc = {.src = *src, .prefix = tmp_prefix, .force = true,
+                                 .tokenizer = tok_path, .pattern = cfg->pattern,
+                                 .eod_id = -1, .bos_id = -1};
+        lw_tokenize_stats ts;
+        if ((st = lw_tokenize_run(&tc, &ts, err)))
+            goto done_prefixes;
+        stats->docs = ts.docs;
+        prefixes[0] = tmp_prefix;
+        n_prefixes = 1;
+    }
+    st = lw_token_docs_open(&docs, prefixes, n_prefixes, vocab, err);
+done_prefixes:
+    free(prefixes);
+    if (st)
         goto done;
     unsigned nparts = src->nparts ? src->nparts : 1;
     bool parted = tmpdir == NULL; /* documents were already cut by the tokenize step */
@@ -534,25 +477,22 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         if (!st)
             st = lw_outfile_publish(&b->map, err);
     }
-    cJSON *m = lw_manifest_new("cip");
+    cJSON *m = lw_manifest_new("cip", src->part, nparts);
+    if (!m && !st)
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if (st)
+        goto unpublish;
     cJSON_AddItemToObject(m, "config", config_json(cfg, &sh));
-    if (tok || ref.known) {
-        cJSON *t = cJSON_AddObjectToObject(m, "tokenizer");
-        cJSON_AddStringToObject(t, "path", tok ? lw_tok_path(tok) : ref.path);
-        cJSON_AddStringToObject(t, "sha256", tok ? lw_tok_sha256(tok) : ref.sha256);
-        cJSON_AddNumberToObject(t, "vocab_size", vocab);
-        if (tok)
-            cJSON_AddStringToObject(t, "name", lw_tok_name(tok));
-    }
+    lw_manifest_put_tokenizer(m, &ref);
     lw_seqw_info winfo;
     lw_seqw_info_get(buckets[0].out, &winfo);
     cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
     cJSON_AddStringToObject(m, "dtype", winfo.dtype);
     cJSON *in = cJSON_AddObjectToObject(m, "inputs");
     cJSON *ds = cJSON_AddArrayToObject(in, "datasets");
-    for (size_t i = 0; i < src->n_inputs && !tmpdir; i++) {
+    for (size_t i = 0; i < docs.count && !tmpdir; i++) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "prefix", prefixes[i]);
+        cJSON_AddStringToObject(o, "prefix", docs.files[i].prefix);
         cJSON_AddNumberToObject(o, "documents", (double)docs.files[i].documents);
         cJSON_AddItemToArray(ds, o);
     }
@@ -565,7 +505,6 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     cJSON_AddNumberToObject(in, "first_document", (double)sh.first);
     cJSON_AddNumberToObject(in, "end_document", (double)sh.end);
     cJSON *bk = cJSON_AddArrayToObject(m, "buckets");
-    cJSON *files = cJSON_AddArrayToObject(m, "files");
     stats->documents = sh.end - sh.first;
     stats->n_buckets = cfg->n_buckets;
     for (size_t i = 0; i < cfg->n_buckets; i++) {
@@ -580,12 +519,12 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         cip_stats_json(o, &bs->cip);
         cJSON_AddBoolToObject(o, "mask", bs->masked);
         cJSON_AddItemToArray(bk, o);
-        lw_seqw_files_json(b->out, files, cfg->outdir);
-        add_file(files, cfg->outdir, &b->map);
+        lw_manifest_put_dataset(m, b->out, lw_output_dir(out));
+        lw_manifest_put_outfile(m, lw_output_dir(out), &b->map, b->prefix, LW_CIP_MAP_ROLE);
     }
-    if (!st)
-        st = lw_manifest_write_to(m, manifest_path, err);
+    st = lw_output_commit(out, m, err);
     cJSON_Delete(m);
+unpublish:
     if (st)
         for (size_t i = 0; i < cfg->n_buckets; i++) {
             lw_seqw_unpublish(buckets[i].out);
@@ -599,20 +538,16 @@ done:
     lw_token_docs_close(&docs);
     lw_tok_free(tok);
     if (tmp_prefix) { /* the hidden tokens of a documents run */
-        static const char *const sfx[] = {".bin", ".idx", ".manifest.json"};
-        for (int i = 0; i < 3; i++) {
-            char *p = lw_concat(tmp_prefix, sfx[i], "");
-            if (p)
-                unlink(p);
-            free(p);
-        }
+        lw_error ignore;
+        char *mp = lw_layout_manifest(tmp_prefix, LW_OUT_PREFIX, 0, 1);
+        if (mp)
+            lw_dataset_remove(mp, &ignore);
+        free(mp);
         rmdir(tmpdir);
     }
     free(tmp_prefix);
     free(tmpdir);
-    free(manifest_path);
-    for (size_t i = 0; i < src->n_inputs; i++)
-        free(prefixes[i]);
-    free(prefixes);
+    lw_output_release(out);
+    lw_datasets_free(&set);
     return st;
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "longweave/hash.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
@@ -27,7 +27,6 @@ enum {
     MAX_STEPS = 64,      /* length search steps before giving up (it takes about 5) */
     MAX_ATTEMPTS = 8,    /* draws of a sample whose haystack does not fit or holds an answer */
     PIECE_TRIES = 3,     /* units tried for the piece that opens the context */
-    SEQW_KEEP = 4096,    /* output files of one run kept by the stale-file sweep */
     HAYSTACK_MIN = 4 << 20
 };
 
@@ -440,14 +439,16 @@ static lw_status open_outputs(const lw_needle_config *cfg, const bool on[ND_TASK
         if (!cfg->one_file && !on[f])
             continue;
         const char *name = cfg->one_file ? "needle" : lw_needle_task_names[f];
-        char suffix[32] = "";
+        char file[96];
         if (nparts > 1)
-            snprintf(suffix, sizeof suffix, ".part-%05u", cfg->part);
-        size_t n = strlen(cfg->outdir) + strlen(name) + 48;
+            lw_layout_part_tagged(file, sizeof file, name, cfg->part, "");
+        else
+            snprintf(file, sizeof file, "%s", name);
+        size_t n = strlen(cfg->outdir) + strlen(file) + 48;
         char *path = malloc(n);
         if (!path)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
-        snprintf(path, n, "%s/%s%s", cfg->outdir, name, suffix);
+        snprintf(path, n, "%s/%s", cfg->outdir, file);
         size_t base = strlen(path);
         if (cfg->output.format == LW_SEQ_JSONL)
             strcat(path, ".tokens");
@@ -491,7 +492,9 @@ static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
                        unsigned nparts, uint64_t first, uint64_t end, const lw_needle_stats *stats,
                        const outputs *o)
 {
-    cJSON *m = lw_manifest_new("needle");
+    cJSON *m = lw_manifest_new("needle", cfg->part, nparts);
+    if (!m)
+        return NULL;
     cJSON *c = cJSON_AddObjectToObject(m, "config");
     cJSON *tasks = cJSON_AddArrayToObject(c, "tasks"), *lens = cJSON_AddArrayToObject(c, "lengths");
     for (int t = 0; t < ND_TASKS; t++)
@@ -519,10 +522,9 @@ static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
         cJSON_AddNumberToObject(h, "sentences", (double)stats->haystack_sentences);
         cJSON_AddNumberToObject(h, "bytes", (double)stats->haystack_bytes);
     }
-    cJSON *tk = cJSON_AddObjectToObject(m, "tokenizer");
-    cJSON_AddStringToObject(tk, "name", lw_tok_name(tok));
-    cJSON_AddStringToObject(tk, "sha256", lw_tok_sha256(tok));
-    cJSON_AddNumberToObject(tk, "vocab_size", lw_tok_vocab_size(tok));
+    lw_tok_ref ref;
+    lw_tok_ref_of(&ref, tok, cfg->pattern);
+    lw_manifest_put_tokenizer(m, &ref);
     cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
     cJSON *s = cJSON_AddObjectToObject(m, "stats");
     cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
@@ -531,18 +533,13 @@ static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
     for (int t = 0; t < ND_TASKS; t++)
         if (on[t])
             cJSON_AddNumberToObject(pt, lw_needle_task_names[t], (double)stats->per_task[t]);
-    cJSON *files = cJSON_AddArrayToObject(m, "files");
-    size_t skip = strlen(cfg->outdir) + 1;
+    cJSON *files = cJSON_GetObjectItem(m, "files");
     for (int f = 0; f < o->files; f++) {
         if (!o->bin[f])
             continue;
         int first = cJSON_GetArraySize(files);
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "path", o->jsonl[f].final_path + skip);
-        cJSON_AddNumberToObject(e, "bytes", (double)o->jsonl[f].bytes);
-        cJSON_AddStringToObject(e, "sha256", o->jsonl[f].sha256);
-        cJSON_AddItemToArray(files, e);
-        lw_seqw_files_json(o->bin[f], files, cfg->outdir);
+        lw_manifest_put_outfile(m, cfg->outdir, &o->jsonl[f], NULL, NULL);
+        lw_manifest_put_dataset(m, o->bin[f], cfg->outdir);
         for (int k = first; k < cJSON_GetArraySize(files); k++)
             cJSON_AddStringToObject(cJSON_GetArrayItem(files, k), "task",
                                     cfg->one_file ? "all" : lw_needle_task_names[f]);
@@ -615,7 +612,7 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
         out.jsonl[f].fd = -1;
     made *batch = NULL;
     lw_tok_scratch **scratch = NULL;
-    char *mpath = NULL;
+    lw_output *claim = NULL;
     bool published = false;
     lw_tok_opts to = {cfg->pattern};
     lw_status st = lw_tok_load(&tok, cfg->tokenizer, &to, err);
@@ -637,8 +634,11 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
         if ((st = read_haystack(cfg, &sh.hay, want, stats, err)))
             goto done;
     }
-    if ((st = lw_manifest_claim(cfg->outdir, cfg->part, nparts, cfg->force,
-                                "an evaluation set", &mpath, err)) ||
+    lw_output_spec spec = {cfg->outdir, LW_OUT_DIR_PARTS, cfg->part, nparts, cfg->force,
+                           "an evaluation set"};
+    lw_seqw_opts check = lw_seqw_opts_for(&cfg->output, lw_tok_vocab_size(tok), LW_MASK_NONE, 0,
+                                          NULL);
+    if ((st = lw_seqw_check(&check, err)) || (st = lw_output_claim(&claim, &spec, err)) ||
         (st = open_outputs(cfg, on, lw_tok_vocab_size(tok), lw_tok_name(tok), nparts, &out,
                            err)))
         goto done;
@@ -698,34 +698,8 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
         goto done;
     published = true;
     cJSON *m = manifest(cfg, tok, on, depths, per_cell, nparts, first, end, stats, &out);
-    st = m ? lw_manifest_write_to(m, mpath, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    st = m ? lw_output_commit(claim, m, err) : lw_error_set(err, LW_E_NOMEM, "out of memory");
     cJSON_Delete(m);
-    if (!st && nparts == 1) {
-        /* a forced run over an older set: drop its files of other tasks or
-         * formats (what this run wrote directly in OUTDIR is kept) */
-        const char *globs[(ND_TASKS + 1) * 2], *keep[SEQW_KEEP];
-        char names[(ND_TASKS + 1) * 2][48];
-        size_t ng = 0, nk = 0, skip = strlen(cfg->outdir) + 1;
-        for (int t = 0; t <= ND_TASKS; t++)
-            for (int q = 0; q < 2; q++) {
-                snprintf(names[ng], sizeof names[ng], q ? "%s_[0-9]*.bin" : "%s.*",
-                         t < ND_TASKS ? lw_needle_task_names[t] : "needle");
-                globs[ng] = names[ng];
-                ng++;
-            }
-        for (int f = 0; f < out.files; f++) {
-            if (!out.bin[f])
-                continue;
-            const lw_outfile *const *fs;
-            size_t n = lw_seqw_files(out.bin[f], &fs);
-            if (nk < SEQW_KEEP)
-                keep[nk++] = out.jsonl[f].final_path + skip;
-            for (size_t i = 0; i < n && nk < SEQW_KEEP; i++)
-                if (!strchr(fs[i]->final_path + skip, '/'))
-                    keep[nk++] = fs[i]->final_path + skip;
-        }
-        st = lw_outdir_remove_stale(cfg->outdir, globs, ng, keep, nk, err);
-    }
 done:
     if (batch)
         for (int k = 0; k < BATCH; k++) {
@@ -738,12 +712,10 @@ done:
     free(batch);
     lw_tok_scratches_free(scratch, threads);
     free_outputs(&out, st && published);
-    if (st && published && mpath)
-        unlink(mpath);
+    lw_output_release(claim);
     for (size_t i = 0; i < sh.hay.n; i++)
         free(sh.hay.sentences[i]);
     free(sh.hay.sentences);
     lw_tok_free(tok);
-    free(mpath);
     return st;
 }

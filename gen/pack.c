@@ -11,7 +11,7 @@
 
 #include "longweave/fileio.h"
 #include "longweave/inspect.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/megatron.h"
 #include "longweave/rng.h"
 #include "longweave/tokenizer.h"
@@ -228,34 +228,26 @@ static lw_status emit(packer *p, size_t n, size_t k, bool pad_to_len, lw_error *
     return LW_OK;
 }
 
-static lw_status open_side(lw_megatron_writer **w, const char *prefix, const char *suffix,
+static lw_status open_side(lw_megatron_writer **w, const char *prefix, const char *role,
                            int dtype, uint32_t limit, lw_error *err)
 {
-    size_t n = strlen(prefix) + strlen(suffix) + 1;
-    char *p = malloc(n);
+    char *p = lw_concat(prefix, ".", role);
     if (!p)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    snprintf(p, n, "%s%s", prefix, suffix);
     lw_status st = lw_megatron_open_dtype(w, p, dtype, limit, err);
     free(p);
     return st;
 }
 
-static void side_files(cJSON *files, lw_megatron_writer *w, const char *dir)
+static void side_files(cJSON *m, lw_megatron_writer *w, const char *role, const char *prefix,
+                       const char *dir)
 {
     if (!w)
         return;
     lw_megatron_info info;
     lw_megatron_info_get(w, &info);
-    const lw_outfile *fs[2] = {info.bin, info.idx};
-    size_t skip = dir ? strlen(dir) + 1 : 0;
-    for (int i = 0; i < 2; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "path", fs[i]->final_path + skip);
-        cJSON_AddNumberToObject(o, "bytes", (double)fs[i]->bytes);
-        cJSON_AddStringToObject(o, "sha256", fs[i]->sha256);
-        cJSON_AddItemToArray(files, o);
-    }
+    lw_manifest_put_outfile(m, dir, info.bin, prefix, role);
+    lw_manifest_put_outfile(m, dir, info.idx, prefix, role);
 }
 
 lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error *err)
@@ -266,58 +258,46 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
     if (cfg->strategy == LW_PACK_BFD && cfg->seq_len == 0)
         return lw_error_set(err, LW_E_USAGE, "--seq-len is required for packing");
     packer p = {.cfg = cfg, .stats = stats};
-    char **prefixes = NULL;
-    size_t n_prefixes = 0;
+    lw_dataset_set set = {0};
     item *items = NULL;
     uint64_t *bin_of = NULL, *first = NULL, *members = NULL;
-    cJSON *tok = NULL;
-    char *mpath = NULL;
+    lw_output *out = NULL;
+    lw_combine comb = {.cmd_what = "packed"};
     lw_status st = LW_OK;
     for (size_t i = 0; i < cfg->n_inputs && !st; i++)
-        st = lw_find_datasets(cfg->inputs[i], &prefixes, &n_prefixes, err);
+        st = lw_datasets_open(cfg->inputs[i], &set, err);
     if (st)
         goto done;
-    if (!(p.src = calloc(n_prefixes, sizeof *p.src))) {
+    if (!(p.src = calloc(set.n ? set.n : 1, sizeof *p.src))) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
     uint64_t n_items = 0;
-    bool masked = false;
-    for (size_t i = 0; i < n_prefixes; i++)
+    for (size_t i = 0; i < set.n; i++)
         p.src[i].fd = p.src[i].mfd = -1;
-    for (size_t i = 0; i < n_prefixes && !st; i++) {
-        if ((st = lw_megatron_source_open(&p.src[i], prefixes[i], err)))
+    for (size_t i = 0; i < set.n && !st; i++) {
+        if ((st = lw_combine_add(&comb, &set.ds[i], 0, err)) ||
+            (st = lw_megatron_source_open(&p.src[i], set.ds[i].prefix, err)))
             break;
         p.n_src++;
         if (p.src[i].d.dtype != p.src[0].d.dtype)
             st = lw_error_set(err, LW_E_DATA, "%s and %s have ids of different types",
-                              prefixes[i], prefixes[0]);
-        masked |= p.src[i].masked;
+                              set.ds[i].prefix, set.ds[0].prefix);
         n_items += p.src[i].d.sequences;
-        char *mp = lw_manifest_find(prefixes[i]);
-        cJSON *m = NULL;
-        lw_error ignore;
-        if (!tok && mp && lw_manifest_read(mp, &m, &ignore) == LW_OK) {
-            tok = cJSON_DetachItemFromObject(m, "tokenizer");
-            cJSON_Delete(m);
-        }
-        free(mp);
     }
     if (st)
         goto done;
     p.dtype = p.n_src ? p.src[0].d.dtype : LW_MEGATRON_UINT16;
-    double v = cJSON_GetNumberValue(cJSON_GetObjectItem(tok, "vocab_size"));
-    uint32_t vocab = v > 0 && v < 4294967296.0 ? (uint32_t)v
+    uint32_t vocab = comb.tok.known ? comb.tok.vocab_size
                      : p.dtype == LW_MEGATRON_UINT16 ? 65500 : INT32_MAX;
     /* the pad id: given, else the tokenizer's pad or end of document, else 0 */
     if (cfg->pad_id >= 0) {
         p.pad = (uint32_t)cfg->pad_id;
     } else {
-        const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(tok, "path"));
-        lw_tok_opts to = {cJSON_GetStringValue(cJSON_GetObjectItem(tok, "pattern"))};
+        lw_tok_opts to = {comb.tok.pattern[0] ? comb.tok.pattern : NULL};
         lw_tokenizer *t = NULL;
         lw_error ignore;
-        if (path && lw_tok_load(&t, path, &to, &ignore) == LW_OK) {
+        if (comb.tok.known && lw_tok_load(&t, comb.tok.path, &to, &ignore) == LW_OK) {
             int64_t pad = lw_tok_special(t, "pad");
             pad = pad >= 0 ? pad : lw_tok_special(t, "eod");
             p.pad = pad >= 0 ? (uint32_t)pad : 0;
@@ -351,31 +331,27 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
             n++;
         }
     qsort(items, n, sizeof *items, by_length_desc);
-    /* the output */
-    if ((st = lw_manifest_claim_prefix(cfg->output, cfg->force, "a packed dataset", &mpath,
-                                       err)))
-        goto done;
-    char *dir = lw_path_dir(cfg->output);
+    /* the output (it always has a mask: padding is never trained) */
     bool pack = cfg->strategy == LW_PACK_BFD;
     lw_seqw_opts o = lw_seqw_opts_for(&cfg->output_format, vocab, LW_MASK_ALWAYS,
                                       pack ? cfg->seq_len : 0,
-                                      cJSON_GetStringValue(cJSON_GetObjectItem(tok, "name")));
-    (void)masked; /* the output always has a mask: padding is never trained */
-    if (!st)
-        st = lw_seqw_open(&p.w, cfg->output, &o, err);
+                                      comb.tok.known ? comb.tok.name : NULL);
+    lw_output_spec spec = {cfg->output, LW_OUT_PREFIX, 0, 1, cfg->force, "a packed dataset"};
+    if ((st = lw_seqw_check(&o, err)) || (st = lw_output_claim(&out, &spec, err)))
+        goto done;
+    st = lw_seqw_open(&p.w, cfg->output, &o, err);
     if (!st && pack)
-        st = open_side(&p.cu, cfg->output, ".cu_seqlens", LW_MEGATRON_INT32, cfg->seq_len + 1,
-                       err);
+        st = open_side(&p.cu, cfg->output, lw_pack_companion_roles[0], LW_MEGATRON_INT32,
+                       cfg->seq_len + 1, err);
     if (!st && pack)
-        st = open_side(&p.pos, cfg->output, ".positions",
+        st = open_side(&p.pos, cfg->output, lw_pack_companion_roles[1],
                        cfg->seq_len <= 65536 ? LW_MEGATRON_UINT16 : LW_MEGATRON_INT32,
                        cfg->seq_len, err);
     if (!st && cfg->sample_weights)
-        st = open_side(&p.wt, cfg->output, ".weights", LW_MEGATRON_FLOAT32, UINT32_MAX, err);
-    if (st) {
-        free(dir);
+        st = open_side(&p.wt, cfg->output, lw_pack_companion_roles[2], LW_MEGATRON_FLOAT32,
+                       UINT32_MAX, err);
+    if (st)
         goto done;
-    }
     if (pack) {
         uint64_t bins = 0;
         bin_of = malloc((n ? n : 1) * sizeof *bin_of);
@@ -454,7 +430,7 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
         if (sides[i])
             st = lw_megatron_publish(sides[i], err);
     if (!st) {
-        cJSON *m = lw_manifest_new("pack");
+        cJSON *m = lw_manifest_new("pack", 0, 1);
         cJSON *c = cJSON_AddObjectToObject(m, "config");
         cJSON_AddStringToObject(c, "strategy", pack ? "best-fit-decreasing" : "sorted-batches");
         cJSON_AddNumberToObject(c, "seq_len", cfg->seq_len);
@@ -468,12 +444,9 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
             cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
         }
         cJSON *in = cJSON_AddArrayToObject(c, "inputs");
-        for (size_t i = 0; i < n_prefixes; i++)
-            cJSON_AddItemToArray(in, cJSON_CreateString(prefixes[i]));
-        if (tok) {
-            cJSON_AddItemToObject(m, "tokenizer", tok);
-            tok = NULL;
-        }
+        for (size_t i = 0; i < set.n; i++)
+            cJSON_AddItemToArray(in, cJSON_CreateString(set.ds[i].prefix));
+        lw_manifest_put_tokenizer(m, &comb.tok);
         cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output_format.format));
         cJSON *s = cJSON_AddObjectToObject(m, "stats");
         cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
@@ -483,11 +456,10 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
         cJSON_AddNumberToObject(s, "trained_tokens", (double)stats->trained);
         cJSON_AddNumberToObject(s, "too_long_skipped", (double)stats->too_long);
         cJSON_AddNumberToObject(s, "truncated", (double)stats->truncated);
-        cJSON *files = cJSON_AddArrayToObject(m, "files");
-        lw_seqw_files_json(p.w, files, dir);
+        lw_manifest_put_dataset(m, p.w, lw_output_dir(out));
         for (int i = 0; i < 3; i++)
-            side_files(files, sides[i], dir);
-        st = lw_manifest_write_to(m, mpath, err);
+            side_files(m, sides[i], lw_pack_companion_roles[i], cfg->output, lw_output_dir(out));
+        st = lw_output_commit(out, m, err);
         cJSON_Delete(m);
         if (st) {
             lw_seqw_unpublish(p.w);
@@ -496,7 +468,6 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
                     lw_megatron_unpublish(sides[i]);
         }
     }
-    free(dir);
 done:
     lw_seqw_free(p.w);
     lw_megatron_free(p.cu);
@@ -505,9 +476,8 @@ done:
     for (size_t i = 0; i < p.n_src; i++)
         lw_megatron_source_close(&p.src[i]);
     free(p.src);
-    for (size_t i = 0; i < n_prefixes; i++)
-        free(prefixes[i]);
-    free(prefixes);
+    lw_output_release(out);
+    lw_datasets_free(&set);
     free(items);
     free(bin_of);
     free(first);
@@ -518,7 +488,5 @@ done:
     free(p.pos_v);
     free(p.mask);
     free(p.wt_v);
-    cJSON_Delete(tok);
-    free(mpath);
     return st;
 }

@@ -16,7 +16,9 @@
 #include <utf8proc.h>
 
 #include "longweave/hash.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
+#include "longweave/fileio.h"
+#include "longweave/vec.h"
 #include "longweave/source.h"
 #include "score_internal.h"
 
@@ -258,81 +260,41 @@ static lw_status set_files(const char *evalset, char ***out, size_t *n, lw_error
         *n = 1;
         return LW_OK;
     }
-    size_t plen = strlen(evalset) + 32;
-    char *one = malloc(plen);
-    if (!one)
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    glob_t g = {0};
-    snprintf(one, plen, "%s/manifest.json", evalset);
-    char *pv[2] = {one, NULL};
-    int grc = 0;
-    if (access(one, F_OK) == 0) {
-        g.gl_pathc = 1;
-        g.gl_pathv = pv;
-    } else {
-        /* the manifests of --part runs; the directory's name is escaped so
-         * that only the pattern's own star matches */
-        char *pat = malloc(2 * plen);
-        size_t k = 0;
-        for (const char *c = evalset; pat && *c; c++) {
-            if (strchr("*?[\\", *c))
-                pat[k++] = '\\';
-            pat[k++] = *c;
-        }
-        if (pat)
-            strcpy(pat + k, "/manifest.part-*.json");
-        grc = pat ? glob(pat, 0, NULL, &g) : GLOB_NOSPACE;
-        free(pat);
-    }
-    if (grc != 0) {
-        if (g.gl_pathv != pv)
-            globfree(&g);
-        free(one);
-        return grc == GLOB_NOSPACE ? lw_error_set(err, LW_E_NOMEM, "out of memory")
-                                   : lw_error_set(err, LW_E_NOINPUT, "%s: no manifest.json: "
-                                                  "give the directory that 'longweave needle' "
-                                                  "wrote, or one of its .jsonl files", evalset);
-    }
-    lw_status st = LW_OK;
-    for (size_t i = 0; i < g.gl_pathc && !st; i++) {
-        cJSON *m = NULL;
-        if ((st = lw_manifest_read(g.gl_pathv[i], &m, err)))
-            break;
-        const cJSON *stage = cJSON_GetObjectItemCaseSensitive(m, "stage");
-        const cJSON *files = cJSON_GetObjectItemCaseSensitive(m, "files"), *f;
+    lw_manifest **ms;
+    size_t nm;
+    lw_status st = lw_manifests_in(evalset, &ms, &nm, err);
+    if (!st && nm == 0)
+        st = lw_error_set(err, LW_E_NOINPUT, "%s: no manifest.json: give the directory that "
+                          "'longweave needle' wrote, or one of its .jsonl files", evalset);
+    size_t cap = 0;
+    for (size_t i = 0; i < nm && !st; i++) {
+        const lw_manifest *m = ms[i];
         /* a needle run, or the merge of its parts */
-        const cJSON *first_in = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "input_manifests"), 0);
+        const cJSON *first_in = cJSON_GetArrayItem(cJSON_GetObjectItem(m->json,
+                                                                       "input_manifests"), 0);
         const char *in_stage = cJSON_GetStringValue(cJSON_GetObjectItem(first_in, "stage"));
-        bool merged = cJSON_IsString(stage) && !strcmp(stage->valuestring, "merge") && in_stage &&
-                      !strcmp(in_stage, "needle");
-        if (!merged && (!cJSON_IsString(stage) || strcmp(stage->valuestring, "needle") != 0)) {
+        bool merged = !strcmp(m->stage, "merge") && in_stage && !strcmp(in_stage, "needle");
+        if (!merged && strcmp(m->stage, "needle") != 0) {
             st = lw_error_set(err, LW_E_DATA, "%s: not an evaluation set (stage '%s', not "
-                              "'needle')", g.gl_pathv[i],
-                              cJSON_IsString(stage) ? stage->valuestring : "?");
+                              "'needle')", m->path, m->stage);
+            break;
         }
-        cJSON_ArrayForEach(f, files)
-        {
-            const cJSON *p = cJSON_GetObjectItemCaseSensitive(f, "path");
-            size_t l = cJSON_IsString(p) ? strlen(p->valuestring) : 0;
-            if (st || l < 6 || strcmp(p->valuestring + l - 6, ".jsonl") != 0 ||
-                (l >= 13 && strcmp(p->valuestring + l - 13, ".tokens.jsonl") == 0))
+        /* the records: the set's own .jsonl files (the tokenized inputs are datasets) */
+        for (size_t k = 0; k < m->n_files && !st; k++) {
+            const lw_manifest_file *f = &m->files[k];
+            size_t l = strlen(f->path);
+            if (f->dataset || l < 6 || strcmp(f->path + l - 6, ".jsonl") != 0)
                 continue;
-            char **q = realloc(*out, (*n + 1) * sizeof *q);
-            if (q)
-                *out = q;
-            char *full = q ? malloc(strlen(evalset) + l + 2) : NULL;
-            if (!full) {
+            char *full = lw_concat(m->dir, "/", f->path);
+            if (!full || !LW_VEC_GROW(out, &cap, *n + 1)) {
+                free(full);
                 st = lw_error_set(err, LW_E_NOMEM, "out of memory");
                 break;
             }
-            sprintf(full, "%s/%s", evalset, p->valuestring);
             (*out)[(*n)++] = full;
         }
-        cJSON_Delete(m);
     }
-    if (g.gl_pathv != pv)
-        globfree(&g);
-    free(one);
+    lw_manifests_free(ms, nm);
     if (!st && *n == 0)
         st = lw_error_set(err, LW_E_DATA, "%s: the manifest lists no .jsonl files", evalset);
     return st;

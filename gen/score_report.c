@@ -1,6 +1,8 @@
 /* The files of `score`: report.md, scores.jsonl and one depth x length
  * heatmap per task (heatmap-TASK.svg). */
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <fnmatch.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,7 +11,7 @@
 #include <unistd.h>
 
 #include "longweave/buf.h"
-#include "longweave/manifest.h"
+#include "longweave/fileio.h"
 #include "longweave/outfile.h"
 #include "longweave/svg.h"
 #include "score_internal.h"
@@ -236,6 +238,33 @@ static int heatmap(const sc_set *s, size_t task, lw_svg *svg)
     return lw_svg_end(svg);
 }
 
+/* A report made again over an older one: drop the heatmaps of tasks this
+ * one does not have. */
+static lw_status remove_stale_heatmaps(const char *dir, const char *const *keep, size_t n_keep,
+                                       lw_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return lw_error_errno(err, LW_E_IO, errno, "cannot open output directory", dir);
+    lw_status st = LW_OK;
+    struct dirent *e;
+    while (!st && (e = readdir(d)) != NULL) {
+        if (fnmatch("heatmap-*.svg", e->d_name, 0) != 0)
+            continue;
+        bool kept = false;
+        for (size_t i = 0; i < n_keep && !kept; i++)
+            kept = strcmp(keep[i], e->d_name) == 0;
+        char *path = kept ? NULL : lw_concat(dir, "/", e->d_name);
+        if (!kept && !path)
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        else if (path && unlink(path) != 0 && errno != ENOENT)
+            st = lw_error_errno(err, LW_E_IO, errno, "cannot remove stale", path);
+        free(path);
+    }
+    closedir(d);
+    return st;
+}
+
 lw_status sc_write_report(const sc_set *s, const lw_score_config *cfg,
                           const lw_score_result *res, lw_error *err)
 {
@@ -280,8 +309,7 @@ lw_status sc_write_report(const sc_set *s, const lw_score_config *cfg,
     if (!st)
         st = write_in(dir, "report.md", &b, err);
     if (!st) { /* heatmaps of tasks an earlier report had */
-        const char *glob = "heatmap-*.svg";
-        st = lw_outdir_remove_stale(dir, &glob, 1, (const char *const *)names, s->n_tasks, err);
+        st = remove_stale_heatmaps(dir, (const char *const *)names, s->n_tasks, err);
     }
     for (size_t t = 0; t < s->n_tasks; t++)
         free(names[t]);

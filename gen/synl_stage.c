@@ -12,7 +12,7 @@
 #include "longweave/chat_template.h"
 #include "longweave/fileio.h"
 #include "longweave/json_out.h"
-#include "longweave/manifest.h"
+#include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
@@ -306,7 +306,7 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     lw_outfile chat = {.fd = -1};
     made *batch = NULL;
     lw_tok_scratch **scratch = NULL;
-    char *manifest_path = NULL;
+    lw_output *claim = NULL;
     int threads = cfg->threads > 0 ? cfg->threads : omp_get_num_procs();
     unsigned part = cfg->part, nparts = cfg->nparts ? cfg->nparts : 1;
 
@@ -335,8 +335,11 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         goto done;
     sh.tpl = &tpl;
 
-    if ((st = lw_manifest_claim(cfg->outdir, part, nparts, cfg->force, "a SynL dataset",
-                                &manifest_path, err)))
+    lw_output_spec spec = {cfg->outdir, LW_OUT_DIR_PARTS, part, nparts, cfg->force,
+                           "a SynL dataset"};
+    lw_seqw_opts check = lw_seqw_opts_for(&cfg->output, lw_tok_vocab_size(tok), LW_MASK_ALWAYS,
+                                          0, NULL);
+    if ((st = lw_seqw_check(&check, err)) || (st = lw_output_claim(&claim, &spec, err)))
         goto done;
     outs = calloc(cfg->n_buckets, sizeof *outs);
     if (!outs) {
@@ -344,19 +347,19 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         goto done;
     }
     for (size_t b = 0; b < cfg->n_buckets && !st; b++) {
-        char dir[4300], prefix[4400];
-        snprintf(dir, sizeof dir, "%s/synl/len-%07u", cfg->outdir, cfg->seq_len[b]);
-        snprintf(prefix, sizeof prefix, "%s/part-%05u", dir, part);
+        char rel[96], prefix[4400];
+        lw_layout_bucket(rel, sizeof rel, "synl", cfg->seq_len[b], part);
+        snprintf(prefix, sizeof prefix, "%s/%s", cfg->outdir, rel);
         lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, lw_tok_vocab_size(tok),
                                            LW_MASK_ALWAYS, 0, lw_tok_name(tok));
-        if (!(st = lw_mkdirs(dir, err)))
+        if (!(st = lw_mkdirs_for(prefix, err)))
             st = lw_seqw_open(&outs[b].out, prefix, &wo, err);
     }
     if (st)
         goto done;
     char chat_dir[4300], chat_path[4400];
     snprintf(chat_dir, sizeof chat_dir, "%s/synl/chat", cfg->outdir);
-    snprintf(chat_path, sizeof chat_path, "%s/part-%05u.jsonl", chat_dir, part);
+    lw_layout_part_file(chat_path, sizeof chat_path, chat_dir, part, ".jsonl");
     if ((st = lw_mkdirs(chat_dir, err)) || (st = lw_outfile_open(&chat, chat_path, true, err)))
         goto done;
 
@@ -441,7 +444,11 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     if (st)
         goto done;
 
-    cJSON *m = lw_manifest_new("synl");
+    cJSON *m = lw_manifest_new("synl", part, nparts);
+    if (!m) {
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        goto unpublish;
+    }
     cJSON *c = cJSON_AddObjectToObject(m, "config");
     cJSON *lens = cJSON_AddArrayToObject(c, "seq_len"), *mix = cJSON_AddArrayToObject(c, "mix");
     for (size_t b = 0; b < cfg->n_buckets; b++) {
@@ -467,11 +474,9 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
             cJSON_AddItemToArray(fa, cJSON_CreateString(synl_format_name((synl_format)f)));
     for (size_t i = 0; i < sh.n_schemas; i++)
         cJSON_AddItemToArray(da, cJSON_CreateString(schemas[i]->name));
-    cJSON *t = cJSON_AddObjectToObject(m, "tokenizer");
-    cJSON_AddStringToObject(t, "path", lw_tok_path(tok));
-    cJSON_AddStringToObject(t, "name", lw_tok_name(tok));
-    cJSON_AddStringToObject(t, "sha256", lw_tok_sha256(tok));
-    cJSON_AddNumberToObject(t, "vocab_size", lw_tok_vocab_size(tok));
+    lw_tok_ref ref;
+    lw_tok_ref_of(&ref, tok, cfg->pattern);
+    lw_manifest_put_tokenizer(m, &ref);
     cJSON *s = cJSON_AddObjectToObject(m, "stats");
     cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
     cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
@@ -488,17 +493,12 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     lw_seqw_info_get(outs[0].out, &winfo);
     cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
     cJSON_AddStringToObject(m, "dtype", winfo.dtype);
-    cJSON *files = cJSON_AddArrayToObject(m, "files");
-    size_t skip = strlen(cfg->outdir) + 1;
     for (size_t b = 0; b < cfg->n_buckets; b++)
-        lw_seqw_files_json(outs[b].out, files, cfg->outdir);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "path", chat.final_path + skip);
-    cJSON_AddNumberToObject(o, "bytes", (double)chat.bytes);
-    cJSON_AddStringToObject(o, "sha256", chat.sha256);
-    cJSON_AddItemToArray(files, o);
-    st = lw_manifest_write_to(m, manifest_path, err);
+        lw_manifest_put_dataset(m, outs[b].out, cfg->outdir);
+    lw_manifest_put_outfile(m, cfg->outdir, &chat, NULL, NULL);
+    st = lw_output_commit(claim, m, err);
     cJSON_Delete(m);
+unpublish:
     if (st) {
         for (size_t b = 0; b < cfg->n_buckets; b++)
             lw_seqw_unpublish(outs[b].out);
@@ -521,6 +521,6 @@ done:
     lw_tok_free(tok);
     free(schemas);
     synl_schema_free(user, n_user);
-    free(manifest_path);
+    lw_output_release(claim);
     return st;
 }

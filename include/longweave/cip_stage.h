@@ -51,7 +51,4 @@ typedef struct {
 
 lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error *err);
 
-/* Output names of a bucket and part: "cip/len-0131072/part-00003". */
-void lw_cip_bucket_name(uint32_t seq_len, unsigned part, char *out, size_t cap);
-
 #endif

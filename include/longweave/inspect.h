@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "longweave/dataset.h"
 #include "longweave/status.h"
 
 enum { LW_INSPECT_BINS = 33 }; /* bin 0: empty sequences; bin k: lengths in [2^(k-1), 2^k) */
@@ -24,17 +25,15 @@ typedef struct {
 typedef struct {
     lw_inspect_dataset *ds;
     size_t n;
+    lw_dataset_set set;         /* the datasets and their manifests, as opened */
     uint64_t sequences, documents, tokens, trained, masked_tokens;
     uint64_t hist[LW_INSPECT_BINS];
 } lw_inspect;
 
-/* path: a dataset PREFIX (PREFIX.idx), or a directory searched for token
- * datasets (sorted; hidden folders, .mask datasets and pack's .cu_seqlens,
- * .positions and .weights companions skipped). */
+/* path: whatever lw_datasets_open takes (a dataset PREFIX, an output
+ * directory, a folder inside one, a manifest): the datasets its manifests
+ * list, nothing else. */
 lw_status lw_inspect_run(const char *path, lw_inspect *out, lw_error *err);
-/* The Megatron datasets at path (as lw_inspect_run finds them), as malloc'd
- * prefixes appended to *prefixes (grown; *n counts them). */
-lw_status lw_find_datasets(const char *path, char ***prefixes, size_t *n, lw_error *err);
 void lw_inspect_free(lw_inspect *in);
 /* The bin of a length, and the lower bound of bin k. */
 int lw_inspect_bin(uint64_t length);

@@ -46,6 +46,14 @@ void lw_outfile_release(lw_outfile *f);
  * output fails), then release. */
 void lw_outfile_unpublish(lw_outfile *f);
 
+/* Hand a finished file over to dst (which then publishes and releases it);
+ * src is left as a released struct. */
+void lw_outfile_move(lw_outfile *dst, lw_outfile *src);
+
+/* Is name (a file name, no folder) the temporary name of a file being
+ * written? Then its final name goes to final and the writer's pid to *pid. */
+bool lw_tmp_name_parse(const char *name, char *final, size_t cap, long *pid);
+
 /* Write a whole small file atomically (e.g. a manifest). */
 lw_status lw_write_file_atomic(const char *path, const void *data, size_t len, lw_error *err);
 

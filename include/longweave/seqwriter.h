@@ -116,12 +116,11 @@ typedef struct {
 void lw_seqw_info_get(const lw_seqw *w, lw_seqw_info *info);
 /* The output files in a stable order (after finish: sizes and sha256). */
 size_t lw_seqw_files(const lw_seqw *w, const lw_outfile *const **files);
-/* The files as manifest entries {"path", "bytes", "sha256"} appended to
- * array, paths relative to dir (the manifest's directory; NULL: as given). */
-struct cJSON;
-void lw_seqw_files_json(const lw_seqw *w, struct cJSON *array, const char *dir);
 /* Total bytes of the files (after finish). */
 uint64_t lw_seqw_bytes(const lw_seqw *w);
+/* The prefix it writes, and its format. */
+const char *lw_seqw_prefix(const lw_seqw *w);
+lw_seq_format lw_seqw_format(const lw_seqw *w);
 /* Removes temporary files unless published. */
 void lw_seqw_free(lw_seqw *w);
 

@@ -28,11 +28,14 @@ typedef struct {
     lw_token_file *files;
     size_t count;
     uint64_t documents;     /* over all files */
+    uint32_t vocab;         /* ids read must be below it (0: not checked) */
 } lw_token_docs;
 
-/* Open and check the headers and sizes of PREFIX.idx/.bin for each prefix. */
+/* Open each prefix with the checks every reader of a dataset makes (the
+ * index's structure against the .bin, as verify checks it); ids will be
+ * checked against vocab as they are read (LW_E_DATA naming the document). */
 lw_status lw_token_docs_open(lw_token_docs *d, const char *const *prefixes, size_t n,
-                             lw_error *err);
+                             uint32_t vocab, lw_error *err);
 void lw_token_docs_close(lw_token_docs *d);
 
 /* Where a document's tokens are. */

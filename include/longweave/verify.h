@@ -5,10 +5,14 @@
  * with their tokens and holding only 0/1, CIP .map sidecars agreeing with
  * the sequences, and the same promises of the other formats (datatrove
  * index ends, MDS shard offsets, llm.c header counts, .npy shapes, JSON
- * Lines ids). Problems are collected by kind, not stopped at. */
+ * Lines ids), every companion through the stage that owns it, and every
+ * file in the output that no manifest lists ("not in the manifest": a stray
+ * dataset, a temporary file of an interrupted run). Problems are collected
+ * by kind, not stopped at. */
 #ifndef LONGWEAVE_VERIFY_H
 #define LONGWEAVE_VERIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "longweave/status.h"
@@ -20,7 +24,9 @@ typedef enum {
     LW_VERIFY_STRUCTURE, /* an index, header or record that does not hold together */
     LW_VERIFY_TOKEN,     /* an id not below the vocabulary size */
     LW_VERIFY_MASK,      /* a loss mask not aligned with its tokens, or not 0/1 */
-    LW_VERIFY_MAP,       /* a .map sidecar disagreeing with the sequences */
+    LW_VERIFY_MAP,       /* a companion (CIP's map, pack's boundaries) disagreeing with its
+                          * dataset */
+    LW_VERIFY_UNLISTED,  /* a file in the output that no manifest lists */
     LW_VERIFY_KINDS
 } lw_verify_kind;
 
@@ -42,5 +48,18 @@ const char *lw_verify_kind_name(lw_verify_kind k);
 lw_status lw_verify_run(const char *path, int threads, lw_verify_result *res, lw_error *err);
 /* Total problems. */
 uint64_t lw_verify_problems(const lw_verify_result *res);
+
+/* Where the checks of a companion (dataset.h) report what they find. */
+typedef struct lw_verify_sink {
+    lw_verify_result *res;
+    uint32_t vocab; /* 0: unknown, ids are only checked not to be negative */
+} lw_verify_sink;
+/* Count a problem; the first of each kind is kept for the report. */
+void lw_verify_report(lw_verify_sink *s, lw_verify_kind k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The structure of a Megatron dataset (index, lengths, pointers, document
+ * indices, .bin size, loss mask beside it); ids: range-check the values.
+ * Returns its sequences, or -1 when it does not read. */
+int64_t lw_verify_megatron(lw_verify_sink *s, const char *prefix, bool ids);
 
 #endif

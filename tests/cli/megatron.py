@@ -61,3 +61,30 @@ def read_uint8(prefix):
     pointers = struct.unpack_from(f"<{n}q", idx, 34 + 4 * n)
     data = open(prefix + ".bin", "rb").read()
     return [list(data[p:p + l]) for l, p in zip(lengths, pointers)]
+
+
+def write_manifest(prefix, vocab, sha256="0" * 64, tokenizer="/nonexistent"):
+    """PREFIX.manifest.json for a dataset written by hand, as DESIGN.md's
+    "Datasets on disk" specifies it: the tokenizer, the dataset and its files."""
+    import hashlib
+    import json
+    import os
+    base = os.path.basename(prefix)
+    _, seqs, _ = read(prefix)
+    idx = open(prefix + ".idx", "rb").read()
+    dtype = "uint16" if idx[17] == 8 else "int32"
+    files = []
+    for ext in (".bin", ".idx"):
+        data = open(prefix + ext, "rb").read()
+        files.append({"path": base + ext, "bytes": len(data),
+                      "sha256": hashlib.sha256(data).hexdigest(), "dataset": base,
+                      "role": "data"})
+    m = {"format": "longweave-manifest", "format_version": 2,
+         "tool": {"name": "hand", "version": "0"}, "stage": "tokenize", "part": "0/1",
+         "tokenizer": {"path": tokenizer, "sha256": sha256, "vocab_size": vocab},
+         "datasets": [{"prefix": base, "format": "megatron", "dtype": dtype,
+                       "sequences": len(seqs), "tokens": sum(map(len, seqs)), "mask": False,
+                       "companions": []}],
+         "files": files}
+    with open(prefix + ".manifest.json", "w") as f:
+        json.dump(m, f)

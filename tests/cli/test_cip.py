@@ -27,9 +27,7 @@ def make_dataset(prefix, seed=1, n=60, with_long=True):
             length = rng.randint(4, 200)
         docs.append([rng.randint(10, VOCAB - 1) for _ in range(length)])
     megatron.write(prefix, docs, dtype=8)
-    with open(prefix + ".manifest.json", "w") as f:
-        json.dump({"tokenizer": {"path": "/nonexistent", "sha256": "0" * 64,
-                                 "vocab_size": VOCAB}}, f)
+    megatron.write_manifest(prefix, VOCAB)
     return docs
 
 

@@ -129,10 +129,13 @@ def cip_with_masks_in_every_format(tmp):
     rows, _ = formats.read_npy("plain/cip/len-0004096/part-00000.npy")
     stream, _ = formats.read_llmc("lc/cip/len-0004096/part-00000")
     check(stream == [t for r in rows for t in r], "llmc stream of the cip sequences")
+    # refused before anything is made (issue 12, case 9: it used to make the
+    # bucket folders and fail on the first masked token)
     rc, _, err = run(base + ["--format", "llmc", "-o", "bad"])
-    check(rc == 65 and "no loss mask" in err, err)
-    check(not any(f.endswith(".bin") for _, _, fs in os.walk("bad") for f in fs),
-          "a failed llmc run left shards under final names")
+    check(rc == 64 and "no loss mask" in err, err)
+    check(not os.path.exists("bad"), f"a refused run made {list(os.walk('bad'))}")
+    rc, _, err = run(["cip", "tok/ll", "--seq-len", "4k", "--format", "llmc", "-q", "-o", "bad"])
+    check(rc == 64 and "no loss mask" in err and not os.path.exists("bad"), err)
 
 
 @test

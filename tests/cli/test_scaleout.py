@@ -172,14 +172,26 @@ def big_input(copies=6):
     return write("big.jsonl", "\n".join(out) + "\n")
 
 
-def kill_when(proc, ready, timeout=120):
-    """SIGKILL proc's process group once ready() holds."""
+def kill_when(proc, ready, timeout=120, top=None):
+    """SIGKILL proc's process group once ready() holds, and then (top given)
+    every longweave still writing under top: GNU parallel runs its jobs in
+    process groups of their own, which outlive it, as on a real node."""
     end = time.time() + timeout
     while not ready() and time.time() < end and proc.poll() is None:
         time.sleep(0.01)
     check(proc.poll() is None, "the run ended before it could be killed")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    for d, _, files in os.walk(top) if top else []:
+        for f in files:
+            if f.endswith(".longweave-lock"):
+                try:
+                    pid = int(open(os.path.join(d, f)).read().split()[0])
+                    os.kill(pid, signal.SIGKILL)
+                    while os.path.exists(f"/proc/{pid}"):
+                        time.sleep(0.01)
+                except (ValueError, IndexError, ProcessLookupError, FileNotFoundError):
+                    pass
 
 
 @test
@@ -237,7 +249,7 @@ def killed_parallel_run_resumes_only_the_unfinished_parts(tmp):
     p = subprocess.Popen([PARALLEL, "--longweave", LONGWEAVE] + args, stderr=subprocess.DEVNULL,
                          start_new_session=True)
     first = "r/ll.parts/part-00000/ll.manifest.json"
-    kill_when(p, lambda: os.path.exists(first) and tmp_files("r/ll.parts/part-00001"))
+    kill_when(p, lambda: os.path.exists(first) and tmp_files("r/ll.parts/part-00001"), top="r")
     check(not os.path.exists("r/ll.bin"), "merged before the parts were done")
     done = os.stat(first).st_mtime_ns
     rc, err = parallel(["--resume"] + args)

@@ -185,7 +185,7 @@ def strict_stops_with_exit_65(tmp):
     rc, _, err = run(["shard", "bad.jsonl", "--strict", "-o", "out"])
     check(rc == 65, f"exit {rc}")
     check("bad.jsonl:2: " in err and "malformed_json" in err, err)
-    check(no_final_outputs("out"), f"left {os.listdir('out')}")
+    check(no_final_outputs("out"), f"left {os.listdir('out') if os.path.isdir('out') else []}")
     # --utf8 strict stops at invalid UTF-8 even without --strict; drop skips it.
     write("u.jsonl", BAD_LINES[5])
     rc, _, err = run(["shard", "u.jsonl", "--utf8", "strict", "-o", "out2"])
@@ -280,7 +280,7 @@ def write_failure_exits_74_and_leaves_nothing(tmp):
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
     rc, _, err = run(["shard", SAMPLE, "-n", "2", "-o", "out"], preexec_fn=small_files)
     check(rc == 74 and "cannot write" in err, f"{rc} {err}")
-    check(no_final_outputs("out"), f"left {os.listdir('out')}")
+    check(no_final_outputs("out"), f"left {os.listdir('out') if os.path.isdir('out') else []}")
 
 
 @test

@@ -104,7 +104,7 @@ def cip_masks_and_maps(tmp):
     lines[1] = json.dumps(first)
     open(f"map/{part}.map.jsonl", "w").write("\n".join(lines) + "\n")
     edit_manifest_entry("map/manifest.json", f"{part}.map.jsonl")
-    _, err = verify("map", 65, ["map"])
+    _, err = verify("map", 65, ["companion"])
     check(":2: chunk lengths do not add up" in err, err)
 
 

@@ -1,0 +1,13 @@
+/* lw_companions_register: every sidecar kind gen/ writes. */
+#include "longweave/companions.h"
+
+#include "longweave/cip_map.h"
+#include "longweave/dataset.h"
+#include "longweave/pack.h"
+
+void lw_companions_register(void)
+{
+    lw_companion_register(&lw_cip_map_companion);
+    for (int i = 0; i < LW_PACK_COMPANIONS; i++)
+        lw_companion_register(&lw_pack_companions[i]);
+}
