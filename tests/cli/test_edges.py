@@ -2,13 +2,20 @@
 without a word (issue 12): float32 datasets printed by `decode --ids`, very
 long pre-split pieces in `tokenize`, invalid text in `synl --schema`, and
 trailing bytes after a JSON value in `score`."""
+import base64
+import heapq
+import json
 import math
+import os
+import random
 import struct
 import sys
 
 import megatron
-from harness import check, main, run, run_ok, test
+from harness import ROOT, check, jsonl, main, run, run_ok, test, write
 from llama3_ref import LLAMA3
+
+TOKENIZERS = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 
 
 def f32(x):
@@ -78,6 +85,87 @@ def decode_float32_dataset_prints_numbers(tmp):
     for line, seq in zip(lines, seqs):
         check_floats(line, seq, "p/x.weights")
     check(any(w not in ("0", "1") for line in lines for w in line.split()), "no weight below 1")
+
+
+def load_ranks(path):
+    ranks = {}
+    for line in open(path, "rb"):
+        tok, rank = line.split()
+        ranks[base64.b64decode(tok)] = int(rank)
+    return ranks
+
+
+def bpe(ranks, piece):
+    """tiktoken's byte pair merge of one piece (lowest rank first, leftmost on
+    ties), with a heap so that a piece of a megabyte takes seconds; checked
+    against npm tiktoken's encode_ordinary on pieces of 20,000 letters and
+    6,000 CJK characters in the four fixtures."""
+    if piece in ranks:
+        return [ranks[piece]]
+    n, get = len(piece), ranks.get
+    nxt, prv, alive = list(range(1, n + 1)), list(range(-1, n - 1)), [True] * n
+    heap = [(ranks[piece[i:i + 2]], i) for i in range(n - 1) if piece[i:i + 2] in ranks]
+    heapq.heapify(heap)
+    while heap:
+        r, i = heapq.heappop(heap)
+        if not alive[i] or nxt[i] >= n or get(piece[i:nxt[nxt[i]]]) != r:
+            continue  # merged away since it was pushed
+        j = nxt[i]
+        k = nxt[i] = nxt[j]
+        alive[j] = False
+        if k < n:
+            prv[k] = i
+            rr = get(piece[i:nxt[k]])
+            if rr is not None:
+                heapq.heappush(heap, (rr, i))
+        if prv[i] >= 0:
+            rr = get(piece[prv[i]:k])
+            if rr is not None:
+                heapq.heappush(heap, (rr, prv[i]))
+    out, i = [], 0
+    while i < n:
+        out.append(ranks[piece[i:nxt[i]]])
+        i = nxt[i]
+    return out
+
+
+def expected_ids(ranks, pieces):
+    return [i for p in pieces for i in bpe(ranks, p.encode())]
+
+
+@test
+def long_pieces_split_exactly(tmp):
+    # A single pre-split piece of 400,000 letters, or of 360,000 CJK characters
+    # (1 MB), used up PCRE2-JIT's stack: the whole run stopped with exit 65.
+    # The pieces here are plain under all three patterns: the letters, " and",
+    # the space with the CJK run, the full stop.
+    rng = random.Random(12)
+    letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(400_000))
+    cjk = "".join(chr(rng.randrange(0x4E00, 0x9FA6)) for _ in range(360_000))
+    short = ["hello", " world"]
+    cases = [("llama3", [letters, " and", " " + cjk, "."]),
+             ("o200k_base", [letters]), ("r50k_base", [letters])]
+    for name, pieces in cases:
+        tok = os.path.join(TOKENIZERS, name + ".tiktoken")
+        write("in.jsonl", jsonl([{"text": "".join(short)}, {"text": "".join(pieces)},
+                                 {"text": "".join(short)}]))
+        ranks = load_ranks(tok)
+        want = [expected_ids(ranks, short), expected_ids(ranks, pieces),
+                expected_ids(ranks, short)]
+        for jit in ("1", "0"):
+            out = f"{name}-{jit}/tok"
+            run_ok(["tokenize", "-t", tok, "in.jsonl", "-q", "-j", "2", "-o", out],
+                   env={"LONGWEAVE_PCRE2_JIT": jit})
+            _, seqs, _ = megatron.read(out)
+            check([list(q) for q in seqs] == want, f"{name}, JIT {jit}: ids differ from "
+                  f"the reference BPE of the pieces ({[len(q) for q in seqs]} ids, expected "
+                  f"{[len(w) for w in want]})")
+        if name == "llama3":  # cip -t goes through the same encoder
+            run_ok(["cip", "-t", tok, "in.jsonl", "-o", "c", "--seq-len", "1k", "-q"])
+            m = json.load(open("c/manifest.json"))
+            check(m["tokenize_stats"]["documents_written"] == 3, m["tokenize_stats"])
+            check(sum(b["document_tokens"] for b in m["buckets"]) == sum(map(len, want)),
+                  m["buckets"])
 
 
 if __name__ == "__main__":
