@@ -168,5 +168,54 @@ def long_pieces_split_exactly(tmp):
                   m["buckets"])
 
 
+SCHEMA = {"name": "orders", "entity": "order", "id_prefix": "O", "columns": [
+    {"name": "customer", "type": "name"},
+    {"name": "status", "type": "category", "values": ["open", "packed", "shipped"]},
+    {"name": "total", "type": "decimal", "min": 1, "max": 900}]}
+
+
+def synl_schema(path, out):
+    return run(["synl", "-t", LLAMA3, "--schema", path, "--seq-len", "2k", "-n", "20", "-q",
+                "-o", out])
+
+
+@test
+def schema_text_is_utf8_without_nul(tmp):
+    text = json.dumps(SCHEMA)
+
+    def sub(old, new):
+        return text.encode().replace(old.encode(), new)
+
+    bad = {  # file: (bytes, what the error names)
+        "bad_value.json": (sub('"packed"', b'"pa\xffcked"'),
+                           "$.columns[1].values[1]: is not valid UTF-8"),
+        "bad_name.json": (sub('"min"', b'"m\xc3in"'), "$.columns[2]: a member name is not valid"),
+        "nul.json": (sub('"orders"', b'"or\\u0000ders"'), "$.name: holds a NUL"),
+        "raw_nul.json": (sub('"packed"', b'"pa\0cked"'), "$.columns[1].values[1]: holds a NUL"),
+        "list.json": (b"[" + text.encode() + b"," + sub('"customer"', b'"c\\u0000"') + b"]",
+                      "$[1].columns[0].name: holds a NUL"),
+        "trailing.json": ((text + " {}").encode(), f"trailing.json@{len(text) + 1}: text after"),
+        "trailing_nul.json": (text.encode() + b"\0", "text after the JSON value"),
+    }
+    for name, (data, what) in bad.items():
+        write(name, data)
+        rc, _, err = synl_schema(name, name + ".out")
+        check(rc == 65 and name in err and what in err, f"{name}: exit {rc}: {err}")
+        check(not os.path.exists(name + ".out/manifest.json"), name)
+    # what is valid goes to the chat JSONL as it is: non-ASCII, a control
+    # character, a backslash before u0000
+    values = ["caf\u00e9 \u4e2d\u6587", "ship\x01ped", "pa\\u0000cked"]
+    good = dict(SCHEMA, columns=[SCHEMA["columns"][0], dict(SCHEMA["columns"][1], values=values),
+                                 SCHEMA["columns"][2]])
+    write("good.json", json.dumps(good))
+    rc, _, err = synl_schema("good.json", "g")
+    check(rc == 0, err)
+    seen = set()
+    for line in open("g/synl/chat/part-00000.jsonl", "rb"):
+        content = json.loads(line)["messages"][0]["content"]
+        seen |= {v for v in values if f"status: {v}\n" in content}
+    check(seen == set(values), f"values in the output: {seen}")
+
+
 if __name__ == "__main__":
     sys.exit(main())
