@@ -217,5 +217,34 @@ def schema_text_is_utf8_without_nul(tmp):
     check(seen == set(values), f"values in the output: {seen}")
 
 
+@test
+def score_reads_one_json_value_per_line(tmp):
+    run_ok(["needle", "-t", LLAMA3, "--seq-len", "1k", "--depths", "3", "--tasks", "niah_single",
+            "-o", "ev", "-q"])
+    recs = [json.loads(line) for line in open("ev/niah_single.jsonl")]
+    p = [json.dumps({"id": r["id"], "prediction": " ".join(r["answers"])}) for r in recs]
+    check(len(p) == 3, len(p))
+    good = {"lf.jsonl": "\n".join(p) + "\n", "crlf.jsonl": "\r\n".join(p) + "\r\n",
+            "spaces.jsonl": "\n".join(x + " \t " for x in p) + "\n"}
+    for name, text in good.items():
+        write(name, text)
+        out, _ = run_ok(["score", "ev", name, "--json", "-q"])
+        r = json.loads(out)
+        check(r["overall"] == 1 and r["missing"] == 0, f"{name}: {r}")
+    bad = {"garbage.jsonl": (p[0] + "\n" + p[1] + " trailing garbage\n" + p[2] + "\n", 2),
+           "cr.jsonl": (p[0] + "\r" + p[1] + "\n" + p[2] + "\n", 1),
+           "two.jsonl": (p[0] + "\n" + p[1] + "\n" + p[2] + " " + p[0] + "\n", 3),
+           "nul.jsonl": (p[0] + "\0\n" + p[1] + "\n" + p[2] + "\n", 1)}
+    for name, (text, line) in bad.items():
+        write(name, text)
+        rc, out, err = run(["score", "ev", name, "--json", "-q"])
+        check(rc == 65 and out == b"" and f"{name}:{line}:" in err, f"{name}: exit {rc}: {err}")
+    # the evaluation set is read the same way
+    lines = open("ev/niah_single.jsonl").read().splitlines()
+    write("set.jsonl", "\n".join(lines[:1] + [lines[1] + "]"] + lines[2:]) + "\n")
+    rc, _, err = run(["score", "set.jsonl", "lf.jsonl", "--json", "-q"])
+    check(rc == 65 and "set.jsonl:2:" in err, f"exit {rc}: {err}")
+
+
 if __name__ == "__main__":
     sys.exit(main())
