@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,8 @@ static const char usage[] =
     "\n"
     "  -t, --tokenizer FILE    tokenizer to decode with\n"
     "      --index I           only sequence I, printed exactly (no newline added)\n"
-    "      --ids               print token ids (one sequence per line) instead of text\n"
+    "      --ids               print token ids (one sequence per line) instead of text;\n"
+    "                          a float32 dataset (pack's PREFIX.weights) prints numbers\n"
     "      --jsonl             print {\"index\": I, \"text\": ...} per sequence\n"
     "  -o, --output FILE       write to FILE instead of standard output\n"
     "  -h, --help              this help\n"
@@ -33,6 +36,23 @@ static const char usage[] =
     "  longweave decode tok/llama3 --jsonl | head\n";
 
 enum { OPT_INDEX = 256, OPT_IDS, OPT_JSONL };
+
+/* The shortest decimal that reads back as exactly this float32 (as numpy's
+ * repr does), so that "0.2" is printed for 0.2f and not 0.200000003. */
+static void put_float(lw_buf *b, float v)
+{
+    if (isnan(v)) {
+        lw_buf_puts(b, "nan");
+        return;
+    }
+    char s[32];
+    for (int p = 1; p <= 9; p++) {
+        snprintf(s, sizeof s, "%.*g", p, (double)v);
+        if (strtof(s, NULL) == v)
+            break;
+    }
+    lw_buf_puts(b, s);
+}
 
 static const struct option long_opts[] = {
     {"tokenizer", required_argument, NULL, 't'}, {"index", required_argument, NULL, OPT_INDEX},
@@ -74,6 +94,13 @@ int cmd_decode(int argc, char **argv)
     if (st)
         return cli_fail(cmd, st, err.msg);
     lw_tokenizer *tok = NULL;
+    bool floats = d.dtype == LW_MEGATRON_FLOAT32;
+    if (floats && !ids_only) {
+        rc = cli_usage_error(cmd, "%s holds float32 values (such as pack's loss weights), "
+                             "not token ids: it has no text; print its values with --ids",
+                             prefix);
+        goto done;
+    }
     if (one && index >= d.sequences) {
         rc = cli_usage_error(cmd, "--index %" PRIu64 " is out of range: the dataset has %" PRIu64
                              " sequences", index, d.sequences);
@@ -99,7 +126,14 @@ int cmd_decode(int argc, char **argv)
         for (uint32_t i = 0; i < n; i++)
             ids[i] = lw_megatron_token(&d, s, i);
         text.len = line.len = 0;
-        if (ids_only) {
+        if (floats) {
+            for (uint32_t i = 0; i < n; i++) {
+                if (i)
+                    lw_buf_putc(&line, ' ');
+                put_float(&line, lw_megatron_float(&d, s, i));
+            }
+            lw_buf_putc(&line, '\n');
+        } else if (ids_only) {
             for (uint32_t i = 0; i < n; i++)
                 lw_buf_printf(&line, i ? " %u" : "%u", ids[i]);
             lw_buf_putc(&line, '\n');

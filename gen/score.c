@@ -184,8 +184,19 @@ static lw_status each_line(const char *path, line_fn fn, void *ctx, lw_error *er
         if ((st = lw_docflow_unit(&src.flow, &u, &handled, err)) || handled ||
             (st = lw_docflow_loc(&src.flow, &u, &loc, err)))
             continue;
-        cJSON *o = cJSON_ParseWithLength(u.data, u.len);
-        st = cJSON_IsObject(o) ? fn(ctx, o, &loc, err) : bad(err, &loc, "not a JSON object");
+        /* One value per line: what follows it may only be white space (a
+         * CRLF's \r), never a second value after a lone \r or a space. */
+        const char *end = NULL;
+        cJSON *o = cJSON_ParseWithLengthOpts(u.data, u.len, &end, 0);
+        size_t rest = o ? (size_t)(end - u.data) : u.len;
+        while (rest < u.len && strchr(" \t\r\n", u.data[rest]) && u.data[rest])
+            rest++;
+        if (!o)
+            st = bad(err, &loc, "not valid JSON");
+        else if (rest < u.len)
+            st = bad(err, &loc, "text after the JSON value");
+        else
+            st = cJSON_IsObject(o) ? fn(ctx, o, &loc, err) : bad(err, &loc, "not a JSON object");
         cJSON_Delete(o);
     }
     lw_source_close(&src);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "longweave/json_out.h"
+#include "longweave/utf8.h"
 #include "synl_internal.h"
 
 static const char *const type_names[SYNL_TYPE_COUNT_] = {
@@ -372,6 +373,77 @@ static lw_status parse_one(const char *file, const cJSON *j, const char *at, syn
     return LW_OK;
 }
 
+/* A schema is input like any document: its strings must be UTF-8 and hold
+ * no NUL (cJSON would cut the C string there, silently). cJSON keeps neither
+ * the raw bytes nor the length of a string, so the string literals are read
+ * from the text: the k-th literal is the k-th string of the tree in document
+ * order, member names included, which gives the bad one's JSON path. */
+typedef struct {
+    size_t k;          /* strings left to pass before the bad one */
+    lw_buf path;
+    bool is_name;      /* the bad one is the member name at path */
+} bad_string;
+
+static bool find_string(const cJSON *j, bad_string *b)
+{
+    size_t at = b->path.len;
+    if (cJSON_IsString(j))
+        return b->k-- == 0;
+    bool object = cJSON_IsObject(j);
+    size_t i = 0;
+    for (const cJSON *c = (object || cJSON_IsArray(j)) ? j->child : NULL; c; c = c->next, i++) {
+        b->path.len = at;
+        if (object && b->k-- == 0) {
+            b->is_name = true;
+            return true;
+        }
+        if (object ? lw_buf_printf(&b->path, ".%s", c->string)
+                   : lw_buf_printf(&b->path, "[%zu]", i))
+            return false;
+        if (find_string(c, b))
+            return true;
+    }
+    b->path.len = at;
+    return false;
+}
+
+static lw_status check_strings(const char *file, const char *text, size_t len, const cJSON *j,
+                               lw_error *err)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] != '"')
+            continue;
+        size_t start = ++i;
+        bool nul = false;
+        for (; i < len && text[i] != '"'; i++) {
+            nul |= text[i] == '\0';
+            if (text[i] == '\\') {
+                nul |= i + 5 < len && memcmp(text + i + 1, "u0000", 5) == 0;
+                i++;
+            }
+        }
+        if (nul || lw_utf8_valid_prefix(text + start, i - start, NULL) != i - start) {
+            bad_string b = {.k = k};
+            lw_status st;
+            if (lw_buf_puts(&b.path, "$") || !find_string(j, &b))
+                st = lw_error_set(err, LW_E_DATA, "%s@%zu: a string %s", file, start - 1,
+                                  nul ? "holds a NUL character (\\u0000)"
+                                      : "is not valid UTF-8");
+            else
+                st = lw_error_set(err, LW_E_DATA, "%s: %.*s: %s%s", file, (int)b.path.len,
+                                  b.path.data, b.is_name ? "a member name " : "",
+                                  nul ? "holds a NUL character (\\u0000), which a schema may "
+                                        "not hold"
+                                      : "is not valid UTF-8");
+            lw_buf_free(&b.path);
+            return st;
+        }
+        k++;
+    }
+    return LW_OK;
+}
+
 lw_status synl_schema_parse(const char *file, const char *text, size_t len, synl_schema **out,
                             size_t *n, lw_error *err)
 {
@@ -382,6 +454,17 @@ lw_status synl_schema_parse(const char *file, const char *text, size_t len, synl
     if (!j)
         return lw_error_set(err, LW_E_DATA, "%s: not valid JSON (near byte %zu)", file,
                             end ? (size_t)(end - text) : 0);
+    size_t used = (size_t)(end - text);
+    for (size_t i = used; i < len; i++)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') {
+            cJSON_Delete(j);
+            return lw_error_set(err, LW_E_DATA, "%s@%zu: text after the JSON value", file, i);
+        }
+    lw_status bad_text = check_strings(file, text, used, j, err);
+    if (bad_text) {
+        cJSON_Delete(j);
+        return bad_text;
+    }
     size_t count = cJSON_IsArray(j) ? (size_t)cJSON_GetArraySize(j) : 1;
     synl_schema *s = calloc(count ? count : 1, sizeof *s);
     lw_status st = s ? LW_OK : lw_error_set(err, LW_E_NOMEM, "out of memory");

@@ -24,9 +24,7 @@ typedef struct {
 
 struct lw_bpe_scratch {
     cache_entry *cache;
-    pcre2_match_data *md;
-    pcre2_match_context *mctx;
-    pcre2_jit_stack *jit;
+    lw_split_scratch *split;
     /* per-piece arrays, grown to the longest piece */
     uint32_t *start, *rank, *id, *next, *prev;
     uint64_t *heap;
@@ -125,7 +123,7 @@ lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengt
         char ch = (char)c;
         b->byte_id[c] = lw_bpe_lookup(b, &ch, 1);
     }
-    return lw_pattern_compile(pattern, &b->split, err);
+    return lw_split_compile(&b->split, pattern, err);
 }
 
 int lw_bpe_add_merge(lw_bpe *b, uint32_t left, uint32_t right, uint32_t merged, uint32_t rank)
@@ -160,7 +158,7 @@ void lw_bpe_free(lw_bpe *b)
     free(b->length);
     free(b->slots);
     free(b->pairs);
-    pcre2_code_free(b->split);
+    lw_split_free(&b->split);
     memset(b, 0, sizeof *b);
 }
 
@@ -170,14 +168,11 @@ lw_bpe_scratch *lw_bpe_scratch_new(void)
     if (!s)
         return NULL;
     s->cache = calloc((size_t)1 << CACHE_BITS, sizeof *s->cache);
-    s->md = pcre2_match_data_create(1, NULL);
-    s->mctx = pcre2_match_context_create(NULL);
-    s->jit = pcre2_jit_stack_create(32 << 10, 8 << 20, NULL);
-    if (!s->cache || !s->md || !s->mctx || !s->jit) {
+    s->split = lw_split_scratch_new();
+    if (!s->cache || !s->split) {
         lw_bpe_scratch_free(s);
         return NULL;
     }
-    pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
     return s;
 }
 
@@ -186,9 +181,7 @@ void lw_bpe_scratch_free(lw_bpe_scratch *s)
     if (!s)
         return;
     free(s->cache);
-    pcre2_match_data_free(s->md);
-    pcre2_match_context_free(s->mctx);
-    pcre2_jit_stack_free(s->jit);
+    lw_split_scratch_free(s->split);
     free(s->start);
     free(s->rank);
     free(s->id);
@@ -416,9 +409,9 @@ lw_status lw_bpe_encode(const lw_bpe *b, lw_bpe_scratch *s, const char *text, si
 {
     size_t at = 0;
     while (at < len) {
-        int rc = pcre2_match(b->split, (PCRE2_SPTR)text, len, at, PCRE2_NO_UTF_CHECK, s->md,
-                             s->mctx);
-        if (rc == PCRE2_ERROR_NOMATCH) {
+        size_t a, e;
+        int rc = lw_split_match(&b->split, s->split, text, len, at, &a, &e);
+        if (rc == 0) {
             /* The rest matches no alternative: tiktoken makes no tokens of it,
              * HF's Split keeps it as one piece. */
             if (b->keep_gaps && encode_piece(b, s, text + at, (uint32_t)(len - at), out))
@@ -431,8 +424,6 @@ lw_status lw_bpe_encode(const lw_bpe *b, lw_bpe_scratch *s, const char *text, si
             return lw_error_set(err, LW_E_DATA, "pre-split failed at byte %zu: %s", at,
                                 (char *)msg);
         }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
-        size_t a = ov[0], e = ov[1];
         if (e == a) { /* an empty match: step over one character */
             at = e + 1;
             while (at < len && ((unsigned char)text[at] & 0xC0) == 0x80)

@@ -49,7 +49,7 @@ typedef struct {
     lw_bpe_pair *pairs;
     size_t pair_mask;
     uint32_t byte_id[256];
-    pcre2_code *split;
+    lw_split split;
 } lw_bpe;
 
 /* Build from n_ids entries: bytes of id i at bytes + offsets[i] (length

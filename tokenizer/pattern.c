@@ -1,4 +1,5 @@
-/* Rewriting tiktoken / HF split patterns into PCRE2 with Unicode 16 classes. */
+/* Rewriting tiktoken / HF split patterns into PCRE2 with Unicode 16 classes,
+ * and matching them without a limit on the length of a piece. */
 #include "pattern.h"
 
 #include <ctype.h>
@@ -136,9 +137,9 @@ static int put_latin1_class(lw_buf *out, const uint8_t set[32])
  * JIT settle every Latin-1 character with a bitmap test: in a class that
  * holds a property, a Latin-1 character outside the bitmap is otherwise
  * looked up in the property tables too, which made ASCII text 40% slower. */
-static int emit_class(lw_buf *out, class_builder *c)
+static int emit_class(lw_buf *out, class_builder *c, bool plain)
 {
-    if (!c->has_prop || !c->latin1_known)
+    if (!c->has_prop || !c->latin1_known || plain)
         return lw_buf_puts(out, c->negated ? "[^" : "[") ||
                lw_buf_append(out, c->body.data, c->body.len) || lw_buf_putc(out, ']');
     uint8_t l1[32];
@@ -270,7 +271,8 @@ static int parse_class(const char *p, const char **end, class_builder *c, table_
     return 1;
 }
 
-lw_status lw_pattern_translate(const char *p, lw_buf *out, lw_error *err)
+/* plain: every class as one [...] (see lw_split in pattern.h). */
+static lw_status translate(const char *p, lw_buf *out, bool plain, lw_error *err)
 {
     table_mode mode = table_mode_now();
     class_builder c = {0};
@@ -286,7 +288,7 @@ lw_status lw_pattern_translate(const char *p, lw_buf *out, lw_error *err)
             if (parsed < 0) {
                 rc = -1;
             } else if (parsed) {
-                rc = emit_class(out, &c);
+                rc = emit_class(out, &c, plain);
                 i = (size_t)(end - p) - 1;
             } else if (!st) { /* unknown syntax: copy the class as it is */
                 const char *close = body;
@@ -313,7 +315,7 @@ lw_status lw_pattern_translate(const char *p, lw_buf *out, lw_error *err)
             rc = e == 's' || e == 'S' ? add_white_space(&c)
                  : e == 'd'          ? add_table_class(&c, find_class("Nd", 2), mode)
                                      : add_table_class(&c, u, mode);
-            rc = rc || emit_class(out, &c);
+            rc = rc || emit_class(out, &c, plain);
             i = u ? (size_t)(close - p) : i + 1;
             continue;
         }
@@ -329,10 +331,15 @@ lw_status lw_pattern_translate(const char *p, lw_buf *out, lw_error *err)
     return LW_OK;
 }
 
-lw_status lw_pattern_compile(const char *pattern, pcre2_code **out, lw_error *err)
+lw_status lw_pattern_translate(const char *p, lw_buf *out, lw_error *err)
+{
+    return translate(p, out, false, err);
+}
+
+static lw_status compile(const char *pattern, bool plain, pcre2_code **out, lw_error *err)
 {
     lw_buf t = {0};
-    lw_status st = lw_pattern_translate(pattern, &t, err);
+    lw_status st = translate(pattern, &t, plain, err);
     if (st) {
         lw_buf_free(&t);
         return st;
@@ -350,4 +357,106 @@ lw_status lw_pattern_compile(const char *pattern, pcre2_code **out, lw_error *er
     if (lw_regex_jit_enabled())
         pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
     return LW_OK;
+}
+
+lw_status lw_pattern_compile(const char *pattern, pcre2_code **out, lw_error *err)
+{
+    return compile(pattern, false, out, err);
+}
+
+lw_status lw_split_compile(lw_split *re, const char *pattern, lw_error *err)
+{
+    re->fast = re->plain = NULL;
+    lw_status st = compile(pattern, false, &re->fast, err);
+    if (!st)
+        st = compile(pattern, true, &re->plain, err);
+    if (st)
+        lw_split_free(re);
+    return st;
+}
+
+void lw_split_free(lw_split *re)
+{
+    pcre2_code_free(re->fast);
+    pcre2_code_free(re->plain);
+    re->fast = re->plain = NULL;
+}
+
+/* The fast form's limits: enough for any piece of ordinary text (a JIT stack
+ * frame or an interpreter heap frame per character of a long run). */
+enum { FAST_JIT_STACK = 8 << 20, FAST_HEAP_KIB = 8 << 10 };
+/* The plain form's JIT stack: reserved (not committed) only once a piece
+ * needed it; the built-in patterns use a few KiB at any length. */
+#define PLAIN_JIT_STACK ((size_t)1 << 30)
+
+struct lw_split_scratch {
+    pcre2_match_data *md;
+    pcre2_match_context *fast, *plain;
+    pcre2_jit_stack *fast_jit, *plain_jit;
+};
+
+lw_split_scratch *lw_split_scratch_new(void)
+{
+    lw_split_scratch *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->md = pcre2_match_data_create(1, NULL);
+    s->fast = pcre2_match_context_create(NULL);
+    s->plain = pcre2_match_context_create(NULL);
+    s->fast_jit = pcre2_jit_stack_create(32 << 10, FAST_JIT_STACK, NULL);
+    if (!s->md || !s->fast || !s->plain || !s->fast_jit) {
+        lw_split_scratch_free(s);
+        return NULL;
+    }
+    pcre2_jit_stack_assign(s->fast, NULL, s->fast_jit);
+    pcre2_set_heap_limit(s->fast, FAST_HEAP_KIB);
+    return s;
+}
+
+void lw_split_scratch_free(lw_split_scratch *s)
+{
+    if (!s)
+        return;
+    pcre2_match_data_free(s->md);
+    pcre2_match_context_free(s->fast);
+    pcre2_match_context_free(s->plain);
+    pcre2_jit_stack_free(s->fast_jit);
+    pcre2_jit_stack_free(s->plain_jit);
+    free(s);
+}
+
+static bool out_of_room(int rc)
+{
+    return rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+           rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+           rc == PCRE2_ERROR_NOMEMORY;
+}
+
+/* The fast form first; when a long piece has used up its room, the same
+ * match again with the plain form (same pieces), first with JIT and a
+ * large JIT stack, then in the interpreter with PCRE2's default limits. */
+int lw_split_match(const lw_split *re, lw_split_scratch *s, const char *text, size_t len,
+                   size_t at, size_t *start, size_t *end)
+{
+    int rc = pcre2_match(re->fast, (PCRE2_SPTR)text, len, at, PCRE2_NO_UTF_CHECK, s->md,
+                         s->fast);
+    if (out_of_room(rc) && !s->plain_jit && lw_regex_jit_enabled()) {
+        s->plain_jit = pcre2_jit_stack_create(32 << 10, PLAIN_JIT_STACK, NULL);
+        if (s->plain_jit)
+            pcre2_jit_stack_assign(s->plain, NULL, s->plain_jit);
+    }
+    if (out_of_room(rc))
+        rc = pcre2_match(re->plain, (PCRE2_SPTR)text, len, at, PCRE2_NO_UTF_CHECK, s->md,
+                         s->plain);
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        rc = pcre2_match(re->plain, (PCRE2_SPTR)text, len, at, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT,
+                         s->md, s->plain);
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return 0;
+    if (rc < 0)
+        return rc;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+    *start = ov[0];
+    *end = ov[1];
+    return 1;
 }

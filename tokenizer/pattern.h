@@ -29,4 +29,26 @@ lw_status lw_pattern_translate(const char *pattern, lw_buf *out, lw_error *err);
 /* Translate and compile (with JIT when available). */
 lw_status lw_pattern_compile(const char *pattern, pcre2_code **out, lw_error *err);
 
+/* A split pattern compiled twice. The fast form writes a class that holds
+ * \p{..} as a group (Latin-1 bitmap | the class) for speed, but a repeated
+ * group costs a JIT stack (or interpreter heap) frame per character, so a
+ * run of 400K letters would not fit. The plain form writes each class as one
+ * [...], which PCRE2 repeats in constant room; it matches exactly the same
+ * pieces and is used for a match that ran out of room in the fast form. */
+typedef struct {
+    pcre2_code *fast, *plain;
+} lw_split;
+lw_status lw_split_compile(lw_split *re, const char *pattern, lw_error *err);
+void lw_split_free(lw_split *re);
+
+/* Per-thread match state. */
+typedef struct lw_split_scratch lw_split_scratch;
+lw_split_scratch *lw_split_scratch_new(void);
+void lw_split_scratch_free(lw_split_scratch *s);
+
+/* The first match at or after byte at of valid UTF-8 text: 1 with its
+ * [*start, *end), 0 when there is none, or a PCRE2 error code (< 0). */
+int lw_split_match(const lw_split *re, lw_split_scratch *s, const char *text, size_t len,
+                   size_t at, size_t *start, size_t *end);
+
 #endif

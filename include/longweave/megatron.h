@@ -119,6 +119,14 @@ static inline uint32_t lw_megatron_token(const lw_megatron_dataset *d, uint64_t 
     return (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |
            (uint32_t)p[4 * i + 3] << 24;
 }
+/* Value i of sequence s of a float32 dataset (no bounds check). */
+static inline float lw_megatron_float(const lw_megatron_dataset *d, uint64_t s, uint64_t i)
+{
+    uint32_t bits = lw_megatron_token(d, s, i);
+    float v;
+    memcpy(&v, &bits, 4);
+    return v;
+}
 void lw_megatron_close(lw_megatron_dataset *d);
 
 /* A dataset read sequence by sequence with pread (only the index is mapped,

@@ -6,11 +6,13 @@ import hashlib
 import os
 import random
 import resource
+import shutil
 import subprocess
+import tempfile
 
-from harness import (SAMPLE, MULTILINGUAL, Failure, canon, check, jsonl, jsonl_records,
-                     main, manifest, read_input, read_shards, run, run_ok, shard_files, test,
-                     write, zstd_bytes, zstd_compress)
+from harness import (LONGWEAVE, SAMPLE, MULTILINGUAL, Failure, canon, check, jsonl,
+                     jsonl_records, main, manifest, read_input, read_shards, run, run_ok,
+                     shard_files, test, write, zstd_bytes, zstd_compress)
 
 MASK = (1 << 64) - 1
 
@@ -253,13 +255,30 @@ def missing_and_unreadable_inputs_exit_66(tmp):
     rc, _, err = run(["shard", "nope.jsonl", "-o", "out"])
     check(rc == 66 and "nope.jsonl" in err, f"{rc} {err}")
     check(not os.path.exists("out/manifest.json"))
-    write("secret.jsonl", jsonl([{"text": "x"}]))
-    os.chmod("secret.jsonl", 0)
-    os.chmod(tmp, 0o777)
-    drop = as_nobody if os.geteuid() == 0 else None
-    rc, _, err = run(["shard", os.path.join(tmp, "secret.jsonl"), "-o",
-                      os.path.join(tmp, "out2")], preexec_fn=drop)
-    check(rc == 66 and "secret.jsonl" in err and "ermission" in err, f"{rc} {err}")
+    # An unreadable input. Root reads every file, so as root the binary runs
+    # as nobody; the checkout (and the harness's folder) may not be readable
+    # by nobody, so a copy of the binary and the input go to a folder of
+    # their own under /tmp that nobody can enter (the binary links only
+    # system libraries).
+    shared = tempfile.mkdtemp(prefix="lwcli-nobody.", dir="/tmp")
+    try:
+        os.chmod(shared, 0o755)
+        binary = os.path.join(shared, "longweave")
+        shutil.copy(LONGWEAVE, binary)
+        os.chmod(binary, 0o755)
+        secret = write(os.path.join(shared, "secret.jsonl"), jsonl([{"text": "x"}]))
+        os.chmod(secret, 0)
+        out2 = os.path.join(shared, "out2")
+        os.mkdir(out2)
+        os.chmod(out2, 0o777)
+        drop = as_nobody if os.geteuid() == 0 else None
+        p = subprocess.run([binary, "shard", secret, "-o", out2], capture_output=True,
+                           preexec_fn=drop, timeout=300)
+        rc, err = p.returncode, p.stderr.decode("utf-8", "replace")
+        check(rc == 66 and "secret.jsonl" in err and "ermission" in err, f"{rc} {err}")
+        check(not os.path.exists(os.path.join(out2, "manifest.json")))
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 @test
