@@ -88,6 +88,24 @@ char *lw_layout_part_less(const char *rel, long *part)
     return out;
 }
 
+bool lw_layout_is_manifest(const char *name, bool *whole)
+{
+    size_t n = strlen(name), k = strlen(LW_MANIFEST_SUFFIX);
+    bool one = strcmp(name, LW_MANIFEST_NAME) == 0;
+    unsigned part;
+    char end[8];
+    bool part_of = sscanf(name, "manifest." PART_TAG ".%7s", &part, end) == 2 &&
+                   strcmp(end, "json") == 0 && n == strlen("manifest.part-00000.json");
+    if (whole)
+        *whole = one;
+    return one || part_of || (n > k && strcmp(name + n - k, LW_MANIFEST_SUFFIX) == 0);
+}
+
+void lw_layout_part_tag(char *out, size_t cap, unsigned part)
+{
+    snprintf(out, cap, PART_TAG, part);
+}
+
 bool lw_layout_is_lock(const char *name)
 {
     size_t n = strlen(name), k = strlen(".longweave-lock");

@@ -263,7 +263,7 @@ static void sweep_tmp(const lw_output *o)
             sweep_dir(o->path, &r, DEPTH);
     } else {
         if (o->kind == LW_OUT_DIR_PARTS && o->nparts > 1)
-            snprintf(r.part_tag, sizeof r.part_tag, "part-%05u", o->part);
+            lw_layout_part_tag(r.part_tag, sizeof r.part_tag, o->part);
         r.top_len = strlen(o->path);
         sweep_dir(o->path, &r, DEPTH);
     }
@@ -288,10 +288,10 @@ static lw_status other_splits(const lw_output *o, char ***out, size_t *n, lw_err
     struct dirent *e;
     lw_status st = LW_OK;
     while (!st && (e = readdir(d))) {
-        bool whole = strcmp(e->d_name, LW_MANIFEST_NAME) == 0;
-        bool part = strncmp(e->d_name, "manifest.part-", 14) == 0;
-        if (!whole && !part)
-            continue;
+        bool whole;
+        if (!lw_layout_is_manifest(e->d_name, &whole) ||
+            (!whole && strncmp(e->d_name, "manifest.", 9) != 0))
+            continue; /* PREFIX.manifest.json beside it: another output */
         char *p = lw_concat(o->path, "/", e->d_name);
         if (!p)
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");

@@ -149,9 +149,7 @@ static lw_status manifests_in(const char *dir, char ***out, size_t *n, lw_error 
     lw_status st = LW_OK;
     while (!st && (e = readdir(d))) {
         const char *name = e->d_name;
-        if (name[0] == '.' ||
-            (strcmp(name, LW_MANIFEST_NAME) != 0 && !ends_with(name, LW_MANIFEST_SUFFIX) &&
-             !(strncmp(name, "manifest.part-", 14) == 0 && ends_with(name, ".json"))))
+        if (name[0] == '.' || !lw_layout_is_manifest(name, NULL))
             continue;
         char *p = lw_concat(dir, "/", name);
         if (!p || !LW_VEC_GROW(out, &cap, *n + 1)) {

@@ -46,7 +46,7 @@ static lw_status one(lw_inspect *in, const char *prefix, lw_inspect_dataset *out
     size_t len = strlen(prefix) + 8;
     char *mp = malloc(len);
     if (mp) {
-        snprintf(mp, len, "%s.mask", prefix);
+        snprintf(mp, len, "%s" LW_MEGATRON_MASK_SUFFIX, prefix);
         lw_error ignore;
         if (lw_megatron_read(&m, mp, &ignore) == LW_OK) {
             out->masked = true;

@@ -16,7 +16,7 @@ lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, lw_
     lw_status st = lw_megatron_read_index(&s->d, prefix, err);
     if (st)
         return st;
-    char *mp = lw_concat(prefix, ".mask", "");
+    char *mp = lw_concat(prefix, LW_MEGATRON_MASK_SUFFIX, "");
     char *midx = mp ? lw_concat(mp, ".idx", "") : NULL;
     s->bin = lw_concat(prefix, ".bin", "");
     s->mbin = mp ? lw_concat(mp, ".bin", "") : NULL;

@@ -341,7 +341,7 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
             st = LW_OK;
         }
         if (dirs && r.set.n_manifests == m0) {
-            st = lw_error_set(err, LW_E_NOINPUT, "%s: no manifest.json or manifest.part-*.json: "
+            st = lw_error_set(err, LW_E_NOINPUT, "%s: no " LW_MANIFEST_NAME " or manifest.part-*.json: "
                               "not a longweave output", cfg->inputs[i]);
             break;
         }

@@ -20,7 +20,7 @@ static lw_status register_both(lw_seqw *w, lw_megatron_writer *m, lw_error *err)
 
 static lw_status open_mask(lw_seqw *w, megatron_impl *m, lw_error *err)
 {
-    char *p = seqw_path(w, ".mask");
+    char *p = seqw_path(w, LW_MEGATRON_MASK_SUFFIX);
     lw_status st = p ? lw_megatron_open_dtype(&m->mask, p, LW_MEGATRON_UINT8, 2, err)
                      : lw_error_set(err, LW_E_NOMEM, "out of memory");
     free(p);

@@ -180,11 +180,6 @@ static bool listed(const path_set *s, const char *path)
     return bsearch(&path, s->listed, s->n, sizeof *s->listed, cmp_str) != NULL;
 }
 
-static bool is_manifest_name(const char *name)
-{
-    return strcmp(name, LW_MANIFEST_NAME) == 0 || ends_with(name, LW_MANIFEST_SUFFIX) ||
-           (strncmp(name, "manifest.part-", 14) == 0 && ends_with(name, ".json"));
-}
 
 /* Report the files under dir (to depth levels) that no manifest lists;
  * only names starting with `only` when it is given (beside a PREFIX). A
@@ -199,7 +194,7 @@ static void unlisted_in(vctx *v, const path_set *s, const char *dir, const char 
     while ((e = readdir(d))) {
         const char *name = e->d_name;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || lw_layout_is_lock(name) ||
-            is_manifest_name(name))
+            lw_layout_is_manifest(name, NULL))
             continue;
         bool tmp = lw_tmp_name_parse(name, final, sizeof final, NULL);
         if (only && strncmp(tmp ? final : name, only, strlen(only)) != 0)

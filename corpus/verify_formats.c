@@ -129,7 +129,7 @@ int64_t vf_megatron(vctx *v, const char *prefix, bool ids)
     free(bin);
     if (ids)
         count(v, d.sequences, tokens);
-    char *mp = lw_concat(prefix, ".mask", "");
+    char *mp = lw_concat(prefix, LW_MEGATRON_MASK_SUFFIX, "");
     char *midx = mp ? lw_concat(mp, ".idx", "") : NULL;
     char *mbin = mp ? lw_concat(mp, ".bin", "") : NULL;
     FILE *probe = midx ? fopen(midx, "rb") : NULL;

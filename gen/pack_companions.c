@@ -12,8 +12,10 @@
 #include "longweave/pack.h"
 #include "longweave/verify.h"
 
-const char *const lw_pack_companion_roles[LW_PACK_COMPANIONS] = {"cu_seqlens", "positions",
-                                                                 "weights"};
+#define CU_SEQLENS "cu_seqlens"
+#define POSITIONS "positions"
+#define WEIGHTS "weights"
+const char *const lw_pack_companion_roles[LW_PACK_COMPANIONS] = {CU_SEQLENS, POSITIONS, WEIGHTS};
 
 static char *side_prefix(const char *prefix, const char *role)
 {
@@ -117,7 +119,7 @@ PACK_COMPANION(positions, 1)
 PACK_COMPANION(weights, 2)
 
 const lw_companion lw_pack_companions[LW_PACK_COMPANIONS] = {
-    {"cu_seqlens", false, cu_seqlens_verify, cu_seqlens_merge},
-    {"positions", false, positions_verify, positions_merge},
-    {"weights", false, weights_verify, weights_merge},
+    {CU_SEQLENS, false, cu_seqlens_verify, cu_seqlens_merge},
+    {POSITIONS, false, positions_verify, positions_merge},
+    {WEIGHTS, false, weights_verify, weights_merge},
 };

@@ -69,6 +69,11 @@ char *lw_layout_scratch_dir(const char *out, const char *what, unsigned part);
  * "x/part-00003.bin" gives "x/part-00000.bin", "task.part-00003.jsonl" gives
  * "task.jsonl"; the part number goes to *part (-1: none). malloc'd. */
 char *lw_layout_part_less(const char *rel, long *part);
+/* Is a file name a manifest: manifest.json (*whole set), manifest.part-IIIII.json
+ * or NAME.manifest.json? */
+bool lw_layout_is_manifest(const char *name, bool *whole);
+/* "part-IIIII": what names every file of one part in a folder parts share. */
+void lw_layout_part_tag(char *out, size_t cap, unsigned part);
 /* Lock and temporary files are hidden (".NAME..."); is this file name one of
  * longweave's own, that an output may hold beside its manifest's files? */
 bool lw_layout_is_lock(const char *name);

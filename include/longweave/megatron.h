@@ -29,6 +29,9 @@ int lw_megatron_dtype_for_vocab(uint32_t vocab_size);
 size_t lw_megatron_dtype_size(int dtype);
 const char *lw_megatron_dtype_name(int dtype);
 
+/* A dataset's loss mask is the uint8 dataset PREFIX.mask (.bin, .idx). */
+#define LW_MEGATRON_MASK_SUFFIX ".mask"
+
 typedef struct lw_megatron_writer lw_megatron_writer;
 
 /* Creates PREFIX.bin and PREFIX.idx under temporary names. Every id written
