@@ -2,6 +2,7 @@
 #include "longweave/doc.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,36 @@ static bool has_escaped_nul(const char *s, size_t n)
     return false;
 }
 
+/* The offset of the first raw control character (a byte below 0x20) that
+ * JSON forbids: anywhere inside a string, and anything but tab, CR or LF
+ * between tokens; SIZE_MAX when there is none. cJSON accepts both (it would
+ * end a string's text at a raw NUL and treats every byte up to 0x20 as
+ * whitespace), so the check is ours. Lines without a byte below 0x20 are
+ * the rule, and the first loop finds that out with one compare per byte. */
+static size_t raw_control_at(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n && p[i] >= 0x20)
+        i++;
+    if (i == n)
+        return SIZE_MAX;
+    bool in_string = false;
+    for (i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c < 0x20) {
+            if (in_string || (c != '\t' && c != '\r' && c != '\n'))
+                return i;
+        } else if (in_string && c == '\\') {
+            if (i + 1 < n && p[i + 1] >= 0x20)
+                i++; /* the escaped byte cannot end the string */
+        } else if (c == '"') {
+            in_string = !in_string;
+        }
+    }
+    return SIZE_MAX;
+}
+
 static lw_skip set_text(lw_doc *doc, const char *text, size_t len, const lw_doc_opts *opts,
                         lw_buf *scratch)
 {
@@ -91,6 +122,14 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
         return set_text(doc, unit->data, unit->len, opts, scratch);
     }
 
+    size_t ctl = raw_control_at(unit->data, unit->len);
+    if (ctl != SIZE_MAX) {
+        snprintf(doc->detail, sizeof doc->detail,
+                 "invalid JSON at column %zu: raw control character 0x%02x (JSON writes it "
+                 "as an escape such as \\u%04x)",
+                 ctl + 1, (unsigned char)unit->data[ctl], (unsigned char)unit->data[ctl]);
+        return LW_SKIP_MALFORMED_JSON;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(unit->data, unit->len, &end, 0);
     if (!root) {
