@@ -107,6 +107,11 @@ static void process_unit(const job *j, worker *w, int thread, const lw_unit *u, 
     r->why = lw_doc_parse(&d, u, &j->cfg->src.doc, &w->scratch);
     char detail[200];
     snprintf(detail, sizeof detail, "%s", d.detail);
+    if (r->why == LW_SKIP_NONE && d.nul_elsewhere) {
+        /* the other fields are written from cJSON, which cut that string at the NUL */
+        r->why = LW_SKIP_NUL;
+        snprintf(detail, sizeof detail, "a field other than the text and id contains \\u0000");
+    }
     if (r->why == LW_SKIP_NONE) {
         r->replaced = d.utf8_replaced;
         r->why = lw_filter_apply(j->filter, w->fs, d.text, d.text_len, d.text_chars, detail,

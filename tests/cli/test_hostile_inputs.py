@@ -3,8 +3,11 @@ wrong data"): raw control characters and \\u0000 in JSON, pipes and FIFOs
 named by path, looping symlinks, a wrong --text-key and --quiet runs that
 lost data. Expectations come from Python's json module, the zstd command
 and the tiktoken rank files read directly."""
+import base64
 import json
 import os
+
+import megatron
 
 from harness import (check, jsonl, main, read_shards, run, run_ok, test, write,
                      zstd_compress)
@@ -51,6 +54,70 @@ def raw_control_characters_are_malformed_json(tmp):
     write("one.jsonl", lines[0] + b"\n")
     rc, _, err = run(["tokenize", "-t", LLAMA3, "one.jsonl", "--strict", "-o", "tok/t"])
     check(rc == 65 and "one.jsonl:1:" in err, (rc, err))
+
+
+def nul_rank(path):
+    """The id of the single byte 0, read from the rank file itself."""
+    for line in open(path, "rb"):
+        tok, rank = line.split()
+        if base64.b64decode(tok) == b"\x00":
+            return int(rank)
+    raise AssertionError("no byte 0 in " + path)
+
+
+@test
+def nul_in_the_text_is_encoded_not_dropped(tmp):
+    # Digits on both sides: every tiktoken split pattern cuts "2024", "\0" and
+    # "1999" apart (\p{N}{1,3} or \p{N}+, then [^\s\p{L}\p{N}]+), so the ids are
+    # exactly those of the three pieces.
+    texts = ["2024\u00001999", "2024", "1999", "\u0000", "after the NUL documents"]
+    write("d.jsonl", jsonl([{"text": t} for t in texts]))  # json writes NUL as \\u0000
+    check(open("d.jsonl").read().count("\\u0000") == 2)
+    for name in ("llama3", "cl100k_base", "o200k_base", "r50k_base"):
+        tok = os.path.join(TOKDIR, name + ".tiktoken")
+        run_ok(["tokenize", "-t", tok, "d.jsonl", "-q", "--stats-json", "s.json", "-o",
+                f"t/{name}"])
+        _, seqs, _ = megatron.read(f"t/{name}")
+        check(len(seqs) == len(texts), f"{name}: {len(seqs)} sequences, want {len(texts)}")
+        nul = nul_rank(tok)
+        check(seqs[0] == seqs[1] + (nul,) + seqs[2], f"{name}: {seqs[:3]}")
+        check(seqs[3] == (nul,), f"{name}: {seqs[3]}")
+        check(stats_of("s.json")["skipped"]["nul_character"] == 0)
+        # the documents after them keep their numbers
+        write("last.jsonl", jsonl([{"text": texts[4]}]))
+        run_ok(["tokenize", "-t", tok, "last.jsonl", "-q", "-o", f"t/{name}-last"])
+        check(megatron.read(f"t/{name}-last")[1][0] == seqs[4], name)
+    # SentencePiece gets the whole text too: what follows the NUL is encoded
+    for model in ("spm-bpe-32k.model", "spm-unigram-32k.model"):
+        write("s.jsonl", '{"text":"hello\\u0000world"}\n{"text":"hello"}\n')
+        run_ok(["tokenize", "-t", os.path.join(TOKDIR, model), "s.jsonl", "-q", "-o", "spm",
+                "--force"])
+        out, _ = run_ok(["decode", "spm", "--index", "0"])
+        # (the NUL itself is the model's to map: these two have no byte
+        # fallback and give <unk>, which decodes as " \u2047 ")
+        check(out.startswith(b"hello") and out.endswith(b"world"), (model, out))
+        seqs = megatron.read("spm")[1]
+        check(len(seqs) == 2 and len(seqs[0]) > len(seqs[1]), (model, seqs))
+    # cip -t reads the same way
+    run_ok(["cip", "d.jsonl", "-t", LLAMA3, "--seq-len", "64", "-q", "--stats-json",
+            "c.json", "-o", "cip"])
+    c = stats_of("c.json")
+    check(c["documents_written"] == len(texts) and c["documents_skipped"] == 0, c)
+
+
+@test
+def shard_keeps_nul_in_the_text_and_skips_it_elsewhere(tmp):
+    lines = [b'{"id":"a\\u0000b","text":"x\\u0000y","n":1}',
+             b'{"text":"nul in another field","meta":{"k":"\\u0000"}}',
+             b'{"te\\u0000xt":"a key with a NUL","text":"the real text"}',
+             b'{"text":"an escaped backslash \\\\u0000 is no NUL"}']
+    write("n.jsonl", b"\n".join(lines) + b"\n")
+    run_ok(["shard", "n.jsonl", "-q", "--stats-json", "s.json", "-o", "out"])
+    got = {r["text"]: r for shard in read_shards("out") for r in shard}
+    want = [json.loads(lines[0]), json.loads(lines[3])]
+    check(sorted(got) == sorted(r["text"] for r in want), sorted(got))
+    check(got["x\x00y"]["id"] == "a\x00b" and got["x\x00y"]["n"] == 1, got)
+    check(stats_of("s.json")["skipped"]["nul_character"] == 2, stats_of("s.json"))
 
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
