@@ -79,7 +79,12 @@ typedef struct {
     const lw_input_opts *opts;
 } builder;
 
-static lw_status add_file(builder *b, const char *path, uint64_t size, lw_error *err)
+/* regular: a regular file, whose head can be read now and again later; any
+ * other input (stdin, a pipe, a FIFO, /dev/stdin, <(cmd)) can be read only
+ * once, so its compression is left for the reader to detect in the bytes
+ * it keeps. */
+static lw_status add_file(builder *b, const char *path, uint64_t size, bool regular,
+                          lw_error *err)
 {
     lw_input_list *l = b->list;
     if (l->count == b->cap) {
@@ -93,6 +98,7 @@ static lw_status add_file(builder *b, const char *path, uint64_t size, lw_error 
     lw_input_file *f = &l->files[l->count];
     memset(f, 0, sizeof *f);
     f->is_stdin = strcmp(path, "-") == 0;
+    f->stream = f->is_stdin || !regular;
     f->path = strdup(path);
     if (!f->path)
         return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
@@ -102,7 +108,7 @@ static lw_status add_file(builder *b, const char *path, uint64_t size, lw_error 
     if (f->format == LW_FORMAT_AUTO)
         f->format = LW_FORMAT_JSONL; /* explicit files and stdin default to JSON Lines */
     l->total_bytes += size;
-    if (f->is_stdin)
+    if (f->stream)
         return LW_OK;
     return sniff_zstd(path, &f->zstd, err);
 }
@@ -198,7 +204,7 @@ static lw_status add_dir(builder *b, const char *dir, lw_error *err)
             if (stat(paths[i], &sb) != 0)
                 st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot stat", paths[i]);
             else
-                st = add_file(b, paths[i], (uint64_t)sb.st_size, err);
+                st = add_file(b, paths[i], (uint64_t)sb.st_size, S_ISREG(sb.st_mode), err);
         }
         free(paths[i]);
     }
@@ -221,7 +227,7 @@ lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size
                 break;
             }
             seen_stdin = true;
-            st = add_file(&b, p, 0, err);
+            st = add_file(&b, p, 0, false, err);
             continue;
         }
         struct stat sb;
@@ -232,7 +238,8 @@ lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size
         if (S_ISDIR(sb.st_mode))
             st = add_dir(&b, p, err);
         else
-            st = add_file(&b, p, S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0, err);
+            st = add_file(&b, p, S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0,
+                          S_ISREG(sb.st_mode), err);
     }
     if (st != LW_OK)
         lw_input_list_free(out);
@@ -249,7 +256,7 @@ void lw_input_list_free(lw_input_list *list)
 
 static bool splittable(const lw_input_file *f)
 {
-    return f->format == LW_FORMAT_JSONL && !f->zstd && !f->is_stdin && f->size > 0;
+    return f->format == LW_FORMAT_JSONL && !f->zstd && !f->stream && f->size > 0;
 }
 
 lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,
@@ -258,10 +265,19 @@ lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned n
     memset(plan, 0, sizeof *plan);
     if (nparts == 0 || part >= nparts)
         return lw_error_set(err, LW_E_USAGE, "--part %u/%u: I must be below N", part, nparts);
-    for (size_t i = 0; i < list->count && nparts > 1; i++)
-        if (list->files[i].is_stdin)
+    /* A stream can be read by one job only, and its size is not known to
+     * place it among the parts: refuse rather than give it to one part. */
+    for (size_t i = 0; i < list->count && nparts > 1; i++) {
+        const lw_input_file *f = &list->files[i];
+        if (f->is_stdin)
             return lw_error_set(err, LW_E_USAGE,
                                 "--part cannot split standard input; give files instead");
+        if (f->stream)
+            return lw_error_set(err, LW_E_USAGE,
+                                "--part cannot split %s: it is not a regular file (a pipe or "
+                                "device can be read once, by one job); give regular files",
+                                f->path);
+    }
     uint64_t T = list->total_bytes;
     uint64_t lo = (uint64_t)((unsigned __int128)T * part / nparts);
     uint64_t hi = (uint64_t)((unsigned __int128)T * (part + 1) / nparts);

@@ -23,6 +23,8 @@ typedef struct {
     lw_format format; /* JSONL or TEXT, never AUTO */
     bool zstd;        /* content starts with a zstd frame (stdin: detected when read) */
     bool is_stdin;
+    bool stream;      /* not a regular file (stdin, a pipe, a FIFO, a device): read
+                         once, whole, by one part; never opened before the reader */
 } lw_input_file;
 
 typedef struct {

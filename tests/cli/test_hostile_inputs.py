@@ -6,10 +6,12 @@ and the tiktoken rank files read directly."""
 import base64
 import json
 import os
+import subprocess
+import threading
 
 import megatron
 
-from harness import (check, jsonl, main, read_shards, run, run_ok, test, write,
+from harness import (LONGWEAVE, check, jsonl, main, read_shards, run, run_ok, test, write,
                      zstd_compress)
 
 
@@ -118,6 +120,74 @@ def shard_keeps_nul_in_the_text_and_skips_it_elsewhere(tmp):
     check(sorted(got) == sorted(r["text"] for r in want), sorted(got))
     check(got["x\x00y"]["id"] == "a\x00b" and got["x\x00y"]["n"] == 1, got)
     check(stats_of("s.json")["skipped"]["nul_character"] == 2, stats_of("s.json"))
+
+
+def shell(cmd, timeout=60):
+    """Run a bash command line (for <(...) and pipes); the timeout only
+    guards against a hang."""
+    p = subprocess.run(["bash", "-c", cmd], capture_output=True, timeout=timeout,
+                       env=dict(os.environ, LW=LONGWEAVE))
+    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+
+RECORDS = [{"id": f"r{i}", "text": f"document {i} read through a pipe"} for i in range(5)]
+
+
+def texts_of(outdir):
+    return sorted(r["text"] for shard in read_shards(outdir) for r in shard)
+
+
+@test
+def inputs_that_can_be_read_only_once_lose_nothing(tmp):
+    data = jsonl(RECORDS).encode()
+    want = sorted(r["text"] for r in RECORDS)
+    write("in.jsonl", data)
+    write("in.jsonl.zst", zstd_compress(data))
+    # a pipe named /dev/stdin, plain and compressed
+    for src in ("in.jsonl", "in.jsonl.zst"):
+        run_ok(["shard", "/dev/stdin", "-q", "-o", f"o-{src}"], stdin=open(src, "rb").read())
+        check(texts_of(f"o-{src}") == want, f"/dev/stdin from {src}: {texts_of(f'o-{src}')}")
+    # process substitution: a /dev/fd path to a pipe
+    rc, _, err = shell('"$LW" shard <(zstd -qc in.jsonl) <(cat in.jsonl) -q -o sub')
+    check(rc == 0 and sorted(texts_of("sub")) == sorted(want * 2), (rc, err, texts_of("sub")))
+    # a FIFO, with a writer that writes everything and goes away
+    os.mkfifo("fifo")
+    def writer():
+        with open("fifo", "wb") as f:
+            f.write(data)
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        rc, _, err = run(["shard", "fifo", "-q", "-o", "fifo-out"], timeout=60)
+    finally:
+        if t.is_alive():  # unblock the writer if longweave never opened the FIFO
+            os.close(os.open("fifo", os.O_RDONLY | os.O_NONBLOCK))
+        t.join()
+    check(rc == 0 and texts_of("fifo-out") == want, (rc, err))
+    # text files too: one document, every byte of it
+    run_ok(["shard", "/dev/stdin", "--input-format", "text", "-q", "-o", "txt"],
+           stdin=b"abcdefgh whole text")
+    check(texts_of("txt") == ["abcdefgh whole text"], texts_of("txt"))
+    # --part cannot place a stream: a usage error naming it, for every part
+    for part in ("0/2", "1/2"):
+        rc, _, err = run(["tokenize", "-t", LLAMA3, "/dev/stdin", "--part", part, "-o",
+                          "tok/p"], stdin=data)
+        check(rc == 64 and "/dev/stdin" in err and "regular file" in err, (part, rc, err))
+    # --part 0/1 is the whole input
+    run_ok(["tokenize", "-t", LLAMA3, "/dev/stdin", "--part", "0/1", "-q", "-o", "tok/w"],
+           stdin=data)
+    check(len(megatron.read("tok/w")[1]) == len(RECORDS))
+
+
+@test
+def score_reads_predictions_from_a_pipe(tmp):
+    run_ok(["needle", "-t", LLAMA3, "--seq-len", "1k", "--depths", "2", "--tasks",
+            "niah_single", "-q", "-o", "ev"])
+    recs = [json.loads(l) for l in open("ev/niah_single.jsonl")]
+    pred = jsonl([{"id": r["id"], "prediction": " ".join(r["answers"])} for r in recs])
+    out, _ = run_ok(["score", "ev", "/dev/stdin", "--json", "-q"], stdin=pred.encode())
+    s = json.loads(out)
+    check(s["overall"] == 1 and s["samples"] == len(recs) and s["missing"] == 0, s)
 
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
