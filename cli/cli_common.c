@@ -231,6 +231,9 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
     if (s->ignored_files)
         fprintf(stderr, " (%" PRIu64 " other file%s in directories ignored)", s->ignored_files,
                 s->ignored_files == 1 ? "" : "s");
+    if (s->unreadable_files)
+        fprintf(stderr, " (%" PRIu64 " unreadable in directories skipped)",
+                s->unreadable_files);
     fputc('\n', stderr);
     bool any = false;
     for (int i = 1; i < LW_SKIP_COUNT_; i++) {

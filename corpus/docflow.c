@@ -27,6 +27,7 @@ cJSON *lw_doc_stats_json(const lw_doc_stats *s)
     }
     cJSON_AddNumberToObject(o, "input_files", (double)s->input_files);
     cJSON_AddNumberToObject(o, "ignored_files", (double)s->ignored_files);
+    cJSON_AddNumberToObject(o, "unreadable_files", (double)s->unreadable_files);
     cJSON_AddNumberToObject(o, "empty_files", (double)s->empty_files);
     cJSON_AddNumberToObject(o, "blank_lines", (double)s->blank_lines);
     cJSON_AddNumberToObject(o, "documents_read", (double)s->docs_read);

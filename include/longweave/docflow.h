@@ -22,6 +22,7 @@ struct cJSON;
 typedef struct {
     uint64_t input_files;     /* files in this run's part */
     uint64_t ignored_files;   /* directory entries not matching the include patterns */
+    uint64_t unreadable_files; /* directory entries that cannot be read, skipped */
     uint64_t empty_files;
     uint64_t blank_lines;
     uint64_t docs_read;       /* = docs_written + sum(skipped) */

@@ -190,6 +190,26 @@ def score_reads_predictions_from_a_pipe(tmp):
     check(s["overall"] == 1 and s["samples"] == len(recs) and s["missing"] == 0, s)
 
 
+@test
+def unreadable_directory_entries_are_skipped_and_counted(tmp):
+    write("d/good.jsonl", jsonl(RECORDS))
+    os.symlink("loop.jsonl", "d/loop.jsonl")      # loops on itself (ELOOP)
+    os.symlink("nowhere.jsonl", "d/gone.jsonl")   # points nowhere (ENOENT)
+    os.symlink("x", "d/x")                        # not an input name: ignored
+    rc, _, err = run(["shard", "d", "--stats-json", "s.json", "-o", "out"])
+    check(rc == 0, (rc, err))
+    check(texts_of("out") == sorted(r["text"] for r in RECORDS), texts_of("out"))
+    s = stats_of("s.json")
+    check(s["unreadable_files"] == 2 and s["ignored_files"] == 1, s)
+    check("d/loop.jsonl" in err and "d/gone.jsonl" in err and "skipped" in err, err)
+    # tokenize lists inputs the same way
+    run_ok(["tokenize", "-t", LLAMA3, "d", "-q", "-o", "tok/d"])
+    check(len(megatron.read("tok/d")[1]) == len(RECORDS))
+    # --strict stops at it: an input that cannot be read (exit 66)
+    rc, _, err = run(["shard", "d", "--strict", "-o", "out2"])
+    check(rc == 66 and "d/gone.jsonl" in err, (rc, err))
+
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOKDIR = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 LLAMA3 = os.path.join(TOKDIR, "llama3.tiktoken")
