@@ -389,7 +389,21 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
         }
     }
     if (!text) {
-        snprintf(doc->detail, sizeof doc->detail, "no \"%.100s\" field", text_key);
+        /* name the keys it has: the usual cause is a corpus that keeps its
+         * text under another name */
+        int n = snprintf(doc->detail, sizeof doc->detail, "no \"%.60s\" field; its keys:",
+                         text_key);
+        size_t at = n > 0 ? (size_t)n : 0;
+        const cJSON *c = root->child;
+        for (; c && at + 8 < sizeof doc->detail; c = c->next) {
+            n = snprintf(doc->detail + at, sizeof doc->detail - at, "%s \"%.40s\"",
+                         c == root->child ? "" : ",", c->string ? c->string : "");
+            at += n > 0 ? (size_t)n : 0;
+        }
+        if (c || at >= sizeof doc->detail)
+            snprintf(doc->detail + sizeof doc->detail - 5, 5, " ...");
+        else if (!root->child)
+            snprintf(doc->detail + at, sizeof doc->detail - at, " none");
         return LW_SKIP_MISSING_TEXT;
     }
     if (!cJSON_IsString(text)) {

@@ -358,9 +358,9 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
     r.j = (job){cfg, &r.src.inputs, filter};
     lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
                         step_commit};
-    if ((st = lw_pipeline_run(&pipe, r.src.reader, err)))
+    if ((st = lw_pipeline_run(&pipe, r.src.reader, err)) ||
+        (st = lw_source_finish(&r.src, err)))
         goto done;
-    lw_source_progress(&r.src);
     if ((st = lw_jsonl_shards_finish(r.w, err)))
         goto done;
     for (unsigned i = 0; i < cfg->num_shards; i++) {

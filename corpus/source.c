@@ -60,6 +60,12 @@ void lw_source_progress(lw_source *s)
     }
 }
 
+lw_status lw_source_finish(lw_source *s, lw_error *err)
+{
+    lw_source_progress(s);
+    return lw_docflow_check_end(&s->flow, s->cfg->doc.text_key, err);
+}
+
 void lw_source_close(lw_source *s)
 {
     lw_reader_close(s->reader);

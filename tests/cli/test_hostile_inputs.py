@@ -210,6 +210,36 @@ def unreadable_directory_entries_are_skipped_and_counted(tmp):
     check(rc == 66 and "d/gone.jsonl" in err, (rc, err))
 
 
+@test
+def a_wrong_text_key_is_an_error_naming_the_keys(tmp):
+    recs = [{"content": f"document {i} keeps its text elsewhere", "meta": i} for i in range(20)]
+    write("c.jsonl", jsonl(recs))
+    runs = {"shard": ["shard", "c.jsonl"],
+            "tokenize": ["tokenize", "-t", LLAMA3, "c.jsonl"],
+            "cip": ["cip", "-t", LLAMA3, "c.jsonl", "--seq-len", "64"],
+            "needle": ["needle", "-t", LLAMA3, "--haystack", "c.jsonl", "--seq-len", "1k",
+                       "--tasks", "niah_single"]}
+    for name, args in runs.items():
+        rc, _, err = run(args + ["-q", "-o", f"bad-{name}"])
+        check(rc == 65, f"{name}: exit {rc}\n{err}")
+        check("--text-key" in err and '"content"' in err and '"meta"' in err and
+              "20 of 20" in err, f"{name}: {err}")
+    check(not os.path.exists("bad-shard/manifest.json") and
+          not os.path.exists("bad-tokenize.manifest.json"), "nothing is published")
+    # with the right key everything is read
+    run_ok(["shard", "c.jsonl", "--text-key", "content", "-q", "--stats-json", "s.json",
+            "-o", "good"])
+    check(stats_of("s.json")["documents_written"] == 20)
+    # one record with the field is enough: the others are counted as before
+    write("mixed.jsonl", jsonl(recs + [{"text": "the one with a text field"}]))
+    run_ok(["shard", "mixed.jsonl", "-q", "--stats-json", "m.json", "-o", "mixed"])
+    m = stats_of("m.json")
+    check(m["documents_written"] == 1 and m["skipped"]["missing_text"] == 20, m)
+    # and an input without documents is not this error
+    write("empty.jsonl", "")
+    run_ok(["shard", "empty.jsonl", "-q", "-o", "empty"])
+
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOKDIR = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 LLAMA3 = os.path.join(TOKDIR, "llama3.tiktoken")
