@@ -240,6 +240,32 @@ def a_wrong_text_key_is_an_error_naming_the_keys(tmp):
     run_ok(["shard", "empty.jsonl", "-q", "-o", "empty"])
 
 
+@test
+def quiet_runs_still_report_what_was_lost(tmp):
+    recs = [{"text": f"document {i} " + "word " * 200} for i in range(40)]
+    whole = zstd_compress(jsonl(recs).encode())
+    write("cut.jsonl.zst", whole[:len(whole) // 2])
+    check(subprocess.run(["zstd", "-tq", "cut.jsonl.zst"], capture_output=True).returncode != 0,
+          "the fixture is a truncated zstd file")
+    write("bad.jsonl", '{"text": "fine"}\nnot json\n{"text": "fine too"}\n')
+    runs = {"shard": ["shard"], "tokenize": ["tokenize", "-t", LLAMA3],
+            "cip": ["cip", "-t", LLAMA3, "--seq-len", "256"]}
+    for name, args in runs.items():
+        rc, _, err = run(args + ["cut.jsonl.zst", "bad.jsonl", "-q", "--stats-json", "s.json",
+                                 "-o", f"out-{name}"])
+        check(rc == 0, f"{name}: {rc} {err}")
+        s = stats_of("s.json")
+        check(s["skipped"]["corrupt_input"] == 1 and s["skipped"]["malformed_json"] == 1, s)
+        lines = err.splitlines()
+        check(len(lines) == 2, f"{name}: one line per kind expected:\n{err}")
+        check(any("corrupt_input" in l and " 1 " in l and "lost" in l for l in lines), err)
+        check(any("1 document skipped as malformed_json" in l for l in lines), err)
+    # a clean quiet run says nothing
+    write("good.jsonl", jsonl(recs[:3]))
+    rc, _, err = run(["shard", "good.jsonl", "-q", "-o", "clean2"])
+    check(rc == 0 and err == "", err)
+
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOKDIR = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 LLAMA3 = os.path.join(TOKDIR, "llama3.tiktoken")
