@@ -169,6 +169,11 @@ double cli_now(void);
 const char *cli_human_bytes(uint64_t n, char *buf, size_t cap);
 /* Print the document summary lines (docs, skips by reason, bytes, speed). */
 void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s);
+/* One warning line per kind of input that was skipped or lost (bad-input
+ * skips, regex errors, unreadable directory entries), with its count. Even
+ * --quiet runs print these: quiet hides progress, not loss. The summary
+ * prints them under --quiet; commands without a document summary call it. */
+void cli_print_doc_losses(const cli_reporter *r, const lw_doc_stats *s);
 /* Write stats as JSON to path ("-" = stdout), atomically, with the fields of
  * extra (taken over, may be NULL) added; returns an exit code. */
 struct cJSON;

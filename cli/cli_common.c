@@ -218,10 +218,32 @@ void cli_progress(void *ctx, const lw_progress *p)
     r->line_drawn = true;
 }
 
+void cli_print_doc_losses(const cli_reporter *r, const lw_doc_stats *s)
+{
+    for (int i = 1; i < LW_SKIP_COUNT_; i++) {
+        uint64_t n = s->skipped[i];
+        if (!n || (!lw_skip_is_bad_input((lw_skip)i) && i != LW_SKIP_REGEX_ERROR))
+            continue;
+        if (i == LW_SKIP_CORRUPT_INPUT)
+            fprintf(stderr, "longweave %s: warning: %" PRIu64 " input%s broke off (corrupt or "
+                    "truncated compressed data, corrupt_input): the rest of %s is lost\n",
+                    r->cmd, n, n == 1 ? "" : "s", n == 1 ? "that file" : "each");
+        else
+            fprintf(stderr, "longweave %s: warning: %" PRIu64 " document%s skipped as %s\n",
+                    r->cmd, n, n == 1 ? "" : "s", lw_skip_name((lw_skip)i));
+    }
+    if (s->unreadable_files)
+        fprintf(stderr, "longweave %s: warning: %" PRIu64 " unreadable entr%s in input "
+                "directories skipped\n", r->cmd, s->unreadable_files,
+                s->unreadable_files == 1 ? "y" : "ies");
+}
+
 void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
 {
-    if (r->quiet)
+    if (r->quiet) {
+        cli_print_doc_losses(r, s);
         return;
+    }
     double secs = cli_now() - r->start;
     char a[32], b[32], c[32], rate[32];
     fprintf(stderr, "longweave %s: %" PRIu64 " documents read, %" PRIu64 " written, %" PRIu64
@@ -231,6 +253,9 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
     if (s->ignored_files)
         fprintf(stderr, " (%" PRIu64 " other file%s in directories ignored)", s->ignored_files,
                 s->ignored_files == 1 ? "" : "s");
+    if (s->unreadable_files)
+        fprintf(stderr, " (%" PRIu64 " unreadable in directories skipped)",
+                s->unreadable_files);
     fputc('\n', stderr);
     bool any = false;
     for (int i = 1; i < LW_SKIP_COUNT_; i++) {
@@ -308,7 +333,8 @@ const char cli_doc_options_help[] =
     "      --force             replace an existing output\n"
     "      --resume            skip this output if it is complete (manifest present, same\n"
     "                          command, files verified); else redo it\n"
-    "  -q, --quiet             no progress, warnings or summary\n"
+    "  -q, --quiet             no progress, warnings or summary; input that was\n"
+    "                          skipped or lost is still counted on stderr\n"
     "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
     "  -h, --help              this help\n";
 

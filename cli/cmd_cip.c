@@ -273,6 +273,7 @@ int cmd_cip(int argc, char **argv)
                     (unsigned long long)b->cip.dropped_tokens, b->masked ? " (loss mask)" : "");
         }
     }
+    cli_print_doc_losses(&rep, &stats.docs);
     if (o.stats_json) {
         cJSON *extra = cJSON_CreateObject();
         cJSON_AddNumberToObject(extra, "documents_taken", (double)stats.documents);

@@ -174,6 +174,7 @@ int cmd_needle(int argc, char **argv)
                 stats.samples ? (double)stats.encodes / (double)stats.samples : 0,
                 (unsigned long long)stats.redraws);
     }
+    cli_print_doc_losses(&rep, &stats.haystack);
     if (o.stats_json) {
         cJSON *extra = cJSON_CreateObject();
         cJSON_AddNumberToObject(extra, "samples", (double)stats.samples);

@@ -2,6 +2,7 @@
 #include "longweave/doc.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,8 +36,8 @@ bool lw_skip_is_bad_input(lw_skip why)
     return why != LW_SKIP_NONE && why < LW_SKIP_FILTER_FIRST_;
 }
 
-/* Does the JSON text contain the escape \u0000? cJSON stores strings
- * NUL-terminated, so such a string would be cut short silently. */
+/* Does the JSON text contain the escape \u0000 (not an escaped backslash
+ * followed by "u0000")? */
 static bool has_escaped_nul(const char *s, size_t n)
 {
     const char *p = s, *end = s + n;
@@ -49,6 +50,232 @@ static bool has_escaped_nul(const char *s, size_t n)
         p += 6;
     }
     return false;
+}
+
+/* The offset of the first raw control character (a byte below 0x20) that
+ * JSON forbids: anywhere inside a string, and anything but tab, CR or LF
+ * between tokens; SIZE_MAX when there is none. cJSON accepts both (it would
+ * end a string's text at a raw NUL and treats every byte up to 0x20 as
+ * whitespace), so the check is ours. Lines without a byte below 0x20 are
+ * the rule, and the first loop finds that out with one compare per byte. */
+static size_t raw_control_at(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n && p[i] >= 0x20)
+        i++;
+    if (i == n)
+        return SIZE_MAX;
+    bool in_string = false;
+    for (i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c < 0x20) {
+            if (in_string || (c != '\t' && c != '\r' && c != '\n'))
+                return i;
+        } else if (in_string && c == '\\') {
+            if (i + 1 < n && p[i + 1] >= 0x20)
+                i++; /* the escaped byte cannot end the string */
+        } else if (c == '"') {
+            in_string = !in_string;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Lines holding \u0000 are read a second time, here: cJSON keeps strings
+ * NUL-terminated, so it cuts such a string (and a key) short at the NUL.
+ * The members of the top-level object are walked on the raw text, which
+ * cJSON has accepted and which holds no raw control characters, to match
+ * keys exactly and to decode the text and id to (pointer, length). */
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    return i;
+}
+
+static size_t skip_string(const char *s, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+static size_t skip_value(const char *s, size_t n, size_t i)
+{
+    if (i < n && s[i] == '"')
+        return skip_string(s, n, i);
+    if (i < n && (s[i] == '{' || s[i] == '[')) {
+        size_t depth = 0;
+        while (i < n) {
+            if (s[i] == '"') {
+                i = skip_string(s, n, i);
+                continue;
+            }
+            if (s[i] == '{' || s[i] == '[')
+                depth++;
+            else if ((s[i] == '}' || s[i] == ']') && --depth == 0)
+                return i + 1;
+            i++;
+        }
+        return n;
+    }
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
+           s[i] != '\r' && s[i] != '\n')
+        i++;
+    return i;
+}
+
+static int hex4(const char *s, size_t n, size_t i, unsigned *v)
+{
+    *v = 0;
+    if (i + 4 > n)
+        return -1;
+    for (size_t k = i; k < i + 4; k++) {
+        char c = s[k];
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                                            : 16u;
+        if (d == 16)
+            return -1;
+        *v = *v << 4 | d;
+    }
+    return 0;
+}
+
+/* Decode the JSON string starting at s[i] (a quote) into out (replacing its
+ * content). 0, or -1 when out of memory or ill-formed. */
+static int decode_string(const char *s, size_t n, size_t i, lw_buf *out)
+{
+    out->len = 0;
+    for (i++; i < n;) {
+        size_t run = i;
+        while (i < n && s[i] != '"' && s[i] != '\\')
+            i++;
+        if (lw_buf_append(out, s + run, i - run))
+            return -1;
+        if (i >= n)
+            return -1;
+        if (s[i] == '"')
+            return 0;
+        if (++i >= n)
+            return -1;
+        char c = s[i++], e;
+        switch (c) {
+        case '"': case '\\': case '/': e = c; break;
+        case 'b': e = '\b'; break;
+        case 'f': e = '\f'; break;
+        case 'n': e = '\n'; break;
+        case 'r': e = '\r'; break;
+        case 't': e = '\t'; break;
+        case 'u': {
+            unsigned cp, lo;
+            if (hex4(s, n, i, &cp))
+                return -1;
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (i + 2 > n || s[i] != '\\' || s[i + 1] != 'u' || hex4(s, n, i + 2, &lo) ||
+                    lo < 0xDC00 || lo > 0xDFFF)
+                    return -1;
+                i += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                return -1;
+            }
+            char u[4];
+            size_t k;
+            if (cp < 0x80) {
+                u[0] = (char)cp;
+                k = 1;
+            } else if (cp < 0x800) {
+                u[0] = (char)(0xC0 | cp >> 6);
+                u[1] = (char)(0x80 | (cp & 0x3F));
+                k = 2;
+            } else if (cp < 0x10000) {
+                u[0] = (char)(0xE0 | cp >> 12);
+                u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+                u[2] = (char)(0x80 | (cp & 0x3F));
+                k = 3;
+            } else {
+                u[0] = (char)(0xF0 | cp >> 18);
+                u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+                u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+                u[3] = (char)(0x80 | (cp & 0x3F));
+                k = 4;
+            }
+            if (lw_buf_append(out, u, k))
+                return -1;
+            continue;
+        }
+        default: return -1;
+        }
+        if (lw_buf_putc(out, e))
+            return -1;
+    }
+    return -1;
+}
+
+typedef struct {
+    const char *key;
+    size_t key_len;
+    bool found;
+    size_t index; /* position among the object's members (= cJSON's child) */
+    size_t value; /* offset of the value in the line */
+} member;
+
+/* Find the first member named exactly like each of want[0..2) and tell
+ * whether any other member has \u0000 in its key or value. 0, or -1 when
+ * out of memory or the text is not what cJSON accepted. */
+static int scan_members(const char *s, size_t n, member want[2], bool *nul_elsewhere)
+{
+    lw_buf key = {0};
+    int rc = -1;
+    *nul_elsewhere = false;
+    size_t i = skip_ws(s, n, 0);
+    if (i >= n || s[i] != '{')
+        goto out;
+    i = skip_ws(s, n, i + 1);
+    for (size_t index = 0; i < n && s[i] != '}'; index++) {
+        size_t kstart = i;
+        if (s[i] != '"' || decode_string(s, n, i, &key))
+            goto out;
+        i = skip_ws(s, n, skip_string(s, n, i));
+        if (i >= n || s[i] != ':')
+            goto out;
+        size_t v = skip_ws(s, n, i + 1);
+        size_t vend = skip_value(s, n, v);
+        bool mine = false;
+        for (int w = 0; w < 2 && !mine; w++) {
+            if (!want[w].found && key.len == want[w].key_len &&
+                memcmp(key.data, want[w].key, key.len) == 0) {
+                want[w].found = mine = true;
+                want[w].index = index;
+                want[w].value = v;
+            }
+        }
+        if (!mine && has_escaped_nul(s + kstart, vend - kstart))
+            *nul_elsewhere = true;
+        i = skip_ws(s, n, vend);
+        if (i < n && s[i] == ',')
+            i = skip_ws(s, n, i + 1);
+    }
+    rc = i < n ? 0 : -1;
+out:
+    lw_buf_free(&key);
+    return rc;
+}
+
+static const cJSON *child_at(const cJSON *root, size_t index)
+{
+    const cJSON *c = root->child;
+    while (c && index--)
+        c = c->next;
+    return c;
 }
 
 static lw_skip set_text(lw_doc *doc, const char *text, size_t len, const lw_doc_opts *opts,
@@ -91,6 +318,14 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
         return set_text(doc, unit->data, unit->len, opts, scratch);
     }
 
+    size_t ctl = raw_control_at(unit->data, unit->len);
+    if (ctl != SIZE_MAX) {
+        snprintf(doc->detail, sizeof doc->detail,
+                 "invalid JSON at column %zu: raw control character 0x%02x (JSON writes it "
+                 "as an escape such as \\u%04x)",
+                 ctl + 1, (unsigned char)unit->data[ctl], (unsigned char)unit->data[ctl]);
+        return LW_SKIP_MALFORMED_JSON;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(unit->data, unit->len, &end, 0);
     if (!root) {
@@ -112,9 +347,63 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
         return LW_SKIP_NOT_OBJECT;
     }
     const char *text_key = opts->text_key ? opts->text_key : "text";
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, text_key);
+    const char *id_key = opts->id_key ? opts->id_key : "id";
+    const cJSON *text, *id;
+    const char *text_s = NULL;
+    size_t text_n = 0;
+    if (!has_escaped_nul(unit->data, unit->len)) {
+        text = cJSON_GetObjectItemCaseSensitive(root, text_key);
+        id = cJSON_GetObjectItemCaseSensitive(root, id_key);
+        if (cJSON_IsString(text)) {
+            text_s = text->valuestring;
+            text_n = strlen(text_s);
+        }
+        if (cJSON_IsString(id)) {
+            doc->id = id->valuestring;
+            doc->id_len = strlen(id->valuestring);
+        }
+    } else {
+        member want[2] = {{text_key, strlen(text_key), false, 0, 0},
+                          {id_key, strlen(id_key), false, 0, 0}};
+        if (scan_members(unit->data, unit->len, want, &doc->nul_elsewhere)) {
+            snprintf(doc->detail, sizeof doc->detail, "cannot read the line's \\u0000 strings");
+            return LW_SKIP_MALFORMED_JSON;
+        }
+        text = want[0].found ? child_at(root, want[0].index) : NULL;
+        id = want[1].found ? child_at(root, want[1].index) : NULL;
+        if (cJSON_IsString(text)) {
+            if (decode_string(unit->data, unit->len, want[0].value, &doc->own_text)) {
+                snprintf(doc->detail, sizeof doc->detail, "out of memory decoding the text");
+                return LW_SKIP_TOO_LARGE;
+            }
+            text_s = doc->own_text.data ? doc->own_text.data : "";
+            text_n = doc->own_text.len;
+        }
+        if (cJSON_IsString(id)) {
+            if (decode_string(unit->data, unit->len, want[1].value, &doc->own_id)) {
+                snprintf(doc->detail, sizeof doc->detail, "out of memory decoding the id");
+                return LW_SKIP_TOO_LARGE;
+            }
+            doc->id = doc->own_id.data ? doc->own_id.data : "";
+            doc->id_len = doc->own_id.len;
+        }
+    }
     if (!text) {
-        snprintf(doc->detail, sizeof doc->detail, "no \"%.100s\" field", text_key);
+        /* name the keys it has: the usual cause is a corpus that keeps its
+         * text under another name */
+        int n = snprintf(doc->detail, sizeof doc->detail, "no \"%.60s\" field; its keys:",
+                         text_key);
+        size_t at = n > 0 ? (size_t)n : 0;
+        const cJSON *c = root->child;
+        for (; c && at + 8 < sizeof doc->detail; c = c->next) {
+            n = snprintf(doc->detail + at, sizeof doc->detail - at, "%s \"%.40s\"",
+                         c == root->child ? "" : ",", c->string ? c->string : "");
+            at += n > 0 ? (size_t)n : 0;
+        }
+        if (c || at >= sizeof doc->detail)
+            snprintf(doc->detail + sizeof doc->detail - 5, 5, " ...");
+        else if (!root->child)
+            snprintf(doc->detail + at, sizeof doc->detail - at, " none");
         return LW_SKIP_MISSING_TEXT;
     }
     if (!cJSON_IsString(text)) {
@@ -122,16 +411,7 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
                  text_key);
         return LW_SKIP_TEXT_NOT_STRING;
     }
-    if (has_escaped_nul(unit->data, unit->len)) {
-        snprintf(doc->detail, sizeof doc->detail, "a string contains \\u0000");
-        return LW_SKIP_NUL;
-    }
-    const char *id_key = opts->id_key ? opts->id_key : "id";
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, id_key);
-    if (cJSON_IsString(id)) {
-        doc->id = id->valuestring;
-        doc->id_len = strlen(id->valuestring);
-    } else if (cJSON_IsNumber(id)) {
+    if (cJSON_IsNumber(id)) {
         double d = id->valuedouble;
         if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d)
             snprintf(doc->id_num, sizeof doc->id_num, "%lld", (long long)d);
@@ -140,11 +420,13 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
         doc->id = doc->id_num;
         doc->id_len = strlen(doc->id_num);
     }
-    return set_text(doc, text->valuestring, strlen(text->valuestring), opts, scratch);
+    return set_text(doc, text_s, text_n, opts, scratch);
 }
 
 void lw_doc_clear(lw_doc *doc)
 {
     cJSON_Delete(doc->root);
     doc->root = NULL;
+    lw_buf_free(&doc->own_text);
+    lw_buf_free(&doc->own_id);
 }

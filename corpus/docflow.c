@@ -27,6 +27,7 @@ cJSON *lw_doc_stats_json(const lw_doc_stats *s)
     }
     cJSON_AddNumberToObject(o, "input_files", (double)s->input_files);
     cJSON_AddNumberToObject(o, "ignored_files", (double)s->ignored_files);
+    cJSON_AddNumberToObject(o, "unreadable_files", (double)s->unreadable_files);
     cJSON_AddNumberToObject(o, "empty_files", (double)s->empty_files);
     cJSON_AddNumberToObject(o, "blank_lines", (double)s->blank_lines);
     cJSON_AddNumberToObject(o, "documents_read", (double)s->docs_read);
@@ -210,6 +211,8 @@ static lw_status report(lw_docflow *f, const lw_unit *u, lw_skip why, const char
     lw_loc_format(&loc, where, sizeof where);
     char msg[LW_ERROR_MSG_MAX];
     snprintf(msg, sizeof msg, "%s: %s", where, what);
+    if (why == LW_SKIP_MISSING_TEXT && !f->first_missing[0])
+        snprintf(f->first_missing, sizeof f->first_missing, "%.590s", msg);
     if (fatal)
         return lw_error_set(err, LW_E_DATA, "%s", msg);
     if (f->warn)
@@ -253,6 +256,29 @@ lw_status lw_docflow_unit(lw_docflow *f, const lw_unit *u, bool *handled, lw_err
         return report(f, u, LW_SKIP_NONE, "empty file (no documents)", false, err);
     }
     return LW_OK;
+}
+
+lw_status lw_docflow_check_end(const lw_docflow *f, const char *text_key, lw_error *err)
+{
+    const lw_doc_stats *s = f->stats;
+    uint64_t missing = s->skipped[LW_SKIP_MISSING_TEXT];
+    if (s->docs_written > 0 || missing == 0)
+        return LW_OK;
+    /* Did any document have the field? Then the keys are right and the
+     * documents went for other reasons, which the counts already say. */
+    static const lw_skip had_text[] = {LW_SKIP_TEXT_NOT_STRING, LW_SKIP_INVALID_UTF8,
+                                       LW_SKIP_NUL};
+    for (size_t i = 0; i < sizeof had_text / sizeof *had_text; i++)
+        if (s->skipped[had_text[i]])
+            return LW_OK;
+    for (int i = LW_SKIP_FILTER_FIRST_; i < LW_SKIP_COUNT_; i++)
+        if (s->skipped[i])
+            return LW_OK;
+    return lw_error_set(err, LW_E_DATA,
+                        "no document has the \"%.100s\" field, so none was written (%" PRIu64
+                        " of %" PRIu64 " skipped as missing_text; the first: %.600s); name the "
+                        "field that holds the text with --text-key",
+                        text_key ? text_key : "text", missing, s->docs_read, f->first_missing);
 }
 
 lw_status lw_docflow_default_id(lw_docflow *f, const lw_unit *u, lw_buf *out, lw_error *err)

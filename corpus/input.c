@@ -43,12 +43,14 @@ lw_format lw_format_from_name(const char *path)
 }
 
 /* A zstd frame or a skippable frame starts the content. */
-static lw_status sniff_zstd(const char *path, bool *is_zstd, lw_error *err)
+static lw_status sniff_zstd(const char *path, bool *is_zstd, int *sys_errno, lw_error *err)
 {
     *is_zstd = false;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        *sys_errno = errno;
         return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", path);
+    }
     unsigned char m[4];
     size_t got = 0;
     while (got < 4) {
@@ -57,6 +59,7 @@ static lw_status sniff_zstd(const char *path, bool *is_zstd, lw_error *err)
             continue;
         if (n < 0) {
             int e = errno;
+            *sys_errno = e;
             close(fd);
             return lw_error_errno(err, LW_E_NOINPUT, e, "cannot read", path);
         }
@@ -75,11 +78,39 @@ static lw_status sniff_zstd(const char *path, bool *is_zstd, lw_error *err)
 
 typedef struct {
     lw_input_list *list;
-    size_t cap;
+    size_t cap, unreadable_cap;
     const lw_input_opts *opts;
 } builder;
 
-static lw_status add_file(builder *b, const char *path, uint64_t size, lw_error *err)
+/* A directory entry that cannot be read (a looping or dangling symlink, no
+ * permission): kept with its reason, and the walk goes on. */
+static lw_status note_unreadable(builder *b, const char *path, int e, lw_error *err)
+{
+    lw_input_list *l = b->list;
+    if (l->n_unreadable == b->unreadable_cap) {
+        size_t cap = b->unreadable_cap ? b->unreadable_cap * 2 : 8;
+        char **p = realloc(l->unreadable, cap * sizeof *p);
+        if (!p)
+            return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
+        l->unreadable = p;
+        b->unreadable_cap = cap;
+    }
+    const char *why = strerror(e);
+    size_t n = strlen(path) + strlen(why) + 3;
+    char *m = malloc(n);
+    if (!m)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
+    snprintf(m, n, "%s: %s", path, why);
+    l->unreadable[l->n_unreadable++] = m;
+    return LW_OK;
+}
+
+/* regular: a regular file, whose head can be read now and again later; any
+ * other input (stdin, a pipe, a FIFO, /dev/stdin, <(cmd)) can be read only
+ * once, so its compression is left for the reader to detect in the bytes
+ * it keeps. */
+static lw_status add_file(builder *b, const char *path, uint64_t size, bool regular,
+                          bool in_dir, lw_error *err)
 {
     lw_input_list *l = b->list;
     if (l->count == b->cap) {
@@ -93,6 +124,7 @@ static lw_status add_file(builder *b, const char *path, uint64_t size, lw_error 
     lw_input_file *f = &l->files[l->count];
     memset(f, 0, sizeof *f);
     f->is_stdin = strcmp(path, "-") == 0;
+    f->stream = f->is_stdin || !regular;
     f->path = strdup(path);
     if (!f->path)
         return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
@@ -102,9 +134,18 @@ static lw_status add_file(builder *b, const char *path, uint64_t size, lw_error 
     if (f->format == LW_FORMAT_AUTO)
         f->format = LW_FORMAT_JSONL; /* explicit files and stdin default to JSON Lines */
     l->total_bytes += size;
-    if (f->is_stdin)
+    if (f->stream)
         return LW_OK;
-    return sniff_zstd(path, &f->zstd, err);
+    int e = 0;
+    lw_status st = sniff_zstd(path, &f->zstd, &e, err);
+    if (st == LW_E_NOINPUT && in_dir) {
+        /* found in a directory but unreadable: skipped and counted */
+        free(f->path);
+        l->count--;
+        l->total_bytes -= size;
+        return note_unreadable(b, path, e, err);
+    }
+    return st;
 }
 
 static bool included(const builder *b, const char *name)
@@ -127,10 +168,12 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Collect every regular file below dir (recursively) into *paths. */
-static lw_status walk(builder *b, const char *dir, char ***paths, size_t *n, size_t *cap,
-                      lw_error *err)
+static lw_status walk(builder *b, const char *dir, bool top, char ***paths, size_t *n,
+                      size_t *cap, lw_error *err)
 {
     DIR *d = opendir(dir);
+    if (!d && !top)
+        return note_unreadable(b, dir, errno, err);
     if (!d)
         return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open directory", dir);
     lw_status st = LW_OK;
@@ -149,14 +192,19 @@ static lw_status walk(builder *b, const char *dir, char ***paths, size_t *n, siz
         snprintf(p, plen, "%s%s%s", dir, slash ? "" : "/", e->d_name);
         struct stat lsb, sb;
         if (lstat(p, &lsb) != 0 || stat(p, &sb) != 0) {
-            st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot stat", p);
+            /* e.g. a symlink that loops or points nowhere: an input we would
+             * have read is reported; any other name is ignored as usual */
+            if (included(b, e->d_name))
+                st = note_unreadable(b, p, errno, err);
+            else
+                b->list->ignored_files++;
             free(p);
-            break;
+            continue;
         }
         if (S_ISDIR(sb.st_mode)) {
             /* Symlinked directories are not followed: they could form loops. */
             if (!S_ISLNK(lsb.st_mode))
-                st = walk(b, p, paths, n, cap, err);
+                st = walk(b, p, false, paths, n, cap, err);
             else
                 b->list->ignored_files++;
             free(p);
@@ -189,16 +237,17 @@ static lw_status add_dir(builder *b, const char *dir, lw_error *err)
 {
     char **paths = NULL;
     size_t n = 0, cap = 0;
-    lw_status st = walk(b, dir, &paths, &n, &cap, err);
+    lw_status st = walk(b, dir, true, &paths, &n, &cap, err);
     if (st == LW_OK)
         qsort(paths, n, sizeof *paths, cmp_str);
     for (size_t i = 0; i < n; i++) {
         if (st == LW_OK) {
             struct stat sb;
             if (stat(paths[i], &sb) != 0)
-                st = lw_error_errno(err, LW_E_NOINPUT, errno, "cannot stat", paths[i]);
+                st = note_unreadable(b, paths[i], errno, err);
             else
-                st = add_file(b, paths[i], (uint64_t)sb.st_size, err);
+                st = add_file(b, paths[i], (uint64_t)sb.st_size, S_ISREG(sb.st_mode), true,
+                              err);
         }
         free(paths[i]);
     }
@@ -210,7 +259,7 @@ lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size
                               const lw_input_opts *opts, lw_error *err)
 {
     memset(out, 0, sizeof *out);
-    builder b = {out, 0, opts};
+    builder b = {.list = out, .opts = opts};
     lw_status st = LW_OK;
     bool seen_stdin = false;
     for (size_t i = 0; i < n && st == LW_OK; i++) {
@@ -221,7 +270,7 @@ lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size
                 break;
             }
             seen_stdin = true;
-            st = add_file(&b, p, 0, err);
+            st = add_file(&b, p, 0, false, false, err);
             continue;
         }
         struct stat sb;
@@ -232,7 +281,8 @@ lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size
         if (S_ISDIR(sb.st_mode))
             st = add_dir(&b, p, err);
         else
-            st = add_file(&b, p, S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0, err);
+            st = add_file(&b, p, S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0,
+                          S_ISREG(sb.st_mode), false, err);
     }
     if (st != LW_OK)
         lw_input_list_free(out);
@@ -244,12 +294,15 @@ void lw_input_list_free(lw_input_list *list)
     for (size_t i = 0; i < list->count; i++)
         free(list->files[i].path);
     free(list->files);
+    for (size_t i = 0; i < list->n_unreadable; i++)
+        free(list->unreadable[i]);
+    free(list->unreadable);
     memset(list, 0, sizeof *list);
 }
 
 static bool splittable(const lw_input_file *f)
 {
-    return f->format == LW_FORMAT_JSONL && !f->zstd && !f->is_stdin && f->size > 0;
+    return f->format == LW_FORMAT_JSONL && !f->zstd && !f->stream && f->size > 0;
 }
 
 lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,
@@ -258,10 +311,19 @@ lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned n
     memset(plan, 0, sizeof *plan);
     if (nparts == 0 || part >= nparts)
         return lw_error_set(err, LW_E_USAGE, "--part %u/%u: I must be below N", part, nparts);
-    for (size_t i = 0; i < list->count && nparts > 1; i++)
-        if (list->files[i].is_stdin)
+    /* A stream can be read by one job only, and its size is not known to
+     * place it among the parts: refuse rather than give it to one part. */
+    for (size_t i = 0; i < list->count && nparts > 1; i++) {
+        const lw_input_file *f = &list->files[i];
+        if (f->is_stdin)
             return lw_error_set(err, LW_E_USAGE,
                                 "--part cannot split standard input; give files instead");
+        if (f->stream)
+            return lw_error_set(err, LW_E_USAGE,
+                                "--part cannot split %s: it is not a regular file (a pipe or "
+                                "device can be read once, by one job); give regular files",
+                                f->path);
+    }
     uint64_t T = list->total_bytes;
     uint64_t lo = (uint64_t)((unsigned __int128)T * part / nparts);
     uint64_t hi = (uint64_t)((unsigned __int128)T * (part + 1) / nparts);

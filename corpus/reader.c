@@ -241,7 +241,7 @@ static lw_status next_text(lw_reader *r, lw_unit *u, lw_error *err)
     u->format = LW_FORMAT_TEXT;
     u->offset = 0;
     u->line = 0;
-    if (!r->zstd && !r->f->is_stdin && r->f->size > r->max_doc) {
+    if (!r->zstd && !r->f->stream && r->f->size > r->max_doc) {
         u->kind = LW_UNIT_TOO_LARGE;
         u->len = r->f->size;
         return LW_OK;

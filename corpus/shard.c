@@ -106,6 +106,11 @@ static void process_unit(const job *j, worker *w, int thread, const lw_unit *u, 
     r->why = lw_doc_parse(&d, u, &j->cfg->src.doc, &w->scratch);
     char detail[200];
     snprintf(detail, sizeof detail, "%s", d.detail);
+    if (r->why == LW_SKIP_NONE && d.nul_elsewhere) {
+        /* the other fields are written from cJSON, which cut that string at the NUL */
+        r->why = LW_SKIP_NUL;
+        snprintf(detail, sizeof detail, "a field other than the text and id contains \\u0000");
+    }
     if (r->why == LW_SKIP_NONE) {
         r->replaced = d.utf8_replaced;
         r->why = lw_filter_apply(j->filter, w->fs, d.text, d.text_len, d.text_chars, detail,
@@ -355,9 +360,9 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
     r.j = (job){cfg, &r.src.inputs, filter};
     lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
                         step_commit};
-    if ((st = lw_pipeline_run(&pipe, r.src.reader, err)))
+    if ((st = lw_pipeline_run(&pipe, r.src.reader, err)) ||
+        (st = lw_source_finish(&r.src, err)))
         goto done;
-    lw_source_progress(&r.src);
     if ((st = lw_jsonl_shards_finish(r.w, err)))
         goto done;
     for (unsigned i = 0; i < cfg->num_shards; i++) {

@@ -27,6 +27,21 @@ lw_status lw_source_open(lw_source *s, const lw_source_config *cfg, lw_doc_stats
     }
     stats->input_files = s->plan.count;
     stats->ignored_files = s->inputs.ignored_files;
+    stats->unreadable_files = s->inputs.n_unreadable;
+    for (size_t i = 0; i < s->inputs.n_unreadable; i++) {
+        const char *what = s->inputs.unreadable[i];
+        if (cfg->strict) {
+            st = lw_error_set(err, LW_E_NOINPUT, "cannot read %s (an entry of an input "
+                              "directory)", what);
+            lw_source_close(s);
+            return st;
+        }
+        if (cfg->warn) {
+            char msg[LW_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s; skipped (cannot be read)", what);
+            cfg->warn(cfg->cb_ctx, LW_SKIP_NONE, msg);
+        }
+    }
     s->flow = (lw_docflow){.inputs = &s->inputs, .stats = stats, .strict = cfg->strict,
                            .utf8 = cfg->doc.utf8, .warn = cfg->warn, .warn_ctx = cfg->cb_ctx};
     return LW_OK;
@@ -43,6 +58,12 @@ void lw_source_progress(lw_source *s)
         lw_progress p = {stats->docs_read, stats->bytes_read, s->plan.bytes, stats->bytes_decoded};
         s->cfg->progress(s->cfg->cb_ctx, &p);
     }
+}
+
+lw_status lw_source_finish(lw_source *s, lw_error *err)
+{
+    lw_source_progress(s);
+    return lw_docflow_check_end(&s->flow, s->cfg->doc.text_key, err);
 }
 
 void lw_source_close(lw_source *s)

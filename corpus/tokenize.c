@@ -236,9 +236,9 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
         }
     lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
                         step_commit};
-    if ((st = lw_pipeline_run(&pipe, r.src.reader, err)))
+    if ((st = lw_pipeline_run(&pipe, r.src.reader, err)) ||
+        (st = lw_source_finish(&r.src, err)))
         goto done;
-    lw_source_progress(&r.src);
     if ((st = lw_seqw_finish(r.w, err)))
         goto done;
     stats->docs.bytes_written = lw_seqw_bytes(r.w);

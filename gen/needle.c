@@ -407,7 +407,10 @@ static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, si
         }
         lw_doc_clear(&d);
     }
-    lw_source_progress(&src);
+    if (!st)
+        st = lw_source_finish(&src, err);
+    else
+        lw_source_progress(&src);
     lw_buf_free(&scratch);
     lw_buf_free(&sentence);
     lw_source_close(&src);

@@ -63,6 +63,12 @@ typedef struct {
     size_t id_len;
     char id_num[32];        /* storage for a numeric id */
     char detail[160];       /* why it was skipped, for the warning */
+    /* A \u0000 is in another member's key or value: root holds that string
+     * cut short at the NUL (cJSON strings end at a NUL), so a stage that
+     * writes the other fields from root cannot keep it exactly. The text
+     * and id are always exact, pointer and length. */
+    bool nul_elsewhere;
+    lw_buf own_text, own_id; /* decoded text and id of lines with \u0000 */
 } lw_doc;
 
 /* Parse a LW_UNIT_DOC unit. Returns LW_SKIP_NONE with doc filled, or the

@@ -22,6 +22,7 @@ struct cJSON;
 typedef struct {
     uint64_t input_files;     /* files in this run's part */
     uint64_t ignored_files;   /* directory entries not matching the include patterns */
+    uint64_t unreadable_files; /* directory entries that cannot be read, skipped */
     uint64_t empty_files;
     uint64_t blank_lines;
     uint64_t docs_read;       /* = docs_written + sum(skipped) */
@@ -94,6 +95,7 @@ typedef struct {
     lw_utf8_policy utf8;     /* LW_UTF8_STRICT also stops on invalid UTF-8 */
     lw_warn_fn warn;         /* may be NULL */
     void *warn_ctx;
+    char first_missing[600]; /* "FILE:LINE: detail" of the first missing_text skip */
     /* cache for line numbers of --part ranges that start mid-file */
     size_t cached_file;
     uint64_t cached_origin, cached_base;
@@ -111,6 +113,11 @@ lw_status lw_docflow_skip(lw_docflow *f, const lw_unit *u, lw_skip why, const ch
 /* Account for a non-document unit (too large, corrupt, empty file). Sets
  * *handled; LW_UNIT_DOC units are left to the caller. */
 lw_status lw_docflow_unit(lw_docflow *f, const lw_unit *u, bool *handled, lw_error *err);
+
+/* At the end of the input: a run that wrote nothing because no document had
+ * the text field (all of them missing_text, or otherwise bad) is LW_E_DATA,
+ * naming text_key and the keys of the first such record. */
+lw_status lw_docflow_check_end(const lw_docflow *f, const char *text_key, lw_error *err);
 
 /* Append the default id of a document without one: "PATH:LINE" for a JSON
  * Lines record, "PATH" for a text file. */

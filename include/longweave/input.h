@@ -23,6 +23,8 @@ typedef struct {
     lw_format format; /* JSONL or TEXT, never AUTO */
     bool zstd;        /* content starts with a zstd frame (stdin: detected when read) */
     bool is_stdin;
+    bool stream;      /* not a regular file (stdin, a pipe, a FIFO, a device): read
+                         once, whole, by one part; never opened before the reader */
 } lw_input_file;
 
 typedef struct {
@@ -30,6 +32,10 @@ typedef struct {
     size_t count;
     uint64_t total_bytes;
     uint64_t ignored_files; /* directory entries whose names match no include pattern */
+    /* Directory entries that cannot be read (a symlink that loops or points
+     * nowhere, no permission): skipped, each as "PATH: reason". */
+    char **unreadable;
+    size_t n_unreadable;
 } lw_input_list;
 
 typedef struct {
@@ -43,7 +49,8 @@ extern const char *const lw_default_include[];
 extern const size_t lw_default_include_count;
 
 /* Expand paths into the ordered file list. A missing or unreadable path is
- * LW_E_NOINPUT. "-" may appear once. */
+ * LW_E_NOINPUT; an unreadable entry found inside a directory is listed in
+ * unreadable instead, for the caller to report. "-" may appear once. */
 lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size_t n,
                               const lw_input_opts *opts, lw_error *err);
 void lw_input_list_free(lw_input_list *list);

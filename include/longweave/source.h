@@ -46,6 +46,10 @@ lw_status lw_source_open(lw_source *s, const lw_source_config *cfg, lw_doc_stats
 /* Copy the reader's byte and blank-line counts into the stats and report
  * progress; call after each committed batch. */
 void lw_source_progress(lw_source *s);
+/* At the end of the input, before the output is published: the final
+ * lw_source_progress, then lw_docflow_check_end (nothing written because
+ * no document had the text field is LW_E_DATA). */
+lw_status lw_source_finish(lw_source *s, lw_error *err);
 void lw_source_close(lw_source *s);
 
 /* Manifest pieces: the reading options ("part", "text_key", ...) added to a

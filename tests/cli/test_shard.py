@@ -148,7 +148,7 @@ BAD_LINES = [
     b'{"id": "m", "body": "no text"}\n',                             # 4 missing
     b'{"text": 42}\n',                                               # 5 not string
     b'{"id": "u8", "text": "bad \xff\xc3( bytes"}\n',                # 6 repaired
-    b'{"text": "nul \\u0000 inside"}\n',                             # 7 NUL
+    b'{"text": "nul elsewhere", "m": "\\u0000"}\n',                 # 7 NUL in a field
     b'\n',                                                           # 8 blank
     b'{"text": "crlf line, no id"}\r\n',                             # 9 CRLF
     b'{"text": "' + b"x" * 300 + b'"}\n',                            # 10 too large

@@ -43,6 +43,13 @@ static void read_part(const lw_input_list *list, unsigned part, unsigned nparts,
                 /* what the parser hands on is valid UTF-8 of the stated size */
                 if (lw_utf8_valid_prefix(doc.text, doc.text_len, NULL) != doc.text_len)
                     abort();
+                /* a NUL in a JSON text can only come from a \u0000 escape: a raw
+                 * one is malformed JSON, never part of (or the end of) a text */
+                if (u.format == LW_FORMAT_JSONL && memchr(doc.text, 0, doc.text_len) &&
+                    !memmem(u.data, u.len, "\\u0000", 6))
+                    abort();
+                if (u.format == LW_FORMAT_JSONL && memchr(u.data, 0, u.len))
+                    abort();
             }
             lw_doc_clear(&doc);
         }
