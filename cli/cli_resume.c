@@ -28,7 +28,8 @@ int cli_prepare_output(const char *cmd, const char *out, lw_out_kind kind, unsig
         /* nothing finished here: (re)do it all */
     } else if (st) {
         fprintf(stderr, "longweave %s: %s; redoing this output\n", cmd, err.msg);
-    } else if (!cJSON_Compare(cJSON_GetObjectItem(m->json, "command"), lw_manifest_command(), true)) {
+    } else if (!cJSON_Compare(cJSON_GetObjectItem(m->json, "command"), lw_manifest_command(),
+                              true)) {
         fprintf(stderr, "longweave %s: %s was written by another command; redoing this output\n",
                 cmd, path);
     } else {

@@ -45,6 +45,12 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+static const char *base_name(const char *p)
+{
+    const char *slash = strrchr(p, '/');
+    return slash ? slash + 1 : p;
+}
+
 static bool is_dir(const char *p)
 {
     struct stat sb;
@@ -244,7 +250,7 @@ lw_status lw_datasets_open(const char *path, lw_dataset_set *s, lw_error *err)
         lw_manifest *m;
         if (!(st = lw_manifest_load(own, &m, err)) && !(st = add_manifest(s, m, err)))
             st = take(s, m, NULL, false, &found, err);
-    } else if (ends_with(path, ".json") && exists(path) && !is_dir(path)) {
+    } else if (lw_layout_is_manifest(base_name(path), NULL) && exists(path) && !is_dir(path)) {
         lw_manifest *m;
         if (!(st = lw_manifest_load(path, &m, err)) && !(st = add_manifest(s, m, err)))
             st = take(s, m, NULL, false, &found, err);

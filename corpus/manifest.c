@@ -343,8 +343,9 @@ lw_status lw_manifest_load(const char *path, lw_manifest **out, lw_error *err)
     if (!st && !(m->json = cJSON_ParseWithLength(b.data ? b.data : "", b.len)))
         st = lw_error_set(err, LW_E_DATA, "%s: not valid JSON", path);
     lw_buf_free(&b);
-    if (!st && (!(m->path = strdup(path)) ||
-                !(m->dir = lw_path_dir(path) ? lw_path_dir(path) : strdup("."))))
+    if (!st && (m->dir = lw_path_dir(path)) == NULL)
+        m->dir = strdup("."); /* a manifest in the current folder */
+    if (!st && (!(m->path = strdup(path)) || !m->dir))
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
     if (!st && !m->dir[0]) { /* "/manifest.json" */
         free(m->dir);

@@ -341,8 +341,8 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
             st = LW_OK;
         }
         if (dirs && r.set.n_manifests == m0) {
-            st = lw_error_set(err, LW_E_NOINPUT, "%s: no " LW_MANIFEST_NAME " or manifest.part-*.json: "
-                              "not a longweave output", cfg->inputs[i]);
+            st = lw_error_set(err, LW_E_NOINPUT, "%s: no " LW_MANIFEST_NAME " or "
+                              "manifest.part-*.json: not a longweave output", cfg->inputs[i]);
             break;
         }
         for (size_t k = m0; k < r.set.n_manifests; k++)
