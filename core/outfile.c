@@ -65,6 +65,7 @@ lw_status lw_outfile_open(lw_outfile *f, const char *final_path, bool checksum, 
         lw_outfile_release(f);
         return st;
     }
+    f->owns_fd = true;
     if (checksum && !(f->sha = lw_sha256_new())) {
         lw_outfile_release(f);
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -122,6 +123,7 @@ lw_status lw_outfile_finish(lw_outfile *f, lw_error *err)
         return lw_error_errno(err, LW_E_IO, errno, "cannot sync", f->final_path);
     int rc = close(f->fd);
     f->fd = -1;
+    f->owns_fd = false;
     if (rc != 0)
         return lw_error_errno(err, LW_E_IO, errno, "cannot close", f->final_path);
     if (f->sha) {
@@ -154,9 +156,10 @@ lw_status lw_outfile_commit(lw_outfile *f, lw_error *err)
 
 void lw_outfile_release(lw_outfile *f)
 {
-    if (f->fd >= 0)
+    if (f->owns_fd && f->fd >= 0)
         close(f->fd);
     f->fd = -1;
+    f->owns_fd = false;
     if (f->tmp_path && !f->published)
         unlink(f->tmp_path);
     lw_sha256_free(f->sha);

@@ -17,6 +17,8 @@ typedef struct {
     char *final_path;
     char *tmp_path;
     int fd;             /* -1 once closed */
+    bool owns_fd;       /* fd was opened by lw_outfile_open and is not closed yet
+                         * (false in a zeroed struct, whose fd 0 is not ours) */
     uint64_t bytes;     /* bytes written so far */
     lw_sha256 *sha;     /* running checksum, NULL if not asked for */
     char sha256[LW_SHA256_HEX]; /* filled by finish when checksumming */
