@@ -12,6 +12,7 @@ COPIES=${COPIES:-37}
 mkdir -p "$WORK"
 cd "$WORK"
 ENGLISH=${BENCH_DIR:-${TMPDIR:-/tmp}/longweave-bench}/tokenize/english.jsonl
+mkdir -p "$(dirname "$ENGLISH")"
 [ -f "$ENGLISH" ] || python3 "$HERE/english_corpus.py" "$WORK/debs" "$ENGLISH" english-lines.txt
 [ -f one.idx ] || "$LONGWEAVE" tokenize -t "$FIX/llama3.tiktoken" "$ENGLISH" -o one -q
 if [ ! -f big.idx ]; then
