@@ -17,9 +17,10 @@ SIZE_MB=${SIZE_MB:-100}
 RUNS=${RUNS:-3}
 THREADS=${THREADS:-2}
 
-best() { # shell command -> wall seconds, best of RUNS
+best() { # command [setup] -> wall seconds, best of RUNS (setup untimed)
     b=""
     for _ in $(seq "$RUNS"); do
+        sh -c "${2:-true}"
         sync
         t0=$(date +%s.%N)
         sh -c "$1"
@@ -33,10 +34,14 @@ best() { # shell command -> wall seconds, best of RUNS
 CIP=$BASE/cip
 "$HERE/cip_dataset.sh" "$LONGWEAVE" "$CIP" "$COPIES"
 bytes=$(stat -c %s "$CIP/big.bin")
+# fresh output files each time: replacing the last run's 0.5 GB files would
+# add their deletion to the time
 t_floor=$(best "cat '$CIP/big.bin' > /dev/null &&
-    dd if=/dev/zero of='$CIP/dd.out' bs=1M count=$((bytes >> 20)) conv=fsync status=none &&
-    rm -f '$CIP/dd.out'")
-t_cip=$(best "'$LONGWEAVE' cip '$CIP/big' --seq-len 200000 -o '$CIP/out' --force -q")
+    dd if=/dev/zero of='$CIP/dd.out' bs=1M count=$((bytes >> 20)) conv=fsync status=none" \
+    "rm -f '$CIP/dd.out'")
+rm -f "$CIP/dd.out"
+t_cip=$(best "'$LONGWEAVE' cip '$CIP/big' --seq-len 200000 -o '$CIP/out' --force -q" \
+    "rm -rf '$CIP/out'")
 out_mb=$(du -sm "$CIP/out" | cut -f1)
 rm -rf "$CIP/out"
 
@@ -44,8 +49,9 @@ small=$BASE/corpus-${SIZE_MB}M.jsonl.zst
 "$HERE/shard_corpus.sh" "$SIZE_MB" "$small"
 raw_mb=$(zstd -dcq "$small" | wc -c | awk '{printf "%.1f", $1 / 1048576}')
 t_ref=$(best "zstd -dcq '$small' | zstd -3 -q > '$BASE/ref.zst'")
-t_shard=$(best "'$LONGWEAVE' shard '$small' -n 8 -j $THREADS --force -q -o '$BASE/out'")
-rm -f "$BASE/ref.zst"
+t_shard=$(best "'$LONGWEAVE' shard '$small' -n 8 -j $THREADS --force -q -o '$BASE/out'" \
+    "rm -rf '$BASE/out'")
+rm -rf "$BASE/ref.zst" "$BASE/out"
 
 echo "output benchmark, $(nproc) cores, best of $RUNS"
 echo "cip of $((bytes >> 20)) MiB of int32 ids ($COPIES copies), L = 200000 ($out_mb MB written):"
