@@ -1,7 +1,10 @@
-/* N zstd-compressed JSON Lines shards, written frame by frame in parallel. */
+/* N zstd-compressed JSON Lines shards, written frame by frame in parallel.
+ * A batch's frames are compressed while the next batch is worked on (by the
+ * callers of lw_jsonl_shards_work), and written at the next flush. */
 #include "longweave/jsonl_shards.h"
 
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@ typedef struct {
     lw_buf raw;
     lw_buf packed;
     size_t zret; /* ZSTD_compress2 result */
+    bool nomem;
 } frame;
 
 typedef struct {
@@ -28,8 +32,11 @@ struct lw_jsonl_shards {
     size_t frame_bytes;
     int level, threads;
     ZSTD_CCtx **cctx;
-    frame *frames; /* sealed, waiting to be compressed */
+    frame *frames; /* sealed since the last flush */
     size_t n_frames, cap_frames;
+    frame *pending; /* sealed before the last flush: compressed meanwhile */
+    size_t n_pending, cap_pending;
+    atomic_size_t next_pending; /* the next of them for lw_jsonl_shards_work */
     lw_buf *spare; /* recycled buffers */
     size_t n_spare, cap_spare;
 };
@@ -155,27 +162,42 @@ static void recycle(lw_jsonl_shards *w, lw_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err)
+static void compress_frame(lw_jsonl_shards *w, frame *f, int thread)
 {
-    long n = (long)w->n_frames;
-    int nomem = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads) reduction(| : nomem)
-    for (long i = 0; i < n; i++) {
-        frame *f = &w->frames[i];
-        size_t bound = ZSTD_compressBound(f->raw.len);
-        if (lw_buf_reserve(&f->packed, bound)) {
-            nomem |= 1;
-            continue;
-        }
-        ZSTD_CCtx *cctx = w->cctx[omp_get_thread_num()];
-        f->zret = ZSTD_compress2(cctx, f->packed.data, bound, f->raw.data, f->raw.len);
-        if (!ZSTD_isError(f->zret))
-            f->packed.len = f->zret;
+    size_t bound = ZSTD_compressBound(f->raw.len);
+    if (lw_buf_reserve(&f->packed, bound)) {
+        f->nomem = true;
+        return;
     }
-    lw_status st = nomem ? lw_error_set(err, LW_E_NOMEM, "out of memory compressing") : LW_OK;
-    for (size_t i = 0; i < w->n_frames; i++) {
-        frame *f = &w->frames[i];
+    f->zret = ZSTD_compress2(w->cctx[thread], f->packed.data, bound, f->raw.data, f->raw.len);
+    if (!ZSTD_isError(f->zret))
+        f->packed.len = f->zret;
+}
+
+void lw_jsonl_shards_work(lw_jsonl_shards *w, int thread)
+{
+    if (atomic_load_explicit(&w->next_pending, memory_order_relaxed) >= w->n_pending)
+        return;
+    size_t i = atomic_fetch_add(&w->next_pending, 1);
+    if (i < w->n_pending)
+        compress_frame(w, &w->pending[i], thread);
+}
+
+/* Compress what lw_jsonl_shards_work left of the pending frames, write them
+ * all in order, and recycle their buffers. */
+static lw_status write_pending(lw_jsonl_shards *w, lw_error *err)
+{
+    size_t first = atomic_load(&w->next_pending);
+    long n = first < w->n_pending ? (long)(w->n_pending - first) : 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads)
+    for (long i = 0; i < n; i++)
+        compress_frame(w, &w->pending[first + (size_t)i], omp_get_thread_num());
+    lw_status st = LW_OK;
+    for (size_t i = 0; i < w->n_pending; i++) {
+        frame *f = &w->pending[i];
         shard_state *s = &w->shards[f->shard];
+        if (!st && f->nomem)
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory compressing");
         if (!st && ZSTD_isError(f->zret))
             st = lw_error_set(err, LW_E_SOFTWARE, "zstd compression failed for %s: %s",
                               s->file.final_path, ZSTD_getErrorName(f->zret));
@@ -186,6 +208,22 @@ lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err)
         recycle(w, &f->raw);
         lw_buf_free(&f->packed);
     }
+    w->n_pending = 0;
+    atomic_store(&w->next_pending, 0);
+    return st;
+}
+
+lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err)
+{
+    lw_status st = write_pending(w, err);
+    /* this batch's frames wait for the next batch: swap the two lists */
+    frame *p = w->pending;
+    size_t cap = w->cap_pending;
+    w->pending = w->frames;
+    w->n_pending = w->n_frames;
+    w->cap_pending = w->cap_frames;
+    w->frames = p;
+    w->cap_frames = cap;
     w->n_frames = 0;
     return st;
 }
@@ -199,6 +237,8 @@ lw_status lw_jsonl_shards_finish(lw_jsonl_shards *w, lw_error *err)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
     lw_status st = lw_jsonl_shards_flush(w, err);
+    if (!st)
+        st = write_pending(w, err);
     for (unsigned i = 0; i < w->count && !st; i++)
         st = lw_outfile_finish(&w->shards[i].file, err);
     return st;
@@ -245,6 +285,11 @@ void lw_jsonl_shards_free(lw_jsonl_shards *w)
         lw_buf_free(&w->frames[i].raw);
         lw_buf_free(&w->frames[i].packed);
     }
+    for (size_t i = 0; i < w->n_pending; i++) {
+        lw_buf_free(&w->pending[i].raw);
+        lw_buf_free(&w->pending[i].packed);
+    }
+    free(w->pending);
     for (size_t i = 0; i < w->n_spare; i++)
         lw_buf_free(&w->spare[i]);
     for (int t = 0; w->cctx && t < w->threads; t++)
