@@ -1,5 +1,6 @@
 /* Crash-safe output files: temporary name, checked writes, fsync, rename;
- * writes in the background (a thread per write, joined before the next). */
+ * writes in the background (a thread for the write and one for the checksum,
+ * joined before the next). */
 #include "longweave/outfile.h"
 
 #include <errno.h>
@@ -17,8 +18,8 @@ static atomic_uint tmp_counter;
 /* One background write: what the thread needs, copied out of the lw_outfile
  * so that the caller's struct is not shared while it runs. */
 struct lw_outfile_job {
-    pthread_t thread;
-    bool running;
+    pthread_t thread, hasher; /* writing, and adding to the checksum */
+    bool running, hashing;
     int fd;
     lw_sha256 *sha;
     const char *path;
@@ -117,6 +118,10 @@ lw_status lw_outfile_wait(lw_outfile *f, lw_error *err)
         pthread_join(j->thread, NULL);
         j->running = false;
     }
+    if (j->hashing) {
+        pthread_join(j->hasher, NULL);
+        j->hashing = false;
+    }
     if (j->st && err)
         *err = j->err;
     return j->st;
@@ -135,17 +140,21 @@ lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error
     return LW_OK;
 }
 
-static void *job_run(void *arg)
+static void *job_write(void *arg)
 {
     lw_outfile_job *j = arg;
     j->st = write_all(j->fd, j->data, j->len, j->path, &j->err);
-    if (j->st)
-        return NULL;
     /* Start the disk write now, so that finish's fsync has little left to
      * wait for (a hint: errors show at fsync). */
-    sync_file_range(j->fd, (off_t)j->offset, (off_t)j->len, SYNC_FILE_RANGE_WRITE);
-    if (j->sha)
-        lw_sha256_update(j->sha, j->data, j->len);
+    if (!j->st)
+        sync_file_range(j->fd, (off_t)j->offset, (off_t)j->len, SYNC_FILE_RANGE_WRITE);
+    return NULL;
+}
+
+static void *job_hash(void *arg)
+{
+    lw_outfile_job *j = arg;
+    lw_sha256_update(j->sha, j->data, j->len);
     return NULL;
 }
 
@@ -163,9 +172,19 @@ lw_status lw_outfile_write_async(lw_outfile *f, const void *data, size_t len, lw
     j->data = data;
     j->len = len;
     j->offset = f->bytes;
-    if (pthread_create(&j->thread, NULL, job_run, j) != 0)
-        return lw_outfile_write(f, data, len, err); /* no thread: write now */
-    j->running = true;
+    /* the checksum in a thread of its own, beside the write */
+    if (j->sha && pthread_create(&j->hasher, NULL, job_hash, j) != 0) {
+        j->sha = NULL;
+        lw_sha256_update(f->sha, data, len);
+    }
+    j->hashing = j->sha != NULL;
+    if (pthread_create(&j->thread, NULL, job_write, j) != 0) {
+        lw_status st = write_all(f->fd, data, len, f->final_path, err); /* no thread: now */
+        if (st)
+            return st;
+    } else {
+        j->running = true;
+    }
     f->bytes += len;
     return LW_OK;
 }
