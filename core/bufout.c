@@ -75,7 +75,7 @@ uint32_t lw_u32_max(const uint32_t *v, size_t n)
 /* n ids as little-endian integers of `bytes` bytes each at out: loops the
  * compiler turns into vector code (a copy for 4-byte ids on little-endian
  * hosts) instead of a store per byte. */
-static void store_le(unsigned char *out, const uint32_t *v, size_t n, int bytes)
+void lw_store_le(unsigned char *out, const uint32_t *v, size_t n, int bytes)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     switch (bytes) {
@@ -116,7 +116,7 @@ lw_status lw_bufout_put_le(lw_bufout *b, const uint32_t *v, size_t n, int bytes,
             continue;
         }
         size_t take = fit < n ? fit : n;
-        store_le(b->buf + b->len, v, take, bytes);
+        lw_store_le(b->buf + b->len, v, take, bytes);
         b->len += take * size;
         v += take;
         n -= take;

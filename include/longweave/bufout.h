@@ -26,6 +26,9 @@ lw_status lw_bufout_open(lw_bufout *b, const char *path, bool checksum, lw_error
 lw_status lw_bufout_put(lw_bufout *b, const void *p, size_t n, lw_error *err);
 /* n values as little-endian integers of `bytes` bytes each (1, 2, 4 or 8). */
 lw_status lw_bufout_put_le(lw_bufout *b, const uint32_t *v, size_t n, int bytes, lw_error *err);
+/* n values as little-endian integers of `bytes` bytes each (1, 2, 4 or 8)
+ * at out, in vector code (a copy for 4 bytes on little-endian hosts). */
+void lw_store_le(unsigned char *out, const uint32_t *v, size_t n, int bytes);
 /* The largest of n values (0 for none), in vector code: for checking ids
  * against a vocabulary a buffer at a time. */
 uint32_t lw_u32_max(const uint32_t *v, size_t n);
