@@ -211,7 +211,7 @@ static lw_status write_pending(lw_jsonl_shards *w, lw_error *err)
     frame_list *l = &w->pending;
     size_t first = atomic_load(&w->next_pending);
     long n = first < l->n ? (long)(l->n - first) : 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads) if (n > 1)
     for (long i = 0; i < n; i++)
         compress_frame(w, &l->v[first + (size_t)i], omp_get_thread_num());
     for (size_t i = 0; i < l->n; i++)
