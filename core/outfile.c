@@ -179,9 +179,12 @@ lw_status lw_outfile_write_async(lw_outfile *f, const void *data, size_t len, lw
     }
     j->hashing = j->sha != NULL;
     if (pthread_create(&j->thread, NULL, job_write, j) != 0) {
-        lw_status st = write_all(f->fd, data, len, f->final_path, err); /* no thread: now */
-        if (st)
-            return st;
+        /* no thread: write now (an error stays, as a background one would) */
+        if ((j->st = write_all(f->fd, data, len, f->final_path, &j->err))) {
+            if (err)
+                *err = j->err;
+            return j->st;
+        }
     } else {
         j->running = true;
     }
