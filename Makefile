@@ -33,11 +33,17 @@ ifeq ($(SANITIZE),fuzz)
            -fno-sanitize-recover=all
   LDSAN = -fsanitize=address,undefined
 endif
-ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fopenmp -D_GNU_SOURCE -Iinclude -MMD -MP
+ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fopenmp -pthread -D_GNU_SOURCE -Iinclude -MMD -MP
 # The SentencePiece shim is the only C++ file.
 ALL_CXXFLAGS = -std=c++17 $(CFLAGS) $(WARN) -Iinclude -MMD -MP
 LIBS = -lzstd -lcjson -lpcre2-8 -lxxhash -lcrypto -lutf8proc -lsentencepiece -lstdc++ -lm
-LDFLAGS_ALL = -fopenmp $(LDSAN) $(LDFLAGS)
+LDFLAGS_ALL = -fopenmp -pthread $(LDSAN) $(LDFLAGS)
+
+# The output path's id stores and checks are loops over whole buffers, which
+# GCC's -O2 cost model ("very cheap") leaves scalar.
+VECTORIZE := $(shell $(CC) -ftree-vectorize -fvect-cost-model=cheap -Werror -E -x c /dev/null \
+               >/dev/null 2>&1 && echo -ftree-vectorize -fvect-cost-model=cheap)
+$(BUILD)/obj/core/bufout.o: ALL_CFLAGS += $(VECTORIZE)
 
 LIB_SRC = $(wildcard core/*.c corpus/*.c tokenizer/*.c gen/*.c)
 LIB_CXX_SRC = $(wildcard tokenizer/*.cc)
@@ -80,7 +86,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/liblongweave.a
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(BUILD)/liblongweave.a
 	$(CC) -std=c11 $(CFLAGS) $(WARN) -D_GNU_SOURCE -Iinclude \
 	    -DFUZZ_FIXTURES='"$(CURDIR)/tests/fixtures"' -c $< -o $@.o
-	$(CXX) -fsanitize=fuzzer $(LDSAN) -fopenmp -o $@ $@.o $(BUILD)/liblongweave.a $(LIBS)
+	$(CXX) -fsanitize=fuzzer $(LDSAN) -fopenmp -pthread -o $@ $@.o $(BUILD)/liblongweave.a $(LIBS)
 
 deps:
 	@scripts/deps.sh $(DEB_PACKAGES)

@@ -6,39 +6,10 @@
 set -eu
 LONGWEAVE=$(cd "$(dirname "${1:-build/longweave}")" && pwd)/$(basename "${1:-build/longweave}")
 HERE=$(cd "$(dirname "$0")" && pwd)
-FIX=$HERE/../tests/fixtures/tokenizers
 WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/longweave-bench}/cip
 COPIES=${COPIES:-37}
-mkdir -p "$WORK"
+"$HERE/cip_dataset.sh" "$LONGWEAVE" "$WORK" "$COPIES"
 cd "$WORK"
-ENGLISH=${BENCH_DIR:-${TMPDIR:-/tmp}/longweave-bench}/tokenize/english.jsonl
-[ -f "$ENGLISH" ] || python3 "$HERE/english_corpus.py" "$WORK/debs" "$ENGLISH" english-lines.txt
-[ -f one.idx ] || "$LONGWEAVE" tokenize -t "$FIX/llama3.tiktoken" "$ENGLISH" -o one -q
-if [ ! -f big.idx ]; then
-    for _ in $(seq "$COPIES"); do cat one.bin; done > big.bin
-    python3 - "$COPIES" <<'PY'
-import struct, sys
-copies = int(sys.argv[1])
-idx = open("one.idx", "rb").read()
-dtype = idx[17]
-n, d = struct.unpack_from("<QQ", idx, 18)
-lengths = struct.unpack_from(f"<{n}i", idx, 34)
-size = 2 if dtype == 8 else 4
-with open("big.idx", "wb") as f:
-    f.write(idx[:17] + bytes([dtype]) + struct.pack("<QQ", n * copies, n * copies + 1))
-    for _ in range(copies):
-        f.write(struct.pack(f"<{n}i", *lengths))
-    off = 0
-    for _ in range(copies):
-        ptrs = []
-        for l in lengths:
-            ptrs.append(off)
-            off += l * size
-        f.write(struct.pack(f"<{n}q", *ptrs))
-    f.write(struct.pack(f"<{n * copies + 1}q", *range(n * copies + 1)))
-PY
-    cp one.manifest.json big.manifest.json
-fi
 tokens=$(python3 -c "
 import struct
 idx = open('big.idx', 'rb').read()

@@ -7,6 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/shard_bench.sh" "$LONGWEAVE"
 "$HERE/tokenize_bench.sh" "$LONGWEAVE"
 "$HERE/cip_bench.sh" "$LONGWEAVE"
+"$HERE/output_bench.sh" "$LONGWEAVE"
 "$HERE/synl_bench.sh" "$LONGWEAVE"
 "$HERE/datasets_bench.sh" "$LONGWEAVE"
 "$HERE/soak.sh" "$LONGWEAVE"

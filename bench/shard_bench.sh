@@ -13,28 +13,7 @@ WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/longweave-bench}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$WORK"
 
-make_corpus() { # MB OUT
-    [ -f "$2" ] && return 0
-    python3 - "$1" "$HERE/../examples/data/sample.jsonl.zst" "$HERE/../examples/data/multilingual.jsonl.zst" <<'PY' | zstd -3 -q -T1 -o "$2"
-import json, subprocess, sys
-target = int(sys.argv[1]) << 20
-lines = []
-for path in sys.argv[2:]:
-    lines += subprocess.run(["zstd", "-dcq", path], capture_output=True, check=True).stdout.splitlines()
-out = sys.stdout.buffer
-written, rep = 0, 0
-while written < target:
-    for line in lines:
-        rec = json.loads(line)
-        rec["id"] = f"{rec['id']}#{rep}"
-        data = (json.dumps(rec, ensure_ascii=False) + "\n").encode()
-        out.write(data)
-        written += len(data)
-        if written >= target:
-            break
-    rep += 1
-PY
-}
+make_corpus() { "$HERE/shard_corpus.sh" "$1" "$2"; } # MB OUT
 
 secs() { # command... -> wall seconds (best of 3)
     best=""

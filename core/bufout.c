@@ -1,4 +1,5 @@
-/* Buffered output files. */
+/* Buffered output files: two buffers, one filled while the other is written
+ * (and checksummed) in the background, and ids stored a buffer at a time. */
 #include "longweave/bufout.h"
 
 #include <stdlib.h>
@@ -13,37 +14,112 @@ lw_status lw_bufout_open(lw_bufout *b, const char *path, bool checksum, lw_error
     return lw_outfile_open(&b->f, path, checksum, err);
 }
 
+/* Hand the full buffer to a background write and go on in the other one. */
+static lw_status spill(lw_bufout *b, lw_error *err)
+{
+    if (b->len == 0)
+        return LW_OK;
+    size_t len = b->len;
+    b->len = 0;
+    if (!b->spare && !(b->spare = malloc(LW_BUFOUT_SIZE)))
+        return lw_outfile_write(&b->f, b->buf, len, err); /* one buffer: write now */
+    lw_status st = lw_outfile_write_async(&b->f, b->buf, len, err);
+    unsigned char *t = b->buf;
+    b->buf = b->spare;
+    b->spare = t;
+    return st;
+}
+
 lw_status lw_bufout_flush(lw_bufout *b, lw_error *err)
 {
-    lw_status st = b->len ? lw_outfile_write(&b->f, b->buf, b->len, err) : LW_OK;
-    b->len = 0;
-    return st;
+    lw_status st = spill(b, err);
+    lw_status wst = lw_outfile_wait(&b->f, err);
+    return st ? st : wst;
 }
 
 lw_status lw_bufout_put(lw_bufout *b, const void *p, size_t n, lw_error *err)
 {
     if (b->len + n > LW_BUFOUT_SIZE) {
-        lw_status st = lw_bufout_flush(b, err);
+        const unsigned char *s = p;
+        size_t room = LW_BUFOUT_SIZE - b->len;
+        memcpy(b->buf + b->len, s, room);
+        b->len += room;
+        s += room;
+        n -= room;
+        lw_status st = spill(b, err);
         if (st)
             return st;
-        if (n > LW_BUFOUT_SIZE)
-            return lw_outfile_write(&b->f, p, n, err);
+        if (n > LW_BUFOUT_SIZE) {
+            /* the caller's data goes straight to the file, written now */
+            if ((st = lw_outfile_write(&b->f, s, n, err)))
+                return st;
+            n = 0;
+        }
+        p = s;
     }
     memcpy(b->buf + b->len, p, n);
     b->len += n;
     return LW_OK;
 }
 
+/* The loops below are compiled with the vectoriser's cheap cost model (see
+ * the Makefile). */
+uint32_t lw_u32_max(const uint32_t *v, size_t n)
+{
+    uint32_t max = 0;
+    for (size_t i = 0; i < n; i++)
+        max = v[i] > max ? v[i] : max;
+    return max;
+}
+
+/* n ids as little-endian integers of `bytes` bytes each at out: loops the
+ * compiler turns into vector code (a copy for 4-byte ids on little-endian
+ * hosts) instead of a store per byte. */
+void lw_store_le(unsigned char *out, const uint32_t *v, size_t n, int bytes)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    switch (bytes) {
+    case 4:
+        memcpy(out, v, 4 * n);
+        return;
+    case 2:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t x = (uint16_t)v[i];
+            memcpy(out + 2 * i, &x, 2);
+        }
+        return;
+    case 1:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (unsigned char)v[i];
+        return;
+    case 8:
+        for (size_t i = 0; i < n; i++) {
+            uint64_t x = v[i];
+            memcpy(out + 8 * i, &x, 8);
+        }
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        lw_put_le(out + (size_t)bytes * i, v[i], bytes);
+}
+
 lw_status lw_bufout_put_le(lw_bufout *b, const uint32_t *v, size_t n, int bytes, lw_error *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (b->len + 8 > LW_BUFOUT_SIZE) {
-            lw_status st = lw_bufout_flush(b, err);
+    size_t size = (size_t)bytes;
+    while (n > 0) {
+        size_t fit = (LW_BUFOUT_SIZE - b->len) / size;
+        if (fit == 0) {
+            lw_status st = spill(b, err);
             if (st)
                 return st;
+            continue;
         }
-        lw_put_le(b->buf + b->len, v[i], bytes);
-        b->len += (size_t)bytes;
+        size_t take = fit < n ? fit : n;
+        lw_store_le(b->buf + b->len, v, take, bytes);
+        b->len += take * size;
+        v += take;
+        n -= take;
     }
     return LW_OK;
 }
@@ -70,8 +146,9 @@ lw_status lw_bufout_finish(lw_bufout *b, lw_error *err)
 
 void lw_bufout_release(lw_bufout *b)
 {
-    lw_outfile_release(&b->f);
+    lw_outfile_release(&b->f); /* waits for a background write of spare */
     free(b->buf);
-    b->buf = NULL;
+    free(b->spare);
+    b->buf = b->spare = NULL;
     b->len = 0;
 }

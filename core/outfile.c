@@ -1,8 +1,11 @@
-/* Crash-safe output files: temporary name, checked writes, fsync, rename. */
+/* Crash-safe output files: temporary name, checked writes, fsync, rename;
+ * writes in the background (a thread for the write and one for the checksum,
+ * joined before the next). */
 #include "longweave/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,21 @@ bool lw_tmp_name_parse(const char *name, char *final, size_t cap, long *pid)
         *pid = strtol(q, NULL, 10);
     return true;
 }
+
+/* One background write: what the thread needs, copied out of the lw_outfile
+ * so that the caller's struct is not shared while it runs. */
+struct lw_outfile_job {
+    pthread_t thread, hasher; /* writing, and adding to the checksum */
+    bool running, hashing;
+    int fd;
+    lw_sha256 *sha;
+    const char *path;
+    const void *data;
+    size_t len;
+    uint64_t offset;
+    lw_status st; /* sticky: a file with a failed write is never finished */
+    lw_error err;
+};
 
 static char *dir_of(const char *path)
 {
@@ -95,6 +113,7 @@ lw_status lw_outfile_open(lw_outfile *f, const char *final_path, bool checksum, 
         lw_outfile_release(f);
         return st;
     }
+    f->owns_fd = true;
     if (checksum && !(f->sha = lw_sha256_new())) {
         lw_outfile_release(f);
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -102,23 +121,103 @@ lw_status lw_outfile_open(lw_outfile *f, const char *final_path, bool checksum, 
     return LW_OK;
 }
 
-lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error *err)
+static lw_status write_all(int fd, const void *data, size_t len, const char *path,
+                           lw_error *err)
 {
     const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = write(f->fd, p, left);
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return lw_error_errno(err, LW_E_IO, errno, "cannot write", f->final_path);
+            return lw_error_errno(err, LW_E_IO, errno, "cannot write", path);
         if (n == 0)
-            return lw_error_set(err, LW_E_IO, "cannot write %s: no progress", f->final_path);
+            return lw_error_set(err, LW_E_IO, "cannot write %s: no progress", path);
         p += n;
-        left -= (size_t)n;
+        len -= (size_t)n;
     }
+    return LW_OK;
+}
+
+lw_status lw_outfile_wait(lw_outfile *f, lw_error *err)
+{
+    lw_outfile_job *j = f->job;
+    if (!j)
+        return LW_OK;
+    if (j->running) {
+        pthread_join(j->thread, NULL);
+        j->running = false;
+    }
+    if (j->hashing) {
+        pthread_join(j->hasher, NULL);
+        j->hashing = false;
+    }
+    if (j->st && err)
+        *err = j->err;
+    return j->st;
+}
+
+lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error *err)
+{
+    lw_status st = lw_outfile_wait(f, err);
+    if (!st)
+        st = write_all(f->fd, data, len, f->final_path, err);
+    if (st)
+        return st;
     if (f->sha)
         lw_sha256_update(f->sha, data, len);
+    f->bytes += len;
+    return LW_OK;
+}
+
+static void *job_write(void *arg)
+{
+    lw_outfile_job *j = arg;
+    j->st = write_all(j->fd, j->data, j->len, j->path, &j->err);
+    /* Start the disk write now, so that finish's fsync has little left to
+     * wait for (a hint: errors show at fsync). */
+    if (!j->st)
+        sync_file_range(j->fd, (off_t)j->offset, (off_t)j->len, SYNC_FILE_RANGE_WRITE);
+    return NULL;
+}
+
+static void *job_hash(void *arg)
+{
+    lw_outfile_job *j = arg;
+    lw_sha256_update(j->sha, j->data, j->len);
+    return NULL;
+}
+
+lw_status lw_outfile_write_async(lw_outfile *f, const void *data, size_t len, lw_error *err)
+{
+    lw_status st = lw_outfile_wait(f, err);
+    if (st || len == 0)
+        return st;
+    if (!f->job && !(f->job = calloc(1, sizeof *f->job)))
+        return lw_outfile_write(f, data, len, err); /* no memory for a job: write now */
+    lw_outfile_job *j = f->job;
+    j->fd = f->fd;
+    j->sha = f->sha;
+    j->path = f->final_path;
+    j->data = data;
+    j->len = len;
+    j->offset = f->bytes;
+    /* the checksum in a thread of its own, beside the write */
+    if (j->sha && pthread_create(&j->hasher, NULL, job_hash, j) != 0) {
+        j->sha = NULL;
+        lw_sha256_update(f->sha, data, len);
+    }
+    j->hashing = j->sha != NULL;
+    if (pthread_create(&j->thread, NULL, job_write, j) != 0) {
+        /* no thread: write now (an error stays, as a background one would) */
+        if ((j->st = write_all(f->fd, data, len, f->final_path, &j->err))) {
+            if (err)
+                *err = j->err;
+            return j->st;
+        }
+    } else {
+        j->running = true;
+    }
     f->bytes += len;
     return LW_OK;
 }
@@ -128,6 +227,9 @@ lw_status lw_outfile_rewrite_at(lw_outfile *f, uint64_t offset, const void *data
 {
     if (offset + len > f->bytes)
         return lw_error_set(err, LW_E_SOFTWARE, "%s: rewrite past the end", f->final_path);
+    lw_status st = lw_outfile_wait(f, err);
+    if (st)
+        return st;
     const char *p = data;
     while (len > 0) {
         ssize_t n = pwrite(f->fd, p, len, (off_t)offset);
@@ -148,10 +250,14 @@ lw_status lw_outfile_finish(lw_outfile *f, lw_error *err)
 {
     if (f->finished)
         return LW_OK;
+    lw_status wst = lw_outfile_wait(f, err);
+    if (wst)
+        return wst;
     if (fsync(f->fd) != 0 && errno != EINVAL)
         return lw_error_errno(err, LW_E_IO, errno, "cannot sync", f->final_path);
     int rc = close(f->fd);
     f->fd = -1;
+    f->owns_fd = false;
     if (rc != 0)
         return lw_error_errno(err, LW_E_IO, errno, "cannot close", f->final_path);
     if (f->sha) {
@@ -184,9 +290,13 @@ lw_status lw_outfile_commit(lw_outfile *f, lw_error *err)
 
 void lw_outfile_release(lw_outfile *f)
 {
-    if (f->fd >= 0)
+    lw_outfile_wait(f, NULL);
+    free(f->job);
+    f->job = NULL;
+    if (f->owns_fd && f->fd >= 0)
         close(f->fd);
     f->fd = -1;
+    f->owns_fd = false;
     if (f->tmp_path && !f->published)
         unlink(f->tmp_path);
     lw_sha256_free(f->sha);

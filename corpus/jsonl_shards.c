@@ -1,7 +1,11 @@
-/* N zstd-compressed JSON Lines shards, written frame by frame in parallel. */
+/* N zstd-compressed JSON Lines shards, written frame by frame in parallel.
+ * A batch's frames are compressed while the next batch is worked on (by the
+ * callers of lw_jsonl_shards_work), and written in the background from the
+ * next flush on. */
 #include "longweave/jsonl_shards.h"
 
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +16,13 @@ typedef struct {
     lw_buf raw;
     lw_buf packed;
     size_t zret; /* ZSTD_compress2 result */
+    bool nomem;
 } frame;
+
+typedef struct {
+    frame *v;
+    size_t n, cap; /* slots past n keep their packed buffers for reuse */
+} frame_list;
 
 typedef struct {
     lw_outfile file;
@@ -28,8 +38,10 @@ struct lw_jsonl_shards {
     size_t frame_bytes;
     int level, threads;
     ZSTD_CCtx **cctx;
-    frame *frames; /* sealed, waiting to be compressed */
-    size_t n_frames, cap_frames;
+    frame_list sealed;  /* since the last flush */
+    frame_list pending; /* sealed before the last flush: compressed meanwhile */
+    frame_list writing; /* compressed, being written in the background */
+    atomic_size_t next_pending; /* the next of them for lw_jsonl_shards_work */
     lw_buf *spare; /* recycled buffers */
     size_t n_spare, cap_spare;
 };
@@ -91,16 +103,21 @@ lw_status lw_jsonl_shards_open(lw_jsonl_shards **out, const lw_jsonl_shards_opts
 static int seal(lw_jsonl_shards *w, unsigned shard)
 {
     shard_state *s = &w->shards[shard];
-    if (w->n_frames == w->cap_frames) {
-        size_t cap = w->cap_frames ? w->cap_frames * 2 : 64;
-        frame *p = realloc(w->frames, cap * sizeof *p);
+    frame_list *l = &w->sealed;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        frame *p = realloc(l->v, cap * sizeof *p);
         if (!p)
             return -1;
-        w->frames = p;
-        w->cap_frames = cap;
+        memset(p + l->cap, 0, (cap - l->cap) * sizeof *p);
+        l->v = p;
+        l->cap = cap;
     }
-    frame *f = &w->frames[w->n_frames++];
+    frame *f = &l->v[l->n++];
+    lw_buf packed = f->packed; /* a buffer of an earlier frame in this slot */
     memset(f, 0, sizeof *f);
+    f->packed = packed;
+    f->packed.len = 0;
     f->shard = shard;
     f->raw = s->open;
     s->raw_bytes += s->open.len;
@@ -155,38 +172,83 @@ static void recycle(lw_jsonl_shards *w, lw_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err)
+static void compress_frame(lw_jsonl_shards *w, frame *f, int thread)
 {
-    long n = (long)w->n_frames;
-    int nomem = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads) reduction(| : nomem)
-    for (long i = 0; i < n; i++) {
-        frame *f = &w->frames[i];
-        size_t bound = ZSTD_compressBound(f->raw.len);
-        if (lw_buf_reserve(&f->packed, bound)) {
-            nomem |= 1;
-            continue;
-        }
-        ZSTD_CCtx *cctx = w->cctx[omp_get_thread_num()];
-        f->zret = ZSTD_compress2(cctx, f->packed.data, bound, f->raw.data, f->raw.len);
-        if (!ZSTD_isError(f->zret))
-            f->packed.len = f->zret;
+    size_t bound = ZSTD_compressBound(f->raw.len);
+    if (lw_buf_reserve(&f->packed, bound)) {
+        f->nomem = true;
+        return;
     }
-    lw_status st = nomem ? lw_error_set(err, LW_E_NOMEM, "out of memory compressing") : LW_OK;
-    for (size_t i = 0; i < w->n_frames; i++) {
-        frame *f = &w->frames[i];
+    f->zret = ZSTD_compress2(w->cctx[thread], f->packed.data, bound, f->raw.data, f->raw.len);
+    if (!ZSTD_isError(f->zret))
+        f->packed.len = f->zret;
+}
+
+void lw_jsonl_shards_work(lw_jsonl_shards *w, int thread)
+{
+    if (atomic_load_explicit(&w->next_pending, memory_order_relaxed) >= w->pending.n)
+        return;
+    size_t i = atomic_fetch_add(&w->next_pending, 1);
+    if (i < w->pending.n)
+        compress_frame(w, &w->pending.v[i], thread);
+}
+
+/* Wait for every shard's background write; the first error. */
+static lw_status wait_all(lw_jsonl_shards *w, lw_error *err)
+{
+    lw_status st = LW_OK;
+    for (unsigned i = 0; i < w->count; i++) {
+        lw_status fst = lw_outfile_wait(&w->shards[i].file, st ? NULL : err);
+        st = st ? st : fst;
+    }
+    return st;
+}
+
+/* Compress what lw_jsonl_shards_work left of the pending frames and start
+ * writing them all in order; the frames written before are then done with. */
+static lw_status write_pending(lw_jsonl_shards *w, lw_error *err)
+{
+    frame_list *l = &w->pending;
+    size_t first = atomic_load(&w->next_pending);
+    long n = first < l->n ? (long)(l->n - first) : 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->threads) if (n > 1)
+    for (long i = 0; i < n; i++)
+        compress_frame(w, &l->v[first + (size_t)i], omp_get_thread_num());
+    for (size_t i = 0; i < l->n; i++)
+        recycle(w, &l->v[i].raw);
+    /* the last writes read the buffers of w->writing, which seal reuses */
+    lw_status st = wait_all(w, err);
+    for (size_t i = 0; i < w->writing.n; i++)
+        if (w->writing.v[i].packed.cap > 2 * ZSTD_compressBound(w->frame_bytes))
+            lw_buf_free(&w->writing.v[i].packed); /* not kept: see recycle */
+    for (size_t i = 0; i < l->n; i++) {
+        frame *f = &l->v[i];
         shard_state *s = &w->shards[f->shard];
+        if (!st && f->nomem)
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory compressing");
         if (!st && ZSTD_isError(f->zret))
             st = lw_error_set(err, LW_E_SOFTWARE, "zstd compression failed for %s: %s",
                               s->file.final_path, ZSTD_getErrorName(f->zret));
         if (!st)
-            st = lw_outfile_write(&s->file, f->packed.data, f->packed.len, err);
+            st = lw_outfile_write_async(&s->file, f->packed.data, f->packed.len, err);
         if (!st)
             s->wrote_frame = true;
-        recycle(w, &f->raw);
-        lw_buf_free(&f->packed);
     }
-    w->n_frames = 0;
+    frame_list done = w->writing;
+    w->writing = *l;
+    *l = done;
+    l->n = 0;
+    atomic_store(&w->next_pending, 0);
+    return st;
+}
+
+lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err)
+{
+    lw_status st = write_pending(w, err);
+    /* this batch's frames wait for the next batch: swap the two lists */
+    frame_list empty = w->pending;
+    w->pending = w->sealed;
+    w->sealed = empty;
     return st;
 }
 
@@ -199,6 +261,8 @@ lw_status lw_jsonl_shards_finish(lw_jsonl_shards *w, lw_error *err)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
     lw_status st = lw_jsonl_shards_flush(w, err);
+    if (!st)
+        st = write_pending(w, err);
     for (unsigned i = 0; i < w->count && !st; i++)
         st = lw_outfile_finish(&w->shards[i].file, err);
     return st;
@@ -241,16 +305,21 @@ void lw_jsonl_shards_free(lw_jsonl_shards *w)
         lw_buf_free(&w->shards[i].open);
         free(w->shards[i].name);
     }
-    for (size_t i = 0; i < w->n_frames; i++) {
-        lw_buf_free(&w->frames[i].raw);
-        lw_buf_free(&w->frames[i].packed);
+    /* The files were released above: no write reads these buffers now.
+     * (A recycled raw buffer is zeroed in its slot.) */
+    frame_list *lists[] = {&w->sealed, &w->pending, &w->writing};
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < lists[k]->cap; i++) {
+            lw_buf_free(&lists[k]->v[i].raw);
+            lw_buf_free(&lists[k]->v[i].packed);
+        }
+        free(lists[k]->v);
     }
     for (size_t i = 0; i < w->n_spare; i++)
         lw_buf_free(&w->spare[i]);
     for (int t = 0; w->cctx && t < w->threads; t++)
         ZSTD_freeCCtx(w->cctx[t]);
     free(w->cctx);
-    free(w->frames);
     free(w->spare);
     free(w->shards);
     free(w);

@@ -93,19 +93,17 @@ lw_status lw_megatron_add(lw_megatron_writer *w, const uint32_t *ids, size_t n, 
     if (n > INT32_MAX)
         return lw_error_set(err, LW_E_DATA, "a sequence of %zu tokens is too long for the "
                             "Megatron index (int32 lengths)", n);
+    /* The largest id first (in vector code), the offending one only when
+     * there is one. */
+    if (n > 0 && lw_u32_max(ids, n) >= w->vocab_size)
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] >= w->vocab_size)
+                return lw_error_set(err, LW_E_SOFTWARE, "token id %u is not below the "
+                                    "vocabulary size %u", ids[i], w->vocab_size);
     size_t size = lw_megatron_dtype_size(w->dtype);
-    for (size_t i = 0; i < n; i++) {
-        if (ids[i] >= w->vocab_size)
-            return lw_error_set(err, LW_E_SOFTWARE, "token id %u is not below the vocabulary "
-                                "size %u", ids[i], w->vocab_size);
-        if (w->bin.len + 4 > LW_BUFOUT_SIZE) {
-            lw_status st = lw_bufout_flush(&w->bin, err);
-            if (st)
-                return st;
-        }
-        lw_put_le(w->bin.buf + w->bin.len, ids[i], (int)size);
-        w->bin.len += size;
-    }
+    lw_status bst = lw_bufout_put_le(&w->bin, ids, n, (int)size, err);
+    if (bst)
+        return bst;
     unsigned char len[4];
     lw_put_le(len, n, 4);
     lw_status st = lw_bufout_put(&w->lengths, len, 4, err);

@@ -26,17 +26,45 @@ static lw_status js_open(lw_seqw *w, lw_error *err)
     return st ? st : seqw_register(w, &j->out.f, err);
 }
 
+/* v in decimal at out; its length (at most 10). */
+static size_t put_u32(char *out, uint32_t v)
+{
+    char d[10];
+    size_t k = sizeof d;
+    do {
+        d[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, d + k, sizeof d - k);
+    return sizeof d - k;
+}
+
+/* The ids as a JSON array ("-100" where mask is 0), formatted a few
+ * thousand at a time into a local buffer rather than a put per id. */
 static lw_status put_array(lw_bufout *b, const uint32_t *ids, const uint8_t *mask, size_t n,
                            lw_error *err)
 {
-    char num[16];
-    lw_status st = lw_bufout_put(b, "[", 1, err);
-    for (size_t i = 0; i < n && !st; i++) {
-        int len = mask && !mask[i] ? snprintf(num, sizeof num, "%s-100", i ? "," : "")
-                                   : snprintf(num, sizeof num, "%s%u", i ? "," : "", ids[i]);
-        st = lw_bufout_put(b, num, (size_t)len, err);
+    char text[4096 + 16];
+    size_t len = 0;
+    text[len++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (len > 4096) {
+            lw_status st = lw_bufout_put(b, text, len, err);
+            if (st)
+                return st;
+            len = 0;
+        }
+        if (i)
+            text[len++] = ',';
+        if (mask && !mask[i]) {
+            memcpy(text + len, "-100", 4);
+            len += 4;
+        } else {
+            len += put_u32(text + len, ids[i]);
+        }
     }
-    return st ? st : lw_bufout_put(b, "]", 1, err);
+    text[len++] = ']';
+    return lw_bufout_put(b, text, len, err);
 }
 
 static lw_status js_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,

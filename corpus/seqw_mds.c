@@ -155,8 +155,7 @@ static lw_status md_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, si
         lw_put_le((unsigned char *)&pairs[2 * i], start, 4);
         lw_put_le((unsigned char *)&pairs[2 * i + 1], end, 4);
     }
-    for (size_t i = 0; i < n; i++)
-        lw_put_le(le + 4 * i, ids[i], 4);
+    lw_store_le(le, ids, n, 4);
     lw_buf body = {0};
     uint64_t shape_pairs[2] = {docs, 2}, shape_ids[1] = {n};
     int rc = put_ndarray(&body, shape_pairs, 2, pairs, 8 * docs);

@@ -307,6 +307,7 @@ static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
 static void step_process(void *ctx, const lw_batch *b, size_t i, int t)
 {
     run_state *r = ctx;
+    lw_jsonl_shards_work(r->w, t); /* the last batch's frames, while this one is worked */
     process_unit(&r->j, &r->workers[t], t, &b->units[i], &r->res[i]);
 }
 

@@ -1,5 +1,7 @@
 /* A write buffer in front of an lw_outfile: output files of many small
- * writes (token ids, index entries) without a system call for each. */
+ * writes (token ids, index entries) without a system call for each. A full
+ * buffer is written (and checksummed) in the background while the caller
+ * fills a second one; lw_bufout_flush waits until all of it is in the file. */
 #ifndef LONGWEAVE_BUFOUT_H
 #define LONGWEAVE_BUFOUT_H
 
@@ -14,6 +16,7 @@ typedef struct {
     lw_outfile f;       /* bytes and sha256 count what reached the file */
     unsigned char *buf;
     size_t len;
+    unsigned char *spare; /* the buffer being written in the background */
 } lw_bufout;
 
 enum { LW_BUFOUT_SIZE = 1 << 20 };
@@ -23,8 +26,15 @@ lw_status lw_bufout_open(lw_bufout *b, const char *path, bool checksum, lw_error
 lw_status lw_bufout_put(lw_bufout *b, const void *p, size_t n, lw_error *err);
 /* n values as little-endian integers of `bytes` bytes each (1, 2, 4 or 8). */
 lw_status lw_bufout_put_le(lw_bufout *b, const uint32_t *v, size_t n, int bytes, lw_error *err);
+/* n values as little-endian integers of `bytes` bytes each (1, 2, 4 or 8)
+ * at out, in vector code (a copy for 4 bytes on little-endian hosts). */
+void lw_store_le(unsigned char *out, const uint32_t *v, size_t n, int bytes);
+/* The largest of n values (0 for none), in vector code: for checking ids
+ * against a vocabulary a buffer at a time. */
+uint32_t lw_u32_max(const uint32_t *v, size_t n);
 lw_status lw_bufout_put_u64(lw_bufout *b, uint64_t v, lw_error *err);
 lw_status lw_bufout_put_u32(lw_bufout *b, uint32_t v, lw_error *err);
+/* Write what is buffered and wait: on return every byte put is in the file. */
 lw_status lw_bufout_flush(lw_bufout *b, lw_error *err);
 /* Flush, fsync and close (still under the temporary name). */
 lw_status lw_bufout_finish(lw_bufout *b, lw_error *err);

@@ -32,8 +32,14 @@ lw_status lw_jsonl_shards_open(lw_jsonl_shards **out, const lw_jsonl_shards_opts
  * memory). */
 lw_buf *lw_jsonl_shards_record(lw_jsonl_shards *w, unsigned shard, size_t len);
 int lw_jsonl_shards_end_record(lw_jsonl_shards *w, unsigned shard);
-/* Compress and write the sealed frames (call once per batch). */
+/* Write the frames sealed before the last flush (compressing what is left
+ * of them), and set the frames sealed since aside for compression (call
+ * once per batch, between the parallel steps). */
 lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err);
+/* Compress one of the frames set aside by the last flush, if one is left
+ * (thread: 0 .. threads-1, each index used by one thread at a time). Call
+ * from the parallel step of the next batch, to compress while it works. */
+void lw_jsonl_shards_work(lw_jsonl_shards *w, int thread);
 /* Seal and write everything, fsync; files keep their temporary names. */
 lw_status lw_jsonl_shards_finish(lw_jsonl_shards *w, lw_error *err);
 /* Rename all files to their final names (all or none). */

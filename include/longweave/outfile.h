@@ -13,15 +13,20 @@
 #include "longweave/hash.h"
 #include "longweave/status.h"
 
+typedef struct lw_outfile_job lw_outfile_job;
+
 typedef struct {
     char *final_path;
     char *tmp_path;
     int fd;             /* -1 once closed */
+    bool owns_fd;       /* fd was opened by lw_outfile_open and is not closed yet
+                         * (false in a zeroed struct, whose fd 0 is not ours) */
     uint64_t bytes;     /* bytes written so far */
     lw_sha256 *sha;     /* running checksum, NULL if not asked for */
     char sha256[LW_SHA256_HEX]; /* filled by finish when checksumming */
     bool finished, published;
     bool rewritten;     /* a header was patched: finish re-reads the file for its sha256 */
+    lw_outfile_job *job; /* a write running in the background (lw_outfile_write_async) */
 } lw_outfile;
 
 /* Create the temporary file beside final_path (mode 0666 less umask). */
@@ -33,6 +38,14 @@ lw_status lw_outfile_rewrite_at(lw_outfile *f, uint64_t offset, const void *data
                                 lw_error *err);
 /* Write all of data (retries short writes; ENOSPC, EFBIG... are LW_E_IO). */
 lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error *err);
+/* Start writing data in the background (a thread writes it and adds it to
+ * the checksum) and return: the caller fills its next buffer meanwhile and
+ * must not change data until lw_outfile_wait returns. One write runs at a
+ * time: this first waits for the one before and returns its error, if any.
+ * Every other function here waits for it first. f->bytes counts data at once. */
+lw_status lw_outfile_write_async(lw_outfile *f, const void *data, size_t len, lw_error *err);
+/* Wait for the background write, if any; its error (LW_E_IO naming the file). */
+lw_status lw_outfile_wait(lw_outfile *f, lw_error *err);
 /* fsync and close; the checksum, if any, is then in f->sha256. */
 lw_status lw_outfile_finish(lw_outfile *f, lw_error *err);
 /* Rename to the final name and fsync the directory. */
