@@ -87,12 +87,20 @@ int cmd_decode(int argc, char **argv)
         return rc;
     if (optind + 1 != argc)
         return cli_usage_error(cmd, "give exactly one dataset PREFIX");
-    const char *prefix = argv[optind];
-    lw_megatron_dataset d;
+    /* the dataset as the manifests name it (PREFIX, PREFIX.bin, PREFIX.idx, a
+     * folder with one dataset), or a companion such as PREFIX.weights */
+    lw_dataset_set set = {0};
     lw_error err = {0};
+    const char *prefix = argv[optind];
+    if (lw_datasets_open(argv[optind], &set, &err) == LW_OK && set.n == 1)
+        prefix = set.ds[0].prefix;
+    lw_megatron_dataset d;
     lw_status st = lw_megatron_read(&d, prefix, &err);
-    if (st)
-        return cli_fail(cmd, st, err.msg);
+    if (st) {
+        rc = cli_fail(cmd, st, err.msg);
+        lw_datasets_free(&set);
+        return rc;
+    }
     lw_tokenizer *tok = NULL;
     bool floats = d.dtype == LW_MEGATRON_FLOAT32;
     if (floats && !ids_only) {
@@ -165,5 +173,6 @@ int cmd_decode(int argc, char **argv)
 done:
     lw_tok_free(tok);
     lw_megatron_close(&d);
+    lw_datasets_free(&set);
     return rc;
 }

@@ -101,6 +101,14 @@ bool lw_layout_is_manifest(const char *name, bool *whole)
     return one || part_of || (n > k && strcmp(name + n - k, LW_MANIFEST_SUFFIX) == 0);
 }
 
+bool lw_layout_is_part_manifest(const char *name)
+{
+    bool whole;
+    size_t n = strlen(name), k = strlen(LW_MANIFEST_SUFFIX);
+    return lw_layout_is_manifest(name, &whole) && !whole &&
+           !(n > k && strcmp(name + n - k, LW_MANIFEST_SUFFIX) == 0);
+}
+
 void lw_layout_part_tag(char *out, size_t cap, unsigned part)
 {
     snprintf(out, cap, PART_TAG, part);

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,19 @@ static void remove_empty_parents(const char *path, const char *top)
     free(p);
 }
 
+/* Does path's folder, resolved, lie in top (resolved)? Files a manifest
+ * lists are removed only there, whatever symlinks say. */
+static bool inside(const char *path, const char *top)
+{
+    char *dir = lw_path_dir(path);
+    char a[PATH_MAX], b[PATH_MAX];
+    bool ok = dir && realpath(dir[0] ? dir : "/", a) && realpath(top, b);
+    size_t k = strlen(b);
+    ok = ok && strncmp(a, b, k) == 0 && (a[k] == '\0' || a[k] == '/' || k == 1);
+    free(dir);
+    return ok;
+}
+
 /* Remove a manifest and then every file it lists: exactly the dataset it
  * describes. *removed counts the files. */
 static lw_status remove_dataset(const char *mpath, const char *top, unsigned *removed,
@@ -171,6 +185,8 @@ static lw_status remove_dataset(const char *mpath, const char *top, unsigned *re
                               mpath);
     if (ls == LW_E_NOMEM)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if (ls == LW_E_NOINPUT)
+        return LW_OK; /* nothing there */
     if (ls) { /* no list to go by: only the manifest goes */
         notice("%s did not load (%s): removed it; files it may have listed are left", mpath,
                lerr.msg);
@@ -181,6 +197,9 @@ static lw_status remove_dataset(const char *mpath, const char *top, unsigned *re
         char *p = lw_concat(m->dir, "/", m->files[i].path);
         if (!p) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        } else if (!inside(p, top)) {
+            notice("%s: listed in %s but not inside %s (a symlinked folder?); left alone", p,
+                   mpath, top);
         } else if (unlink(p) == 0) {
             (*removed)++;
             remove_empty_parents(p, top);
@@ -272,6 +291,69 @@ static void sweep_tmp(const lw_output *o)
                r.removed == 1 ? "" : "s", o->path);
 }
 
+/* Is m a manifest of this command (--part aside)? */
+static bool same_job_as_this_run(const lw_manifest *m)
+{
+    cJSON *me = cJSON_CreateObject();
+    bool same = true;
+    if (me && lw_manifest_command() &&
+        cJSON_AddItemToObject(me, "command", cJSON_Duplicate(lw_manifest_command(), true))) {
+        lw_manifest mine = {.json = me};
+        same = lw_parts_same_job(m, &mine);
+    }
+    cJSON_Delete(me);
+    return same;
+}
+
+/* Is the lock file at path held by a live run? Its pid goes to *pid. */
+static bool lock_held(const char *path, long *pid)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    bool held = fcntl(fd, F_OFD_SETLK, &fl) != 0 && (errno == EAGAIN || errno == EACCES);
+    *pid = held ? lock_holder(fd) : 0;
+    close(fd); /* drops the lock if we took it */
+    return held;
+}
+
+/* In a directory shared by parts, a whole run and parts exclude each other:
+ * a whole run is refused while a part runs, and a part while a whole run
+ * does. */
+static lw_status check_other_runs(const lw_output *o, lw_error *err)
+{
+    if (o->kind != LW_OUT_DIR_PARTS)
+        return LW_OK;
+    long pid = 0;
+    if (o->nparts > 1) {
+        char *whole = lw_layout_lock(o->path, LW_OUT_DIR_PARTS, 0, 1);
+        bool held = whole && lock_held(whole, &pid);
+        free(whole);
+        if (held)
+            return lw_error_set(err, LW_E_CANTCREAT, "%s is being written by a whole run of "
+                                "another longweave (pid %ld); wait for it to end or stop it",
+                                o->path, pid);
+        return LW_OK;
+    }
+    DIR *d = opendir(o->path);
+    struct dirent *e;
+    lw_status st = LW_OK;
+    while (d && !st && (e = readdir(d))) {
+        if (!lw_layout_is_lock(e->d_name) || strncmp(e->d_name, ".part-", 6) != 0)
+            continue;
+        char *p = lw_concat(o->path, "/", e->d_name);
+        if (p && lock_held(p, &pid))
+            st = lw_error_set(err, LW_E_CANTCREAT, "%s is being written by a part of another "
+                              "longweave run (pid %ld, holding %s); wait for it to end or stop "
+                              "it", o->path, pid, p);
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    return st;
+}
+
 /* In a directory shared by parts: the manifests of another split of the
  * work than part/nparts (a whole run's manifest.json beside parts, parts of
  * another N), malloc'd paths. */
@@ -300,10 +382,11 @@ static lw_status other_splits(const lw_output *o, char ***out, size_t *n, lw_err
             continue;
         }
         bool other = o->nparts <= 1 || whole;
-        if (!other) { /* a part: of the same N? */
+        if (!other) { /* a part: of the same N, and of the same command? */
             lw_manifest *m = NULL;
             lw_error ignore;
-            other = lw_manifest_load(p, &m, &ignore) != LW_OK || m->nparts != o->nparts;
+            other = lw_manifest_load(p, &m, &ignore) != LW_OK || m->nparts != o->nparts ||
+                    !same_job_as_this_run(m);
             lw_manifest_free(m);
         }
         if (!other) {
@@ -351,7 +434,27 @@ lw_status lw_output_claim(lw_output **out, const lw_output_spec *spec, lw_error 
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = make_dirs(o, o->dir, err)) || (st = take_lock(o, what, err)))
+    if (spec->kind == LW_OUT_PREFIX) {
+        const char *slash = strrchr(spec->path, '/');
+        const char *base = slash ? slash + 1 : spec->path;
+        if (!base[0] || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+            st = lw_error_set(err, LW_E_USAGE, "-o %s: give a dataset PREFIX such as %stok (the "
+                              "files are PREFIX.bin, PREFIX.idx, ...)", spec->path,
+                              slash ? spec->path : "");
+            goto done;
+        }
+        char *own = lw_concat(o->dir, "/", LW_MANIFEST_NAME);
+        bool inside = own && access(own, F_OK) == 0;
+        free(own);
+        if (inside) {
+            st = lw_error_set(err, LW_E_CANTCREAT, "%s is inside the output directory %s of "
+                              "another run, which holds only what its manifest lists; write %s "
+                              "elsewhere", spec->path, o->dir, what);
+            goto done;
+        }
+    }
+    if ((st = make_dirs(o, o->dir, err)) || (st = take_lock(o, what, err)) ||
+        (st = check_other_runs(o, err)))
         goto done;
     /* the dataset already there */
     bool there = access(o->manifest, F_OK) == 0;

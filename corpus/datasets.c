@@ -1,6 +1,7 @@
 /* Datasets on disk, reading: what the manifests list is what consumers open
  * (lw_datasets_open), the one compatibility check of combining commands
  * (lw_combine_add), and the registry of the companions stages add. */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <glob.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 
 #include "longweave/dataset.h"
 #include "longweave/fileio.h"
+#include "longweave/megatron.h"
 #include "longweave/vec.h"
 
 /* ---- companions ---- */
@@ -141,8 +143,10 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The manifests directly in dir (manifest.json, manifest.part-*.json,
- * *.manifest.json), sorted; *n 0 when none. */
+/* The manifests directly in dir, sorted; *n 0 when none: the directory's
+ * own (manifest.json, manifest.part-*.json) when it is an output, else those
+ * of the PREFIX outputs in it (*.manifest.json). A PREFIX written inside a
+ * directory output is not part of it. */
 static lw_status manifests_in(const char *dir, char ***out, size_t *n, lw_error *err)
 {
     *out = NULL;
@@ -166,6 +170,21 @@ static lw_status manifests_in(const char *dir, char ***out, size_t *n, lw_error 
         }
     }
     closedir(d);
+    bool output = false;
+    for (size_t i = 0; i < *n; i++) {
+        bool whole;
+        const char *name = base_name((*out)[i]);
+        output |= lw_layout_is_manifest(name, &whole) && (whole || !ends_with(name,
+                                                                          LW_MANIFEST_SUFFIX));
+    }
+    for (size_t i = 0; output && i < *n;) {
+        if (ends_with(base_name((*out)[i]), LW_MANIFEST_SUFFIX)) {
+            free((*out)[i]);
+            (*out)[i] = (*out)[--*n];
+        } else {
+            i++;
+        }
+    }
     if (*n)
         qsort(*out, *n, sizeof **out, cmp_str);
     return st;
@@ -326,6 +345,11 @@ void lw_datasets_free(lw_dataset_set *s)
     memset(s, 0, sizeof *s);
 }
 
+int lw_dataset_mask(const lw_dataset *d)
+{
+    return !d->entry ? LW_MASK_PROBE : d->entry->masked ? LW_MASK_LISTED : LW_MASK_ABSENT;
+}
+
 bool lw_dataset_has(const lw_dataset *d, const char *role)
 {
     for (size_t i = 0; d->entry && i < d->entry->n_companions; i++)
@@ -343,6 +367,82 @@ char *lw_manifest_find(const char *prefix)
         out = strdup(s.ds[0].manifest->path);
     lw_datasets_free(&s);
     return out;
+}
+
+/* The command without its --part: what the parts of one job share. */
+static bool same_job(const cJSON *a, const cJSON *b)
+{
+    int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b), i = 0, k = 0;
+    for (;;) {
+        for (int pass = 0; pass < 2; pass++) { /* skip "--part X" and "--part=X" */
+            const cJSON *arr = pass ? b : a;
+            int *at = pass ? &k : &i, n = pass ? nb : na;
+            const char *s = *at < n ? cJSON_GetArrayItem(arr, *at)->valuestring : NULL;
+            if (s && strcmp(s, "--part") == 0)
+                *at += 2;
+            else if (s && strncmp(s, "--part=", 7) == 0)
+                *at += 1;
+        }
+        if (i >= na || k >= nb)
+            return i >= na && k >= nb;
+        const char *x = cJSON_GetArrayItem(a, i++)->valuestring;
+        const char *y = cJSON_GetArrayItem(b, k++)->valuestring;
+        if (!x || !y || strcmp(x, y) != 0)
+            return false;
+    }
+}
+
+bool lw_parts_same_job(const lw_manifest *a, const lw_manifest *b)
+{
+    return same_job(cJSON_GetObjectItem(a->json, "command"),
+                    cJSON_GetObjectItem(b->json, "command"));
+}
+
+bool lw_parts_complete(lw_manifest *const *ms, size_t n, char *why, size_t cap)
+{
+    size_t parts = 0;
+    for (size_t i = 0; i < n; i++)
+        parts += ms[i]->nparts > 1;
+    if (parts == 0)
+        return true;
+    const lw_manifest *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const lw_manifest *m = ms[i];
+        if (m->nparts <= 1) {
+            snprintf(why, cap, "%s: a whole run's manifest beside parts of another", m->path);
+            return false;
+        }
+        if (!first) {
+            first = m;
+        } else if (m->nparts != first->nparts || !lw_parts_same_job(m, first)) {
+            snprintf(why, cap, "%s (part %u/%u) and %s (part %u/%u) are parts of different "
+                     "runs", first->path, first->part, first->nparts, m->path, m->part,
+                     m->nparts);
+            return false;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (ms[k]->part == m->part) {
+                snprintf(why, cap, "%s and %s are both part %u/%u", ms[k]->path, m->path,
+                         m->part, m->nparts);
+                return false;
+            }
+    }
+    if (parts != first->nparts) {
+        unsigned missing = 0;
+        for (unsigned p = 0; p < first->nparts; p++) {
+            bool have = false;
+            for (size_t i = 0; i < n && !have; i++)
+                have = ms[i]->part == p;
+            if (!have) {
+                missing = p;
+                break;
+            }
+        }
+        snprintf(why, cap, "%zu of %u parts (part %u/%u is missing, beside %s)", parts,
+                 first->nparts, missing, first->nparts, first->path);
+        return false;
+    }
+    return true;
 }
 
 /* ---- combining ---- */
@@ -366,6 +466,18 @@ lw_status lw_combine_add(lw_combine *c, const lw_dataset *d, int dtype, lw_error
     const lw_tok_ref *t = d->manifest ? &d->manifest->tok : NULL;
     if (c->n == 0)
         c->first = d->prefix;
+    if (t && t->known && c->untyped)
+        return lw_error_set(err, LW_E_DATA, "%s has no manifest naming its tokenizer, so it "
+                            "cannot be %s with %s (%s): give datasets that longweave made, or "
+                            "only bare ones", c->untyped, what, d->prefix,
+                            t->name[0] ? t->name : t->path);
+    if (!(t && t->known) && c->tok.known)
+        return lw_error_set(err, LW_E_DATA, "%s has no manifest naming its tokenizer, so it "
+                            "cannot be %s with %s (%s): give datasets that longweave made, or "
+                            "only bare ones", d->prefix, what, c->first,
+                            c->tok.name[0] ? c->tok.name : c->tok.path);
+    if (!(t && t->known) && !c->untyped)
+        c->untyped = d->prefix;
     if (t && t->known) {
         if (!c->tok.known)
             c->tok = *t;
@@ -384,7 +496,7 @@ lw_status lw_combine_add(lw_combine *c, const lw_dataset *d, int dtype, lw_error
             return lw_error_set(err, LW_E_DATA, "%s holds ids of another type than %s: they "
                                 "cannot be %s", d->prefix, c->first, what);
     }
-    size_t nc = d->entry ? d->entry->n_companions : 0;
+    size_t nc = d->entry && !c->tokens_only ? d->entry->n_companions : 0;
     for (size_t i = 0; i < nc; i++) {
         const char *role = d->entry->companions[i];
         const lw_companion *k = lw_companion_find(role);
@@ -407,11 +519,19 @@ lw_status lw_combine_add(lw_combine *c, const lw_dataset *d, int dtype, lw_error
         bool same = mine == c->n_companions;
         for (size_t i = 0; i < c->n_companions && same; i++)
             same = lw_dataset_has(d, c->companions[i]);
-        if (!same)
-            return lw_error_set(err, LW_E_DATA, "%s and %s do not carry the same companion "
-                                "files (%s%s): they cannot be %s", d->prefix, c->first,
-                                c->n_companions ? c->companions[0] : "none",
-                                c->n_companions > 1 ? ", ..." : "", what);
+        if (!same) {
+            char mine_list[256] = "", first_list[256] = "";
+            for (size_t i = 0; i < nc; i++)
+                if (carried(c, d->entry->companions[i]))
+                    snprintf(mine_list + strlen(mine_list), sizeof mine_list - strlen(mine_list),
+                             "%s%s", mine_list[0] ? ", " : "", d->entry->companions[i]);
+            for (size_t i = 0; i < c->n_companions; i++)
+                snprintf(first_list + strlen(first_list), sizeof first_list - strlen(first_list),
+                         "%s%s", i ? ", " : "", c->companions[i]);
+            return lw_error_set(err, LW_E_DATA, "%s carries %s beside its tokens, %s carries %s: "
+                                "they cannot be %s", d->prefix, mine_list[0] ? mine_list : "none",
+                                c->first, first_list[0] ? first_list : "none", what);
+        }
     }
     c->n++;
     return LW_OK;

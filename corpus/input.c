@@ -1,6 +1,9 @@
 /* Input planning: expand paths and directories, detect formats, and cut the
  * input into --part byte ranges. */
 #include "longweave/input.h"
+#include "longweave/vec.h"
+#include "longweave/fileio.h"
+#include "longweave/dataset.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -167,10 +170,49 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A longweave output (a folder with manifests) holds what its manifests
+ * list and nothing else: its own files (shards, chat JSON Lines, evaluation
+ * records) that the input's names select, never a stray file beside them.
+ * *done is false when dir is not such an output. */
+static lw_status listed_files(builder *b, const char *dir, char ***paths, size_t *n,
+                              size_t *cap, bool *done, lw_error *err)
+{
+    lw_manifest **ms;
+    size_t nm;
+    lw_error ignore;
+    *done = false;
+    if (lw_manifests_in(dir, &ms, &nm, &ignore) != LW_OK || nm == 0)
+        return LW_OK; /* not an output (or one this version does not read): walk it */
+    *done = true;
+    lw_status st = LW_OK;
+    for (size_t i = 0; i < nm && !st; i++)
+        for (size_t k = 0; k < ms[i]->n_files && !st; k++) {
+            const lw_manifest_file *f = &ms[i]->files[k];
+            const char *base = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
+            if (f->dataset || !included(b, base)) {
+                b->list->ignored_files++;
+                continue;
+            }
+            char *p = lw_concat(ms[i]->dir, "/", f->path);
+            if (!p || !LW_VEC_GROW(paths, cap, *n + 1)) {
+                free(p);
+                st = lw_error_set(err, LW_E_NOMEM, "out of memory listing %s", dir);
+            } else {
+                (*paths)[(*n)++] = p;
+            }
+        }
+    lw_manifests_free(ms, nm);
+    return st;
+}
+
 /* Collect every regular file below dir (recursively) into *paths. */
 static lw_status walk(builder *b, const char *dir, bool top, char ***paths, size_t *n,
                       size_t *cap, lw_error *err)
 {
+    bool output;
+    lw_status ls = listed_files(b, dir, paths, n, cap, &output, err);
+    if (ls || output)
+        return ls;
     DIR *d = opendir(dir);
     if (!d && !top)
         return note_unreadable(b, dir, errno, err);

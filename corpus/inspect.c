@@ -22,7 +22,8 @@ uint64_t lw_inspect_bin_low(int k)
     return k == 0 ? 0 : (uint64_t)1 << (k - 1);
 }
 
-static lw_status one(lw_inspect *in, const char *prefix, lw_inspect_dataset *out, lw_error *err)
+static lw_status one(lw_inspect *in, const char *prefix, int mask, lw_inspect_dataset *out,
+                     lw_error *err)
 {
     lw_megatron_dataset d, m;
     lw_status st = lw_megatron_read(&d, prefix, err);
@@ -48,7 +49,16 @@ static lw_status one(lw_inspect *in, const char *prefix, lw_inspect_dataset *out
     if (mp) {
         snprintf(mp, len, "%s" LW_MEGATRON_MASK_SUFFIX, prefix);
         lw_error ignore;
-        if (lw_megatron_read(&m, mp, &ignore) == LW_OK) {
+        lw_status ms = mask == LW_MASK_ABSENT ? LW_E_NOINPUT : lw_megatron_read(&m, mp, &ignore);
+        if (ms == LW_E_NOINPUT || (ms && mask == LW_MASK_PROBE)) {
+            /* no mask */
+        } else if (ms) {
+            free(mp);
+            lw_megatron_close(&d);
+            if (err)
+                *err = ignore;
+            return ms;
+        } else {
             out->masked = true;
             out->trained = 0;
             const unsigned char *b = m.bin;
@@ -79,7 +89,7 @@ lw_status lw_inspect_run(const char *path, lw_inspect *in, lw_error *err)
                               lw_seq_format_name(ds->format));
             break;
         }
-        if ((st = one(in, ds->prefix, &in->ds[i], err)))
+        if ((st = one(in, ds->prefix, lw_dataset_mask(ds), &in->ds[i], err)))
             break;
         in->n++;
         lw_inspect_dataset *d = &in->ds[i];

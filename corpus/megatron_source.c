@@ -9,7 +9,8 @@
 #include "longweave/fileio.h"
 #include "longweave/megatron.h"
 
-lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, lw_error *err)
+lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, int mask,
+                                  lw_error *err)
 {
     memset(s, 0, sizeof *s);
     s->fd = s->mfd = -1;
@@ -22,7 +23,7 @@ lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, lw_
     s->mbin = mp ? lw_concat(mp, ".bin", "") : NULL;
     if (!mp || !midx || !s->bin || !s->mbin) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-    } else if (access(midx, F_OK) == 0) {
+    } else if (mask == LW_MASK_LISTED || (mask == LW_MASK_PROBE && access(midx, F_OK) == 0)) {
         s->masked = true;
         if (!(st = lw_megatron_read_index(&s->m, mp, err)) &&
             (s->m.dtype != LW_MEGATRON_UINT8 || s->m.sequences != s->d.sequences))

@@ -148,7 +148,8 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
     lw_combine comb = r->comb; /* the same companions within the group */
     for (size_t i = 0; i < g->n && !st; i++) {
         if ((st = lw_combine_add(&comb, &r->set.ds[g->m[i].ds], 0, err)) ||
-            (st = lw_megatron_source_open(&src[i], g->m[i].path, err)))
+            (st = lw_megatron_source_open(&src[i], g->m[i].path,
+                                             lw_dataset_mask(&r->set.ds[g->m[i].ds]), err)))
             break;
         if (src[i].d.dtype != src[0].d.dtype)
             st = lw_error_set(err, LW_E_DATA, "%s: %s ids, but %s has %s ids: only datasets "
@@ -347,6 +348,7 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
         }
         for (size_t k = m0; k < r.set.n_manifests; k++)
             list_manifest(&r, r.set.manifests[k]);
+
         if (dirs) {
             for (size_t k = m0; k < r.set.n_manifests && !st; k++)
                 st = take_manifest_files(&r, r.set.manifests[k], ds0, err);
@@ -357,17 +359,18 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
                     st = group_add(g, r.set.ds[k].prefix, k, err);
         }
     }
+    char why[LW_ERROR_MSG_MAX];
+    if (!st && !lw_parts_complete(r.set.manifests, r.set.n_manifests, why, sizeof why))
+        st = lw_error_set(err, LW_E_DATA, "%s; merge the parts of one run, all of them", why);
     const char *roles[16];
     r.comb.n_carried = mergeable(roles, 16, &r.set);
     r.comb.carried = roles;
     /* the tokenizer check across every input, before anything is written */
     lw_combine all = r.comb;
+    all.tokens_only = true; /* companions are checked within each group */
     for (size_t i = 0; i < r.n_groups && !st; i++)
-        for (size_t k = 0; r.groups[i].kind == DATASET && k < r.groups[i].n && !st; k++) {
-            all.n = 0; /* companions are checked within each group */
-            all.n_companions = 0;
+        for (size_t k = 0; r.groups[i].kind == DATASET && k < r.groups[i].n && !st; k++)
             st = lw_combine_add(&all, &r.set.ds[r.groups[i].m[k].ds], 0, err);
-        }
     r.comb.tok = all.tok;
     if (st)
         goto done;

@@ -103,7 +103,8 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
             break;
         }
         if ((st = lw_combine_add(&comb, &sets[i].ds[0], 0, err)) ||
-            (st = lw_megatron_source_open(&s->s, sets[i].ds[0].prefix, err)))
+            (st = lw_megatron_source_open(&s->s, sets[i].ds[0].prefix,
+                                                 lw_dataset_mask(&sets[i].ds[0]), err)))
             break;
         if (s->s.d.dtype != src[0].s.d.dtype) {
             st = lw_error_set(err, LW_E_DATA, "%s has %s ids, %s %s: sources must share a "

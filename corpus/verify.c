@@ -14,6 +14,7 @@
 #include "longweave/dataset.h"
 #include "longweave/fileio.h"
 #include "longweave/hash.h"
+#include "longweave/megatron.h"
 #include "longweave/outfile.h"
 #include "longweave/vec.h"
 #include "verify_internal.h"
@@ -144,7 +145,9 @@ static lw_status verify_manifest(vctx *v, const lw_manifest *m, int threads, lw_
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             break;
         }
+        v->mask = d->masked ? LW_MASK_LISTED : LW_MASK_ABSENT;
         int64_t seqs = check_dataset(v, prefix, d->format);
+        v->mask = LW_MASK_ABSENT; /* companions have none */
         if (seqs >= 0 && (uint64_t)seqs != d->sequences && d->format != LW_SEQ_LLMC)
             vproblem(v, LW_VERIFY_STRUCTURE, "%s: %lld sequences, the manifest says %llu",
                      prefix, (long long)seqs, (unsigned long long)d->sequences);
@@ -249,6 +252,7 @@ static lw_status verify_bare(vctx *v, const char *path, lw_error *err)
         char *p = lw_concat(prefix, first[k], "");
         if (p && exists(p)) {
             found = true;
+            v->mask = LW_MASK_PROBE; /* no manifest to say */
             check_dataset(v, prefix, kinds[k]);
         }
         free(p);
@@ -267,7 +271,7 @@ static lw_status verify_bare(vctx *v, const char *path, lw_error *err)
 lw_status lw_verify_run(const char *path, int threads, lw_verify_result *res, lw_error *err)
 {
     memset(res, 0, sizeof *res);
-    vctx v = {res, 0};
+    vctx v = {res, 0, LW_MASK_ABSENT};
     if (threads <= 0)
         threads = omp_get_num_procs();
     lw_manifest **ms = NULL;
@@ -316,12 +320,26 @@ lw_status lw_verify_run(const char *path, int threads, lw_verify_result *res, lw
                 }
         }
     }
-    if (!st && n == 0) {
+    char *above = !st && n == 0 && !dir ? lw_manifest_find(path) : NULL;
+    if (above) { /* a dataset inside an output: the output's manifest */
+        lw_manifest *m;
+        if (!(st = lw_manifest_load(above, &m, err))) {
+            st = verify_manifest(&v, m, threads, err);
+            lw_manifest_free(m);
+        }
+        free(above);
+    } else if (!st && n == 0) {
         st = verify_bare(&v, path, err);
     } else if (!st) {
         for (size_t i = 0; i < n && !st; i++)
             if (ms[i])
                 st = verify_manifest(&v, ms[i], threads, err);
+        char why[LW_ERROR_MSG_MAX];
+        bool shared = false; /* a directory the parts of one run share */
+        for (size_t i = 0; i < n; i++)
+            shared |= ms[i] && lw_layout_is_part_manifest(strrchr(ms[i]->path, '/') + 1);
+        if (!st && !only && shared && !lw_parts_complete(ms, n, why, sizeof why))
+            vproblem(&v, LW_VERIFY_STRUCTURE, "%s: %s", path, why);
         if (!st) {
             if (s.n)
                 qsort(s.listed, s.n, sizeof *s.listed, cmp_str);

@@ -132,9 +132,10 @@ int64_t vf_megatron(vctx *v, const char *prefix, bool ids)
     char *mp = lw_concat(prefix, LW_MEGATRON_MASK_SUFFIX, "");
     char *midx = mp ? lw_concat(mp, ".idx", "") : NULL;
     char *mbin = mp ? lw_concat(mp, ".bin", "") : NULL;
-    FILE *probe = midx ? fopen(midx, "rb") : NULL;
-    if (probe) {
+    FILE *probe = midx && v->mask == LW_MASK_PROBE ? fopen(midx, "rb") : NULL;
+    if (probe)
         fclose(probe);
+    if (probe || v->mask == LW_MASK_LISTED) {
         if (lw_megatron_read_index(&m, mp, &e)) {
             vproblem(v, LW_VERIFY_STRUCTURE, "%s", e.msg);
         } else {
@@ -571,11 +572,10 @@ static bool jsonl_line(vctx *v, const char *path, uint64_t line, const char *s, 
         return false;
     }
     int k = 0;
-    const cJSON *id;
+    const cJSON *id, *l = labels ? labels->child : NULL; /* walked in step: not quadratic */
     cJSON_ArrayForEach(id, ids)
     {
         double x = cJSON_GetNumberValue(id);
-        const cJSON *l = labels ? cJSON_GetArrayItem(labels, k) : NULL;
         double y = l ? cJSON_GetNumberValue(l) : x;
         if (!(x >= 0) || (v->vocab && x >= v->vocab)) {
             vproblem(v, LW_VERIFY_TOKEN, "%s:%llu: token %d is %.0f, not a valid id below %u",
@@ -588,6 +588,7 @@ static bool jsonl_line(vctx *v, const char *path, uint64_t line, const char *s, 
             break;
         }
         k++;
+        l = l ? l->next : NULL;
     }
     c->sequences++;
     c->tokens += (uint64_t)k;

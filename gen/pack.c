@@ -277,7 +277,8 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
         p.src[i].fd = p.src[i].mfd = -1;
     for (size_t i = 0; i < set.n && !st; i++) {
         if ((st = lw_combine_add(&comb, &set.ds[i], 0, err)) ||
-            (st = lw_megatron_source_open(&p.src[i], set.ds[i].prefix, err)))
+            (st = lw_megatron_source_open(&p.src[i], set.ds[i].prefix,
+                                                 lw_dataset_mask(&set.ds[i]), err)))
             break;
         p.n_src++;
         if (p.src[i].d.dtype != p.src[0].d.dtype)

@@ -53,7 +53,7 @@ static lw_status side_merge(const char *role, const char *const *parts, size_t n
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             break;
         }
-        st = lw_megatron_source_open(&src, p, err);
+        st = lw_megatron_source_open(&src, p, LW_MASK_ABSENT, err);
         if (!st && !w)
             st = lw_megatron_open_dtype(&w, op, src.d.dtype, UINT32_MAX, err);
         for (uint64_t q = 0; !st && q < src.d.sequences; q++) {

@@ -72,6 +72,8 @@ char *lw_layout_part_less(const char *rel, long *part);
 /* Is a file name a manifest: manifest.json (*whole set), manifest.part-IIIII.json
  * or NAME.manifest.json? */
 bool lw_layout_is_manifest(const char *name, bool *whole);
+/* manifest.part-IIIII.json: one part's, in a directory parts share. */
+bool lw_layout_is_part_manifest(const char *name);
 /* "part-IIIII": what names every file of one part in a folder parts share. */
 void lw_layout_part_tag(char *out, size_t cap, unsigned part);
 /* Lock and temporary files are hidden (".NAME..."); is this file name one of
@@ -250,8 +252,20 @@ typedef struct {
  * Files no manifest lists are never picked up. */
 lw_status lw_datasets_open(const char *path, lw_dataset_set *set, lw_error *err);
 void lw_datasets_free(lw_dataset_set *set);
+/* What a reader does about d's loss mask (megatron.h: LW_MASK_LISTED,
+ * LW_MASK_ABSENT, or LW_MASK_PROBE for a bare dataset): a mask file that the
+ * manifest does not list is never read. */
+int lw_dataset_mask(const lw_dataset *d);
 /* Does d carry this companion? */
 bool lw_dataset_has(const lw_dataset *d, const char *role);
+
+/* The parts of one run: every manifest of parts (part I of N > 1) in ms is
+ * of the same N and the same command but for --part, none twice, none
+ * missing, and no whole run's manifest is among them (true when ms holds
+ * no parts). Otherwise why says what is wrong. */
+bool lw_parts_complete(lw_manifest *const *ms, size_t n, char *why, size_t cap);
+/* Were a and b made by the same command, --part aside? */
+bool lw_parts_same_job(const lw_manifest *a, const lw_manifest *b);
 
 /* ---- Combining datasets (mix, pack, merge, cip of several inputs) ---------- */
 
@@ -259,6 +273,8 @@ typedef struct {
     const char *cmd_what;       /* "mixed", "packed", "merged": for messages */
     const char *first;          /* the first dataset's prefix */
     lw_tok_ref tok;             /* the first known tokenizer */
+    const char *untyped;        /* the first dataset whose tokenizer is not known */
+    bool tokens_only;           /* check the tokenizer and ids only, not companions */
     int dtype;                  /* Megatron dtype code of the ids, 0 until known */
     const char *const *carried; /* companions this command carries through */
     size_t n_carried;
@@ -268,9 +284,10 @@ typedef struct {
 } lw_combine;
 
 /* Check that d (ids of Megatron dtype code `dtype`, 0 if not known) can go
- * with the datasets added before: the same tokenizer (by sha256, where both
- * know it), the same id type, and the same companions, every one of which
- * the command carries through (any other is refused, never dropped). */
+ * with the datasets added before: the same tokenizer (by sha256; a dataset
+ * whose tokenizer no manifest names goes only with others of the kind), the
+ * same id type, and the same companions, every one of which the command
+ * carries through (any other is refused, never dropped). */
 lw_status lw_combine_add(lw_combine *c, const lw_dataset *d, int dtype, lw_error *err);
 
 /* ---- Companions ----------------------------------------------------------- */

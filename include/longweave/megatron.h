@@ -142,7 +142,13 @@ typedef struct lw_megatron_source {
     char *bin, *mbin;
 } lw_megatron_source;
 
-lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, lw_error *err);
+/* Open a dataset for pread. mask: LW_MASK_LISTED (it has PREFIX.mask: read
+ * it, which must be there), LW_MASK_ABSENT (it has none: a file of that name
+ * is not read) or LW_MASK_PROBE (a bare dataset without a manifest: read
+ * PREFIX.mask if it is there). lw_dataset_mask() says which. */
+enum { LW_MASK_ABSENT = 0, LW_MASK_LISTED = 1, LW_MASK_PROBE = -1 };
+lw_status lw_megatron_source_open(lw_megatron_source *s, const char *prefix, int mask,
+                                  lw_error *err);
 /* Sequence q: its lw_megatron_length() values as raw little-endian bytes of
  * the dataset's dtype into data, and its mask into mask (when masked). */
 lw_status lw_megatron_source_read(const lw_megatron_source *s, uint64_t q, void *data,

@@ -53,6 +53,8 @@ uint64_t lw_verify_problems(const lw_verify_result *res);
 typedef struct lw_verify_sink {
     lw_verify_result *res;
     uint32_t vocab; /* 0: unknown, ids are only checked not to be negative */
+    int mask;       /* the loss mask of the dataset checked: megatron.h's LW_MASK_LISTED,
+                     * LW_MASK_ABSENT (0: a PREFIX.mask is not its own) or LW_MASK_PROBE */
 } lw_verify_sink;
 /* Count a problem; the first of each kind is kept for the report. */
 void lw_verify_report(lw_verify_sink *s, lw_verify_kind k, const char *fmt, ...)
