@@ -243,4 +243,90 @@ def refused_runs_make_nothing(tmp):
     check(not [f for f in all_files(".") if f.endswith("longweave-lock")], all_files("."))
 
 
+
+@test
+def a_mask_the_manifest_does_not_list_is_not_read(tmp):
+    tok = tokenized("sp/ll")
+    _, seqs, _ = megatron.read(tok)
+    megatron.write(tok + ".mask", [[0] * len(s) for s in seqs], dtype=1)
+    out, _ = run_ok(["inspect", tok, "--json"])
+    check("trained_tokens" not in json.loads(out), out)
+    run_ok(["mix", "--source", f"{tok}:1", "--tokens", "10k", "-q", "-o", "m/mx"])
+    check(not os.path.exists("m/mx.mask.idx"), "the stray mask went into the mixture")
+    rc, r, err = verify_json(tok)
+    check(rc == 65 and "unlisted" in r["problems"] and "mask" not in r["problems"], err)
+
+
+@test
+def a_dataset_without_a_manifest_is_not_combined_with_typed_ones(tmp):
+    tok = tokenized()
+    os.makedirs("raw")
+    for ext in (".bin", ".idx"):
+        shutil.copy(tok + ext, "raw/c" + ext)
+    for args in (["merge", "m/x", tok, "raw/c"],
+                 ["mix", "--source", f"{tok}:1", "--source", "raw/c:1", "--tokens", "10k",
+                  "-o", "m/y"],
+                 ["pack", "raw/c", tok, "--seq-len", "16k", "-o", "m/z"],
+                 ["cip", tok, "raw/c", "--seq-len", "8k", "-o", "m/w"]):
+        rc, _, err = run(args + ["-q"])
+        check(rc == 65 and "no manifest naming its tokenizer" in err, f"{args[0]}: {rc} {err}")
+    run_ok(["merge", "m/bare", "raw/c", "raw/c", "-q"])  # bare with bare: the user's call
+
+
+@test
+def documents_of_an_output_are_what_its_manifest_lists(tmp):
+    run_ok(["shard", SAMPLE, "-n", "4", "-q", "-o", "S"])
+    shutil.copy("S/shard-00000.jsonl.zst", "S/shard-00009.jsonl.zst")  # stray
+    out, _ = run_ok(["tokenize", "-t", LLAMA3, "S", "-q", "-o", "t/ll", "--stats-json", "-"])
+    check(json.loads(out)["documents_written"] == 202, out)
+
+
+@test
+def parts_and_whole_runs_of_one_directory(tmp):
+    tok = tokenized()
+    # a part running holds off a whole run (which would sweep its files)
+    p = subprocess.Popen([LONGWEAVE, "synl", "-t", LLAMA3, "--seq-len", "4k", "-n", "100000",
+                          "-j", "1", "--part", "0/2", "-q", "-o", "N"], stderr=subprocess.PIPE)
+    end = time.time() + 60
+    while time.time() < end and not os.path.exists("N/.part-00000.longweave-lock"):
+        time.sleep(0.01)
+    rc, _, err = run(["synl", "-t", LLAMA3, "--seq-len", "4k", "-n", "4", "-q", "--force",
+                      "-o", "N"])
+    alive = p.poll() is None
+    p.kill()
+    p.wait()
+    check(alive and rc == 73 and "part of another" in err, f"{alive} {rc} {err}")
+    # parts of another command in one directory are another split of the work
+    run_ok(["cip", tok, "--seq-len", "8k", "--part", "0/2", "-q", "-o", "P"])
+    rc, _, err = run(["cip", tok, "--seq-len", "4k", "--part", "1/2", "-q", "-o", "P"])
+    check(rc == 73 and "another split" in err, f"{rc} {err}")
+    # an incomplete set is not sound, and does not merge
+    rc, r, err = verify_json("P")
+    check(rc == 65 and "part 1/2 is missing" in r["problems"]["structure"]["first"], err)
+    rc, _, err = run(["merge", "M", "P", "-q"])
+    check(rc == 65 and "part 1/2 is missing" in err, f"{rc} {err}")
+    run_ok(["cip", tok, "--seq-len", "8k", "--part", "1/2", "-q", "-o", "P"])
+    rc, r, err = verify_json("P")
+    check(rc == 0, err)
+
+
+@test
+def outputs_go_where_they_can_be_read(tmp):
+    rc, _, err = run(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "out/"])
+    check(rc == 64 and "PREFIX" in err and not os.path.exists("out"), f"{rc} {err}")
+    tok = tokenized()
+    run_ok(["cip", tok, "--seq-len", "8k", "-q", "-o", "C"])
+    rc, _, err = run(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "C/tok"])
+    check(rc == 73 and "inside the output directory" in err, f"{rc} {err}")
+    # a dataset inside an output is verified against the output's manifest
+    part = "C/cip/len-0008192/part-00000"
+    with open(part + ".bin", "r+b") as f:
+        f.seek(100)
+        b = f.read(1)
+        f.seek(100)
+        f.write(bytes([b[0] ^ 1]))
+    rc, r, err = verify_json(part)
+    check(rc == 65 and "checksum" in r["problems"], err)
+
+
 main()
