@@ -8,7 +8,6 @@
 lw_status lw_bufout_open(lw_bufout *b, const char *path, bool checksum, lw_error *err)
 {
     memset(b, 0, sizeof *b);
-    b->f.fd = -1;
     if (!(b->buf = malloc(LW_BUFOUT_SIZE)))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     return lw_outfile_open(&b->f, path, checksum, err);

@@ -71,7 +71,6 @@ lw_status lw_megatron_open_dtype(lw_megatron_writer **out, const char *prefix, i
     }
     w->vocab_size = limit;
     w->dtype = dtype;
-    w->bin.f.fd = w->idx.f.fd = w->lengths.f.fd = w->ends.f.fd = -1;
     lw_status st = open_buffered(&w->bin, prefix, ".bin", true, err);
     if (!st)
         st = open_buffered(&w->idx, prefix, ".idx", true, err);

@@ -31,7 +31,6 @@ static lw_status dt_open(lw_seqw *w, lw_error *err)
     datatrove_impl *d = calloc(1, sizeof *d);
     if (!(w->impl = d))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    d->ds.f.fd = d->index.f.fd = d->loss.f.fd = d->meta.fd = -1;
     d->token_size = w->o.vocab_size <= 65536 ? 2 : 4;
     w->dtype = d->token_size == 2 ? "uint16" : "uint32";
     lw_status st = open_file(w, &d->ds, ".ds", err);

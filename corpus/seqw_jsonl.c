@@ -17,7 +17,6 @@ static lw_status js_open(lw_seqw *w, lw_error *err)
     jsonl_impl *j = calloc(1, sizeof *j);
     if (!(w->impl = j))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    j->out.f.fd = -1;
     w->dtype = "int64";
     char *p = seqw_path(w, ".jsonl");
     lw_status st = p ? lw_bufout_open(&j->out, p, true, err)

@@ -47,7 +47,6 @@ static lw_status new_shard(lw_seqw *w, llmc_impl *l, lw_error *err)
     lw_bufout *b = calloc(1, sizeof *b);
     if (!(l->shards[l->n_shards] = b))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    b->f.fd = -1;
     char name[32];
     snprintf(name, sizeof name, "_%06zu.bin", l->n_shards);
     l->n_shards++;

@@ -56,7 +56,6 @@ static lw_status md_open(lw_seqw *w, lw_error *err)
     mds_impl *m = calloc(1, sizeof *m);
     if (!(w->impl = m))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    m->index.fd = -1;
     m->limit = w->o.shard_bytes ? w->o.shard_bytes : DEFAULT_LIMIT;
     w->dtype = "uint32";
     return lw_mkdirs(w->prefix, err);
@@ -92,7 +91,6 @@ static lw_status flush_shard(lw_seqw *w, mds_impl *m, lw_error *err)
     if (!(m->shards[m->n_shards] = s))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     m->n_shards++;
-    s->file.fd = -1;
     s->samples = m->n;
     char name[48];
     snprintf(name, sizeof name, "/shard.%05zu.mds", m->n_shards - 1);

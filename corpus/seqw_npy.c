@@ -48,7 +48,6 @@ static lw_status np_open(lw_seqw *w, lw_error *err)
     npy_impl *p = calloc(1, sizeof *p);
     if (!(w->impl = p))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
-    p->ids.f.fd = p->mask.f.fd = -1;
     p->bytes = w->o.vocab_size <= 65536 ? 2 : 4;
     w->dtype = p->bytes == 2 ? "uint16" : "int32";
     lw_status st = open_npy(w, &p->ids, ".npy", p->bytes == 2 ? "<u2" : "<i4", err);

@@ -152,7 +152,6 @@ static lw_status open_bucket(bucket *b, const run_shared *sh, uint32_t seq_len, 
     char name[64];
     lw_layout_bucket(name, sizeof name, "cip", seq_len, cfg->src.part);
     b->seq_len = seq_len;
-    b->map.fd = -1;
     b->prefix = lw_concat(cfg->outdir, "/", name);
     char *dir = b->prefix ? strdup(b->prefix) : NULL;
     char *map = b->prefix ? lw_concat(b->prefix, LW_CIP_MAP_SUFFIX, "") : NULL;
@@ -448,8 +447,6 @@ done_prefixes:
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < cfg->n_buckets; i++)
-        buckets[i].map.fd = -1;
     for (size_t i = 0; i < cfg->n_buckets && !st; i++)
         st = open_bucket(&buckets[i], &sh, cfg->seq_len[i], vocab, err);
     if (st)

@@ -611,8 +611,6 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
     shared sh = {.cfg = cfg, .bos = -1};
     lw_tokenizer *tok = NULL;
     outputs out = {0};
-    for (int f = 0; f < ND_TASKS; f++)
-        out.jsonl[f].fd = -1;
     made *batch = NULL;
     lw_tok_scratch **scratch = NULL;
     lw_output *claim = NULL;

@@ -303,7 +303,7 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     size_t n_user = 0;
     const synl_schema **schemas = NULL;
     bucket_out *outs = NULL;
-    lw_outfile chat = {.fd = -1};
+    lw_outfile chat = {0};
     made *batch = NULL;
     lw_tok_scratch **scratch = NULL;
     lw_output *claim = NULL;
