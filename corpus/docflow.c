@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "longweave/vec.h"
+
 uint64_t lw_doc_stats_skipped_total(const lw_doc_stats *s)
 {
     uint64_t n = 0;
@@ -62,14 +64,8 @@ lw_status lw_batch_fill(lw_batch *b, lw_reader *r, size_t target_bytes, size_t m
             *more = false;
             break;
         }
-        if (b->count == b->cap) {
-            size_t cap = b->cap ? b->cap * 2 : 1024;
-            lw_unit *p = realloc(b->units, cap * sizeof *p);
-            if (!p)
-                return lw_error_set(err, LW_E_NOMEM, "out of memory");
-            b->units = p;
-            b->cap = cap;
-        }
+        if (!LW_VEC_GROW(&b->units, &b->cap, b->count + 1))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
         size_t at = b->data.len;
         if (u.data && lw_buf_append(&b->data, u.data, u.len))
             return lw_error_set(err, LW_E_NOMEM, "out of memory (document of %zu bytes)", u.len);
