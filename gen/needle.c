@@ -16,6 +16,7 @@
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
+#include "longweave/vec.h"
 #include "needle_internal.h"
 
 const char *const lw_needle_task_names[] = {"niah_single", "niah_multikey", "niah_multivalue",
@@ -387,14 +388,9 @@ static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, si
             if (!end)
                 continue;
             if (sentence.len >= 20 && sentence.len <= 400) {
-                if (hay->n == cap) {
-                    cap = cap ? cap * 2 : 1024;
-                    char **p = realloc(hay->sentences, cap * sizeof *p);
-                    if (!p) {
-                        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                        break;
-                    }
-                    hay->sentences = p;
+                if (!LW_VEC_GROW(&hay->sentences, &cap, hay->n + 1)) {
+                    st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+                    break;
                 }
                 if (!(hay->sentences[hay->n] = strndup(sentence.data, sentence.len))) {
                     st = lw_error_set(err, LW_E_NOMEM, "out of memory");

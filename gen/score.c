@@ -82,10 +82,8 @@ static int task_index(sc_set *s, const char *name)
     for (size_t i = 0; i < s->n_tasks; i++)
         if (strcmp(s->tasks[i], name) == 0)
             return (int)i;
-    char **p = realloc(s->tasks, (s->n_tasks + 1) * sizeof *p);
-    if (!p)
+    if (!LW_VEC_GROW(&s->tasks, &s->n_tasks_cap, s->n_tasks + 1))
         return -1;
-    s->tasks = p;
     if (!(s->tasks[s->n_tasks] = strdup(name)))
         return -1;
     return (int)s->n_tasks++;
@@ -126,14 +124,8 @@ static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const lw_loc
                  id->valuestring);
         return bad(err, loc, msg);
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        sc_record *p = realloc(s->rec, cap * sizeof *p);
-        if (!p)
-            return lw_error_set(err, LW_E_NOMEM, "out of memory");
-        s->rec = p;
-        s->cap = cap;
-    }
+    if (!LW_VEC_GROW(&s->rec, &s->cap, s->n + 1))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
     sc_record *r = &s->rec[s->n];
     memset(r, 0, sizeof *r);
     r->task = task_index(s, task->valuestring);

@@ -16,6 +16,7 @@
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
+#include "longweave/vec.h"
 #include "synl_internal.h"
 
 enum { BATCH = 32, PROBE_STEP = 32, MAX_TRIES = 8 };
@@ -198,6 +199,7 @@ static lw_status load_schemas(const lw_synl_config *cfg, synl_schema **user, siz
 {
     *user = NULL;
     *n_user = 0;
+    size_t cap = 0;
     for (size_t f = 0; f < cfg->n_schema_files; f++) {
         lw_buf b = {0};
         lw_status st = lw_file_read_all(cfg->schema_files[f], &b, err);
@@ -208,14 +210,12 @@ static lw_status load_schemas(const lw_synl_config *cfg, synl_schema **user, siz
         lw_buf_free(&b);
         if (st)
             return st;
-        synl_schema *all = realloc(*user, (*n_user + n) * sizeof *all);
-        if (!all) {
+        if (!LW_VEC_GROW(user, &cap, *n_user + n)) {
             synl_schema_free(s, n);
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         }
-        memcpy(all + *n_user, s, n * sizeof *s);
+        memcpy(*user + *n_user, s, n * sizeof *s);
         free(s);
-        *user = all;
         *n_user += n;
     }
     size_t total = synl_builtin_count + *n_user;
