@@ -46,7 +46,7 @@ typedef struct {
     lw_doc_opts doc;
     uint64_t max_doc_bytes;
     const char **include;      /* owned array (strings are argv's) */
-    size_t n_include;
+    size_t n_include, include_cap;
 } cli_doc_opts;
 
 enum {

@@ -16,6 +16,7 @@
 #include "longweave/seqwriter.h"
 #include "longweave/tokenizer.h"
 #include "longweave/source.h"
+#include "longweave/vec.h"
 
 enum { WARNINGS_PER_REASON = 5 };
 
@@ -363,14 +364,12 @@ int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int
             *rc = cli_usage_error(cmd, "--input-format is auto, jsonl or text, not '%s'", arg);
         return 1;
     case CLI_OPT_INCLUDE: {
-        const char **p = realloc(o->include, (o->n_include + 1) * sizeof *p);
-        if (!p) {
+        if (!LW_VEC_GROW(&o->include, &o->include_cap, o->n_include + 1)) {
             *rc = cli_fail(cmd, LW_E_NOMEM, "out of memory");
             return 1;
         }
-        p[o->n_include++] = arg;
-        o->include = p;
-        o->input.include = p;
+        o->include[o->n_include++] = arg;
+        o->input.include = o->include;
         o->input.n_include = o->n_include;
         return 1;
     }
@@ -438,7 +437,7 @@ void cli_doc_opts_free(cli_doc_opts *o)
 {
     free(o->include);
     o->include = NULL;
-    o->n_include = 0;
+    o->n_include = o->include_cap = 0;
 }
 
 /* "131072" or "128k"/"128K" (k = 1024). */
@@ -531,12 +530,11 @@ int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char nam
 int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n)
 {
     *n = 0;
+    size_t cap = 0; /* a repeated option refills (and reallocates) the same *out */
     for (char *p = strtok(s, ","); p; p = strtok(NULL, ",")) {
-        const char **q = realloc(*out, (*n + 1) * sizeof *q);
-        if (!q)
+        if (!LW_VEC_GROW(out, &cap, *n + 1))
             return cli_fail(cmd, LW_E_NOMEM, "out of memory");
-        *out = q;
-        q[(*n)++] = p;
+        (*out)[(*n)++] = p;
     }
     return *n ? 0 : cli_usage_error(cmd, "%s is empty", opt);
 }

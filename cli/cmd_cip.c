@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "longweave/cip_stage.h"
+#include "longweave/vec.h"
 
 static const char usage_head[] =
     "Usage: longweave cip INPUT... -o OUTDIR --seq-len L[,L2,...] [options]\n"
@@ -101,16 +102,15 @@ static const struct option long_opts[] = {
 static int parse_ids(const char *cmd, const char *s, uint32_t **out, size_t *n)
 {
     *n = 0;
+    size_t cap = 0; /* a repeated --knot-ids refills (and reallocates) the same *out */
     for (const char *p = s; *p;) {
         char *end;
         if (!isdigit((unsigned char)*p))
             return cli_usage_error(cmd, "--knot-ids expects token ids like 15,16,17");
         unsigned long v = strtoul(p, &end, 10);
-        uint32_t *q = realloc(*out, (*n + 1) * sizeof *q);
-        if (!q)
+        if (!LW_VEC_GROW(out, &cap, *n + 1))
             return cli_fail(cmd, LW_E_NOMEM, "out of memory");
-        *out = q;
-        q[(*n)++] = (uint32_t)v;
+        (*out)[(*n)++] = (uint32_t)v;
         p = *end == ',' ? end + 1 : end;
         if (*end && *end != ',')
             return cli_usage_error(cmd, "--knot-ids expects token ids like 15,16,17");
