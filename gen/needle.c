@@ -285,23 +285,24 @@ static int put_record(const nd_sample *s, uint32_t len, double depth, int depth_
     snprintf(id, sizeof id, "%s-%u-%02d-%u", lw_needle_task_names[s->task], len, depth_index,
              copy);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddStringToObject(o, "task", lw_needle_task_names[s->task]);
-    cJSON_AddNumberToObject(o, "length", len);
+    bool ok = cJSON_AddStringToObject(o, "id", id) != NULL;
+    ok &= cJSON_AddStringToObject(o, "task", lw_needle_task_names[s->task]) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "length", len) != NULL;
     if (s->task == ND_CWE) /* the answers are spread over the whole list */
-        cJSON_AddNullToObject(o, "depth");
+        ok &= cJSON_AddNullToObject(o, "depth") != NULL;
     else
-        cJSON_AddNumberToObject(o, "depth", depth);
-    cJSON_AddStringToObject(o, "input", m->text.data);
+        ok &= cJSON_AddNumberToObject(o, "depth", depth) != NULL;
+    ok &= cJSON_AddStringToObject(o, "input", m->text.data) != NULL;
     cJSON *a = cJSON_AddArrayToObject(o, "answers");
+    ok &= a != NULL;
     for (int i = 0; i < s->n_answers; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(s->answers[i]));
+        ok &= lw_json_push(a, cJSON_CreateString(s->answers[i]));
     if (offset >= 0)
-        cJSON_AddNumberToObject(o, "needle_token_offset", (double)offset);
+        ok &= cJSON_AddNumberToObject(o, "needle_token_offset", (double)offset) != NULL;
     else
-        cJSON_AddNullToObject(o, "needle_token_offset");
-    cJSON_AddNumberToObject(o, "tokens", (double)m->ids.len);
-    char *text = cJSON_PrintUnformatted(o);
+        ok &= cJSON_AddNullToObject(o, "needle_token_offset") != NULL;
+    ok &= cJSON_AddNumberToObject(o, "tokens", (double)m->ids.len) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL; /* never a record missing a field */
     cJSON_Delete(o);
     m->line.len = 0;
     int rc = !text || lw_buf_puts(&m->line, text) || lw_buf_putc(&m->line, '\n');

@@ -13,8 +13,10 @@
 #include "longweave/json_build.h"
 #include "longweave/seqwriter.h"
 #include "longweave/source.h"
+#include "longweave/needle.h"
 
 static long allocs_left; /* < 0: no limit */
+static long allocs_made; /* granted since the last limit() */
 static bool only_one;    /* refuse allocation N alone, then allow the rest */
 static bool failed;      /* some allocation was refused */
 
@@ -28,6 +30,7 @@ static void *limited_malloc(size_t n)
     }
     if (allocs_left > 0)
         allocs_left--;
+    allocs_made++;
     return malloc(n);
 }
 
@@ -38,6 +41,7 @@ static void limit(long n, bool one)
     allocs_left = n;
     only_one = one;
     failed = false;
+    allocs_made = 0;
     cJSON_Hooks h = {limited_malloc, free};
     cJSON_InitHooks(&h);
 }
@@ -184,11 +188,89 @@ static void test_one_failure_is_reported(void **state)
     run_every_failure(true);
 }
 
+/* A whole stage: needle (the built-in filler needs no input) run while one
+ * of its cJSON allocations fails, for every one of them: its records, its
+ * manifest, the printing. The run fails and leaves no manifest, or its
+ * manifest (which holds every file's sha256) is the reference. */
+static lw_status run_needle(const char *outdir, lw_error *err)
+{
+    static const char *const tasks[] = {"niah_multikey", "cwe"};
+    lw_needle_config cfg = {0};
+    cfg.tokenizer = "tests/fixtures/tokenizers/r50k_base.tiktoken";
+    cfg.outdir = outdir;
+    cfg.lengths[0] = 1024;
+    cfg.n_lengths = 1;
+    cfg.depths = 2;
+    cfg.count_per_cell = 1;
+    cfg.tasks = tasks;
+    cfg.n_tasks = 2;
+    cfg.seed = 7;
+    cfg.threads = 1;
+    lw_needle_stats stats;
+    return lw_needle_run(&cfg, &stats, err);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *t = calloc(1, 1 << 20);
+    assert_non_null(t);
+    size_t n = fread(t, 1, (1 << 20) - 1, f);
+    fclose(f);
+    t[n] = '\0';
+    return t;
+}
+
+static void test_needle_manifest_is_complete_or_missing(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp(), out[4200], path[4300];
+    lw_error err = {0};
+    snprintf(out, sizeof out, "%s/ref", dir);
+    limit(-1, false);
+    lw_status st0 = run_needle(out, &err);
+    if (st0)
+        fail_msg("needle: %s", err.msg);
+    long total = allocs_made;
+    unlimited();
+    snprintf(path, sizeof path, "%s/" LW_MANIFEST_NAME, out);
+    char *want = read_text(path);
+    assert_non_null(want);
+    assert_non_null(strstr(want, "\"task\":\t\"cwe\""));
+    int refused = 0;
+    for (long n = 0; n < total; n++) {
+        snprintf(out, sizeof out, "%s/run-%ld", dir, n);
+        limit(n, true);
+        lw_status st = run_needle(out, &err);
+        bool was_refused = failed;
+        unlimited();
+        assert_true(was_refused);
+        snprintf(path, sizeof path, "%s/" LW_MANIFEST_NAME, out);
+        char *got = read_text(path);
+        if (st == LW_OK) {
+            assert_non_null(got);
+            if (strcmp(got, want) != 0)
+                fail_msg("allocation %ld refused, and needle wrote without an error:\n%s", n,
+                         got);
+        } else {
+            assert_null(got); /* no manifest: the output is not a dataset */
+            refused++;
+        }
+        free(got);
+    }
+    assert_true(refused > 100); /* (362 allocations when written) */
+    free(want);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failure_from_n_on_is_reported),
         cmocka_unit_test(test_one_failure_is_reported),
+        cmocka_unit_test(test_needle_manifest_is_complete_or_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
