@@ -15,6 +15,7 @@
 #include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/tokenizer.h"
+#include "longweave/json_build.h"
 #include "longweave/source.h"
 #include "longweave/vec.h"
 
@@ -285,20 +286,17 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
 }
 
 int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *s,
-                         cJSON *extra, double seconds)
+                         cJSON *extra, bool extra_ok, double seconds)
 {
-    cJSON *o = lw_doc_stats_json(s);
-    if (!o) {
-        cJSON_Delete(extra);
-        return cli_fail(cmd, LW_E_NOMEM, "out of memory");
-    }
-    while (extra && extra->child) {
+    cJSON *o = extra_ok ? lw_doc_stats_json(s) : NULL;
+    bool ok = o != NULL;
+    while (ok && extra && extra->child) {
         cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
-        cJSON_AddItemToObject(o, item->string, item);
+        ok = lw_json_put(o, item->string, item);
     }
     cJSON_Delete(extra);
-    cJSON_AddNumberToObject(o, "seconds", seconds);
-    char *text = cJSON_Print(o);
+    ok = ok && cJSON_AddNumberToObject(o, "seconds", seconds);
+    char *text = ok ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
     if (!text)
         return cli_fail(cmd, LW_E_NOMEM, "out of memory");

@@ -175,16 +175,21 @@ int cmd_needle(int argc, char **argv)
     cli_print_doc_losses(&rep, &stats.haystack);
     if (o.stats_json) {
         cJSON *extra = cJSON_CreateObject();
-        cJSON_AddNumberToObject(extra, "samples", (double)stats.samples);
-        cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens);
-        cJSON_AddNumberToObject(extra, "encodes", (double)stats.encodes);
-        cJSON_AddNumberToObject(extra, "redraws", (double)stats.redraws);
-        cJSON_AddNumberToObject(extra, "haystack_sentences", (double)stats.haystack_sentences);
-        cJSON_AddNumberToObject(extra, "haystack_bytes", (double)stats.haystack_bytes);
+        bool ok = extra != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "samples", (double)stats.samples) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "encodes", (double)stats.encodes) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "redraws", (double)stats.redraws) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "haystack_sentences",
+                                      (double)stats.haystack_sentences) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "haystack_bytes",
+                                      (double)stats.haystack_bytes) != NULL;
         cJSON *pt = cJSON_AddObjectToObject(extra, "per_task");
+        ok &= pt != NULL;
         for (int k = 0; lw_needle_task_names[k]; k++)
-            cJSON_AddNumberToObject(pt, lw_needle_task_names[k], (double)stats.per_task[k]);
-        rc = cli_write_stats_json(cmd, o.stats_json, &stats.haystack, extra, secs);
+            ok &= cJSON_AddNumberToObject(pt, lw_needle_task_names[k],
+                                          (double)stats.per_task[k]) != NULL;
+        rc = cli_write_stats_json(cmd, o.stats_json, &stats.haystack, extra, ok, secs);
     }
 out:
     free(tasks);

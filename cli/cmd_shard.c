@@ -152,7 +152,7 @@ int cmd_shard(int argc, char **argv)
         fprintf(stderr, "  wrote %u shard%s and manifest.json to %s\n", cfg.num_shards,
                 cfg.num_shards == 1 ? "" : "s", cfg.outdir);
     if (o.stats_json)
-        rc = cli_write_stats_json(cmd, o.stats_json, &stats, NULL, cli_now() - rep.start);
+        rc = cli_write_stats_json(cmd, o.stats_json, &stats, NULL, true, cli_now() - rep.start);
 out:
     cli_doc_opts_free(&o);
     free(keep.v);

@@ -209,14 +209,17 @@ int cmd_synl(int argc, char **argv)
     if (stats_json) {
         lw_doc_stats none = {0};
         cJSON *extra = cJSON_CreateObject();
-        cJSON_AddNumberToObject(extra, "samples", (double)stats.samples);
-        cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens);
-        cJSON_AddNumberToObject(extra, "answer_tokens", (double)stats.answer_tokens);
-        cJSON_AddNumberToObject(extra, "encodes", (double)stats.encodes);
+        bool ok = extra != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "samples", (double)stats.samples) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "answer_tokens", (double)stats.answer_tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "encodes", (double)stats.encodes) != NULL;
         cJSON *pt = cJSON_AddObjectToObject(extra, "per_task");
+        ok &= pt != NULL;
         for (int k = 0; lw_synl_task_names[k]; k++)
-            cJSON_AddNumberToObject(pt, lw_synl_task_names[k], (double)stats.per_task[k]);
-        rc = cli_write_stats_json(cmd, stats_json, &none, extra, secs);
+            ok &= cJSON_AddNumberToObject(pt, lw_synl_task_names[k],
+                                          (double)stats.per_task[k]) != NULL;
+        rc = cli_write_stats_json(cmd, stats_json, &none, extra, ok, secs);
     }
 out:
     free(tasks);
