@@ -395,27 +395,36 @@ void sc_length_label(uint32_t length, char *out, size_t cap)
         snprintf(out, cap, "%u", length);
 }
 
+/* NULL when out of memory. */
 static cJSON *summary(const sc_set *s, const lw_score_result *res)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "overall", res->overall);
-    cJSON_AddNumberToObject(o, "samples", (double)res->samples);
-    cJSON_AddNumberToObject(o, "missing", (double)res->missing);
-    cJSON_AddNumberToObject(o, "unknown_ids", (double)res->unknown);
+    bool ok = cJSON_AddNumberToObject(o, "overall", res->overall) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "samples", (double)res->samples) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "missing", (double)res->missing) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "unknown_ids", (double)res->unknown) != NULL;
     cJSON *t = cJSON_AddObjectToObject(o, "tasks");
+    ok &= t != NULL;
     for (size_t i = 0; i < s->n_tasks; i++)
-        cJSON_AddNumberToObject(t, s->tasks[i], sc_mean(s, i, SIZE_MAX, SIZE_MAX, NULL));
+        ok &= cJSON_AddNumberToObject(t, s->tasks[i],
+                                      sc_mean(s, i, SIZE_MAX, SIZE_MAX, NULL)) != NULL;
     cJSON *l = cJSON_AddObjectToObject(o, "lengths");
+    ok &= l != NULL;
     for (size_t i = 0; i < s->n_lengths; i++) {
         char key[16];
         snprintf(key, sizeof key, "%u", s->lengths[i]);
-        cJSON_AddNumberToObject(l, key, sc_mean(s, SIZE_MAX, i, SIZE_MAX, NULL));
+        ok &= cJSON_AddNumberToObject(l, key, sc_mean(s, SIZE_MAX, i, SIZE_MAX, NULL)) != NULL;
     }
     cJSON *d = cJSON_AddObjectToObject(o, "depths");
+    ok &= d != NULL;
     for (size_t i = 0; i < s->n_depths; i++) {
         char key[32];
         snprintf(key, sizeof key, "%.6g", s->depths[i]);
-        cJSON_AddNumberToObject(d, key, sc_mean(s, SIZE_MAX, SIZE_MAX, i, NULL));
+        ok &= cJSON_AddNumberToObject(d, key, sc_mean(s, SIZE_MAX, SIZE_MAX, i, NULL)) != NULL;
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
     }
     return o;
 }
