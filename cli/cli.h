@@ -46,7 +46,7 @@ typedef struct {
     lw_doc_opts doc;
     uint64_t max_doc_bytes;
     const char **include;      /* owned array (strings are argv's) */
-    size_t n_include;
+    size_t n_include, include_cap;
 } cli_doc_opts;
 
 enum {
@@ -175,9 +175,11 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s);
  * prints them under --quiet; commands without a document summary call it. */
 void cli_print_doc_losses(const cli_reporter *r, const lw_doc_stats *s);
 /* Write stats as JSON to path ("-" = stdout), atomically, with the fields of
- * extra (taken over, may be NULL) added; returns an exit code. */
+ * extra (taken over, may be NULL) added; returns an exit code. extra_ok
+ * false (building extra ran out of memory) fails with LW_E_NOMEM and writes
+ * nothing, as does any allocation failing here: never a file missing a field. */
 struct cJSON;
 int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *s,
-                         struct cJSON *extra, double seconds);
+                         struct cJSON *extra, bool extra_ok, double seconds);
 
 #endif

@@ -15,7 +15,9 @@
 #include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/tokenizer.h"
+#include "longweave/json_build.h"
 #include "longweave/source.h"
+#include "longweave/vec.h"
 
 enum { WARNINGS_PER_REASON = 5 };
 
@@ -284,20 +286,17 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
 }
 
 int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *s,
-                         cJSON *extra, double seconds)
+                         cJSON *extra, bool extra_ok, double seconds)
 {
-    cJSON *o = lw_doc_stats_json(s);
-    if (!o) {
-        cJSON_Delete(extra);
-        return cli_fail(cmd, LW_E_NOMEM, "out of memory");
-    }
-    while (extra && extra->child) {
+    cJSON *o = extra_ok ? lw_doc_stats_json(s) : NULL;
+    bool ok = o != NULL;
+    while (ok && extra && extra->child) {
         cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
-        cJSON_AddItemToObject(o, item->string, item);
+        ok = lw_json_put(o, item->string, item);
     }
     cJSON_Delete(extra);
-    cJSON_AddNumberToObject(o, "seconds", seconds);
-    char *text = cJSON_Print(o);
+    ok = ok && cJSON_AddNumberToObject(o, "seconds", seconds);
+    char *text = ok ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
     if (!text)
         return cli_fail(cmd, LW_E_NOMEM, "out of memory");
@@ -363,14 +362,12 @@ int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int
             *rc = cli_usage_error(cmd, "--input-format is auto, jsonl or text, not '%s'", arg);
         return 1;
     case CLI_OPT_INCLUDE: {
-        const char **p = realloc(o->include, (o->n_include + 1) * sizeof *p);
-        if (!p) {
+        if (!LW_VEC_GROW(&o->include, &o->include_cap, o->n_include + 1)) {
             *rc = cli_fail(cmd, LW_E_NOMEM, "out of memory");
             return 1;
         }
-        p[o->n_include++] = arg;
-        o->include = p;
-        o->input.include = p;
+        o->include[o->n_include++] = arg;
+        o->input.include = o->include;
         o->input.n_include = o->n_include;
         return 1;
     }
@@ -438,7 +435,7 @@ void cli_doc_opts_free(cli_doc_opts *o)
 {
     free(o->include);
     o->include = NULL;
-    o->n_include = 0;
+    o->n_include = o->include_cap = 0;
 }
 
 /* "131072" or "128k"/"128K" (k = 1024). */
@@ -531,12 +528,11 @@ int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char nam
 int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n)
 {
     *n = 0;
+    size_t cap = 0; /* a repeated option refills (and reallocates) the same *out */
     for (char *p = strtok(s, ","); p; p = strtok(NULL, ",")) {
-        const char **q = realloc(*out, (*n + 1) * sizeof *q);
-        if (!q)
+        if (!LW_VEC_GROW(out, &cap, *n + 1))
             return cli_fail(cmd, LW_E_NOMEM, "out of memory");
-        *out = q;
-        q[(*n)++] = p;
+        (*out)[(*n)++] = p;
     }
     return *n ? 0 : cli_usage_error(cmd, "%s is empty", opt);
 }

@@ -7,6 +7,8 @@
 
 #include "cli.h"
 #include "longweave/cip_stage.h"
+#include "longweave/json_build.h"
+#include "longweave/vec.h"
 
 static const char usage_head[] =
     "Usage: longweave cip INPUT... -o OUTDIR --seq-len L[,L2,...] [options]\n"
@@ -101,16 +103,15 @@ static const struct option long_opts[] = {
 static int parse_ids(const char *cmd, const char *s, uint32_t **out, size_t *n)
 {
     *n = 0;
+    size_t cap = 0; /* a repeated --knot-ids refills (and reallocates) the same *out */
     for (const char *p = s; *p;) {
         char *end;
         if (!isdigit((unsigned char)*p))
             return cli_usage_error(cmd, "--knot-ids expects token ids like 15,16,17");
         unsigned long v = strtoul(p, &end, 10);
-        uint32_t *q = realloc(*out, (*n + 1) * sizeof *q);
-        if (!q)
+        if (!LW_VEC_GROW(out, &cap, *n + 1))
             return cli_fail(cmd, LW_E_NOMEM, "out of memory");
-        *out = q;
-        q[(*n)++] = (uint32_t)v;
+        (*out)[(*n)++] = (uint32_t)v;
         p = *end == ',' ? end + 1 : end;
         if (*end && *end != ',')
             return cli_usage_error(cmd, "--knot-ids expects token ids like 15,16,17");
@@ -276,21 +277,25 @@ int cmd_cip(int argc, char **argv)
     cli_print_doc_losses(&rep, &stats.docs);
     if (o.stats_json) {
         cJSON *extra = cJSON_CreateObject();
-        cJSON_AddNumberToObject(extra, "documents_taken", (double)stats.documents);
+        bool ok = extra != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "documents_taken", (double)stats.documents) != NULL;
         cJSON *bk = cJSON_AddArrayToObject(extra, "buckets");
+        ok &= bk != NULL;
         for (size_t i = 0; i < stats.n_buckets; i++) {
             const lw_cip_bucket_stats *b = &stats.buckets[i];
             cJSON *j = cJSON_CreateObject();
-            cJSON_AddNumberToObject(j, "seq_len", b->seq_len);
-            cJSON_AddNumberToObject(j, "documents", (double)b->cip.documents);
-            cJSON_AddNumberToObject(j, "sequences", (double)b->cip.sequences);
-            cJSON_AddNumberToObject(j, "document_tokens", (double)b->cip.doc_tokens);
-            cJSON_AddNumberToObject(j, "inserted_tokens", (double)b->cip.inserted_tokens);
-            cJSON_AddNumberToObject(j, "pad_tokens", (double)b->cip.pad_tokens);
-            cJSON_AddNumberToObject(j, "dropped_tokens", (double)b->cip.dropped_tokens);
-            cJSON_AddItemToArray(bk, j);
+            ok &= cJSON_AddNumberToObject(j, "seq_len", b->seq_len) != NULL;
+            ok &= cJSON_AddNumberToObject(j, "documents", (double)b->cip.documents) != NULL;
+            ok &= cJSON_AddNumberToObject(j, "sequences", (double)b->cip.sequences) != NULL;
+            ok &= cJSON_AddNumberToObject(j, "document_tokens", (double)b->cip.doc_tokens) != NULL;
+            ok &= cJSON_AddNumberToObject(j, "inserted_tokens",
+                                          (double)b->cip.inserted_tokens) != NULL;
+            ok &= cJSON_AddNumberToObject(j, "pad_tokens", (double)b->cip.pad_tokens) != NULL;
+            ok &= cJSON_AddNumberToObject(j, "dropped_tokens",
+                                          (double)b->cip.dropped_tokens) != NULL;
+            ok &= lw_json_push(bk, j);
         }
-        rc = cli_write_stats_json(cmd, o.stats_json, &stats.docs, extra, cli_now() - rep.start);
+        rc = cli_write_stats_json(cmd, o.stats_json, &stats.docs, extra, ok, cli_now() - rep.start);
     }
 out:
     cli_doc_opts_free(&o);

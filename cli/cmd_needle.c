@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "longweave/needle.h"
+#include "longweave/vec.h"
 
 static const char usage[] =
     "Usage: longweave needle -t TOKENIZER --seq-len L[,L2,...] -o OUTDIR [options]\n"
@@ -76,7 +77,7 @@ int cmd_needle(int argc, char **argv)
     char names[LW_NEEDLE_MAX_LENGTHS][32];
     const char **tasks = NULL;
     char **haystack = NULL;
-    size_t n_haystack = 0;
+    size_t n_haystack = 0, haystack_cap = 0;
     int rc = 0, c;
     unsigned u = 0;
     optind = 1;
@@ -100,16 +101,13 @@ int cmd_needle(int argc, char **argv)
             rc = cli_parse_uint(cmd, "--count-per-cell", optarg, 1, 100000, &u);
             cfg.count_per_cell = u;
             break;
-        case OPT_HAYSTACK: {
-            char **p = realloc(haystack, (n_haystack + 1) * sizeof *p);
-            if (!p) {
+        case OPT_HAYSTACK:
+            if (!LW_VEC_GROW(&haystack, &haystack_cap, n_haystack + 1)) {
                 rc = cli_fail(cmd, LW_E_NOMEM, "out of memory");
                 break;
             }
-            haystack = p;
             haystack[n_haystack++] = optarg;
             break;
-        }
         case OPT_ONE_FILE: cfg.one_file = true; break;
         case OPT_BOS: cfg.prepend_bos = true; break;
         case 'h': fputs(usage, stdout); goto out;
@@ -177,16 +175,21 @@ int cmd_needle(int argc, char **argv)
     cli_print_doc_losses(&rep, &stats.haystack);
     if (o.stats_json) {
         cJSON *extra = cJSON_CreateObject();
-        cJSON_AddNumberToObject(extra, "samples", (double)stats.samples);
-        cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens);
-        cJSON_AddNumberToObject(extra, "encodes", (double)stats.encodes);
-        cJSON_AddNumberToObject(extra, "redraws", (double)stats.redraws);
-        cJSON_AddNumberToObject(extra, "haystack_sentences", (double)stats.haystack_sentences);
-        cJSON_AddNumberToObject(extra, "haystack_bytes", (double)stats.haystack_bytes);
+        bool ok = extra != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "samples", (double)stats.samples) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "encodes", (double)stats.encodes) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "redraws", (double)stats.redraws) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "haystack_sentences",
+                                      (double)stats.haystack_sentences) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "haystack_bytes",
+                                      (double)stats.haystack_bytes) != NULL;
         cJSON *pt = cJSON_AddObjectToObject(extra, "per_task");
+        ok &= pt != NULL;
         for (int k = 0; lw_needle_task_names[k]; k++)
-            cJSON_AddNumberToObject(pt, lw_needle_task_names[k], (double)stats.per_task[k]);
-        rc = cli_write_stats_json(cmd, o.stats_json, &stats.haystack, extra, secs);
+            ok &= cJSON_AddNumberToObject(pt, lw_needle_task_names[k],
+                                          (double)stats.per_task[k]) != NULL;
+        rc = cli_write_stats_json(cmd, o.stats_json, &stats.haystack, extra, ok, secs);
     }
 out:
     free(tasks);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "longweave/shard.h"
+#include "longweave/vec.h"
 
 static const char usage_head[] =
     "Usage: longweave shard [options] INPUT... -o OUTDIR\n"
@@ -58,16 +59,14 @@ static const struct option long_opts[] = {
 /* A growable list of option values (for repeatable flags). */
 typedef struct {
     const char **v;
-    size_t n;
+    size_t n, cap;
 } str_list;
 
 static int push(str_list *l, const char *s)
 {
-    const char **p = realloc(l->v, (l->n + 1) * sizeof *p);
-    if (!p)
+    if (!LW_VEC_GROW(&l->v, &l->cap, l->n + 1))
         return cli_fail("shard", LW_E_NOMEM, "out of memory");
-    p[l->n++] = s;
-    l->v = p;
+    l->v[l->n++] = s;
     return 0;
 }
 
@@ -153,7 +152,7 @@ int cmd_shard(int argc, char **argv)
         fprintf(stderr, "  wrote %u shard%s and manifest.json to %s\n", cfg.num_shards,
                 cfg.num_shards == 1 ? "" : "s", cfg.outdir);
     if (o.stats_json)
-        rc = cli_write_stats_json(cmd, o.stats_json, &stats, NULL, cli_now() - rep.start);
+        rc = cli_write_stats_json(cmd, o.stats_json, &stats, NULL, true, cli_now() - rep.start);
 out:
     cli_doc_opts_free(&o);
     free(keep.v);

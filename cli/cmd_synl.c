@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "longweave/synl.h"
+#include "longweave/vec.h"
 
 static const char usage[] =
     "Usage: longweave synl -t TOKENIZER --seq-len L[,L2,...] -o OUTDIR [options]\n"
@@ -83,6 +84,7 @@ int cmd_synl(int argc, char **argv)
     char names[LW_SYNL_MAX_BUCKETS][32];
     const char *mix = NULL, *stats_json = NULL;
     const char **tasks = NULL, **formats = NULL, **domains = NULL, **schemas = NULL;
+    size_t schemas_cap = 0;
     bool quiet = false, resume = false;
     int rc = 0, c;
     unsigned u = 0;
@@ -132,16 +134,13 @@ int cmd_synl(int argc, char **argv)
         case OPT_DOMAINS:
             rc = cli_split_list(cmd, "--domains", optarg, &domains, &cfg.n_domains);
             break;
-        case OPT_SCHEMA: {
-            const char **p = realloc(schemas, (cfg.n_schema_files + 1) * sizeof *p);
-            if (!p) {
+        case OPT_SCHEMA:
+            if (!LW_VEC_GROW(&schemas, &schemas_cap, cfg.n_schema_files + 1)) {
                 rc = cli_fail(cmd, LW_E_NOMEM, "out of memory");
                 break;
             }
-            schemas = p;
             schemas[cfg.n_schema_files++] = optarg;
             break;
-        }
         case OPT_COT: cfg.cot = true; break;
         case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
         case 'o': cfg.outdir = optarg; break;
@@ -210,14 +209,17 @@ int cmd_synl(int argc, char **argv)
     if (stats_json) {
         lw_doc_stats none = {0};
         cJSON *extra = cJSON_CreateObject();
-        cJSON_AddNumberToObject(extra, "samples", (double)stats.samples);
-        cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens);
-        cJSON_AddNumberToObject(extra, "answer_tokens", (double)stats.answer_tokens);
-        cJSON_AddNumberToObject(extra, "encodes", (double)stats.encodes);
+        bool ok = extra != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "samples", (double)stats.samples) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "answer_tokens", (double)stats.answer_tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "encodes", (double)stats.encodes) != NULL;
         cJSON *pt = cJSON_AddObjectToObject(extra, "per_task");
+        ok &= pt != NULL;
         for (int k = 0; lw_synl_task_names[k]; k++)
-            cJSON_AddNumberToObject(pt, lw_synl_task_names[k], (double)stats.per_task[k]);
-        rc = cli_write_stats_json(cmd, stats_json, &none, extra, secs);
+            ok &= cJSON_AddNumberToObject(pt, lw_synl_task_names[k],
+                                          (double)stats.per_task[k]) != NULL;
+        rc = cli_write_stats_json(cmd, stats_json, &none, extra, ok, secs);
     }
 out:
     free(tasks);

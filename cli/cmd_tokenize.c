@@ -123,10 +123,12 @@ int cmd_tokenize(int argc, char **argv)
                 lw_seq_format_name(cfg.output.format));
     if (o.stats_json) {
         cJSON *extra = cJSON_CreateObject();
-        cJSON_AddNumberToObject(extra, "sequences", (double)stats.sequences);
-        cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens);
-        cJSON_AddNumberToObject(extra, "empty_sequences", (double)stats.empty_sequences);
-        rc = cli_write_stats_json(cmd, o.stats_json, &stats.docs, extra, cli_now() - rep.start);
+        bool ok = extra != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "sequences", (double)stats.sequences) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "tokens", (double)stats.tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(extra, "empty_sequences",
+                                      (double)stats.empty_sequences) != NULL;
+        rc = cli_write_stats_json(cmd, o.stats_json, &stats.docs, extra, ok, cli_now() - rep.start);
     }
 out:
     cli_doc_opts_free(&o);

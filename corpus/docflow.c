@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "longweave/vec.h"
+
 uint64_t lw_doc_stats_skipped_total(const lw_doc_stats *s)
 {
     uint64_t n = 0;
@@ -19,29 +21,31 @@ uint64_t lw_doc_stats_skipped_total(const lw_doc_stats *s)
 cJSON *lw_doc_stats_json(const lw_doc_stats *s)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON *sk = cJSON_CreateObject();
-    if (!o || !sk) {
+    bool ok = cJSON_AddNumberToObject(o, "input_files", (double)s->input_files) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "ignored_files", (double)s->ignored_files) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "unreadable_files", (double)s->unreadable_files) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "empty_files", (double)s->empty_files) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "blank_lines", (double)s->blank_lines) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "documents_read", (double)s->docs_read) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "documents_written", (double)s->docs_written) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "documents_skipped",
+                                  (double)lw_doc_stats_skipped_total(s)) != NULL;
+    cJSON *sk = cJSON_AddObjectToObject(o, "skipped");
+    ok &= sk != NULL;
+    for (int i = 1; i < LW_SKIP_COUNT_; i++)
+        ok &= cJSON_AddNumberToObject(sk, lw_skip_name((lw_skip)i), (double)s->skipped[i]) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "utf8_repaired_documents",
+                                  (double)s->utf8_repaired_docs) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "utf8_replacements", (double)s->utf8_replacements) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "bytes_read", (double)s->bytes_read) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "bytes_decoded", (double)s->bytes_decoded) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "bytes_written", (double)s->bytes_written) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "bytes_written_uncompressed",
+                                  (double)s->bytes_written_raw) != NULL;
+    if (!ok) {
         cJSON_Delete(o);
-        cJSON_Delete(sk);
         return NULL;
     }
-    cJSON_AddNumberToObject(o, "input_files", (double)s->input_files);
-    cJSON_AddNumberToObject(o, "ignored_files", (double)s->ignored_files);
-    cJSON_AddNumberToObject(o, "unreadable_files", (double)s->unreadable_files);
-    cJSON_AddNumberToObject(o, "empty_files", (double)s->empty_files);
-    cJSON_AddNumberToObject(o, "blank_lines", (double)s->blank_lines);
-    cJSON_AddNumberToObject(o, "documents_read", (double)s->docs_read);
-    cJSON_AddNumberToObject(o, "documents_written", (double)s->docs_written);
-    cJSON_AddNumberToObject(o, "documents_skipped", (double)lw_doc_stats_skipped_total(s));
-    for (int i = 1; i < LW_SKIP_COUNT_; i++)
-        cJSON_AddNumberToObject(sk, lw_skip_name((lw_skip)i), (double)s->skipped[i]);
-    cJSON_AddItemToObject(o, "skipped", sk);
-    cJSON_AddNumberToObject(o, "utf8_repaired_documents", (double)s->utf8_repaired_docs);
-    cJSON_AddNumberToObject(o, "utf8_replacements", (double)s->utf8_replacements);
-    cJSON_AddNumberToObject(o, "bytes_read", (double)s->bytes_read);
-    cJSON_AddNumberToObject(o, "bytes_decoded", (double)s->bytes_decoded);
-    cJSON_AddNumberToObject(o, "bytes_written", (double)s->bytes_written);
-    cJSON_AddNumberToObject(o, "bytes_written_uncompressed", (double)s->bytes_written_raw);
     return o;
 }
 
@@ -62,14 +66,8 @@ lw_status lw_batch_fill(lw_batch *b, lw_reader *r, size_t target_bytes, size_t m
             *more = false;
             break;
         }
-        if (b->count == b->cap) {
-            size_t cap = b->cap ? b->cap * 2 : 1024;
-            lw_unit *p = realloc(b->units, cap * sizeof *p);
-            if (!p)
-                return lw_error_set(err, LW_E_NOMEM, "out of memory");
-            b->units = p;
-            b->cap = cap;
-        }
+        if (!LW_VEC_GROW(&b->units, &b->cap, b->count + 1))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
         size_t at = b->data.len;
         if (u.data && lw_buf_append(&b->data, u.data, u.len))
             return lw_error_set(err, LW_E_NOMEM, "out of memory (document of %zu bytes)", u.len);

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "longweave/vec.h"
+
 const char *const lw_default_include[] = {
     "*.jsonl", "*.jsonl.zst", "*.ndjson", "*.ndjson.zst",
     "*.txt",   "*.txt.zst",   "*.text",   "*.text.zst",
@@ -90,14 +92,8 @@ typedef struct {
 static lw_status note_unreadable(builder *b, const char *path, int e, lw_error *err)
 {
     lw_input_list *l = b->list;
-    if (l->n_unreadable == b->unreadable_cap) {
-        size_t cap = b->unreadable_cap ? b->unreadable_cap * 2 : 8;
-        char **p = realloc(l->unreadable, cap * sizeof *p);
-        if (!p)
-            return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
-        l->unreadable = p;
-        b->unreadable_cap = cap;
-    }
+    if (!LW_VEC_GROW(&l->unreadable, &b->unreadable_cap, l->n_unreadable + 1))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
     const char *why = strerror(e);
     size_t n = strlen(path) + strlen(why) + 3;
     char *m = malloc(n);
@@ -116,14 +112,8 @@ static lw_status add_file(builder *b, const char *path, uint64_t size, bool regu
                           bool in_dir, lw_error *err)
 {
     lw_input_list *l = b->list;
-    if (l->count == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        lw_input_file *p = realloc(l->files, cap * sizeof *p);
-        if (!p)
-            return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
-        l->files = p;
-        b->cap = cap;
-    }
+    if (!LW_VEC_GROW(&l->files, &b->cap, l->count + 1))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory listing inputs");
     lw_input_file *f = &l->files[l->count];
     memset(f, 0, sizeof *f);
     f->is_stdin = strcmp(path, "-") == 0;
@@ -257,15 +247,10 @@ static lw_status walk(builder *b, const char *dir, bool top, char ***paths, size
             free(p);
             continue;
         }
-        if (*n == *cap) {
-            *cap = *cap ? *cap * 2 : 64;
-            char **np = realloc(*paths, *cap * sizeof *np);
-            if (!np) {
-                free(p);
-                st = lw_error_set(err, LW_E_NOMEM, "out of memory listing %s", dir);
-                break;
-            }
-            *paths = np;
+        if (!LW_VEC_GROW(paths, cap, *n + 1)) {
+            free(p);
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory listing %s", dir);
+            break;
         }
         (*paths)[(*n)++] = p;
     }

@@ -9,6 +9,7 @@
 #include "longweave/buf.h"
 #include "longweave/dataset.h"
 #include "longweave/fileio.h"
+#include "longweave/json_build.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
 #include "longweave/version.h"
@@ -16,6 +17,9 @@
 /* The command line of this process, as lw_manifest_set_command recorded it;
  * written once at start-up, before any thread, and read-only after. */
 static cJSON *command_line;
+/* Recording it ran out of memory: no manifest can be made (rather than one
+ * with a partial "command", which --resume would take for another job). */
+static bool command_incomplete;
 
 /* Options that change how a run goes or where its output lands, never what
  * it holds. */
@@ -46,19 +50,21 @@ void lw_manifest_set_command(int argc, char *const *argv)
 {
     cJSON_Delete(command_line);
     command_line = argc > 0 ? cJSON_CreateArray() : NULL;
+    bool ok = argc <= 0 || command_line;
     for (int i = 0; command_line && i < argc; i++) {
         bool value;
         if (strcmp(argv[i], "--") == 0) { /* operands from here on */
             for (; i < argc; i++)
-                cJSON_AddItemToArray(command_line, cJSON_CreateString(argv[i]));
+                ok &= lw_json_push(command_line, cJSON_CreateString(argv[i]));
             break;
         }
         if (run_only_option(argv[i], &value)) {
             i += value;
             continue;
         }
-        cJSON_AddItemToArray(command_line, cJSON_CreateString(argv[i]));
+        ok &= lw_json_push(command_line, cJSON_CreateString(argv[i]));
     }
+    command_incomplete = !ok;
 }
 
 const cJSON *lw_manifest_command(void)
@@ -68,6 +74,8 @@ const cJSON *lw_manifest_command(void)
 
 cJSON *lw_manifest_new(const char *stage, unsigned part, unsigned nparts)
 {
+    if (command_incomplete)
+        return NULL;
     cJSON *m = cJSON_CreateObject();
     cJSON *tool = cJSON_CreateObject();
     char pstr[48];
@@ -82,8 +90,7 @@ cJSON *lw_manifest_new(const char *stage, unsigned part, unsigned nparts)
         return NULL;
     }
     if (!cJSON_AddStringToObject(m, "stage", stage) ||
-        (command_line &&
-         !cJSON_AddItemToObject(m, "command", cJSON_Duplicate(command_line, true))) ||
+        (command_line && !lw_json_put(m, "command", cJSON_Duplicate(command_line, true))) ||
         !cJSON_AddStringToObject(m, "part", pstr) || !cJSON_AddArrayToObject(m, "datasets") ||
         !cJSON_AddArrayToObject(m, "files")) {
         cJSON_Delete(m);
@@ -106,22 +113,21 @@ void lw_tok_ref_of(lw_tok_ref *r, const lw_tokenizer *tok, const char *pattern)
     r->vocab_size = lw_tok_vocab_size(tok);
 }
 
-void lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
+bool lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
 {
-    if (!m || !r || !r->known)
-        return;
+    if (!r || !r->known)
+        return true;
     cJSON *t = cJSON_AddObjectToObject(m, "tokenizer");
-    if (!t)
-        return;
-    cJSON_AddStringToObject(t, "path", r->path);
+    bool ok = cJSON_AddStringToObject(t, "path", r->path) != NULL;
     if (r->kind[0])
-        cJSON_AddStringToObject(t, "kind", r->kind);
+        ok &= cJSON_AddStringToObject(t, "kind", r->kind) != NULL;
     if (r->name[0])
-        cJSON_AddStringToObject(t, "name", r->name);
-    cJSON_AddStringToObject(t, "sha256", r->sha256);
-    cJSON_AddNumberToObject(t, "vocab_size", r->vocab_size);
+        ok &= cJSON_AddStringToObject(t, "name", r->name) != NULL;
+    ok &= cJSON_AddStringToObject(t, "sha256", r->sha256) != NULL;
+    ok &= cJSON_AddNumberToObject(t, "vocab_size", r->vocab_size) != NULL;
     if (r->pattern[0])
-        cJSON_AddStringToObject(t, "pattern", r->pattern);
+        ok &= cJSON_AddStringToObject(t, "pattern", r->pattern) != NULL;
+    return ok;
 }
 
 /* path relative to dir, when it lies under it */
@@ -133,22 +139,20 @@ static const char *relative(const char *path, const char *dir)
     return path;
 }
 
-void lw_manifest_put_file(cJSON *m, const char *dir, const char *path, uint64_t bytes,
+bool lw_manifest_put_file(cJSON *m, const char *dir, const char *path, uint64_t bytes,
                           const char *sha256, const char *prefix, const char *role)
 {
     cJSON *files = cJSON_GetObjectItem(m, "files");
     cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddItemToArray(files, o)) {
-        cJSON_Delete(o);
-        return;
-    }
-    cJSON_AddStringToObject(o, "path", relative(path, dir));
-    cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+    if (!lw_json_push(files, o))
+        return false;
+    bool ok = cJSON_AddStringToObject(o, "path", relative(path, dir)) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "bytes", (double)bytes) != NULL;
     if (sha256 && sha256[0])
-        cJSON_AddStringToObject(o, "sha256", sha256);
+        ok &= cJSON_AddStringToObject(o, "sha256", sha256) != NULL;
     if (prefix) {
-        cJSON_AddStringToObject(o, "dataset", relative(prefix, dir));
-        cJSON_AddStringToObject(o, "role", role ? role : "data");
+        ok &= cJSON_AddStringToObject(o, "dataset", relative(prefix, dir)) != NULL;
+        ok &= cJSON_AddStringToObject(o, "role", role ? role : "data") != NULL;
         if (role) { /* the dataset's entry lists its companions */
             cJSON *d;
             cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "datasets"))
@@ -160,40 +164,40 @@ void lw_manifest_put_file(cJSON *m, const char *dir, const char *path, uint64_t 
                 bool have = false;
                 cJSON_ArrayForEach(e, c) have |= strcmp(e->valuestring, role) == 0;
                 if (!have)
-                    cJSON_AddItemToArray(c, cJSON_CreateString(role));
+                    ok &= lw_json_push(c, cJSON_CreateString(role));
             }
         }
     }
+    return ok;
 }
 
-void lw_manifest_put_outfile(cJSON *m, const char *dir, const lw_outfile *f, const char *prefix,
+bool lw_manifest_put_outfile(cJSON *m, const char *dir, const lw_outfile *f, const char *prefix,
                              const char *role)
 {
-    lw_manifest_put_file(m, dir, f->final_path, f->bytes, f->sha256, prefix, role);
+    return lw_manifest_put_file(m, dir, f->final_path, f->bytes, f->sha256, prefix, role);
 }
 
-void lw_manifest_put_dataset(cJSON *m, const lw_seqw *w, const char *dir)
+bool lw_manifest_put_dataset(cJSON *m, const lw_seqw *w, const char *dir)
 {
     lw_seqw_info info;
     lw_seqw_info_get(w, &info);
     const char *prefix = lw_seqw_prefix(w);
     cJSON *d = cJSON_CreateObject();
-    if (!d || !cJSON_AddItemToArray(cJSON_GetObjectItem(m, "datasets"), d)) {
-        cJSON_Delete(d);
-        return;
-    }
-    cJSON_AddStringToObject(d, "prefix", relative(prefix, dir));
-    cJSON_AddStringToObject(d, "format", lw_seq_format_name(lw_seqw_format(w)));
-    cJSON_AddStringToObject(d, "dtype", info.dtype ? info.dtype : "?");
-    cJSON_AddNumberToObject(d, "sequences", (double)info.sequences);
-    cJSON_AddNumberToObject(d, "tokens", (double)info.tokens);
-    cJSON_AddBoolToObject(d, "mask", info.masked);
-    cJSON_AddArrayToObject(d, "companions");
+    if (!lw_json_push(cJSON_GetObjectItem(m, "datasets"), d))
+        return false;
+    bool ok = cJSON_AddStringToObject(d, "prefix", relative(prefix, dir)) != NULL;
+    ok &= cJSON_AddStringToObject(d, "format", lw_seq_format_name(lw_seqw_format(w))) != NULL;
+    ok &= cJSON_AddStringToObject(d, "dtype", info.dtype ? info.dtype : "?") != NULL;
+    ok &= cJSON_AddNumberToObject(d, "sequences", (double)info.sequences) != NULL;
+    ok &= cJSON_AddNumberToObject(d, "tokens", (double)info.tokens) != NULL;
+    ok &= cJSON_AddBoolToObject(d, "mask", info.masked) != NULL;
+    ok &= cJSON_AddArrayToObject(d, "companions") != NULL;
     const lw_outfile *const *files;
     size_t n = lw_seqw_files(w, &files);
     for (size_t i = 0; i < n; i++)
-        lw_manifest_put_file(m, dir, files[i]->final_path, files[i]->bytes, files[i]->sha256,
-                             prefix, NULL);
+        ok &= lw_manifest_put_file(m, dir, files[i]->final_path, files[i]->bytes,
+                                   files[i]->sha256, prefix, NULL);
+    return ok;
 }
 
 lw_status lw_manifest_write(const cJSON *m, const char *path, lw_error *err)

@@ -14,6 +14,7 @@
 #include "longweave/buf.h"
 #include "longweave/dataset.h"
 #include "longweave/fileio.h"
+#include "longweave/json_build.h"
 #include "longweave/megatron.h"
 #include "longweave/outfile.h"
 #include "longweave/vec.h"
@@ -85,18 +86,16 @@ static lw_status group_add(group *g, const char *path, size_t ds, lw_error *err)
     return LW_OK;
 }
 
-static void list_manifest(run *r, const lw_manifest *m)
+static lw_status list_manifest(run *r, const lw_manifest *m, lw_error *err)
 {
     cJSON *e = cJSON_CreateObject();
-    if (!e || !cJSON_AddItemToArray(r->manifests, e)) {
-        cJSON_Delete(e);
-        return;
-    }
     char part[48];
     snprintf(part, sizeof part, "%u/%u", m->part, m->nparts);
-    cJSON_AddStringToObject(e, "path", m->path);
-    cJSON_AddStringToObject(e, "stage", m->stage);
-    cJSON_AddStringToObject(e, "part", part);
+    if (!lw_json_push(r->manifests, e) || !cJSON_AddStringToObject(e, "path", m->path) ||
+        !cJSON_AddStringToObject(e, "stage", m->stage) ||
+        !cJSON_AddStringToObject(e, "part", part))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    return LW_OK;
 }
 
 /* Every file a manifest of an output directory lists, grouped: its datasets
@@ -346,9 +345,8 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
                               "manifest.part-*.json: not a longweave output", cfg->inputs[i]);
             break;
         }
-        for (size_t k = m0; k < r.set.n_manifests; k++)
-            list_manifest(&r, r.set.manifests[k]);
-
+        for (size_t k = m0; k < r.set.n_manifests && !st; k++)
+            st = list_manifest(&r, r.set.manifests[k], err);
         if (dirs) {
             for (size_t k = m0; k < r.set.n_manifests && !st; k++)
                 st = take_manifest_files(&r, r.set.manifests[k], ds0, err);
@@ -404,24 +402,28 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             goto unpublish;
         }
+        bool ok = true;
         for (size_t i = 0; i < cfg->n_inputs; i++)
-            cJSON_AddItemToArray(in, cJSON_CreateString(cfg->inputs[i]));
-        cJSON_AddStringToObject(c, "format", lw_seq_format_name(cfg->output_format.format));
-        cJSON_AddItemToObject(m, "input_manifests", r.manifests);
+            ok &= lw_json_push(in, cJSON_CreateString(cfg->inputs[i]));
+        ok &= cJSON_AddStringToObject(c, "format",
+                                      lw_seq_format_name(cfg->output_format.format)) != NULL;
+        ok &= lw_json_put(m, "input_manifests", r.manifests);
         r.manifests = NULL;
-        lw_manifest_put_tokenizer(m, &r.comb.tok);
-        cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output_format.format));
+        ok &= lw_manifest_put_tokenizer(m, &r.comb.tok);
+        ok &= cJSON_AddStringToObject(m, "format_name",
+                                      lw_seq_format_name(cfg->output_format.format)) != NULL;
         cJSON *s = cJSON_AddObjectToObject(m, "stats");
-        cJSON_AddNumberToObject(s, "datasets_in", (double)stats->datasets);
-        cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences);
-        cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
-        cJSON_AddNumberToObject(s, "files_joined", (double)stats->files_joined);
+        ok &= cJSON_AddNumberToObject(s, "datasets_in", (double)stats->datasets) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "files_joined", (double)stats->files_joined) != NULL;
         for (size_t i = 0; i < r.n_writers; i++)
-            lw_manifest_put_dataset(m, r.writers[i], lw_output_dir(out));
+            ok &= lw_manifest_put_dataset(m, r.writers[i], lw_output_dir(out));
         for (size_t i = 0; i < r.n_files; i++)
-            lw_manifest_put_outfile(m, lw_output_dir(out), r.files[i].f, r.files[i].dataset,
-                                    r.files[i].role);
-        st = lw_output_commit(out, m, err);
+            ok &= lw_manifest_put_outfile(m, lw_output_dir(out), r.files[i].f,
+                                          r.files[i].dataset, r.files[i].role);
+        st = ok ? lw_output_commit(out, m, err)
+                : lw_error_set(err, LW_E_NOMEM, "out of memory building the manifest");
         cJSON_Delete(m);
     }
 unpublish:

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "longweave/fileio.h"
+#include "longweave/json_build.h"
 #include "longweave/hash.h"
 #include "longweave/dataset.h"
 #include "longweave/megatron.h"
@@ -177,31 +178,34 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
     if (!st && !(st = lw_seqw_finish(w, err)) && !(st = lw_seqw_publish(w, err))) {
         cJSON *m = lw_manifest_new("mix", 0, 1);
         cJSON *c = cJSON_AddObjectToObject(m, "config");
-        cJSON_AddNumberToObject(c, "tokens", (double)cfg->tokens);
-        cJSON_AddBoolToObject(c, "upsample", cfg->upsample);
-        cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
-        lw_manifest_put_tokenizer(m, &comb.tok);
-        cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output_format.format));
+        bool ok = cJSON_AddNumberToObject(c, "tokens", (double)cfg->tokens) != NULL;
+        ok &= cJSON_AddBoolToObject(c, "upsample", cfg->upsample) != NULL;
+        ok &= cJSON_AddNumberToObject(c, "seed", (double)cfg->seed) != NULL;
+        ok &= lw_manifest_put_tokenizer(m, &comb.tok);
+        ok &= cJSON_AddStringToObject(m, "format_name",
+                                      lw_seq_format_name(cfg->output_format.format)) != NULL;
         lw_seqw_info info;
         lw_seqw_info_get(w, &info);
-        cJSON_AddStringToObject(m, "dtype", info.dtype);
+        ok &= cJSON_AddStringToObject(m, "dtype", info.dtype) != NULL;
         cJSON *sa = cJSON_AddArrayToObject(m, "sources");
         for (size_t i = 0; i < n; i++) {
             cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "prefix", cfg->prefix[i]);
-            cJSON_AddNumberToObject(e, "share", cfg->share[i] / total);
-            cJSON_AddNumberToObject(e, "target_tokens", (double)src[i].target);
-            cJSON_AddNumberToObject(e, "sequences", (double)stats->picked[i]);
-            cJSON_AddNumberToObject(e, "tokens", (double)stats->picked_tokens[i]);
-            cJSON_AddNumberToObject(e, "available_tokens", (double)stats->available[i]);
-            cJSON_AddNumberToObject(e, "passes", stats->passes[i]);
-            cJSON_AddItemToArray(sa, e);
+            ok &= cJSON_AddStringToObject(e, "prefix", cfg->prefix[i]) != NULL;
+            ok &= cJSON_AddNumberToObject(e, "share", cfg->share[i] / total) != NULL;
+            ok &= cJSON_AddNumberToObject(e, "target_tokens", (double)src[i].target) != NULL;
+            ok &= cJSON_AddNumberToObject(e, "sequences", (double)stats->picked[i]) != NULL;
+            ok &= cJSON_AddNumberToObject(e, "tokens", (double)stats->picked_tokens[i]) != NULL;
+            ok &= cJSON_AddNumberToObject(e, "available_tokens",
+                                          (double)stats->available[i]) != NULL;
+            ok &= cJSON_AddNumberToObject(e, "passes", stats->passes[i]) != NULL;
+            ok &= lw_json_push(sa, e);
         }
         cJSON *s = cJSON_AddObjectToObject(m, "stats");
-        cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences);
-        cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
-        lw_manifest_put_dataset(m, w, lw_output_dir(out));
-        st = lw_output_commit(out, m, err);
+        ok &= cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens) != NULL;
+        ok &= lw_manifest_put_dataset(m, w, lw_output_dir(out));
+        st = ok ? lw_output_commit(out, m, err)
+                : lw_error_set(err, LW_E_NOMEM, "out of memory building the manifest");
         cJSON_Delete(m);
         if (st)
             lw_seqw_unpublish(w);

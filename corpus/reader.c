@@ -10,6 +10,7 @@
 #include <zstd.h>
 
 #include "longweave/fileio.h"
+#include "longweave/vec.h"
 
 enum { READ_CHUNK = 1 << 20 };
 
@@ -76,16 +77,8 @@ static lw_status make_room(lw_reader *r, lw_error *err)
         r->end = keep;
         r->start = 0;
     }
-    if (r->cap - r->end < READ_CHUNK) {
-        size_t cap = r->cap * 2;
-        if (cap < r->end + READ_CHUNK)
-            cap = r->end + READ_CHUNK;
-        char *p = realloc(r->win, cap);
-        if (!p)
-            return lw_error_set(err, LW_E_NOMEM, "out of memory reading %s", r->f->path);
-        r->win = p;
-        r->cap = cap;
-    }
+    if (!LW_VEC_GROW(&r->win, &r->cap, r->end + READ_CHUNK))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory reading %s", r->f->path);
     return LW_OK;
 }
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "longweave/json_build.h"
+
 lw_status lw_source_open(lw_source *s, const lw_source_config *cfg, lw_doc_stats *stats,
                          lw_error *err)
 {
@@ -74,50 +76,49 @@ void lw_source_close(lw_source *s)
     lw_input_list_free(&s->inputs);
 }
 
-static cJSON *string_array(const char *const *v, size_t n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
-    return a;
-}
-
-void lw_source_config_to_json(const lw_source_config *c, cJSON *o)
+bool lw_source_config_to_json(const lw_source_config *c, cJSON *o)
 {
     static const char *const utf8_names[] = {"replace", "drop", "strict"};
     static const char *const fmt_names[] = {"auto", "jsonl", "text"};
     char part[48];
     snprintf(part, sizeof part, "%u/%u", c->part, c->nparts ? c->nparts : 1);
-    cJSON_AddStringToObject(o, "part", part);
-    cJSON_AddStringToObject(o, "text_key", c->doc.text_key ? c->doc.text_key : "text");
-    cJSON_AddStringToObject(o, "id_key", c->doc.id_key ? c->doc.id_key : "id");
-    cJSON_AddStringToObject(o, "utf8", utf8_names[c->doc.utf8]);
-    cJSON_AddStringToObject(o, "input_format", fmt_names[c->input.format]);
+    bool ok = cJSON_AddStringToObject(o, "part", part) != NULL;
+    ok &= cJSON_AddStringToObject(o, "text_key", c->doc.text_key ? c->doc.text_key : "text") != NULL;
+    ok &= cJSON_AddStringToObject(o, "id_key", c->doc.id_key ? c->doc.id_key : "id") != NULL;
+    ok &= cJSON_AddStringToObject(o, "utf8", utf8_names[c->doc.utf8]) != NULL;
+    ok &= cJSON_AddStringToObject(o, "input_format", fmt_names[c->input.format]) != NULL;
     if (c->input.include)
-        cJSON_AddItemToObject(o, "include", string_array(c->input.include, c->input.n_include));
+        ok &= lw_json_put(o, "include", lw_json_strings(c->input.include, c->input.n_include));
     else
-        cJSON_AddItemToObject(o, "include",
-                              string_array(lw_default_include, lw_default_include_count));
-    cJSON_AddNumberToObject(o, "max_doc_bytes",
-                            (double)(c->max_doc_bytes ? c->max_doc_bytes : LW_DEFAULT_MAX_DOC_BYTES));
-    cJSON_AddBoolToObject(o, "strict", c->strict);
+        ok &= lw_json_put(o, "include",
+                          lw_json_strings(lw_default_include, lw_default_include_count));
+    ok &= cJSON_AddNumberToObject(o, "max_doc_bytes",
+                                  (double)(c->max_doc_bytes ? c->max_doc_bytes
+                                                            : LW_DEFAULT_MAX_DOC_BYTES)) != NULL;
+    ok &= cJSON_AddBoolToObject(o, "strict", c->strict) != NULL;
+    return ok;
 }
 
 cJSON *lw_source_inputs_json(const lw_source *s)
 {
     cJSON *in = cJSON_CreateObject();
     cJSON *files = cJSON_AddArrayToObject(in, "files");
-    for (size_t i = 0; i < s->plan.count; i++) {
+    bool ok = files != NULL;
+    for (size_t i = 0; ok && i < s->plan.count; i++) {
         const lw_input_range *rg = &s->plan.ranges[i];
         cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "path", s->inputs.files[rg->file].path);
-        cJSON_AddNumberToObject(f, "bytes", (double)s->inputs.files[rg->file].size);
+        ok &= cJSON_AddStringToObject(f, "path", s->inputs.files[rg->file].path) != NULL;
+        ok &= cJSON_AddNumberToObject(f, "bytes", (double)s->inputs.files[rg->file].size) != NULL;
         if (rg->begin != 0 || rg->end != UINT64_MAX) {
-            cJSON_AddNumberToObject(f, "range_begin", (double)rg->begin);
+            ok &= cJSON_AddNumberToObject(f, "range_begin", (double)rg->begin) != NULL;
             if (rg->end != UINT64_MAX)
-                cJSON_AddNumberToObject(f, "range_end", (double)rg->end);
+                ok &= cJSON_AddNumberToObject(f, "range_end", (double)rg->end) != NULL;
         }
-        cJSON_AddItemToArray(files, f);
+        ok &= lw_json_push(files, f);
+    }
+    if (!ok) {
+        cJSON_Delete(in);
+        return NULL;
     }
     return in;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "longweave/fileio.h"
+#include "longweave/json_build.h"
 #include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/version.h"
@@ -89,27 +90,28 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     lw_tok_ref ref;
     lw_tok_ref_of(&ref, tok, cfg->pattern);
-    lw_manifest_put_tokenizer(m, &ref);
+    bool ok = lw_manifest_put_tokenizer(m, &ref);
     lw_seqw_info info;
     lw_seqw_info_get(w, &info);
-    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
-    cJSON_AddStringToObject(m, "dtype", info.dtype);
+    ok &= cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format)) != NULL;
+    ok &= cJSON_AddStringToObject(m, "dtype", info.dtype) != NULL;
     cJSON *c = cJSON_AddObjectToObject(m, "config");
-    cJSON_AddBoolToObject(c, "append_eod", cfg->append_eod);
-    cJSON_AddBoolToObject(c, "prepend_bos", cfg->prepend_bos);
+    ok &= cJSON_AddBoolToObject(c, "append_eod", cfg->append_eod) != NULL;
+    ok &= cJSON_AddBoolToObject(c, "prepend_bos", cfg->prepend_bos) != NULL;
     if (eod >= 0)
-        cJSON_AddNumberToObject(c, "eod_id", (double)eod);
+        ok &= cJSON_AddNumberToObject(c, "eod_id", (double)eod) != NULL;
     if (bos >= 0)
-        cJSON_AddNumberToObject(c, "bos_id", (double)bos);
-    lw_source_config_to_json(&cfg->src, c);
-    cJSON_AddItemToObject(m, "inputs", lw_source_inputs_json(src));
+        ok &= cJSON_AddNumberToObject(c, "bos_id", (double)bos) != NULL;
+    ok &= lw_source_config_to_json(&cfg->src, c);
+    ok &= lw_json_put(m, "inputs", lw_source_inputs_json(src));
     cJSON *s = lw_doc_stats_json(&stats->docs);
-    cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences);
-    cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
-    cJSON_AddNumberToObject(s, "empty_sequences", (double)stats->empty_sequences);
-    cJSON_AddItemToObject(m, "stats", s);
-    lw_manifest_put_dataset(m, w, lw_output_dir(out));
-    lw_status st = lw_output_commit(out, m, err);
+    ok &= cJSON_AddNumberToObject(s, "sequences", (double)stats->sequences) != NULL;
+    ok &= cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens) != NULL;
+    ok &= cJSON_AddNumberToObject(s, "empty_sequences", (double)stats->empty_sequences) != NULL;
+    ok &= lw_json_put(m, "stats", s);
+    ok &= lw_manifest_put_dataset(m, w, lw_output_dir(out));
+    lw_status st = ok ? lw_output_commit(out, m, err)
+                      : lw_error_set(err, LW_E_NOMEM, "out of memory building the manifest");
     cJSON_Delete(m);
     return st;
 }

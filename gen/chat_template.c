@@ -8,15 +8,14 @@
 #include <string.h>
 
 #include "longweave/fileio.h"
+#include "longweave/vec.h"
 
 static const char *const role_names[LW_ROLE_COUNT] = {"system", "user", "assistant"};
 
 static int add(lw_chat_pieces *p, const char *text, int special)
 {
-    lw_chat_piece *v = realloc(p->v, (p->n + 1) * sizeof *v);
-    if (!v)
+    if (!LW_VEC_GROW(&p->v, &p->cap, p->n + 1))
         return -1;
-    p->v = v;
     char *t = strdup(text);
     if (!t)
         return -1;

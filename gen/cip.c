@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "longweave/rng.h"
+#include "longweave/vec.h"
 
 enum { STREAM_SPLIT = LW_STREAM_CIP, STREAM_KNOTS = 7 };
 
@@ -148,14 +149,8 @@ static int put(lw_cip *c, const uint32_t *t, size_t n, uint8_t mask, int64_t doc
         c->spans[c->n_spans - 1].length += n;
         return 0;
     }
-    if (c->n_spans == c->cap_spans) {
-        size_t cap = c->cap_spans ? c->cap_spans * 2 : 64;
-        lw_cip_span *p = realloc(c->spans, cap * sizeof *p);
-        if (!p)
-            return -1;
-        c->spans = p;
-        c->cap_spans = cap;
-    }
+    if (!LW_VEC_GROW(&c->spans, &c->cap_spans, c->n_spans + 1))
+        return -1;
     c->spans[c->n_spans++] = (lw_cip_span){doc, doc < 0 ? -1 : chunk, doc < 0 ? 0 : start, n};
     return 0;
 }
@@ -262,14 +257,8 @@ static lw_status flush(lw_cip *c, lw_error *err)
 static int append(lw_cip *c, const uint32_t *t, uint64_t doc, uint64_t start, uint32_t n,
                   bool ends)
 {
-    if (c->n_segs == c->cap_segs) {
-        size_t cap = c->cap_segs ? c->cap_segs * 2 : 64;
-        segment *p = realloc(c->segs, cap * sizeof *p);
-        if (!p)
-            return -1;
-        c->segs = p;
-        c->cap_segs = cap;
-    }
+    if (!LW_VEC_GROW(&c->segs, &c->cap_segs, c->n_segs + 1))
+        return -1;
     memcpy(c->store + c->store_len, t, (size_t)n * sizeof *t);
     c->segs[c->n_segs++] = (segment){doc, start, n, chunks_of(c, n), ends, c->store_len};
     c->store_len += n;

@@ -14,6 +14,7 @@
 #include "longweave/cip_map.h"
 #include "longweave/fileio.h"
 #include "longweave/hash.h"
+#include "longweave/json_build.h"
 #include "longweave/dataset.h"
 #include "longweave/megatron.h"
 #include "longweave/seqwriter.h"
@@ -196,53 +197,63 @@ static cJSON *config_json(const lw_cip_config *c, const run_shared *sh)
     static const char *const split[] = {"equal", "random"};
     static const char *const rem[] = {"carry", "drop", "pad"};
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "mode", c->cip.concat ? "concat" : "cip");
+    bool ok = cJSON_AddStringToObject(o, "mode", c->cip.concat ? "concat" : "cip") != NULL;
     cJSON *lens = cJSON_AddArrayToObject(o, "seq_len");
+    ok &= lens != NULL;
     cJSON *mix = cJSON_AddArrayToObject(o, "length_mix");
+    ok &= mix != NULL;
     for (size_t i = 0; i < c->n_buckets; i++) {
-        cJSON_AddItemToArray(lens, cJSON_CreateNumber(c->seq_len[i]));
-        cJSON_AddItemToArray(mix, cJSON_CreateNumber(sh->share[i]));
+        ok &= lw_json_push(lens, cJSON_CreateNumber(c->seq_len[i]));
+        ok &= lw_json_push(mix, cJSON_CreateNumber(sh->share[i]));
     }
-    cJSON_AddNumberToObject(o, "chunks_per_doc", c->cip.chunks);
-    cJSON_AddNumberToObject(o, "min_chunk_tokens", c->cip.min_chunk);
-    cJSON_AddStringToObject(o, "split", split[c->cip.split]);
-    cJSON_AddStringToObject(o, "remainder", rem[c->cip.remainder]);
-    cJSON_AddStringToObject(o, "last", c->cip.drop_last ? "drop" : "pad");
-    cJSON_AddStringToObject(o, "long_docs", c->cip.interleave_long ? "interleave" : "keep");
-    cJSON_AddNumberToObject(o, "knot_tokens", sh->opts.knot_tokens);
+    ok &= cJSON_AddNumberToObject(o, "chunks_per_doc", c->cip.chunks) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "min_chunk_tokens", c->cip.min_chunk) != NULL;
+    ok &= cJSON_AddStringToObject(o, "split", split[c->cip.split]) != NULL;
+    ok &= cJSON_AddStringToObject(o, "remainder", rem[c->cip.remainder]) != NULL;
+    ok &= cJSON_AddStringToObject(o, "last", c->cip.drop_last ? "drop" : "pad") != NULL;
+    ok &= cJSON_AddStringToObject(o, "long_docs",
+                                  c->cip.interleave_long ? "interleave" : "keep") != NULL;
+    ok &= cJSON_AddNumberToObject(o, "knot_tokens", sh->opts.knot_tokens) != NULL;
     if (sh->opts.knot_tokens) {
         cJSON *ids = cJSON_AddArrayToObject(o, "knot_ids");
+        ok &= ids != NULL;
         for (size_t i = 0; i < sh->opts.n_knot_ids; i++)
-            cJSON_AddItemToArray(ids, cJSON_CreateNumber(sh->opts.knot_ids[i]));
+            ok &= lw_json_push(ids, cJSON_CreateNumber(sh->opts.knot_ids[i]));
     }
     if (sh->opts.bos >= 0)
-        cJSON_AddNumberToObject(o, "bos_id", (double)sh->opts.bos);
+        ok &= cJSON_AddNumberToObject(o, "bos_id", (double)sh->opts.bos) != NULL;
     if (sh->opts.eod >= 0)
-        cJSON_AddNumberToObject(o, "eod_id", (double)sh->opts.eod);
-    cJSON_AddNumberToObject(o, "pad_id", sh->opts.pad);
-    cJSON_AddNumberToObject(o, "shuffle_window", sh->window);
-    cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+        ok &= cJSON_AddNumberToObject(o, "eod_id", (double)sh->opts.eod) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "pad_id", sh->opts.pad) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "shuffle_window", sh->window) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "seed", (double)c->seed) != NULL;
     if (sh->part_seeds) {
         char hex[2][20]; /* 64-bit values: a JSON number would round them */
         snprintf(hex[0], sizeof hex[0], "%016llx", (unsigned long long)sh->shuffle_seed);
         snprintf(hex[1], sizeof hex[1], "%016llx", (unsigned long long)sh->opts.seed);
-        cJSON_AddStringToObject(o, "part_shuffle_seed", hex[0]);
-        cJSON_AddStringToObject(o, "part_cip_seed", hex[1]);
+        ok &= cJSON_AddStringToObject(o, "part_shuffle_seed", hex[0]) != NULL;
+        ok &= cJSON_AddStringToObject(o, "part_cip_seed", hex[1]) != NULL;
     }
     char part[48];
     snprintf(part, sizeof part, "%u/%u", c->src.part, c->src.nparts ? c->src.nparts : 1);
-    cJSON_AddStringToObject(o, "part", part);
+    ok &= cJSON_AddStringToObject(o, "part", part) != NULL;
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
     return o;
 }
 
-static void cip_stats_json(cJSON *o, const lw_cip_stats *s)
+/* false: out of memory */
+static bool cip_stats_json(cJSON *o, const lw_cip_stats *s)
 {
-    cJSON_AddNumberToObject(o, "documents", (double)s->documents);
-    cJSON_AddNumberToObject(o, "sequences", (double)s->sequences);
-    cJSON_AddNumberToObject(o, "document_tokens", (double)s->doc_tokens);
-    cJSON_AddNumberToObject(o, "inserted_tokens", (double)s->inserted_tokens);
-    cJSON_AddNumberToObject(o, "pad_tokens", (double)s->pad_tokens);
-    cJSON_AddNumberToObject(o, "dropped_tokens", (double)s->dropped_tokens);
+    bool ok = cJSON_AddNumberToObject(o, "documents", (double)s->documents) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "sequences", (double)s->sequences) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "document_tokens", (double)s->doc_tokens) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "inserted_tokens", (double)s->inserted_tokens) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "pad_tokens", (double)s->pad_tokens) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "dropped_tokens", (double)s->dropped_tokens) != NULL;
+    return ok;
 }
 
 lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error *err)
@@ -479,29 +490,34 @@ done_prefixes:
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
     if (st)
         goto unpublish;
-    cJSON_AddItemToObject(m, "config", config_json(cfg, &sh));
-    lw_manifest_put_tokenizer(m, &ref);
+    bool ok = lw_json_put(m, "config", config_json(cfg, &sh));
+    ok &= lw_manifest_put_tokenizer(m, &ref);
     lw_seqw_info winfo;
     lw_seqw_info_get(buckets[0].out, &winfo);
-    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
-    cJSON_AddStringToObject(m, "dtype", winfo.dtype);
+    ok &= cJSON_AddStringToObject(m, "format_name",
+                                  lw_seq_format_name(cfg->output.format)) != NULL;
+    ok &= cJSON_AddStringToObject(m, "dtype", winfo.dtype) != NULL;
     cJSON *in = cJSON_AddObjectToObject(m, "inputs");
+    ok &= in != NULL;
     cJSON *ds = cJSON_AddArrayToObject(in, "datasets");
+    ok &= ds != NULL;
     for (size_t i = 0; i < docs.count && !tmpdir; i++) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "prefix", docs.files[i].prefix);
-        cJSON_AddNumberToObject(o, "documents", (double)docs.files[i].documents);
-        cJSON_AddItemToArray(ds, o);
+        ok &= cJSON_AddStringToObject(o, "prefix", docs.files[i].prefix) != NULL;
+        ok &= cJSON_AddNumberToObject(o, "documents", (double)docs.files[i].documents) != NULL;
+        ok &= lw_json_push(ds, o);
     }
     if (tmpdir) {
         cJSON *docs_in = cJSON_AddArrayToObject(in, "documents");
+        ok &= docs_in != NULL;
         for (size_t i = 0; i < src->n_inputs; i++)
-            cJSON_AddItemToArray(docs_in, cJSON_CreateString(src->inputs[i]));
-        cJSON_AddItemToObject(m, "tokenize_stats", lw_doc_stats_json(&stats->docs));
+            ok &= lw_json_push(docs_in, cJSON_CreateString(src->inputs[i]));
+        ok &= lw_json_put(m, "tokenize_stats", lw_doc_stats_json(&stats->docs));
     }
-    cJSON_AddNumberToObject(in, "first_document", (double)sh.first);
-    cJSON_AddNumberToObject(in, "end_document", (double)sh.end);
+    ok &= cJSON_AddNumberToObject(in, "first_document", (double)sh.first) != NULL;
+    ok &= cJSON_AddNumberToObject(in, "end_document", (double)sh.end) != NULL;
     cJSON *bk = cJSON_AddArrayToObject(m, "buckets");
+    ok &= bk != NULL;
     stats->documents = sh.end - sh.first;
     stats->n_buckets = cfg->n_buckets;
     for (size_t i = 0; i < cfg->n_buckets; i++) {
@@ -512,14 +528,16 @@ done_prefixes:
         lw_seqw_info_get(b->out, &winfo);
         bs->masked = winfo.masked;
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "seq_len", b->seq_len);
-        cip_stats_json(o, &bs->cip);
-        cJSON_AddBoolToObject(o, "mask", bs->masked);
-        cJSON_AddItemToArray(bk, o);
-        lw_manifest_put_dataset(m, b->out, lw_output_dir(out));
-        lw_manifest_put_outfile(m, lw_output_dir(out), &b->map, b->prefix, LW_CIP_MAP_ROLE);
+        ok &= cJSON_AddNumberToObject(o, "seq_len", b->seq_len) != NULL;
+        ok &= cip_stats_json(o, &bs->cip);
+        ok &= cJSON_AddBoolToObject(o, "mask", bs->masked) != NULL;
+        ok &= lw_json_push(bk, o);
+        ok &= lw_manifest_put_dataset(m, b->out, lw_output_dir(out));
+        ok &= lw_manifest_put_outfile(m, lw_output_dir(out), &b->map, b->prefix,
+                                      LW_CIP_MAP_ROLE);
     }
-    st = lw_output_commit(out, m, err);
+    st = ok ? lw_output_commit(out, m, err)
+            : lw_error_set(err, LW_E_NOMEM, "out of memory building the manifest");
     cJSON_Delete(m);
 unpublish:
     if (st)

@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "longweave/hash.h"
+#include "longweave/json_build.h"
 #include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
+#include "longweave/vec.h"
 #include "needle_internal.h"
 
 const char *const lw_needle_task_names[] = {"niah_single", "niah_multikey", "niah_multivalue",
@@ -283,23 +285,24 @@ static int put_record(const nd_sample *s, uint32_t len, double depth, int depth_
     snprintf(id, sizeof id, "%s-%u-%02d-%u", lw_needle_task_names[s->task], len, depth_index,
              copy);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddStringToObject(o, "task", lw_needle_task_names[s->task]);
-    cJSON_AddNumberToObject(o, "length", len);
+    bool ok = cJSON_AddStringToObject(o, "id", id) != NULL;
+    ok &= cJSON_AddStringToObject(o, "task", lw_needle_task_names[s->task]) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "length", len) != NULL;
     if (s->task == ND_CWE) /* the answers are spread over the whole list */
-        cJSON_AddNullToObject(o, "depth");
+        ok &= cJSON_AddNullToObject(o, "depth") != NULL;
     else
-        cJSON_AddNumberToObject(o, "depth", depth);
-    cJSON_AddStringToObject(o, "input", m->text.data);
+        ok &= cJSON_AddNumberToObject(o, "depth", depth) != NULL;
+    ok &= cJSON_AddStringToObject(o, "input", m->text.data) != NULL;
     cJSON *a = cJSON_AddArrayToObject(o, "answers");
+    ok &= a != NULL;
     for (int i = 0; i < s->n_answers; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(s->answers[i]));
+        ok &= lw_json_push(a, cJSON_CreateString(s->answers[i]));
     if (offset >= 0)
-        cJSON_AddNumberToObject(o, "needle_token_offset", (double)offset);
+        ok &= cJSON_AddNumberToObject(o, "needle_token_offset", (double)offset) != NULL;
     else
-        cJSON_AddNullToObject(o, "needle_token_offset");
-    cJSON_AddNumberToObject(o, "tokens", (double)m->ids.len);
-    char *text = cJSON_PrintUnformatted(o);
+        ok &= cJSON_AddNullToObject(o, "needle_token_offset") != NULL;
+    ok &= cJSON_AddNumberToObject(o, "tokens", (double)m->ids.len) != NULL;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL; /* never a record missing a field */
     cJSON_Delete(o);
     m->line.len = 0;
     int rc = !text || lw_buf_puts(&m->line, text) || lw_buf_putc(&m->line, '\n');
@@ -387,14 +390,9 @@ static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, si
             if (!end)
                 continue;
             if (sentence.len >= 20 && sentence.len <= 400) {
-                if (hay->n == cap) {
-                    cap = cap ? cap * 2 : 1024;
-                    char **p = realloc(hay->sentences, cap * sizeof *p);
-                    if (!p) {
-                        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                        break;
-                    }
-                    hay->sentences = p;
+                if (!LW_VEC_GROW(&hay->sentences, &cap, hay->n + 1)) {
+                    st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+                    break;
                 }
                 if (!(hay->sentences[hay->n] = strndup(sentence.data, sentence.len))) {
                     st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -490,6 +488,7 @@ static void free_outputs(outputs *o, bool unpublish)
     }
 }
 
+/* NULL when out of memory (never a manifest with a field missing). */
 static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
                        const bool on[ND_TASKS], uint32_t depths, uint32_t per_cell,
                        unsigned nparts, uint64_t first, uint64_t end, const lw_needle_stats *stats,
@@ -499,53 +498,66 @@ static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
     if (!m)
         return NULL;
     cJSON *c = cJSON_AddObjectToObject(m, "config");
+    bool ok = c != NULL;
     cJSON *tasks = cJSON_AddArrayToObject(c, "tasks"), *lens = cJSON_AddArrayToObject(c, "lengths");
+    ok &= tasks && lens;
     for (int t = 0; t < ND_TASKS; t++)
         if (on[t])
-            cJSON_AddItemToArray(tasks, cJSON_CreateString(lw_needle_task_names[t]));
+            ok &= lw_json_push(tasks, cJSON_CreateString(lw_needle_task_names[t]));
     for (size_t i = 0; i < cfg->n_lengths; i++)
-        cJSON_AddItemToArray(lens, cJSON_CreateNumber(cfg->lengths[i]));
-    cJSON_AddNumberToObject(c, "depths", depths);
-    cJSON_AddNumberToObject(c, "count_per_cell", per_cell);
-    cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
-    cJSON_AddBoolToObject(c, "prepend_bos", cfg->prepend_bos);
-    cJSON_AddBoolToObject(c, "one_file", cfg->one_file);
+        ok &= lw_json_push(lens, cJSON_CreateNumber(cfg->lengths[i]));
+    ok &= cJSON_AddNumberToObject(c, "depths", depths) != NULL;
+    ok &= cJSON_AddNumberToObject(c, "count_per_cell", per_cell) != NULL;
+    ok &= cJSON_AddNumberToObject(c, "seed", (double)cfg->seed) != NULL;
+    ok &= cJSON_AddBoolToObject(c, "prepend_bos", cfg->prepend_bos) != NULL;
+    ok &= cJSON_AddBoolToObject(c, "one_file", cfg->one_file) != NULL;
     char part[48];
     snprintf(part, sizeof part, "%u/%u", cfg->part, nparts);
-    cJSON_AddStringToObject(c, "part", part);
-    cJSON_AddNumberToObject(c, "first_sample", (double)first);
-    cJSON_AddNumberToObject(c, "end_sample", (double)end);
+    ok &= cJSON_AddStringToObject(c, "part", part) != NULL;
+    ok &= cJSON_AddNumberToObject(c, "first_sample", (double)first) != NULL;
+    ok &= cJSON_AddNumberToObject(c, "end_sample", (double)end) != NULL;
     cJSON *h = cJSON_AddObjectToObject(c, "haystack");
-    cJSON_AddStringToObject(h, "kind", cfg->haystack.n_inputs ? "corpus" : "built-in filler");
+    ok &= h != NULL;
+    ok &= cJSON_AddStringToObject(h, "kind", cfg->haystack.n_inputs ? "corpus"
+                                                                     : "built-in filler") != NULL;
     if (cfg->haystack.n_inputs) {
         cJSON *in = cJSON_AddArrayToObject(h, "inputs");
+        ok &= in != NULL;
         for (size_t i = 0; i < cfg->haystack.n_inputs; i++)
-            cJSON_AddItemToArray(in, cJSON_CreateString(cfg->haystack.inputs[i]));
-        lw_source_config_to_json(&cfg->haystack, h);
-        cJSON_AddNumberToObject(h, "sentences", (double)stats->haystack_sentences);
-        cJSON_AddNumberToObject(h, "bytes", (double)stats->haystack_bytes);
+            ok &= lw_json_push(in, cJSON_CreateString(cfg->haystack.inputs[i]));
+        ok &= lw_source_config_to_json(&cfg->haystack, h);
+        ok &= cJSON_AddNumberToObject(h, "sentences", (double)stats->haystack_sentences) != NULL;
+        ok &= cJSON_AddNumberToObject(h, "bytes", (double)stats->haystack_bytes) != NULL;
     }
     lw_tok_ref ref;
     lw_tok_ref_of(&ref, tok, cfg->pattern);
-    lw_manifest_put_tokenizer(m, &ref);
-    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
+    ok &= lw_manifest_put_tokenizer(m, &ref);
+    ok &= cJSON_AddStringToObject(m, "format_name",
+                                  lw_seq_format_name(cfg->output.format)) != NULL;
     cJSON *s = cJSON_AddObjectToObject(m, "stats");
-    cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
-    cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
+    ok &= s != NULL;
+    ok &= cJSON_AddNumberToObject(s, "samples", (double)stats->samples) != NULL;
+    ok &= cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens) != NULL;
     cJSON *pt = cJSON_AddObjectToObject(s, "per_task");
+    ok &= pt != NULL;
     for (int t = 0; t < ND_TASKS; t++)
         if (on[t])
-            cJSON_AddNumberToObject(pt, lw_needle_task_names[t], (double)stats->per_task[t]);
+            ok &= cJSON_AddNumberToObject(pt, lw_needle_task_names[t],
+                                          (double)stats->per_task[t]) != NULL;
     cJSON *files = cJSON_GetObjectItem(m, "files");
     for (int f = 0; f < o->files; f++) {
         if (!o->bin[f])
             continue;
         int first = cJSON_GetArraySize(files);
-        lw_manifest_put_outfile(m, cfg->outdir, &o->jsonl[f], NULL, NULL);
-        lw_manifest_put_dataset(m, o->bin[f], cfg->outdir);
+        ok &= lw_manifest_put_outfile(m, cfg->outdir, &o->jsonl[f], NULL, NULL);
+        ok &= lw_manifest_put_dataset(m, o->bin[f], cfg->outdir);
+        const char *task = cfg->one_file ? "all" : lw_needle_task_names[f];
         for (int k = first; k < cJSON_GetArraySize(files); k++)
-            cJSON_AddStringToObject(cJSON_GetArrayItem(files, k), "task",
-                                    cfg->one_file ? "all" : lw_needle_task_names[f]);
+            ok &= cJSON_AddStringToObject(cJSON_GetArrayItem(files, k), "task", task) != NULL;
+    }
+    if (!ok) {
+        cJSON_Delete(m);
+        return NULL;
     }
     return m;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "longweave/vec.h"
 #include "needle_internal.h"
 
 /* RNG streams, one per purpose, so that changing one draw never shifts another. */
@@ -267,15 +268,7 @@ void nd_sample_free(nd_sample *s)
 
 static int reserve(nd_units *u)
 {
-    if (u->n + 2 > u->cap) {
-        size_t cap = u->cap ? u->cap * 2 : 256;
-        size_t *p = realloc(u->start, cap * sizeof *p);
-        if (!p)
-            return -1;
-        u->start = p;
-        u->cap = cap;
-    }
-    return 0;
+    return LW_VEC_GROW(&u->start, &u->cap, u->n + 2) ? 0 : -1;
 }
 
 /* Close the unit being written at the current end of the text. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "longweave/fileio.h"
+#include "longweave/json_build.h"
 #include "longweave/inspect.h"
 #include "longweave/dataset.h"
 #include "longweave/megatron.h"
@@ -239,15 +240,16 @@ static lw_status open_side(lw_megatron_writer **w, const char *prefix, const cha
     return st;
 }
 
-static void side_files(cJSON *m, lw_megatron_writer *w, const char *role, const char *prefix,
+/* false: out of memory */
+static bool side_files(cJSON *m, lw_megatron_writer *w, const char *role, const char *prefix,
                        const char *dir)
 {
     if (!w)
-        return;
+        return true;
     lw_megatron_info info;
     lw_megatron_info_get(w, &info);
-    lw_manifest_put_outfile(m, dir, info.bin, prefix, role);
-    lw_manifest_put_outfile(m, dir, info.idx, prefix, role);
+    return lw_manifest_put_outfile(m, dir, info.bin, prefix, role) &&
+           lw_manifest_put_outfile(m, dir, info.idx, prefix, role);
 }
 
 lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error *err)
@@ -433,34 +435,44 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
     if (!st) {
         cJSON *m = lw_manifest_new("pack", 0, 1);
         cJSON *c = cJSON_AddObjectToObject(m, "config");
-        cJSON_AddStringToObject(c, "strategy", pack ? "best-fit-decreasing" : "sorted-batches");
-        cJSON_AddNumberToObject(c, "seq_len", cfg->seq_len);
-        cJSON_AddStringToObject(c, "loss_weighting", cfg->sample_weights ? "sample" : "token");
-        cJSON_AddStringToObject(c, "positions", cfg->positions_continuous ? "continuous"
-                                                                          : "reset");
-        cJSON_AddStringToObject(c, "long_samples", cfg->truncate_long ? "truncate" : "skip");
-        cJSON_AddNumberToObject(c, "pad_id", p.pad);
+        bool ok = c != NULL;
+        ok &= cJSON_AddStringToObject(c, "strategy",
+                                      pack ? "best-fit-decreasing" : "sorted-batches") != NULL;
+        ok &= cJSON_AddNumberToObject(c, "seq_len", cfg->seq_len) != NULL;
+        ok &= cJSON_AddStringToObject(c, "loss_weighting",
+                                      cfg->sample_weights ? "sample" : "token") != NULL;
+        ok &= cJSON_AddStringToObject(c, "positions",
+                                      cfg->positions_continuous ? "continuous" : "reset") != NULL;
+        ok &= cJSON_AddStringToObject(c, "long_samples",
+                                      cfg->truncate_long ? "truncate" : "skip") != NULL;
+        ok &= cJSON_AddNumberToObject(c, "pad_id", p.pad) != NULL;
         if (!pack) {
-            cJSON_AddNumberToObject(c, "batch_size", cfg->batch_size ? cfg->batch_size : 8);
-            cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
+            ok &= cJSON_AddNumberToObject(c, "batch_size",
+                                          cfg->batch_size ? cfg->batch_size : 8) != NULL;
+            ok &= cJSON_AddNumberToObject(c, "seed", (double)cfg->seed) != NULL;
         }
         cJSON *in = cJSON_AddArrayToObject(c, "inputs");
+        ok &= in != NULL;
         for (size_t i = 0; i < set.n; i++)
-            cJSON_AddItemToArray(in, cJSON_CreateString(set.ds[i].prefix));
-        lw_manifest_put_tokenizer(m, &comb.tok);
-        cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output_format.format));
+            ok &= lw_json_push(in, cJSON_CreateString(set.ds[i].prefix));
+        ok &= lw_manifest_put_tokenizer(m, &comb.tok);
+        ok &= cJSON_AddStringToObject(m, "format_name",
+                                      lw_seq_format_name(cfg->output_format.format)) != NULL;
         cJSON *s = cJSON_AddObjectToObject(m, "stats");
-        cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
-        cJSON_AddNumberToObject(s, "sequences", (double)stats->packed_sequences);
-        cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
-        cJSON_AddNumberToObject(s, "padding", (double)stats->padding);
-        cJSON_AddNumberToObject(s, "trained_tokens", (double)stats->trained);
-        cJSON_AddNumberToObject(s, "too_long_skipped", (double)stats->too_long);
-        cJSON_AddNumberToObject(s, "truncated", (double)stats->truncated);
-        lw_manifest_put_dataset(m, p.w, lw_output_dir(out));
+        ok &= s != NULL;
+        ok &= cJSON_AddNumberToObject(s, "samples", (double)stats->samples) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "sequences", (double)stats->packed_sequences) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "padding", (double)stats->padding) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "trained_tokens", (double)stats->trained) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "too_long_skipped", (double)stats->too_long) != NULL;
+        ok &= cJSON_AddNumberToObject(s, "truncated", (double)stats->truncated) != NULL;
+        ok &= lw_manifest_put_dataset(m, p.w, lw_output_dir(out));
         for (int i = 0; i < 3; i++)
-            side_files(m, sides[i], lw_pack_companion_roles[i], cfg->output, lw_output_dir(out));
-        st = lw_output_commit(out, m, err);
+            ok &= side_files(m, sides[i], lw_pack_companion_roles[i], cfg->output,
+                             lw_output_dir(out));
+        st = ok ? lw_output_commit(out, m, err)
+                : lw_error_set(err, LW_E_NOMEM, "out of memory building the manifest");
         cJSON_Delete(m);
         if (st) {
             lw_seqw_unpublish(p.w);

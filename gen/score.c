@@ -82,10 +82,8 @@ static int task_index(sc_set *s, const char *name)
     for (size_t i = 0; i < s->n_tasks; i++)
         if (strcmp(s->tasks[i], name) == 0)
             return (int)i;
-    char **p = realloc(s->tasks, (s->n_tasks + 1) * sizeof *p);
-    if (!p)
+    if (!LW_VEC_GROW(&s->tasks, &s->n_tasks_cap, s->n_tasks + 1))
         return -1;
-    s->tasks = p;
     if (!(s->tasks[s->n_tasks] = strdup(name)))
         return -1;
     return (int)s->n_tasks++;
@@ -126,14 +124,8 @@ static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const lw_loc
                  id->valuestring);
         return bad(err, loc, msg);
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        sc_record *p = realloc(s->rec, cap * sizeof *p);
-        if (!p)
-            return lw_error_set(err, LW_E_NOMEM, "out of memory");
-        s->rec = p;
-        s->cap = cap;
-    }
+    if (!LW_VEC_GROW(&s->rec, &s->cap, s->n + 1))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
     sc_record *r = &s->rec[s->n];
     memset(r, 0, sizeof *r);
     r->task = task_index(s, task->valuestring);
@@ -403,27 +395,36 @@ void sc_length_label(uint32_t length, char *out, size_t cap)
         snprintf(out, cap, "%u", length);
 }
 
+/* NULL when out of memory. */
 static cJSON *summary(const sc_set *s, const lw_score_result *res)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "overall", res->overall);
-    cJSON_AddNumberToObject(o, "samples", (double)res->samples);
-    cJSON_AddNumberToObject(o, "missing", (double)res->missing);
-    cJSON_AddNumberToObject(o, "unknown_ids", (double)res->unknown);
+    bool ok = cJSON_AddNumberToObject(o, "overall", res->overall) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "samples", (double)res->samples) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "missing", (double)res->missing) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "unknown_ids", (double)res->unknown) != NULL;
     cJSON *t = cJSON_AddObjectToObject(o, "tasks");
+    ok &= t != NULL;
     for (size_t i = 0; i < s->n_tasks; i++)
-        cJSON_AddNumberToObject(t, s->tasks[i], sc_mean(s, i, SIZE_MAX, SIZE_MAX, NULL));
+        ok &= cJSON_AddNumberToObject(t, s->tasks[i],
+                                      sc_mean(s, i, SIZE_MAX, SIZE_MAX, NULL)) != NULL;
     cJSON *l = cJSON_AddObjectToObject(o, "lengths");
+    ok &= l != NULL;
     for (size_t i = 0; i < s->n_lengths; i++) {
         char key[16];
         snprintf(key, sizeof key, "%u", s->lengths[i]);
-        cJSON_AddNumberToObject(l, key, sc_mean(s, SIZE_MAX, i, SIZE_MAX, NULL));
+        ok &= cJSON_AddNumberToObject(l, key, sc_mean(s, SIZE_MAX, i, SIZE_MAX, NULL)) != NULL;
     }
     cJSON *d = cJSON_AddObjectToObject(o, "depths");
+    ok &= d != NULL;
     for (size_t i = 0; i < s->n_depths; i++) {
         char key[32];
         snprintf(key, sizeof key, "%.6g", s->depths[i]);
-        cJSON_AddNumberToObject(d, key, sc_mean(s, SIZE_MAX, SIZE_MAX, i, NULL));
+        ok &= cJSON_AddNumberToObject(d, key, sc_mean(s, SIZE_MAX, SIZE_MAX, i, NULL)) != NULL;
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
     }
     return o;
 }

@@ -27,7 +27,7 @@ typedef struct {
     sc_record *rec;
     size_t n, cap;
     char **tasks;
-    size_t n_tasks;
+    size_t n_tasks, n_tasks_cap;
     uint32_t *lengths;  /* distinct, ascending */
     size_t n_lengths;
     double *depths;     /* distinct, ascending, without NAN */

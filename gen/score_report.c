@@ -12,6 +12,7 @@
 
 #include "longweave/buf.h"
 #include "longweave/fileio.h"
+#include "longweave/json_build.h"
 #include "longweave/outfile.h"
 #include "longweave/svg.h"
 #include "score_internal.h"
@@ -126,20 +127,22 @@ static int scores_jsonl(const sc_set *s, lw_buf *b)
     for (size_t i = 0; i < s->n; i++) {
         const sc_record *r = &s->rec[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "id", r->id);
-        cJSON_AddStringToObject(o, "task", s->tasks[r->task]);
-        cJSON_AddNumberToObject(o, "length", r->length);
+        bool ok = cJSON_AddStringToObject(o, "id", r->id) != NULL;
+        ok &= cJSON_AddStringToObject(o, "task", s->tasks[r->task]) != NULL;
+        ok &= cJSON_AddNumberToObject(o, "length", r->length) != NULL;
         if (isnan(r->depth))
-            cJSON_AddNullToObject(o, "depth");
+            ok &= cJSON_AddNullToObject(o, "depth") != NULL;
         else
-            cJSON_AddNumberToObject(o, "depth", r->depth);
-        cJSON_AddNumberToObject(o, "score", r->score);
-        cJSON_AddBoolToObject(o, "predicted", r->predicted);
+            ok &= cJSON_AddNumberToObject(o, "depth", r->depth) != NULL;
+        ok &= cJSON_AddNumberToObject(o, "score", r->score) != NULL;
+        ok &= cJSON_AddBoolToObject(o, "predicted", r->predicted) != NULL;
         cJSON *found = cJSON_AddArrayToObject(o, "found");
         cJSON *missed = cJSON_AddArrayToObject(o, "missed");
+        ok &= found && missed;
         for (size_t k = 0; k < r->n_answers; k++)
-            cJSON_AddItemToArray(r->found[k] ? found : missed, cJSON_CreateString(r->answers[k]));
-        char *text = cJSON_PrintUnformatted(o);
+            ok &= lw_json_push(r->found[k] ? found : missed,
+                               cJSON_CreateString(r->answers[k]));
+        char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
         cJSON_Delete(o);
         int rc = !text || lw_buf_puts(b, text) || lw_buf_putc(b, '\n');
         free(text);

@@ -11,11 +11,13 @@
 
 #include "longweave/chat_template.h"
 #include "longweave/fileio.h"
+#include "longweave/json_build.h"
 #include "longweave/json_out.h"
 #include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
 #include "longweave/tokenizer.h"
+#include "longweave/vec.h"
 #include "synl_internal.h"
 
 enum { BATCH = 32, PROBE_STEP = 32, MAX_TRIES = 8 };
@@ -198,6 +200,7 @@ static lw_status load_schemas(const lw_synl_config *cfg, synl_schema **user, siz
 {
     *user = NULL;
     *n_user = 0;
+    size_t cap = 0;
     for (size_t f = 0; f < cfg->n_schema_files; f++) {
         lw_buf b = {0};
         lw_status st = lw_file_read_all(cfg->schema_files[f], &b, err);
@@ -208,14 +211,12 @@ static lw_status load_schemas(const lw_synl_config *cfg, synl_schema **user, siz
         lw_buf_free(&b);
         if (st)
             return st;
-        synl_schema *all = realloc(*user, (*n_user + n) * sizeof *all);
-        if (!all) {
+        if (!LW_VEC_GROW(user, &cap, *n_user + n)) {
             synl_schema_free(s, n);
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         }
-        memcpy(all + *n_user, s, n * sizeof *s);
+        memcpy(*user + *n_user, s, n * sizeof *s);
         free(s);
-        *user = all;
         *n_user += n;
     }
     size_t total = synl_builtin_count + *n_user;
@@ -450,53 +451,62 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         goto unpublish;
     }
     cJSON *c = cJSON_AddObjectToObject(m, "config");
+    bool ok = c != NULL;
     cJSON *lens = cJSON_AddArrayToObject(c, "seq_len"), *mix = cJSON_AddArrayToObject(c, "mix");
+    ok &= lens && mix;
     for (size_t b = 0; b < cfg->n_buckets; b++) {
-        cJSON_AddItemToArray(lens, cJSON_CreateNumber(cfg->seq_len[b]));
-        cJSON_AddItemToArray(mix, cJSON_CreateNumber(sh.share[b]));
+        ok &= lw_json_push(lens, cJSON_CreateNumber(cfg->seq_len[b]));
+        ok &= lw_json_push(mix, cJSON_CreateNumber(sh.share[b]));
     }
-    cJSON_AddNumberToObject(c, "count", (double)cfg->count);
-    cJSON_AddNumberToObject(c, "seed", (double)cfg->seed);
+    ok &= cJSON_AddNumberToObject(c, "count", (double)cfg->count) != NULL;
+    ok &= cJSON_AddNumberToObject(c, "seed", (double)cfg->seed) != NULL;
     char pstr[48];
     snprintf(pstr, sizeof pstr, "%u/%u", part, nparts);
-    cJSON_AddStringToObject(c, "part", pstr);
-    cJSON_AddBoolToObject(c, "cot", cfg->cot);
-    cJSON_AddStringToObject(c, "template", tpl.name);
+    ok &= cJSON_AddStringToObject(c, "part", pstr) != NULL;
+    ok &= cJSON_AddBoolToObject(c, "cot", cfg->cot) != NULL;
+    ok &= cJSON_AddStringToObject(c, "template", tpl.name) != NULL;
     if (cfg->system)
-        cJSON_AddStringToObject(c, "system", cfg->system);
+        ok &= cJSON_AddStringToObject(c, "system", cfg->system) != NULL;
     cJSON *ta = cJSON_AddArrayToObject(c, "tasks"), *fa = cJSON_AddArrayToObject(c, "formats");
+    ok &= ta && fa;
     cJSON *da = cJSON_AddArrayToObject(c, "domains");
+    ok &= da != NULL;
     for (int t = 0; t < SYNL_TASK_COUNT_; t++)
         if (sh.task_on[t])
-            cJSON_AddItemToArray(ta, cJSON_CreateString(synl_task_name((synl_task)t)));
+            ok &= lw_json_push(ta, cJSON_CreateString(synl_task_name((synl_task)t)));
     for (int f = 0; f < SYNL_FORMAT_COUNT_; f++)
         if (sh.format_on[f])
-            cJSON_AddItemToArray(fa, cJSON_CreateString(synl_format_name((synl_format)f)));
+            ok &= lw_json_push(fa, cJSON_CreateString(synl_format_name((synl_format)f)));
     for (size_t i = 0; i < sh.n_schemas; i++)
-        cJSON_AddItemToArray(da, cJSON_CreateString(schemas[i]->name));
+        ok &= lw_json_push(da, cJSON_CreateString(schemas[i]->name));
     lw_tok_ref ref;
     lw_tok_ref_of(&ref, tok, cfg->pattern);
-    lw_manifest_put_tokenizer(m, &ref);
+    ok &= lw_manifest_put_tokenizer(m, &ref);
     cJSON *s = cJSON_AddObjectToObject(m, "stats");
-    cJSON_AddNumberToObject(s, "samples", (double)stats->samples);
-    cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens);
-    cJSON_AddNumberToObject(s, "answer_tokens", (double)stats->answer_tokens);
+    ok &= s != NULL;
+    ok &= cJSON_AddNumberToObject(s, "samples", (double)stats->samples) != NULL;
+    ok &= cJSON_AddNumberToObject(s, "tokens", (double)stats->tokens) != NULL;
+    ok &= cJSON_AddNumberToObject(s, "answer_tokens", (double)stats->answer_tokens) != NULL;
     cJSON *pb = cJSON_AddObjectToObject(s, "per_bucket"), *pt = cJSON_AddObjectToObject(s, "per_task");
+    ok &= pb && pt;
     for (size_t b = 0; b < cfg->n_buckets; b++) {
         char key[16];
         snprintf(key, sizeof key, "%u", cfg->seq_len[b]);
-        cJSON_AddNumberToObject(pb, key, (double)stats->per_bucket[b]);
+        ok &= cJSON_AddNumberToObject(pb, key, (double)stats->per_bucket[b]) != NULL;
     }
     for (int k = 0; k < SYNL_TASK_COUNT_; k++)
-        cJSON_AddNumberToObject(pt, synl_task_name((synl_task)k), (double)stats->per_task[k]);
+        ok &= cJSON_AddNumberToObject(pt, synl_task_name((synl_task)k),
+                                      (double)stats->per_task[k]) != NULL;
     lw_seqw_info winfo;
     lw_seqw_info_get(outs[0].out, &winfo);
-    cJSON_AddStringToObject(m, "format_name", lw_seq_format_name(cfg->output.format));
-    cJSON_AddStringToObject(m, "dtype", winfo.dtype);
+    ok &= cJSON_AddStringToObject(m, "format_name",
+                                  lw_seq_format_name(cfg->output.format)) != NULL;
+    ok &= cJSON_AddStringToObject(m, "dtype", winfo.dtype) != NULL;
     for (size_t b = 0; b < cfg->n_buckets; b++)
-        lw_manifest_put_dataset(m, outs[b].out, cfg->outdir);
-    lw_manifest_put_outfile(m, cfg->outdir, &chat, NULL, NULL);
-    st = lw_output_commit(claim, m, err);
+        ok &= lw_manifest_put_dataset(m, outs[b].out, cfg->outdir);
+    ok &= lw_manifest_put_outfile(m, cfg->outdir, &chat, NULL, NULL);
+    st = ok ? lw_output_commit(claim, m, err)
+            : lw_error_set(err, LW_E_NOMEM, "out of memory building the manifest");
     cJSON_Delete(m);
 unpublish:
     if (st) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "longweave/hash.h"
+#include "longweave/vec.h"
 
 /* Pieces up to this many bytes merge with a linear scan (what tiktoken does,
  * fast for short pieces); longer ones with a heap, O(n log n). A variable so
@@ -33,14 +34,8 @@ struct lw_bpe_scratch {
 
 int lw_ids_push(lw_ids *ids, uint32_t id)
 {
-    if (ids->len == ids->cap) {
-        size_t cap = ids->cap ? ids->cap * 2 : 256;
-        uint32_t *v = realloc(ids->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        ids->v = v;
-        ids->cap = cap;
-    }
+    if (!LW_VEC_GROW(&ids->v, &ids->cap, ids->len + 1))
+        return -1;
     ids->v[ids->len++] = id;
     return 0;
 }

@@ -23,7 +23,7 @@ struct lw_tokenizer {
     bool nfc;               /* hf-bpe: NFC normalizer */
     void *spm;              /* sentencepiece (C++ object behind the shim) */
     lw_special *specials;
-    size_t n_specials;
+    size_t n_specials, n_specials_cap;
     int64_t bos, eos, pad, unk;
 };
 

@@ -14,6 +14,7 @@
 
 #include "longweave/fileio.h"
 #include "longweave/utf8.h"
+#include "longweave/vec.h"
 #include "tok_internal.h"
 
 struct lw_tok_scratch {
@@ -34,10 +35,8 @@ const char *lw_tok_kind_name(lw_tok_kind kind)
 
 int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool alias)
 {
-    lw_special *p = realloc(t->specials, (t->n_specials + 1) * sizeof *p);
-    if (!p)
+    if (!LW_VEC_GROW(&t->specials, &t->n_specials_cap, t->n_specials + 1))
         return -1;
-    t->specials = p;
     char *c = strdup(content);
     if (!c)
         return -1;

@@ -35,7 +35,7 @@ typedef struct {
 
 typedef struct {
     lw_chat_piece *v;
-    size_t n;
+    size_t n, cap;
 } lw_chat_pieces;
 
 enum { LW_ROLE_SYSTEM, LW_ROLE_USER, LW_ROLE_ASSISTANT, LW_ROLE_COUNT };

@@ -147,19 +147,23 @@ const struct cJSON *lw_manifest_command(void);
 
 /* A new manifest: {"format":"longweave-manifest","format_version":2,
  * "tool":{...},"stage":stage,"command":[...],"part":"I/N","datasets":[],
- * "files":[]}. NULL when out of memory. */
+ * "files":[]}. NULL when out of memory (now, or while
+ * lw_manifest_set_command recorded the command). */
 struct cJSON *lw_manifest_new(const char *stage, unsigned part, unsigned nparts);
-/* "tokenizer": {...}; nothing when r is NULL or not known. */
-void lw_manifest_put_tokenizer(struct cJSON *m, const lw_tok_ref *r);
+/* The lw_manifest_put_* helpers return false when out of memory (or m is
+ * NULL): the manifest may then miss part of what they add and must not be
+ * written (the caller fails with LW_E_NOMEM). */
+/* "tokenizer": {...}; nothing (true) when r is NULL or not known. */
+bool lw_manifest_put_tokenizer(struct cJSON *m, const lw_tok_ref *r);
 /* A token dataset written by w (its files listed with role "data"); dir is
  * the manifest's folder (NULL: paths as given). */
-void lw_manifest_put_dataset(struct cJSON *m, const lw_seqw *w, const char *dir);
+bool lw_manifest_put_dataset(struct cJSON *m, const lw_seqw *w, const char *dir);
 /* A file of the output: of the dataset at prefix (as given to lw_seqw_open)
  * with a companion role, or (prefix NULL) a file of its own. */
-void lw_manifest_put_file(struct cJSON *m, const char *dir, const char *path, uint64_t bytes,
+bool lw_manifest_put_file(struct cJSON *m, const char *dir, const char *path, uint64_t bytes,
                           const char *sha256, const char *prefix, const char *role);
 /* The same, for a finished lw_outfile. */
-void lw_manifest_put_outfile(struct cJSON *m, const char *dir, const lw_outfile *f,
+bool lw_manifest_put_outfile(struct cJSON *m, const char *dir, const lw_outfile *f,
                              const char *prefix, const char *role);
 /* Pretty-printed, newline-terminated, atomically written to path. */
 lw_status lw_manifest_write(const struct cJSON *m, const char *path, lw_error *err);

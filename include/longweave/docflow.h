@@ -37,7 +37,8 @@ typedef struct {
 } lw_doc_stats;
 
 uint64_t lw_doc_stats_skipped_total(const lw_doc_stats *s);
-/* {"documents_read":..,"documents_written":..,"skipped":{"malformed_json":..},..} */
+/* {"documents_read":..,"documents_written":..,"skipped":{"malformed_json":..},..};
+ * NULL when out of memory. */
 struct cJSON *lw_doc_stats_json(const lw_doc_stats *s);
 
 typedef void (*lw_warn_fn)(void *ctx, lw_skip why, const char *message);

@@ -53,8 +53,9 @@ lw_status lw_source_finish(lw_source *s, lw_error *err);
 void lw_source_close(lw_source *s);
 
 /* Manifest pieces: the reading options ("part", "text_key", ...) added to a
- * config object, and {"files": [{"path","bytes",...}]} of this part. */
-void lw_source_config_to_json(const lw_source_config *cfg, struct cJSON *config);
+ * config object (false: out of memory, some may be missing), and
+ * {"files": [{"path","bytes",...}]} of this part (NULL: out of memory). */
+bool lw_source_config_to_json(const lw_source_config *cfg, struct cJSON *config);
 struct cJSON *lw_source_inputs_json(const lw_source *s);
 
 #endif
