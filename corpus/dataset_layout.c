@@ -9,6 +9,7 @@
 #include "longweave/fileio.h"
 
 #define PART_TAG "part-%05u"
+#define LOCK_SUFFIX ".longweave-lock"
 
 char *lw_layout_manifest(const char *out, lw_out_kind kind, unsigned part, unsigned nparts)
 {
@@ -116,8 +117,8 @@ void lw_layout_part_tag(char *out, size_t cap, unsigned part)
 
 bool lw_layout_is_lock(const char *name)
 {
-    size_t n = strlen(name), k = strlen(".longweave-lock");
-    return name[0] == '.' && n > k && strcmp(name + n - k, ".longweave-lock") == 0;
+    size_t n = strlen(name), k = strlen(LOCK_SUFFIX);
+    return name[0] == '.' && n > k && strcmp(name + n - k, LOCK_SUFFIX) == 0;
 }
 
 char *lw_layout_lock(const char *out, lw_out_kind kind, unsigned part, unsigned nparts)
@@ -125,7 +126,7 @@ char *lw_layout_lock(const char *out, lw_out_kind kind, unsigned part, unsigned 
     char name[64];
     if (kind == LW_OUT_PREFIX) {
         const char *slash = strrchr(out, '/');
-        char *base = lw_concat(".", slash ? slash + 1 : out, ".longweave-lock");
+        char *base = lw_concat(".", slash ? slash + 1 : out, LOCK_SUFFIX);
         if (!slash || !base)
             return base;
         size_t n = (size_t)(slash - out) + strlen(base) + 2;
@@ -136,8 +137,8 @@ char *lw_layout_lock(const char *out, lw_out_kind kind, unsigned part, unsigned 
         return p;
     }
     if (kind == LW_OUT_DIR_PARTS && nparts > 1)
-        snprintf(name, sizeof name, "." PART_TAG ".longweave-lock", part);
+        snprintf(name, sizeof name, "." PART_TAG LOCK_SUFFIX, part);
     else
-        snprintf(name, sizeof name, ".output.longweave-lock");
+        snprintf(name, sizeof name, ".output" LOCK_SUFFIX);
     return lw_concat(out, "/", name);
 }
