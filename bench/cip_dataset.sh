@@ -40,6 +40,17 @@ with open("big.idx", "wb") as f:
         f.write(struct.pack(f"<{n}q", *ptrs))
     f.write(struct.pack(f"<{n * copies + 1}q", *range(n * copies + 1)))
 PY
-    cp one.manifest.json big.manifest.json
+    # the manifest of big: one's tokenizer, and big's own dataset and files
+    # (what a manifest lists is the dataset that cip reads)
+    python3 - "$COPIES" <<'PY'
+import json, os, sys
+copies = int(sys.argv[1])
+m = json.load(open("one.manifest.json"))
+d = m["datasets"][0]
+d.update(prefix="big", sequences=d["sequences"] * copies, tokens=d["tokens"] * copies)
+m["files"] = [{"path": "big" + ext, "bytes": os.path.getsize("big" + ext), "dataset": "big",
+               "role": "data"} for ext in (".bin", ".idx")]
+json.dump(m, open("big.manifest.json", "w"), indent=1)
+PY
     echo "$COPIES" > big.copies
 fi
