@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lw_megatron_close(&d);
     }
     lw_megatron_source src;
-    if (lw_megatron_source_open(&src, prefix, &err) == LW_OK) {
+    if (lw_megatron_source_open(&src, prefix, LW_MASK_PROBE, &err) == LW_OK) {
         uint8_t buf[4 * 4096], mask[4096];
         for (uint64_t s = 0; s < src.d.sequences; s++)
             if (lw_megatron_length(&src.d, s) <= sizeof mask &&
