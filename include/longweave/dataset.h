@@ -198,22 +198,27 @@ typedef struct {
  *  1. create its folder;
  *  2. take its lock (a hidden file held with an exclusive lock for the run,
  *     naming the pid): a second run of the same output is refused
- *     (LW_E_CANTCREAT, naming the pid that holds it);
+ *     (LW_E_CANTCREAT, naming the pid that holds it), and in a directory
+ *     shared by parts a whole run and parts exclude each other;
  *  3. a manifest already there is refused (LW_E_CANTCREAT) unless force; with
  *     force it is removed first (so the output never claims to be complete
  *     meanwhile), then every file it lists, then bucket folders left empty;
  *     in a directory shared by parts the same goes for manifests of another
- *     split of the work (manifest.json beside manifest.part-*.json, or parts
- *     of another N);
+ *     split of the work (manifest.json beside manifest.part-*.json, parts of
+ *     another N or of another command); a listed file outside the output
+ *     (through a symlinked folder) is left alone;
  *  4. the temporary files of this output that an interrupted run left are
  *     removed (all of them: a live writer would hold the lock), those of other
  *     parts sharing the directory are left alone.
- * Nothing is written under a final name. */
+ * A PREFIX must name a file (not "DIR/") and may not lie in another output's
+ * directory (LW_E_USAGE, LW_E_CANTCREAT). Nothing is written under a final
+ * name. */
 lw_status lw_output_claim(lw_output **out, const lw_output_spec *spec, lw_error *err);
 /* Where the manifest goes, and the folder its paths are relative to. */
 const char *lw_output_manifest_path(const lw_output *o);
 const char *lw_output_dir(const lw_output *o);
-/* Write the manifest (the output is complete), then release the claim. */
+/* Write the manifest, atomically: from here on the output is complete.
+ * lw_output_release still follows. */
 lw_status lw_output_commit(lw_output *o, const struct cJSON *manifest, lw_error *err);
 /* Release the claim (lock file removed); NULL is fine. An output that was
  * not committed keeps no folder it created and left empty. */
