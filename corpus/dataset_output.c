@@ -291,18 +291,11 @@ static void sweep_tmp(const lw_output *o)
                r.removed == 1 ? "" : "s", o->path);
 }
 
-/* Is m a manifest of this command (--part aside)? */
+/* Is m a manifest of this command (--part aside)? Without a recorded
+ * command (the library used directly) there is nothing to tell them apart. */
 static bool same_job_as_this_run(const lw_manifest *m)
 {
-    cJSON *me = cJSON_CreateObject();
-    bool same = true;
-    if (me && lw_manifest_command() &&
-        cJSON_AddItemToObject(me, "command", cJSON_Duplicate(lw_manifest_command(), true))) {
-        lw_manifest mine = {.json = me};
-        same = lw_parts_same_job(m, &mine);
-    }
-    cJSON_Delete(me);
-    return same;
+    return !lw_manifest_command() || lw_parts_same_job(m, lw_manifest_command());
 }
 
 /* Is the lock file at path held by a live run? Its pid goes to *pid. */

@@ -339,9 +339,7 @@ void lw_datasets_free(lw_dataset_set *s)
     for (size_t i = 0; i < s->n; i++)
         free(s->ds[i].prefix);
     free(s->ds);
-    for (size_t i = 0; i < s->n_manifests; i++)
-        lw_manifest_free(s->manifests[i]);
-    free(s->manifests);
+    lw_manifests_free(s->manifests, s->n_manifests);
     memset(s, 0, sizeof *s);
 }
 
@@ -392,10 +390,9 @@ static bool same_job(const cJSON *a, const cJSON *b)
     }
 }
 
-bool lw_parts_same_job(const lw_manifest *a, const lw_manifest *b)
+bool lw_parts_same_job(const lw_manifest *m, const cJSON *command)
 {
-    return same_job(cJSON_GetObjectItem(a->json, "command"),
-                    cJSON_GetObjectItem(b->json, "command"));
+    return same_job(cJSON_GetObjectItem(m->json, "command"), command);
 }
 
 bool lw_parts_complete(lw_manifest *const *ms, size_t n, char *why, size_t cap)
@@ -414,7 +411,8 @@ bool lw_parts_complete(lw_manifest *const *ms, size_t n, char *why, size_t cap)
         }
         if (!first) {
             first = m;
-        } else if (m->nparts != first->nparts || !lw_parts_same_job(m, first)) {
+        } else if (m->nparts != first->nparts ||
+                   !lw_parts_same_job(m, cJSON_GetObjectItem(first->json, "command"))) {
             snprintf(why, cap, "%s (part %u/%u) and %s (part %u/%u) are parts of different "
                      "runs", first->path, first->part, first->nparts, m->path, m->part,
                      m->nparts);

@@ -273,8 +273,8 @@ bool lw_dataset_has(const lw_dataset *d, const char *role);
  * missing, and no whole run's manifest is among them (true when ms holds
  * no parts). Otherwise why says what is wrong. */
 bool lw_parts_complete(lw_manifest *const *ms, size_t n, char *why, size_t cap);
-/* Were a and b made by the same command, --part aside? */
-bool lw_parts_same_job(const lw_manifest *a, const lw_manifest *b);
+/* Was m made by this command (a "command" array), --part aside? */
+bool lw_parts_same_job(const lw_manifest *m, const struct cJSON *command);
 
 /* ---- Combining datasets (mix, pack, merge, cip of several inputs) ---------- */
 
