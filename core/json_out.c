@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "longweave/bytes8.h"
 #include "longweave/utf8.h"
 
 /* 0: copy; otherwise the escape letter, or 'u' for \u00XX. */
@@ -26,23 +27,35 @@ int lw_json_put_string(lw_buf *out, const char *s, size_t len)
         return -1;
     const unsigned char *p = (const unsigned char *)s;
     size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        char e = escape_table[p[i]];
-        if (!e)
-            continue;
-        if (lw_buf_append(out, s + run, i - run))
-            return -1;
-        char esc[7];
-        size_t n = 2;
-        esc[0] = '\\';
-        esc[1] = e;
-        if (e == 'u') {
-            snprintf(esc, sizeof esc, "\\u%04x", p[i]);
-            n = 6;
+    for (size_t i = 0; i < len;) {
+        /* whole words without a byte to escape (most of any text) are
+         * skipped; a word with one is looked at byte by byte */
+        if (len - i >= 8) {
+            uint64_t w = lw_bytes8_load(p + i);
+            if (!lw_bytes8_any_below(w, 0x20) && !lw_bytes8_any_equal(w, '"') &&
+                !lw_bytes8_any_equal(w, '\\')) {
+                i += 8;
+                continue;
+            }
         }
-        if (lw_buf_append(out, esc, n))
-            return -1;
-        run = i + 1;
+        for (size_t stop = len - i >= 8 ? i + 8 : len; i < stop; i++) {
+            char e = escape_table[p[i]];
+            if (!e)
+                continue;
+            if (lw_buf_append(out, s + run, i - run))
+                return -1;
+            char esc[7];
+            size_t n = 2;
+            esc[0] = '\\';
+            esc[1] = e;
+            if (e == 'u') {
+                snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+                n = 6;
+            }
+            if (lw_buf_append(out, esc, n))
+                return -1;
+            run = i + 1;
+        }
     }
     if (lw_buf_append(out, s + run, len - run) || lw_buf_putc(out, '"'))
         return -1;

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "longweave/bytes8.h"
+
 /* Length of the well-formed sequence at p (1..4), or -(k) where k >= 1 is the
  * length of the maximal ill-formed subpart starting at p. */
 static int sequence_at(const unsigned char *p, size_t avail)
@@ -41,21 +43,23 @@ static int sequence_at(const unsigned char *p, size_t avail)
     return need + 1;
 }
 
-static inline int all_ascii8(const unsigned char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return (w & 0x8080808080808080ull) == 0;
-}
 
 size_t lw_utf8_valid_prefix(const char *s, size_t len, size_t *chars)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, n = 0;
     while (i < len) {
-        if (len - i >= 8 && all_ascii8(p + i)) {
+        if (len - i >= 8 && !lw_bytes8_any_high(lw_bytes8_load(p + i))) {
             i += 8;
             n += 8;
+            continue;
+        }
+        /* the common three-byte form (CJK): a lead byte without a limit on
+         * its second byte, then two continuation bytes */
+        if (len - i >= 3 && p[i] >= 0xE1 && p[i] <= 0xEF && p[i] != 0xED &&
+            (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80) {
+            i += 3;
+            n++;
             continue;
         }
         int k = sequence_at(p + i, len - i);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "longweave/bytes8.h"
 #include "longweave/utf8.h"
 
 static const char *const skip_names[LW_SKIP_COUNT_] = {
@@ -57,11 +58,13 @@ static bool has_escaped_nul(const char *s, size_t n)
  * between tokens; SIZE_MAX when there is none. cJSON accepts both (it would
  * end a string's text at a raw NUL and treats every byte up to 0x20 as
  * whitespace), so the check is ours. Lines without a byte below 0x20 are
- * the rule, and the first loop finds that out with one compare per byte. */
+ * the rule, and the first loops find that out a word at a time. */
 static size_t raw_control_at(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
+    while (n - i >= 8 && !lw_bytes8_any_below(lw_bytes8_load(p + i), 0x20))
+        i += 8;
     while (i < n && p[i] >= 0x20)
         i++;
     if (i == n)

@@ -39,6 +39,40 @@ static void test_string_escapes_round_trip(void **state)
     lw_buf_free(&tail);
 }
 
+/* The escaper steps over text a word at a time: every byte value (but NUL,
+ * which cJSON cannot hold) at every offset within a word, in texts of every
+ * length across two words, is escaped exactly as cJSON's own printer does. */
+static void test_string_escapes_match_cjson_at_every_offset(void **state)
+{
+    (void)state;
+    char text[40];
+    for (int c = 1; c < 256; c++) {
+        for (size_t len = 1; len < sizeof text; len++) {
+            for (size_t at = 0; at < len; at++) {
+                memset(text, 'a', len);
+                text[at] = (char)c;
+                if (at + 9 < len)
+                    text[at + 9] = '"'; /* a second escape in the next word */
+                lw_buf out = {0};
+                assert_int_equal(lw_json_put_string(&out, text, len), 0);
+                char *z = malloc(len + 1);
+                assert_non_null(z);
+                memcpy(z, text, len);
+                z[len] = '\0';
+                cJSON *v = cJSON_CreateString(z);
+                char *want = cJSON_PrintUnformatted(v);
+                assert_non_null(want);
+                assert_int_equal(out.len, strlen(want));
+                assert_memory_equal(out.data, want, out.len);
+                cJSON_free(want);
+                cJSON_Delete(v);
+                free(z);
+                lw_buf_free(&out);
+            }
+        }
+    }
+}
+
 static void test_repair_makes_valid_json(void **state)
 {
     (void)state;
@@ -111,6 +145,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_string_escapes_round_trip),
+        cmocka_unit_test(test_string_escapes_match_cjson_at_every_offset),
         cmocka_unit_test(test_repair_makes_valid_json),
         cmocka_unit_test(test_values_round_trip),
         cmocka_unit_test(test_published_hash_values),

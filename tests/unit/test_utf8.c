@@ -3,6 +3,8 @@
  * and hand-derived ill-formed sequences. */
 #include "testutil.h"
 
+#include <stdbool.h>
+
 #include "longweave/utf8.h"
 
 #define FFFD "\xEF\xBF\xBD"
@@ -87,6 +89,46 @@ static void test_clip_never_cuts_a_sequence(void **state)
     assert_int_equal(lw_utf8_clip(s, 6, 2), 2);
 }
 
+/* Whether b0 b1 b2 is one three-byte character, found another way than the
+ * validator's: decode the bits without range checks, then re-encode the
+ * code point and compare; a surrogate is not a character. */
+static bool is_three_byte_char(unsigned b0, unsigned b1, unsigned b2)
+{
+    if ((b0 & 0xF0) != 0xE0 || (b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80)
+        return false;
+    unsigned cp = (b0 & 0x0F) << 12 | (b1 & 0x3F) << 6 | (b2 & 0x3F);
+    if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
+        return false;
+    return (0xE0 | cp >> 12) == b0 && (0x80 | (cp >> 6 & 0x3F)) == b1 &&
+           (0x80 | (cp & 0x3F)) == b2;
+}
+
+/* Every three-byte string with a three-byte lead, alone and between ASCII
+ * words (so that both the word path and the CJK path meet it). */
+static void test_every_three_byte_sequence(void **state)
+{
+    (void)state;
+    for (unsigned b0 = 0xE0; b0 <= 0xEF; b0++)
+        for (unsigned b1 = 0; b1 < 256; b1++)
+            for (unsigned b2 = 0; b2 < 256; b2++) {
+                bool ok = is_three_byte_char(b0, b1, b2);
+                unsigned char s[19] = "abcdefgh___ijklmnop";
+                s[8] = (unsigned char)b0;
+                s[9] = (unsigned char)b1;
+                s[10] = (unsigned char)b2;
+                size_t chars;
+                assert_int_equal(lw_utf8_valid_prefix((const char *)s + 8, 3, &chars),
+                                 ok ? 3 : 0);
+                size_t n = lw_utf8_valid_prefix((const char *)s, sizeof s, &chars);
+                if (ok) {
+                    assert_int_equal(n, sizeof s);
+                    assert_int_equal(chars, sizeof s - 2);
+                } else {
+                    assert_int_equal(n, 8);
+                }
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -95,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_valid_text_is_untouched),
         cmocka_unit_test(test_valid_prefix_stops_at_first_bad_byte),
         cmocka_unit_test(test_clip_never_cuts_a_sequence),
+        cmocka_unit_test(test_every_three_byte_sequence),
     };
     return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
 }
