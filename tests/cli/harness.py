@@ -28,6 +28,32 @@ class Failure(Exception):
     pass
 
 
+class Skip(Exception):
+    """A test that needs a component it cannot get: reported as "# SKIP", and
+    counted as a failure under CI (CI=true), which must run every test."""
+
+
+_node_modules = None
+
+
+def node_modules():
+    """The reference npm packages of tests/npm (installed on first use by
+    scripts/npm_deps.sh into build/npm, or LONGWEAVE_NODE_MODULES)."""
+    global _node_modules
+    if _node_modules is None:
+        _node_modules = os.environ.get("LONGWEAVE_NODE_MODULES") or ""
+        if not _node_modules:
+            r = subprocess.run([os.path.join(ROOT, "scripts", "npm_deps.sh")],
+                               capture_output=True, text=True)
+            _node_modules = r.stdout.strip() if r.returncode == 0 else ""
+            if not _node_modules:
+                _node_modules = "!" + r.stderr.strip().splitlines()[-1:][0] \
+                    if r.stderr.strip() else "!npm failed"
+    if _node_modules.startswith("!"):
+        raise Skip("the npm reference packages are not installed: " + _node_modules[1:])
+    return _node_modules
+
+
 def check(cond, msg="check failed"):
     if not cond:
         raise Failure(msg)
@@ -115,6 +141,8 @@ def main():
             os.chdir(tmp)
             t(tmp)
             print(f"ok {i} - {t.__name__}")
+        except Skip as e:
+            print(f"ok {i} - {t.__name__} # SKIP {e}")
         except Exception as e:  # report every kind of failure, keep going
             failed += 1
             print(f"not ok {i} - {t.__name__}")
