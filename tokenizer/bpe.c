@@ -1,4 +1,5 @@
-/* Byte-level BPE: vocabulary hash, PCRE2 pre-split, and the merge loop. */
+/* BPE: vocabulary hash, PCRE2 pre-split, and the merge loop over bytes or
+ * characters with byte fallback. */
 #include "bpe.h"
 
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct lw_bpe_scratch {
     uint32_t *start, *rank, *id, *next, *prev;
     uint64_t *heap;
     size_t cap, heap_cap;
+    size_t unknown_dropped; /* parts with no token, no fallback and no unk */
 };
 
 int lw_ids_push(lw_ids *ids, uint32_t id)
@@ -102,6 +104,10 @@ lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengt
     for (size_t i = 0; i < cap; i++)
         b->slots[i].id = LW_BPE_NONE;
     b->slot_mask = cap - 1;
+    b->whole_first = true;
+    b->unk_id = LW_BPE_NONE;
+    for (int c = 0; c < 256; c++)
+        b->fallback_id[c] = LW_BPE_NONE;
     for (uint32_t id = 0; id < n_ids; id++) {
         if (offsets[id] == UINT64_MAX)
             continue;
@@ -118,6 +124,9 @@ lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengt
         char ch = (char)c;
         b->byte_id[c] = lw_bpe_lookup(b, &ch, 1);
     }
+    if (!pattern)
+        return LW_OK;
+    b->has_split = true;
     return lw_split_compile(&b->split, pattern, err);
 }
 
@@ -153,7 +162,9 @@ void lw_bpe_free(lw_bpe *b)
     free(b->length);
     free(b->slots);
     free(b->pairs);
-    lw_split_free(&b->split);
+    free(b->rank_of_id);
+    if (b->has_split)
+        lw_split_free(&b->split);
     memset(b, 0, sizeof *b);
 }
 
@@ -218,22 +229,76 @@ static inline uint32_t pair_rank(const lw_bpe *b, const char *piece, uint32_t a,
     }
     uint32_t id = lw_bpe_lookup(b, piece + a, end - a);
     *merged = id;
-    return id;
+    return b->rank_of_id && id != LW_BPE_NONE ? b->rank_of_id[id] : id;
+}
+
+/* Length of the UTF-8 character at p (at most avail bytes). */
+static inline uint32_t char_len(const char *p, uint32_t avail)
+{
+    unsigned char c = (unsigned char)*p;
+    uint32_t k = c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    return k < avail ? k : avail;
+}
+
+/* The initial part at piece[i]: its length and id (LW_BPE_NONE: no token). */
+static inline uint32_t first_part(const lw_bpe *b, const char *piece, uint32_t i, uint32_t n,
+                                  uint32_t *id)
+{
+    if (!b->char_symbols) {
+        *id = b->byte_id[(unsigned char)piece[i]];
+        return 1;
+    }
+    uint32_t k = char_len(piece + i, n - i);
+    *id = k == 1 ? b->byte_id[(unsigned char)piece[i]] : lw_bpe_lookup(b, piece + i, k);
+    return k;
+}
+
+/* Append the ids of a final part [a, end): its token, else its bytes'
+ * fallback tokens, else the unknown token (fused with an unknown part just
+ * before it when fuse_unk), else nothing, counted. *unk: the last id came
+ * from an unknown part. */
+static int emit_part(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t a,
+                     uint32_t end, uint32_t id, bool *unk, lw_ids *out)
+{
+    if (id != LW_BPE_NONE) {
+        *unk = false;
+        return lw_ids_push(out, id);
+    }
+    bool bytes = b->byte_fallback;
+    for (uint32_t k = a; bytes && k < end; k++)
+        bytes = b->fallback_id[(unsigned char)piece[k]] != LW_BPE_NONE;
+    if (bytes) {
+        *unk = false;
+        for (uint32_t k = a; k < end; k++)
+            if (lw_ids_push(out, b->fallback_id[(unsigned char)piece[k]]))
+                return -1;
+        return 0;
+    }
+    if (b->unk_id == LW_BPE_NONE) {
+        s->unknown_dropped++;
+        return 0;
+    }
+    if (*unk && b->fuse_unk)
+        return 0;
+    *unk = true;
+    return lw_ids_push(out, b->unk_id);
 }
 
 /* tiktoken's byte_pair_merge, with ids tracked per part. Returns the number
- * of parts; their ids are s->id[0..parts). */
+ * of parts; their ids are s->id[0..parts), their starts s->start[0..parts]. */
 static uint32_t merge_scan(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n)
 {
     uint32_t *start = s->start, *rank = s->rank, *id = s->id, *merged = s->next;
-    uint32_t m = n + 1; /* part boundaries 0..n */
-    for (uint32_t i = 0; i <= n; i++) {
-        start[i] = i;
-        id[i] = i < n ? b->byte_id[(unsigned char)piece[i]] : LW_BPE_NONE;
+    uint32_t m = 0; /* part boundaries start[0..m) */
+    for (uint32_t i = 0; i < n; m++) {
+        start[m] = i;
+        i += first_part(b, piece, i, n, &id[m]);
     }
-    for (uint32_t i = 0; i + 1 < n; i++)
-        rank[i] = pair_rank(b, piece, i, i + 2, id[i], id[i + 1], &merged[i]);
-    rank[n - 1] = rank[n] = LW_BPE_NONE;
+    start[m] = n;
+    id[m++] = LW_BPE_NONE;
+    for (uint32_t i = 0; i + 2 < m; i++)
+        rank[i] = pair_rank(b, piece, start[i], start[i + 2], id[i], id[i + 1], &merged[i]);
+    rank[m - 2] = rank[m - 1] = LW_BPE_NONE;
     for (;;) {
         uint32_t best = LW_BPE_NONE, i = 0;
         for (uint32_t k = 0; k + 1 < m; k++)
@@ -295,7 +360,8 @@ static uint64_t heap_pop(uint64_t *h, size_t *n)
 
 /* The same merges in O(n log n): parts are a linked list keyed by their
  * start byte; the heap orders candidate pairs by (rank, start), which is
- * "lowest rank, leftmost" exactly. Stale heap entries are skipped. */
+ * "lowest rank, leftmost" exactly. Stale heap entries are skipped. The
+ * parts are then i = 0, next[i], ... below n, with ids id[i]. */
 static int merge_heap(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n)
 {
     if (s->heap_cap < (size_t)n * 3) {
@@ -308,17 +374,17 @@ static int merge_heap(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uin
     uint32_t *rank = s->rank, *id = s->id, *next = s->next, *prev = s->prev, *merged = s->start;
     uint64_t *heap = s->heap;
     size_t hn = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        id[i] = b->byte_id[(unsigned char)piece[i]];
-        next[i] = i + 1;
-        prev[i] = i ? i - 1 : LW_BPE_NONE;
+    for (uint32_t i = 0, last = LW_BPE_NONE; i < n; last = i, i = next[i]) {
+        next[i] = i + first_part(b, piece, i, n, &id[i]);
+        prev[i] = last;
+        rank[i] = LW_BPE_NONE;
     }
-    for (uint32_t i = 0; i + 1 < n; i++) {
-        rank[i] = pair_rank(b, piece, i, i + 2, id[i], id[i + 1], &merged[i]);
+    for (uint32_t i = 0; next[i] < n; i = next[i]) {
+        uint32_t j = next[i], end = next[j];
+        rank[i] = pair_rank(b, piece, i, end, id[i], id[j], &merged[i]);
         if (rank[i] != LW_BPE_NONE)
             heap_push(heap, &hn, (uint64_t)rank[i] << 32 | i);
     }
-    rank[n - 1] = LW_BPE_NONE;
     /* At most n-1 initial entries and 2 per merge: 3n never overflows. */
     while (hn > 0) {
         uint64_t top = heap_pop(heap, &hn);
@@ -348,26 +414,27 @@ static int merge_heap(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uin
 static int merge_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n,
                        lw_ids *out)
 {
-    if (!b->merge_mode || b->ignore_merges) {
+    if (b->whole_first) {
         uint32_t whole = lw_bpe_lookup(b, piece, n);
         if (whole != LW_BPE_NONE)
             return lw_ids_push(out, whole);
     }
-    if (n == 1)
+    if (n == 1 && b->byte_id[(unsigned char)piece[0]] != LW_BPE_NONE)
         return lw_ids_push(out, b->byte_id[(unsigned char)piece[0]]);
     if (grow(s, (size_t)n + 2))
         return -1;
+    bool unk = false;
     if (n <= (uint32_t)lw_bpe_scan_max) {
         uint32_t parts = merge_scan(b, s, piece, n);
         for (uint32_t k = 0; k < parts; k++)
-            if (lw_ids_push(out, s->id[k]))
+            if (emit_part(b, s, piece, s->start[k], s->start[k + 1], s->id[k], &unk, out))
                 return -1;
         return 0;
     }
     if (merge_heap(b, s, piece, n))
         return -1;
     for (uint32_t i = 0; i < n; i = s->next[i])
-        if (lw_ids_push(out, s->id[i]))
+        if (emit_part(b, s, piece, i, s->next[i], s->id[i], &unk, out))
             return -1;
     return 0;
 }
@@ -375,6 +442,8 @@ static int merge_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, ui
 static int encode_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n,
                         lw_ids *out)
 {
+    if (n == 0)
+        return 0;
     if (n > CACHE_PIECE)
         return merge_piece(b, s, piece, n, out);
     uint64_t key = piece_key(piece, n);
@@ -399,9 +468,29 @@ static int encode_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, u
     return 0;
 }
 
+int lw_bpe_encode_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, size_t n,
+                        lw_ids *out)
+{
+    if (n > UINT32_MAX - 2)
+        return -1;
+    return encode_piece(b, s, piece, (uint32_t)n, out);
+}
+
+size_t lw_bpe_scratch_unknown_dropped(const lw_bpe_scratch *s)
+{
+    return s->unknown_dropped;
+}
+
 lw_status lw_bpe_encode(const lw_bpe *b, lw_bpe_scratch *s, const char *text, size_t len,
                         lw_ids *out, lw_error *err)
 {
+    if (!b->has_split) {
+        if (len > UINT32_MAX - 2)
+            return lw_error_set(err, LW_E_DATA, "a piece of %zu bytes is too long", len);
+        if (encode_piece(b, s, text, (uint32_t)len, out))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory encoding");
+        return LW_OK;
+    }
     size_t at = 0;
     while (at < len) {
         size_t a, e;

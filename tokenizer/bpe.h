@@ -1,11 +1,16 @@
-/* Byte-level BPE: the vocabulary (bytes <-> id), the PCRE2 pre-split and the
- * merge loop. Shared by the tiktoken and tokenizer.json loaders.
+/* BPE: the vocabulary (bytes <-> id), the PCRE2 pre-split and the merge
+ * loop. Shared by the tiktoken, tokenizer.json and SentencePiece loaders.
  *
  * Two merge rules, both "merge the lowest-ranked adjacent pair, leftmost
  * first", as the reference implementations do:
- *  - rank mode (tiktoken): a pair's rank is the rank (= id) of the
- *    concatenated bytes, if that is a token;
- *  - merge mode (tokenizer.json): a pair's rank is its line in "merges". */
+ *  - rank mode (tiktoken, SentencePiece BPE): a pair's rank is the rank of
+ *    the concatenated bytes, if that is a token (its id, or rank_of_id);
+ *  - merge mode (tokenizer.json): a pair's rank is its line in "merges".
+ *
+ * A piece starts as its bytes (byte-level BPE) or, with char_symbols, as its
+ * UTF-8 characters (BPE over a SentencePiece-style vocabulary); a part left
+ * without a token in the end becomes the <0xXX> tokens of its bytes
+ * (byte fallback) or the unknown token. */
 #ifndef LONGWEAVE_BPE_H
 #define LONGWEAVE_BPE_H
 
@@ -44,16 +49,28 @@ typedef struct {
     size_t slot_mask;
     /* merge mode */
     bool merge_mode;
-    bool ignore_merges;   /* tokenizer.json: a whole piece in the vocabulary wins */
+    bool whole_first;     /* a whole piece in the vocabulary wins (tiktoken, ignore_merges) */
     bool keep_gaps;       /* text between matches is a piece too (HF); tiktoken drops it */
     lw_bpe_pair *pairs;
     size_t pair_mask;
     uint32_t byte_id[256];
-    lw_split split;
+    lw_split split;       /* no pattern: a text is one piece */
+    bool has_split;
+    /* rank mode: rank of a token by id (NULL: the id itself). Equal ranks
+     * merge leftmost first, as equal SentencePiece scores do. */
+    uint32_t *rank_of_id;
+    /* pieces start as characters; what has no token at the end falls back */
+    bool char_symbols;
+    uint32_t fallback_id[256]; /* byte -> its <0xXX> token; LW_BPE_NONE: none */
+    bool byte_fallback;
+    uint32_t unk_id;           /* LW_BPE_NONE: no unknown token */
+    bool fuse_unk;             /* consecutive unknown parts make one unknown token */
 } lw_bpe;
 
 /* Build from n_ids entries: bytes of id i at bytes + offsets[i] (length
- * lengths[i]; offset UINT64_MAX = no token). Takes ownership of the arrays. */
+ * lengths[i]; offset UINT64_MAX = no token). Takes ownership of the arrays.
+ * pattern NULL: no pre-split. The mode fields above start as byte-level
+ * rank mode with whole_first (tiktoken); loaders set them after. */
 lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengths,
                       uint32_t n_ids, const char *pattern, lw_error *err);
 /* Merge mode: add a merge (left, right) -> merged, with the given rank. */
@@ -66,7 +83,17 @@ typedef struct lw_bpe_scratch lw_bpe_scratch;
 lw_bpe_scratch *lw_bpe_scratch_new(void);
 void lw_bpe_scratch_free(lw_bpe_scratch *s);
 
-/* text must be valid UTF-8. */
+/* Append the ids of one pre-split piece (valid UTF-8). 0, or -1 when out
+ * of memory. */
+int lw_bpe_encode_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, size_t n,
+                        lw_ids *out);
+
+/* Parts a scratch has dropped since it was made: no token, no byte fallback
+ * and no unknown token (as Hugging Face's BPE drops them). */
+size_t lw_bpe_scratch_unknown_dropped(const lw_bpe_scratch *s);
+
+/* Pre-split with the pattern, then encode each piece. text must be valid
+ * UTF-8. */
 lw_status lw_bpe_encode(const lw_bpe *b, lw_bpe_scratch *s, const char *text, size_t len,
                         lw_ids *out, lw_error *err);
 

@@ -206,7 +206,7 @@ lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, lw_err
     lw_bpe *b = &t->bpe;
     b->merge_mode = true;
     b->keep_gaps = true; /* Split "Isolated" keeps unmatched text as pieces */
-    b->ignore_merges = cJSON_IsTrue(cJSON_GetObjectItem(model, "ignore_merges"));
+    b->whole_first = cJSON_IsTrue(cJSON_GetObjectItem(model, "ignore_merges"));
     size_t n_merges = (size_t)cJSON_GetArraySize(merges), cap = 1024;
     while (cap < n_merges * 2)
         cap *= 2;
