@@ -367,6 +367,7 @@ lw_status lw_pattern_compile(const char *pattern, pcre2_code **out, lw_error *er
 lw_status lw_split_compile(lw_split *re, const char *pattern, lw_error *err)
 {
     re->fast = re->plain = NULL;
+    re->builtin = lw_pretok_recognise(pattern);
     lw_status st = compile(pattern, false, &re->fast, err);
     if (!st)
         st = compile(pattern, true, &re->plain, err);
@@ -437,6 +438,19 @@ static bool out_of_room(int rc)
  * large JIT stack, then in the interpreter with PCRE2's default limits. */
 int lw_split_match(const lw_split *re, lw_split_scratch *s, const char *text, size_t len,
                    size_t at, size_t *start, size_t *end)
+{
+    if (re->builtin) {
+        if (at >= len)
+            return 0;
+        *start = at;
+        *end = lw_pretok_match(re->builtin, text, len, at);
+        return 1;
+    }
+    return lw_split_match_pcre2(re, s, text, len, at, start, end);
+}
+
+int lw_split_match_pcre2(const lw_split *re, lw_split_scratch *s, const char *text, size_t len,
+                         size_t at, size_t *start, size_t *end)
 {
     int rc = pcre2_match(re->fast, (PCRE2_SPTR)text, len, at, PCRE2_NO_UTF_CHECK, s->md,
                          s->fast);

@@ -14,6 +14,7 @@
 
 #include "longweave/buf.h"
 #include "longweave/status.h"
+#include "pretok_builtin.h"
 
 /* Nonzero: spell every class out in full whatever PCRE2's Unicode version
  * (the path taken on PCRE2 builds other than 14.x and 16.x); for tests. */
@@ -34,9 +35,13 @@ lw_status lw_pattern_compile(const char *pattern, pcre2_code **out, lw_error *er
  * group costs a JIT stack (or interpreter heap) frame per character, so a
  * run of 400K letters would not fit. The plain form writes each class as one
  * [...], which PCRE2 repeats in constant room; it matches exactly the same
- * pieces and is used for a match that ran out of room in the fast form. */
+ * pieces and is used for a match that ran out of room in the fast form.
+ * A built-in pattern (recognised by its exact text) is matched by hand
+ * (pretok_builtin.h); PCRE2's forms are compiled all the same, as the
+ * reference. */
 typedef struct {
     pcre2_code *fast, *plain;
+    lw_pretok_kind builtin; /* a hand-written matcher of the same pattern */
 } lw_split;
 lw_status lw_split_compile(lw_split *re, const char *pattern, lw_error *err);
 void lw_split_free(lw_split *re);
@@ -50,5 +55,9 @@ void lw_split_scratch_free(lw_split_scratch *s);
  * [*start, *end), 0 when there is none, or a PCRE2 error code (< 0). */
 int lw_split_match(const lw_split *re, lw_split_scratch *s, const char *text, size_t len,
                    size_t at, size_t *start, size_t *end);
+/* The same with PCRE2 whether or not re has a hand-written matcher: the
+ * reference the matchers are tested against. */
+int lw_split_match_pcre2(const lw_split *re, lw_split_scratch *s, const char *text, size_t len,
+                         size_t at, size_t *start, size_t *end);
 
 #endif
