@@ -24,12 +24,17 @@ typedef struct {
     char bytes[CACHE_PIECE];
 } cache_entry;
 
+typedef struct {
+    uint32_t start, rank, id, merged;
+} scan_part;
+
 struct lw_bpe_scratch {
     cache_entry *cache;
     lw_split_scratch *split;
     /* per-piece arrays, grown to the longest piece */
     uint32_t *start, *rank, *id, *next, *prev;
     uint64_t *heap;
+    scan_part *parts;
     size_t cap, heap_cap;
     size_t unknown_dropped; /* parts with no token, no fallback and no unk */
 };
@@ -74,10 +79,39 @@ static inline size_t slot_of(uint64_t key, size_t len, size_t mask)
     return (size_t)lw_mix64(key ^ ((uint64_t)len << 56)) & mask;
 }
 
-uint32_t lw_bpe_lookup(const lw_bpe *b, const char *s, size_t len)
+/* Per first two bytes: the id of that 2-byte token, and the block (index
+ * + 1, 0: none) of the 3-byte tokens that start with them. One 512 KiB
+ * array read in rows by first byte: the lookups of CJK text (lead byte,
+ * continuation bytes) stay in a few KiB of it instead of missing all over
+ * the vocabulary's hash table. */
+struct lw_bpe_short {
+    uint32_t id2, block3;
+};
+
+static inline uint64_t slot_hash(uint64_t key, size_t len)
 {
-    uint64_t key = piece_key(s, len);
-    for (size_t i = slot_of(key, len, b->slot_mask);; i = (i + 1) & b->slot_mask) {
+    return lw_mix64(key ^ ((uint64_t)len << 56));
+}
+
+/* The Bloom filter's word for a piece of 4+ bytes: by its first three bytes
+ * and length, so that the many lookups that extend one character (CJK
+ * text) share a word; the bits come from the hash of the whole piece. */
+static inline size_t bloom_word(const lw_bpe *b, const char *s, size_t len)
+{
+    uint64_t k = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[1] << 8 |
+                 (uint64_t)(unsigned char)s[2] << 16 | (uint64_t)len << 24;
+    return (size_t)lw_mix64(k) & b->bloom_mask;
+}
+
+static inline uint64_t bloom_bits(uint64_t h)
+{
+    return 1ull << (h >> 40 & 63) | 1ull << (h >> 46 & 63) | 1ull << (h >> 52 & 63);
+}
+
+static uint32_t lookup_hashed(const lw_bpe *b, uint64_t key, uint64_t h, const char *s,
+                              size_t len)
+{
+    for (size_t i = (size_t)h & b->slot_mask;; i = (i + 1) & b->slot_mask) {
         const lw_bpe_slot *sl = &b->slots[i];
         if (sl->id == LW_BPE_NONE)
             return LW_BPE_NONE;
@@ -85,6 +119,89 @@ uint32_t lw_bpe_lookup(const lw_bpe *b, const char *s, size_t len)
             (len <= 8 || memcmp(b->bytes + b->offset[sl->id], s, len) == 0))
             return sl->id;
     }
+}
+
+uint32_t lw_bpe_lookup(const lw_bpe *b, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (b->short_index) {
+        if (len == 1)
+            return b->byte_id[u[0]];
+        if (len == 2 || len == 3) {
+            const struct lw_bpe_short *e = &b->short_index[u[0] << 8 | u[1]];
+            if (len == 2)
+                return e->id2;
+            return e->block3 ? b->short3[(size_t)(e->block3 - 1) << 8 | u[2]] : LW_BPE_NONE;
+        }
+    }
+    uint64_t key = piece_key(s, len), h = slot_hash(key, len);
+    if (b->bloom) {
+        uint64_t want = bloom_bits(h);
+        if ((b->bloom[bloom_word(b, s, len)] & want) != want)
+            return LW_BPE_NONE;
+    }
+    return lookup_hashed(b, key, h, s, len);
+}
+
+/* The shortcuts, from the finished hash table (so a duplicate piece keeps
+ * the id the table gives it). Out of memory: lookups just hash. */
+static void build_shortcuts(lw_bpe *b)
+{
+    size_t long_tokens = 0, blocks = 0;
+    struct lw_bpe_short *idx = malloc(65536 * sizeof *idx);
+    if (!idx)
+        return;
+    for (size_t i = 0; i < 65536; i++)
+        idx[i] = (struct lw_bpe_short){LW_BPE_NONE, 0};
+    for (uint32_t id = 0; id < b->n_ids; id++) {
+        if (b->offset[id] == UINT64_MAX)
+            continue;
+        const unsigned char *t = (const unsigned char *)b->bytes + b->offset[id];
+        uint32_t n = b->length[id];
+        if (n == 3 && !idx[t[0] << 8 | t[1]].block3)
+            idx[t[0] << 8 | t[1]].block3 = (uint32_t)++blocks;
+        long_tokens += n > 3;
+    }
+    uint32_t *short3 = malloc((blocks ? blocks : 1) * 256 * sizeof *short3);
+    size_t words = 64;
+    while (words < long_tokens / 4)
+        words *= 2;
+    uint64_t *bloom = calloc(words, sizeof *bloom);
+    if (!short3 || !bloom) {
+        free(idx);
+        free(short3);
+        free(bloom);
+        return;
+    }
+    for (size_t i = 0; i < blocks * 256; i++)
+        short3[i] = LW_BPE_NONE;
+    for (uint32_t id = 0; id < b->n_ids; id++) {
+        if (b->offset[id] == UINT64_MAX)
+            continue;
+        const char *s = b->bytes + b->offset[id];
+        const unsigned char *t = (const unsigned char *)s;
+        uint32_t n = b->length[id];
+        uint64_t key = piece_key(s, n), h = slot_hash(key, n);
+        if (lookup_hashed(b, key, h, s, n) != id)
+            continue; /* a duplicate: the table's id stands */
+        if (n == 2)
+            idx[t[0] << 8 | t[1]].id2 = id;
+        else if (n == 3)
+            short3[(size_t)(idx[t[0] << 8 | t[1]].block3 - 1) << 8 | t[2]] = id;
+    }
+    b->bloom = bloom;
+    b->bloom_mask = words - 1;
+    for (uint32_t id = 0; id < b->n_ids; id++) {
+        if (b->offset[id] == UINT64_MAX || b->length[id] <= 3)
+            continue;
+        const char *s = b->bytes + b->offset[id];
+        uint32_t n = b->length[id];
+        uint64_t key = piece_key(s, n), h = slot_hash(key, n);
+        if (lookup_hashed(b, key, h, s, n) == id)
+            bloom[bloom_word(b, s, n)] |= bloom_bits(h);
+    }
+    b->short_index = idx;
+    b->short3 = short3;
 }
 
 lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengths,
@@ -124,6 +241,7 @@ lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengt
         char ch = (char)c;
         b->byte_id[c] = lw_bpe_lookup(b, &ch, 1);
     }
+    build_shortcuts(b);
     if (!pattern)
         return LW_OK;
     b->has_split = true;
@@ -163,6 +281,9 @@ void lw_bpe_free(lw_bpe *b)
     free(b->slots);
     free(b->pairs);
     free(b->rank_of_id);
+    free(b->short_index);
+    free(b->short3);
+    free(b->bloom);
     if (b->has_split)
         lw_split_free(&b->split);
     memset(b, 0, sizeof *b);
@@ -194,6 +315,7 @@ void lw_bpe_scratch_free(lw_bpe_scratch *s)
     free(s->next);
     free(s->prev);
     free(s->heap);
+    free(s->parts);
     free(s);
 }
 
@@ -211,6 +333,10 @@ static int grow(lw_bpe_scratch *s, size_t n)
             return -1;
         *arrays[i] = p;
     }
+    scan_part *parts = realloc(s->parts, cap * sizeof *parts);
+    if (!parts)
+        return -1;
+    s->parts = parts;
     s->cap = cap;
     return 0;
 }
@@ -284,45 +410,45 @@ static int emit_part(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint
     return lw_ids_push(out, b->unk_id);
 }
 
-/* tiktoken's byte_pair_merge, with ids tracked per part. Returns the number
- * of parts; their ids are s->id[0..parts), their starts s->start[0..parts]. */
+/* tiktoken's byte_pair_merge, with ids tracked per part: parts[0..m) and
+ * a sentinel parts[m] whose start is n; parts[k].rank is the rank of
+ * joining parts k and k+1. One array of structs, so a merge moves one
+ * block of memory. Returns the number of parts left in s->parts. */
 static uint32_t merge_scan(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n)
 {
-    uint32_t *start = s->start, *rank = s->rank, *id = s->id, *merged = s->next;
-    uint32_t m = 0; /* part boundaries start[0..m) */
+    scan_part *p = s->parts;
+    uint32_t m = 0;
     for (uint32_t i = 0; i < n; m++) {
-        start[m] = i;
-        i += first_part(b, piece, i, n, &id[m]);
+        p[m].start = i;
+        i += first_part(b, piece, i, n, &p[m].id);
     }
-    start[m] = n;
-    id[m++] = LW_BPE_NONE;
-    for (uint32_t i = 0; i + 2 < m; i++)
-        rank[i] = pair_rank(b, piece, start[i], start[i + 2], id[i], id[i + 1], &merged[i]);
-    rank[m - 2] = rank[m - 1] = LW_BPE_NONE;
+    p[m].start = n;
+    p[m].id = p[m].rank = LW_BPE_NONE;
+    for (uint32_t i = 0; i + 1 < m; i++)
+        p[i].rank = pair_rank(b, piece, p[i].start, p[i + 2].start, p[i].id, p[i + 1].id,
+                              &p[i].merged);
+    p[m - 1].rank = LW_BPE_NONE;
     for (;;) {
         uint32_t best = LW_BPE_NONE, i = 0;
         for (uint32_t k = 0; k + 1 < m; k++)
-            if (rank[k] < best) {
-                best = rank[k];
+            if (p[k].rank < best) {
+                best = p[k].rank;
                 i = k;
             }
         if (best == LW_BPE_NONE)
             break;
-        id[i] = merged[i];
-        /* remove boundary i+1 */
-        memmove(start + i + 1, start + i + 2, (m - i - 2) * sizeof *start);
-        memmove(rank + i + 1, rank + i + 2, (m - i - 2) * sizeof *rank);
-        memmove(id + i + 1, id + i + 2, (m - i - 2) * sizeof *id);
-        memmove(merged + i + 1, merged + i + 2, (m - i - 2) * sizeof *merged);
+        p[i].id = p[i].merged;
+        for (uint32_t k = i + 1; k < m; k++) /* drop part i+1 (the sentinel moves too) */
+            p[k] = p[k + 1];
         m--;
-        rank[i] = i + 2 < m ? pair_rank(b, piece, start[i], start[i + 2], id[i], id[i + 1],
-                                        &merged[i])
-                            : LW_BPE_NONE;
+        p[i].rank = i + 1 < m ? pair_rank(b, piece, p[i].start, p[i + 2].start, p[i].id,
+                                          p[i + 1].id, &p[i].merged)
+                              : LW_BPE_NONE;
         if (i > 0)
-            rank[i - 1] = pair_rank(b, piece, start[i - 1], start[i + 1], id[i - 1], id[i],
-                                    &merged[i - 1]);
+            p[i - 1].rank = pair_rank(b, piece, p[i - 1].start, p[i + 1].start, p[i - 1].id,
+                                      p[i].id, &p[i - 1].merged);
     }
-    return m - 1;
+    return m;
 }
 
 /* Min-heap of (rank << 32 | start) keys. */
@@ -427,7 +553,8 @@ static int merge_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, ui
     if (n <= (uint32_t)lw_bpe_scan_max) {
         uint32_t parts = merge_scan(b, s, piece, n);
         for (uint32_t k = 0; k < parts; k++)
-            if (emit_part(b, s, piece, s->start[k], s->start[k + 1], s->id[k], &unk, out))
+            if (emit_part(b, s, piece, s->parts[k].start, s->parts[k + 1].start, s->parts[k].id,
+                          &unk, out))
                 return -1;
         return 0;
     }

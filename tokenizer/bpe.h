@@ -65,6 +65,12 @@ typedef struct {
     bool byte_fallback;
     uint32_t unk_id;           /* LW_BPE_NONE: no unknown token */
     bool fuse_unk;             /* consecutive unknown parts make one unknown token */
+    /* Lookup shortcuts (see lw_bpe_lookup), built by lw_bpe_init: tokens of
+     * 2 and 3 bytes by direct index, a Bloom filter over longer ones. */
+    struct lw_bpe_short *short_index; /* NULL: every lookup hashes */
+    uint32_t *short3;                 /* 256-id blocks of 3-byte tokens */
+    uint64_t *bloom;
+    size_t bloom_mask;
 } lw_bpe;
 
 /* Build from n_ids entries: bytes of id i at bytes + offsets[i] (length

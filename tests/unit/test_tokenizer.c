@@ -9,6 +9,7 @@
 
 #include "../../tokenizer/bpe.h"
 #include "../../tokenizer/pattern.h"
+#include "../../tokenizer/tok_internal.h"
 #include "longweave/tokenizer.h"
 #include "longweave/utf8.h"
 
@@ -229,6 +230,65 @@ static void test_scan_and_heap_merges_agree(void **state)
     lw_tok_free(t);
 }
 
+static void test_lookup_shortcuts_agree(void **state)
+{
+    (void)state;
+    /* lw_bpe_lookup answers 1-3 byte pieces by direct index and rejects
+     * longer ones by a Bloom filter; with those taken away it hashes every
+     * piece. Both must give the same id for every token, for every piece
+     * of 1 to 12 bytes cut from the edge-case texts and the tokens, and
+     * for random bytes. */
+    static const char *const files[] = {FIX "cl100k_base.tiktoken", FIX "o200k_base.tiktoken",
+                                        FIX "r50k_base.tiktoken"};
+    cases c = load_cases();
+    for (size_t f = 0; f < 3; f++) {
+        lw_tokenizer *t = load(files[f]);
+        lw_bpe *b = &t->bpe, plain = t->bpe;
+        assert_non_null(b->short_index);
+        assert_non_null(b->bloom);
+        plain.short_index = NULL;
+        plain.short3 = NULL;
+        plain.bloom = NULL;
+        size_t checked = 0, found = 0;
+        for (uint32_t id = 0; id < b->n_ids; id++) {
+            if (b->offset[id] == UINT64_MAX)
+                continue;
+            const char *tok = b->bytes + b->offset[id];
+            uint32_t n = b->length[id];
+            assert_int_equal(lw_bpe_lookup(b, tok, n), lw_bpe_lookup(&plain, tok, n));
+            /* a token with one more byte: mostly not a token */
+            char more[64];
+            if (n + 1 <= sizeof more) {
+                memcpy(more, tok, n);
+                more[n] = (char)(id * 7);
+                assert_int_equal(lw_bpe_lookup(b, more, n + 1), lw_bpe_lookup(&plain, more, n + 1));
+                checked++;
+            }
+        }
+        for (size_t i = 0; i < c.n; i++)
+            for (size_t a = 0; a < c.len[i]; a++)
+                for (size_t n = 1; n <= 12 && a + n <= c.len[i]; n++) {
+                    uint32_t want = lw_bpe_lookup(&plain, c.text[i] + a, n);
+                    assert_int_equal(lw_bpe_lookup(b, c.text[i] + a, n), want);
+                    found += want != LW_BPE_NONE;
+                    checked++;
+                }
+        uint32_t x = 12345;
+        for (int r = 0; r < 200000; r++) {
+            char buf[8];
+            for (int k = 0; k < 8; k++) {
+                x = x * 1664525u + 1013904223u;
+                buf[k] = (char)(x >> 24);
+            }
+            size_t n = 1 + (x >> 8) % 8;
+            assert_int_equal(lw_bpe_lookup(b, buf, n), lw_bpe_lookup(&plain, buf, n));
+        }
+        assert_true(checked > 100000 && found > 10000);
+        lw_tok_free(t);
+    }
+    free_cases(&c);
+}
+
 static void test_detection_by_content_and_errors(void **state)
 {
     (void)state;
@@ -351,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_pattern_translation),
         cmocka_unit_test(test_spm_round_trip_without_normalization),
         cmocka_unit_test(test_scan_and_heap_merges_agree),
+        cmocka_unit_test(test_lookup_shortcuts_agree),
         cmocka_unit_test(test_detection_by_content_and_errors),
         cmocka_unit_test(test_special_tokens),
         cmocka_unit_test(test_invalid_utf8_is_encoded_as_replacement),
