@@ -12,7 +12,8 @@ for (const name of names) {
   } catch (e) { console.log(`${lib} ${name}: unavailable (${e.message})`); continue; }
   const encode = lib === 'native' ? (d) => enc.encode(d, []) : (d) => enc.encode_ordinary(d);
   let best = 1e9, n = 0;
-  for (let r = 0; r < 2; r++) {
+  const runs = Number(process.env.TIKTOKEN_RUNS || 2);
+  for (let r = 0; r < runs; r++) {
     const t0 = process.hrtime.bigint(); n = 0;
     for (const d of docs) n += encode(d).length;
     const dt = Number(process.hrtime.bigint() - t0) / 1e9; if (dt < best) best = dt;
