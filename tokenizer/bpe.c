@@ -96,11 +96,11 @@ static inline uint64_t slot_hash(uint64_t key, size_t len)
 /* The Bloom filter's word for a piece of 4+ bytes: by its first three bytes
  * and length, so that the many lookups that extend one character (CJK
  * text) share a word; the bits come from the hash of the whole piece. */
-static inline size_t bloom_word(const lw_bpe *b, const char *s, size_t len)
+static inline size_t bloom_word(const char *s, size_t len, size_t mask)
 {
     uint64_t k = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[1] << 8 |
                  (uint64_t)(unsigned char)s[2] << 16 | (uint64_t)len << 24;
-    return (size_t)lw_mix64(k) & b->bloom_mask;
+    return (size_t)lw_mix64(k) & mask;
 }
 
 static inline uint64_t bloom_bits(uint64_t h)
@@ -137,71 +137,65 @@ uint32_t lw_bpe_lookup(const lw_bpe *b, const char *s, size_t len)
     uint64_t key = piece_key(s, len), h = slot_hash(key, len);
     if (b->bloom) {
         uint64_t want = bloom_bits(h);
-        if ((b->bloom[bloom_word(b, s, len)] & want) != want)
+        if ((b->bloom[bloom_word(s, len, b->bloom_mask)] & want) != want)
             return LW_BPE_NONE;
     }
     return lookup_hashed(b, key, h, s, len);
 }
 
-/* The shortcuts, from the finished hash table (so a duplicate piece keeps
- * the id the table gives it). Out of memory: lookups just hash. */
-static void build_shortcuts(lw_bpe *b)
+/* The shortcuts, made while the hash table is filled (see lw_bpe_init);
+ * out of memory, lookups just hash. */
+typedef struct {
+    struct lw_bpe_short *idx;
+    uint32_t *short3;
+    uint64_t *bloom;
+    size_t words;
+} shortcuts;
+
+static bool shortcuts_alloc(const lw_bpe *b, shortcuts *sc)
 {
     size_t long_tokens = 0, blocks = 0;
-    struct lw_bpe_short *idx = malloc(65536 * sizeof *idx);
-    if (!idx)
-        return;
+    memset(sc, 0, sizeof *sc);
+    if (!(sc->idx = malloc(65536 * sizeof *sc->idx)))
+        return false;
     for (size_t i = 0; i < 65536; i++)
-        idx[i] = (struct lw_bpe_short){LW_BPE_NONE, 0};
+        sc->idx[i] = (struct lw_bpe_short){LW_BPE_NONE, 0};
     for (uint32_t id = 0; id < b->n_ids; id++) {
         if (b->offset[id] == UINT64_MAX)
             continue;
         const unsigned char *t = (const unsigned char *)b->bytes + b->offset[id];
         uint32_t n = b->length[id];
-        if (n == 3 && !idx[t[0] << 8 | t[1]].block3)
-            idx[t[0] << 8 | t[1]].block3 = (uint32_t)++blocks;
+        if (n == 3 && !sc->idx[t[0] << 8 | t[1]].block3)
+            sc->idx[t[0] << 8 | t[1]].block3 = (uint32_t)++blocks;
         long_tokens += n > 3;
     }
-    uint32_t *short3 = malloc((blocks ? blocks : 1) * 256 * sizeof *short3);
-    size_t words = 64;
-    while (words < long_tokens / 4)
-        words *= 2;
-    uint64_t *bloom = calloc(words, sizeof *bloom);
-    if (!short3 || !bloom) {
-        free(idx);
-        free(short3);
-        free(bloom);
-        return;
+    sc->words = 64;
+    while (sc->words < long_tokens / 4)
+        sc->words *= 2;
+    sc->short3 = malloc((blocks ? blocks : 1) * 256 * sizeof *sc->short3);
+    sc->bloom = calloc(sc->words, sizeof *sc->bloom);
+    if (!sc->short3 || !sc->bloom) {
+        free(sc->idx);
+        free(sc->short3);
+        free(sc->bloom);
+        memset(sc, 0, sizeof *sc);
+        return false;
     }
     for (size_t i = 0; i < blocks * 256; i++)
-        short3[i] = LW_BPE_NONE;
-    for (uint32_t id = 0; id < b->n_ids; id++) {
-        if (b->offset[id] == UINT64_MAX)
-            continue;
-        const char *s = b->bytes + b->offset[id];
-        const unsigned char *t = (const unsigned char *)s;
-        uint32_t n = b->length[id];
-        uint64_t key = piece_key(s, n), h = slot_hash(key, n);
-        if (lookup_hashed(b, key, h, s, n) != id)
-            continue; /* a duplicate: the table's id stands */
-        if (n == 2)
-            idx[t[0] << 8 | t[1]].id2 = id;
-        else if (n == 3)
-            short3[(size_t)(idx[t[0] << 8 | t[1]].block3 - 1) << 8 | t[2]] = id;
-    }
-    b->bloom = bloom;
-    b->bloom_mask = words - 1;
-    for (uint32_t id = 0; id < b->n_ids; id++) {
-        if (b->offset[id] == UINT64_MAX || b->length[id] <= 3)
-            continue;
-        const char *s = b->bytes + b->offset[id];
-        uint32_t n = b->length[id];
-        uint64_t key = piece_key(s, n), h = slot_hash(key, n);
-        if (lookup_hashed(b, key, h, s, n) == id)
-            bloom[bloom_word(b, s, n)] |= bloom_bits(h);
-    }
-    b->short_index = idx;
-    b->short3 = short3;
+        sc->short3[i] = LW_BPE_NONE;
+    return true;
+}
+
+/* Token id (not a duplicate) with bytes s[0..n) and hash h. */
+static void shortcuts_add(shortcuts *sc, uint32_t id, const char *s, uint32_t n, uint64_t h)
+{
+    const unsigned char *t = (const unsigned char *)s;
+    if (n == 2)
+        sc->idx[t[0] << 8 | t[1]].id2 = id;
+    else if (n == 3)
+        sc->short3[(size_t)(sc->idx[t[0] << 8 | t[1]].block3 - 1) << 8 | t[2]] = id;
+    else if (n > 3)
+        sc->bloom[bloom_word(s, n, sc->words - 1)] |= bloom_bits(h);
 }
 
 lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengths,
@@ -225,23 +219,32 @@ lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengt
     b->unk_id = LW_BPE_NONE;
     for (int c = 0; c < 256; c++)
         b->fallback_id[c] = LW_BPE_NONE;
+    shortcuts sc;
+    bool fast = shortcuts_alloc(b, &sc);
     for (uint32_t id = 0; id < n_ids; id++) {
         if (offsets[id] == UINT64_MAX)
             continue;
         const char *s = bytes + offsets[id];
-        if (lw_bpe_lookup(b, s, lengths[id]) != LW_BPE_NONE)
+        uint64_t key = piece_key(s, lengths[id]), h = slot_hash(key, lengths[id]);
+        if (lookup_hashed(b, key, h, s, lengths[id]) != LW_BPE_NONE)
             continue; /* a duplicate piece: the lower id wins */
-        uint64_t key = piece_key(s, lengths[id]);
-        size_t i = slot_of(key, lengths[id], b->slot_mask);
+        size_t i = (size_t)h & b->slot_mask;
         while (b->slots[i].id != LW_BPE_NONE)
             i = (i + 1) & b->slot_mask;
         b->slots[i] = (lw_bpe_slot){key, id, lengths[id]};
+        if (fast)
+            shortcuts_add(&sc, id, s, lengths[id], h);
     }
     for (int c = 0; c < 256; c++) {
         char ch = (char)c;
         b->byte_id[c] = lw_bpe_lookup(b, &ch, 1);
     }
-    build_shortcuts(b);
+    if (fast) {
+        b->short_index = sc.idx;
+        b->short3 = sc.short3;
+        b->bloom = sc.bloom;
+        b->bloom_mask = sc.words - 1;
+    }
     if (!pattern)
         return LW_OK;
     b->has_split = true;
