@@ -6,6 +6,7 @@ LONGWEAVE=${1:-build/longweave}
 HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/shard_bench.sh" "$LONGWEAVE"
 "$HERE/tokenize_bench.sh" "$LONGWEAVE"
+"$HERE/bpe_bench.sh" "$LONGWEAVE"
 "$HERE/cip_bench.sh" "$LONGWEAVE"
 "$HERE/output_bench.sh" "$LONGWEAVE"
 "$HERE/synl_bench.sh" "$LONGWEAVE"
