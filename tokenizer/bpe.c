@@ -221,7 +221,13 @@ lw_status lw_bpe_init(lw_bpe *b, char *bytes, uint64_t *offsets, uint32_t *lengt
         b->fallback_id[c] = LW_BPE_NONE;
     shortcuts sc;
     bool fast = shortcuts_alloc(b, &sc);
+    enum { AHEAD = 16 }; /* the table is far bigger than the caches: fetch ahead */
     for (uint32_t id = 0; id < n_ids; id++) {
+        uint32_t next = id + AHEAD;
+        if (next < n_ids && offsets[next] != UINT64_MAX) {
+            uint64_t k = piece_key(bytes + offsets[next], lengths[next]);
+            __builtin_prefetch(&b->slots[slot_hash(k, lengths[next]) & b->slot_mask]);
+        }
         if (offsets[id] == UINT64_MAX)
             continue;
         const char *s = bytes + offsets[id];
