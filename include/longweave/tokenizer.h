@@ -14,6 +14,7 @@
 #ifndef LONGWEAVE_TOKENIZER_H
 #define LONGWEAVE_TOKENIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,11 @@ typedef struct {
     /* Split pattern for rank files: a built-in name (cl100k, o200k, r50k,
      * llama3) or a regex. NULL: recognised from the vocabulary. */
     const char *pattern;
+    /* tokenizer.json: special added tokens ("special": true) written in a
+     * text encode to their ids, as Hugging Face's encode does. Default
+     * (false): their strings are plain text (tiktoken's encode_ordinary, HF's
+     * encode_special_tokens); non-special added tokens always match. */
+    bool match_special;
 } lw_tok_opts;
 
 /* Load any supported file. A missing file is LW_E_NOINPUT; a file that is
