@@ -92,7 +92,7 @@ lw_status hf_added_build(lw_hf *h, lw_error *err)
             continue;
         }
         /* matched in its normalized form */
-        if ((st = hf_normalize(h, ss, a->content, a->len, &b, err)))
+        if ((st = hf_normalize(h, ss, a->content, a->len, &b, NULL, err)))
             break;
         char *c = malloc(b.len + 1);
         if (!c) {

@@ -103,11 +103,12 @@ typedef struct lw_hf {
 typedef struct lw_hf_scratch lw_hf_scratch;
 
 /* A piece of text on its way through the pre-tokenizers: bytes [off, off+len)
- * of a buffer; origin: it starts at offset 0 of the original text (Metaspace
- * prepend_scheme "first"). */
+ * of a buffer. Its first olen bytes stand for the first character of the
+ * original text (HF's alignments: prepended text goes with the character it
+ * is put before), so olen > 0 is HF's offsets_original().0 == 0, the test of
+ * Metaspace's prepend_scheme "first". */
 typedef struct {
-    size_t off, len;
-    bool origin;
+    size_t off, len, olen;
 } hf_piece;
 
 typedef struct {
@@ -116,7 +117,7 @@ typedef struct {
     size_t n, cap;
 } hf_pieces;
 
-int hf_pieces_add(hf_pieces *ps, const char *s, size_t len, bool origin);
+int hf_pieces_add(hf_pieces *ps, const char *s, size_t len, size_t olen);
 void hf_pieces_free(hf_pieces *ps);
 
 /* Patterns: parse {"String": s} or {"Regex": r}. */
@@ -152,9 +153,11 @@ size_t hf_utf8_next(const char *s, size_t len, size_t i, int32_t *cp);
 
 /* Normalizers. */
 lw_status hf_norm_parse(lw_hf *h, const cJSON *j, const char *path, lw_error *err);
-/* out = the normalized text (out is reset first). */
+/* out = the normalized text (out is reset first). *olen: in, how many
+ * bytes at the start of text stand for the original first character; out,
+ * the same for out (NULL: not wanted). */
 lw_status hf_normalize(const lw_hf *h, lw_split_scratch *ss, const char *text, size_t len,
-                       lw_buf *out, lw_error *err);
+                       lw_buf *out, size_t *olen, lw_error *err);
 
 /* Pre-tokenizers. */
 lw_status hf_pre_parse(lw_hf *h, const cJSON *j, const char *path, lw_error *err);

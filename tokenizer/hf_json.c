@@ -351,7 +351,7 @@ done:
 
 /* Pre-tokenize and encode one plain segment of normalized text. */
 static lw_status encode_plain(const lw_tokenizer *t, lw_hf_scratch *s, lw_bpe_scratch *bs,
-                              const char *text, size_t len, bool origin, lw_ids *out,
+                              const char *text, size_t len, size_t olen, lw_ids *out,
                               lw_error *err)
 {
     const lw_hf *h = t->hf;
@@ -361,7 +361,7 @@ static lw_status encode_plain(const lw_tokenizer *t, lw_hf_scratch *s, lw_bpe_sc
         return lw_bpe_encode(&t->bpe, bs, text, len, out, err);
     s->a.n = 0;
     s->a.text.len = 0;
-    if (hf_pieces_add(&s->a, text, len, origin))
+    if (hf_pieces_add(&s->a, text, len, olen))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     lw_status st = hf_pretokenize(h, s->ss, &s->a, &s->b, err);
     for (size_t i = 0; !st && i < s->a.n; i++)
@@ -379,8 +379,10 @@ static lw_status encode_segment(const lw_tokenizer *t, lw_hf_scratch *s, lw_bpe_
     const lw_hf *h = t->hf;
     if (!len)
         return LW_OK;
+    int32_t c0;
+    size_t olen = origin ? hf_utf8_next(text, len, 0, &c0) : 0;
     if (h->n_norm) {
-        lw_status st = hf_normalize(h, s->ss, text, len, &s->norm, err);
+        lw_status st = hf_normalize(h, s->ss, text, len, &s->norm, &olen, err);
         if (st)
             return st;
         text = s->norm.data;
@@ -391,7 +393,8 @@ static lw_status encode_segment(const lw_tokenizer *t, lw_hf_scratch *s, lw_bpe_
         size_t a = len, e = len;
         const hf_added *tok = NULL;
         hf_added_find(h, &h->normalized, text, len, at, &a, &e, &tok);
-        lw_status st = encode_plain(t, s, bs, text + at, a - at, origin && at == 0, out, err);
+        lw_status st = encode_plain(t, s, bs, text + at, a - at, olen > at ? olen - at : 0, out,
+                                    err);
         if (st)
             return st;
         if (tok && lw_ids_push(out, tok->id))

@@ -8,14 +8,14 @@
 #include "hf_internal.h"
 #include "longweave/vec.h"
 
-int hf_pieces_add(hf_pieces *ps, const char *s, size_t len, bool origin)
+int hf_pieces_add(hf_pieces *ps, const char *s, size_t len, size_t olen)
 {
     if (!LW_VEC_GROW(&ps->p, &ps->cap, ps->n + 1))
         return -1;
     size_t off = ps->text.len;
     if (lw_buf_append(&ps->text, s, len))
         return -1;
-    ps->p[ps->n++] = (hf_piece){off, len, origin};
+    ps->p[ps->n++] = (hf_piece){off, len, olen < len ? olen : len};
     return 0;
 }
 

@@ -175,7 +175,8 @@ static int char_spans(const hf_pre *p, const char *s, size_t len, hf_spans *out)
     return prev < len && hf_spans_add(out, prev, len, false) ? -1 : 0;
 }
 
-/* Whitespace: \w+|[^\w\s]+ are the pieces, whitespace goes. */
+/* Whitespace: \w+|[^\w\s]+ are the pieces, whitespace goes. The spans are
+ * those of the inverted pattern: whitespace runs are the matches. */
 static int whitespace_spans(const char *s, size_t len, hf_spans *out)
 {
     out->n = 0;
@@ -186,7 +187,7 @@ static int whitespace_spans(const char *s, size_t len, hf_spans *out)
         size_t j = i < len ? hf_utf8_next(s, len, i, &c) : len + 1;
         int k = i == len ? -2 : hf_is_word(c) ? 0 : hf_is_whitespace(c) ? 2 : 1;
         if (k != run) {
-            if (run >= 0 && hf_spans_add(out, start, i, run != 2))
+            if (run >= 0 && hf_spans_add(out, start, i, run == 2))
                 return -1;
             run = k;
             start = i;
@@ -246,19 +247,19 @@ static int apply_behavior(const hf_spans *in, hf_behavior b, hf_spans *out)
     return 0;
 }
 
-static int emit(hf_pieces *out, const char *s, const hf_spans *kept, bool origin)
+static int emit(hf_pieces *out, const char *s, const hf_spans *kept, size_t olen)
 {
     for (size_t k = 0; k < kept->n; k++)
         if (kept->v[k].e > kept->v[k].a &&
             hf_pieces_add(out, s + kept->v[k].a, kept->v[k].e - kept->v[k].a,
-                          origin && kept->v[k].a == 0))
+                          olen > kept->v[k].a ? olen - kept->v[k].a : 0))
             return -1;
     return 0;
 }
 
 /* One stage on one piece s (which may lie in scratch, not in out). */
 static lw_status stage(const hf_pre *p, lw_split_scratch *ss, const char *s, size_t len,
-                       bool origin, hf_pieces *out, lw_buf *tmp, hf_spans *sp, hf_spans *kept,
+                       size_t olen, hf_pieces *out, lw_buf *tmp, hf_spans *sp, hf_spans *kept,
                        lw_error *err)
 {
     lw_status st = LW_OK;
@@ -269,53 +270,61 @@ static lw_status stage(const hf_pre *p, lw_split_scratch *ss, const char *s, siz
             return st;
         for (size_t k = 0; p->invert && k < sp->n; k++)
             sp->v[k].match = !sp->v[k].match;
-        rc = apply_behavior(sp, p->behavior, kept) || emit(out, s, kept, origin);
+        rc = apply_behavior(sp, p->behavior, kept) || emit(out, s, kept, olen);
         break;
     case HF_P_METASPACE: {
         size_t rn = strlen(p->rep);
         tmp->len = 0;
-        for (size_t i = 0; i < len && !rc; i++)
+        size_t o = olen;
+        for (size_t i = 0; i < len && !rc; i++) {
             rc = s[i] == ' ' ? lw_buf_append(tmp, p->rep, rn) : lw_buf_putc(tmp, s[i]);
+            if (i < olen && s[i] == ' ')
+                o += rn - 1;
+        }
+        olen = o;
         bool starts = tmp->len >= rn && memcmp(tmp->data, p->rep, rn) == 0;
         if (!rc && !starts &&
-            (p->prepend == HF_PREPEND_ALWAYS || (p->prepend == HF_PREPEND_FIRST && origin))) {
+            (p->prepend == HF_PREPEND_ALWAYS || (p->prepend == HF_PREPEND_FIRST && olen))) {
             rc = lw_buf_reserve(tmp, rn);
             if (!rc) {
                 memmove(tmp->data + rn, tmp->data, tmp->len);
                 memcpy(tmp->data, p->rep, rn);
                 tmp->len += rn;
+                olen += rn;
             }
         }
         if (rc)
             break;
         if (!p->flag) {
-            rc = tmp->len && hf_pieces_add(out, tmp->data, tmp->len, origin);
+            rc = tmp->len && hf_pieces_add(out, tmp->data, tmp->len, olen);
             break;
         }
         hf_pre delim = {.type = HF_P_CHAR_DELIMITER};
         memcpy(delim.rep, p->rep, sizeof delim.rep);
         rc = char_spans(&delim, tmp->data, tmp->len, sp) ||
-             apply_behavior(sp, HF_MERGED_NEXT, kept) || emit(out, tmp->data, kept, origin);
+             apply_behavior(sp, HF_MERGED_NEXT, kept) || emit(out, tmp->data, kept, olen);
         break;
     }
     case HF_P_BYTELEVEL:
         tmp->len = 0;
-        if (p->prefix_space && (len == 0 || s[0] != ' '))
+        if (p->prefix_space && (len == 0 || s[0] != ' ')) {
             rc = lw_buf_putc(tmp, ' ');
+            olen += olen ? 1 : 0;
+        }
         rc = rc || lw_buf_append(tmp, s, len);
         if (rc)
             break;
         if (!p->flag) {
-            rc = tmp->len && hf_pieces_add(out, tmp->data, tmp->len, origin);
+            rc = tmp->len && hf_pieces_add(out, tmp->data, tmp->len, olen);
             break;
         }
         if ((st = hf_pattern_spans(&p->pat, ss, tmp->data, tmp->len, sp, err)))
             return st;
-        rc = apply_behavior(sp, HF_ISOLATED, kept) || emit(out, tmp->data, kept, origin);
+        rc = apply_behavior(sp, HF_ISOLATED, kept) || emit(out, tmp->data, kept, olen);
         break;
     case HF_P_WHITESPACE:
         rc = whitespace_spans(s, len, sp) || apply_behavior(sp, HF_REMOVED, kept) ||
-             emit(out, s, kept, origin);
+             emit(out, s, kept, olen);
         break;
     default:
         rc = char_spans(p, s, len, sp) ||
@@ -324,7 +333,7 @@ static lw_status stage(const hf_pre *p, lw_split_scratch *ss, const char *s, siz
                             : p->type == HF_P_PUNCTUATION ? p->behavior
                                                           : HF_REMOVED,
                             kept) ||
-             emit(out, s, kept, origin);
+             emit(out, s, kept, olen);
         break;
     }
     return rc ? lw_error_set(err, LW_E_NOMEM, "out of memory") : LW_OK;
@@ -341,7 +350,7 @@ lw_status hf_pretokenize(const lw_hf *h, lw_split_scratch *ss, hf_pieces *in, hf
         tmp->text.len = 0;
         for (size_t i = 0; !st && i < in->n; i++)
             st = stage(&h->pre[k], ss, in->text.data + in->p[i].off, in->p[i].len,
-                       in->p[i].origin, tmp, &room, &sp, &kept, err);
+                       in->p[i].olen, tmp, &room, &sp, &kept, err);
         hf_pieces t = *in;
         *in = *tmp;
         *tmp = t;
