@@ -2,10 +2,11 @@
  *
  *  - SentencePiece .model files (BPE and unigram, byte fallback, the model's
  *    own normalization) through Debian's libsentencepiece;
- *  - byte-level BPE written in C: tiktoken rank files (cl100k_base,
- *    o200k_base, r50k_base, p50k_base, Llama 3) and Hugging Face
- *    tokenizer.json files whose model is byte-level BPE (GPT-2, Llama 3,
- *    Qwen2 style), pre-split with PCRE2 (JIT) under Unicode 16 rules.
+ *  - BPE written in C: tiktoken rank files (cl100k_base, o200k_base,
+ *    r50k_base, p50k_base, Llama 3), pre-split with PCRE2 (JIT) under
+ *    Unicode 16 rules, and Hugging Face tokenizer.json files with a BPE
+ *    model (byte-level or SentencePiece-style vocabularies) through HF's
+ *    pipeline of normalizers, pre-tokenizers, added tokens and decoders.
  *
  * The type of a file is detected from its content, not its name.
  *
@@ -75,7 +76,8 @@ void lw_tok_scratches_free(lw_tok_scratch **s, int n);
 
 /* Append the ids of text to out, as the reference encoders do for one whole
  * text (tiktoken's encode_ordinary: special-token strings are plain text;
- * SentencePiece's Encode, no BOS/EOS added). Ill-formed UTF-8 is encoded as
+ * SentencePiece's Encode, no BOS/EOS added; HF's encode without special
+ * tokens added and, unless match_special, with encode_special_tokens). Ill-formed UTF-8 is encoded as
  * if each maximal ill-formed subpart were U+FFFD. */
 lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *text, size_t len,
                         lw_ids *out, lw_error *err);

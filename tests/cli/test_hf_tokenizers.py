@@ -10,6 +10,7 @@ import os
 import random
 import subprocess
 
+import harness
 import hf_json
 import megatron
 from harness import (MULTILINGUAL, ROOT, SAMPLE, check, main, node_modules, read_input, run,
@@ -129,6 +130,41 @@ def added_token_strings_in_texts(tmp):
         path = lenml(name)
         write("added.jsonl", added_token_texts(path, k))
         same_as_hf(path, "added.jsonl", name + " (added tokens in the text)")
+
+
+@test
+def special_tokens_match_when_asked(tmp):
+    # lw_tok_opts.match_special (no command-line switch: through the library,
+    # by the unit test binary's tool mode) is HF's own encode of the file.
+    tool = os.path.join(os.path.dirname(os.path.abspath(harness.LONGWEAVE)), "tests",
+                        "test_hf_added")
+    check(os.path.exists(tool), f"{tool} is not built (make all)")
+    for k, name in enumerate(FAMILIES):
+        path = lenml(name)
+        write("added.jsonl", added_token_texts(path, k))
+        want = hf_ids(path, "added.jsonl", "all")
+        r = subprocess.run([tool, "--encode", path, "added.jsonl", "lw.ids.jsonl",
+                            "--match-special"], capture_output=True, text=True)
+        check(r.returncode == 0, r.stderr)
+        got = [tuple(json.loads(line)["ids"]) for line in open("lw.ids.jsonl")]
+        bad = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+        check(len(got) == len(want) and not bad,
+              f"{name}: {len(bad)} of {len(want)} differ from HF's encode, first {bad[:5]}")
+
+
+@test
+def mistral_vocabulary_matches_hf(tmp):
+    # npm mistral-tokenizer-js carries Mistral 7B's vocabulary and merges (no
+    # tokenizer.json): hf_ref.js writes them into Mistral's HF pipeline, and
+    # HF's encode of that file is the reference.
+    nm = node_modules()
+    hf("mistral-json", "mistral.json")
+    version = json.load(open(os.path.join(nm, "mistral-tokenizer-js", "package.json")))["version"]
+    sha = hashlib.sha256(open("mistral.json", "rb").read()).hexdigest()
+    print(f"# mistral-tokenizer-js {version}: built tokenizer.json sha256 {sha}", flush=True)
+    write("docs.jsonl", documents(MULTILINGUAL, 600_000) + documents(SAMPLE, 400_000))
+    same_as_hf("mistral.json", CASES, "mistral")
+    same_as_hf("mistral.json", "docs.jsonl", "mistral (documents)")
 
 
 @test
