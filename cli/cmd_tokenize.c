@@ -19,7 +19,7 @@ static const char usage_head[] =
     "\n"
     "Tokenizer:\n"
     "  -t, --tokenizer FILE    a SentencePiece .model, a tiktoken rank file, or a\n"
-    "                          byte-level BPE tokenizer.json (detected by content)\n"
+    "                          Hugging Face tokenizer.json (detected by content)\n"
     "      --pattern P         split pattern of a rank file: cl100k, o200k, r50k,\n"
     "                          llama3, or a regex (default: recognised from the\n"
     "                          vocabulary)\n"

@@ -327,7 +327,7 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     if (!tok_path && comb.tok.known && access(comb.tok.path, R_OK) == 0)
         tok_path = comb.tok.path;
     if (tok_path) {
-        lw_tok_opts to = {cfg->pattern ? cfg->pattern
+        lw_tok_opts to = {.pattern = cfg->pattern ? cfg->pattern
                           : comb.tok.known && comb.tok.pattern[0] ? comb.tok.pattern : NULL};
         if ((st = lw_tok_load(&tok, tok_path, &to, err)))
             goto done;

@@ -627,7 +627,7 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
     lw_tok_scratch **scratch = NULL;
     lw_output *claim = NULL;
     bool published = false;
-    lw_tok_opts to = {cfg->pattern};
+    lw_tok_opts to = {.pattern = cfg->pattern};
     lw_status st = lw_tok_load(&tok, cfg->tokenizer, &to, err);
     if (st)
         goto done;

@@ -318,7 +318,7 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
         st = lw_error_set(err, LW_E_USAGE, "no domain to generate");
         goto done;
     }
-    lw_tok_opts to = {cfg->pattern};
+    lw_tok_opts to = {.pattern = cfg->pattern};
     if ((st = lw_tok_load(&tok, cfg->tokenizer, &to, err)))
         goto done;
     sh.tok = tok;

@@ -20,7 +20,7 @@ struct lw_tokenizer {
     char sha256[LW_SHA256_HEX];
     uint32_t vocab_size;
     lw_bpe bpe;             /* tiktoken, hf-bpe */
-    bool nfc;               /* hf-bpe: NFC normalizer */
+    struct lw_hf *hf;       /* hf-bpe: the tokenizer.json pipeline (hf_internal.h) */
     void *spm;              /* sentencepiece (C++ object behind the shim) */
     lw_special *specials;
     size_t n_specials, n_specials_cap;
@@ -30,7 +30,15 @@ struct lw_tokenizer {
 /* Loaders fill t (path, sha256 and kind are set by the caller). */
 lw_status lw_tiktoken_load(lw_tokenizer *t, const char *data, size_t size, const char *pattern,
                            lw_error *err);
-lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err);
+lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, const lw_tok_opts *opts,
+                          lw_error *err);
+void lw_hf_free(struct lw_hf *h);
+struct lw_hf_scratch *lw_hf_scratch_new(void);
+void lw_hf_scratch_free(struct lw_hf_scratch *s);
+lw_status lw_hf_encode(const lw_tokenizer *t, struct lw_hf_scratch *s, lw_bpe_scratch *bs,
+                       const char *text, size_t len, lw_ids *out, lw_error *err);
+lw_status lw_hf_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw_buf *out,
+                       lw_error *err);
 lw_status lw_spm_load(lw_tokenizer *t, lw_error *err);
 
 int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool alias);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <utf8proc.h>
 
 #include "longweave/fileio.h"
 #include "longweave/utf8.h"
@@ -20,6 +19,7 @@
 struct lw_tok_scratch {
     const lw_tokenizer *owner; /* its piece cache holds this tokenizer's ids */
     lw_bpe_scratch *bpe;
+    struct lw_hf_scratch *hf; /* hf-bpe */
     lw_buf repaired;
 };
 
@@ -174,7 +174,7 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
         st = lw_error_set(err, LW_E_DATA, "%s: empty tokenizer file", path);
     } else if (data.data[i] == '{') {
         t->kind = LW_TOK_HF_BPE;
-        st = lw_hf_json_load(t, data.data, data.len, err);
+        st = lw_hf_json_load(t, data.data, data.len, opts, err);
     } else if (looks_like_tiktoken(data.data, data.len)) {
         t->kind = LW_TOK_TIKTOKEN;
         st = lw_tiktoken_load(t, data.data, data.len, opts ? opts->pattern : NULL, err);
@@ -202,6 +202,7 @@ void lw_tok_free(lw_tokenizer *t)
     if (!t)
         return;
     lw_bpe_free(&t->bpe);
+    lw_hf_free(t->hf);
     if (t->spm)
         lw_spm_close(t->spm);
     for (size_t i = 0; i < t->n_specials; i++)
@@ -223,7 +224,9 @@ lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
     if (!s)
         return NULL;
     s->owner = t;
-    if (t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new())) {
+    if ((t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new())) ||
+        (t->hf && !(s->hf = lw_hf_scratch_new()))) {
+        lw_bpe_scratch_free(s->bpe);
         free(s);
         return NULL;
     }
@@ -235,6 +238,7 @@ void lw_tok_scratch_free(lw_tok_scratch *s)
     if (!s)
         return;
     lw_bpe_scratch_free(s->bpe);
+    lw_hf_scratch_free(s->hf);
     lw_buf_free(&s->repaired);
     free(s);
 }
@@ -275,17 +279,8 @@ lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *te
             return lw_error_set(err, LW_E_DATA, "SentencePiece encode failed: %s", msg);
         return LW_OK;
     }
-    if (t->nfc && len) {
-        utf8proc_uint8_t *nfc = NULL;
-        utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
-                                          &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-        if (n < 0)
-            return lw_error_set(err, LW_E_DATA, "NFC normalization failed: %s",
-                                utf8proc_errmsg(n));
-        lw_status st = lw_bpe_encode(&t->bpe, s->bpe, (const char *)nfc, (size_t)n, out, err);
-        free(nfc);
-        return st;
-    }
+    if (t->hf)
+        return lw_hf_encode(t, s->hf, s->bpe, text, len, out, err);
     return lw_bpe_encode(&t->bpe, s->bpe, text, len, out, err);
 }
 
@@ -342,6 +337,8 @@ lw_status lw_tok_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw
             return lw_error_set(err, LW_E_DATA, "SentencePiece decode failed: %s", msg);
         return LW_OK;
     }
+    if (t->hf)
+        return lw_hf_decode(t, ids, n, out, err);
     for (size_t i = 0; i < n; i++) {
         const char *p;
         size_t len;

@@ -2,10 +2,11 @@
  *
  *  - SentencePiece .model files (BPE and unigram, byte fallback, the model's
  *    own normalization) through Debian's libsentencepiece;
- *  - byte-level BPE written in C: tiktoken rank files (cl100k_base,
- *    o200k_base, r50k_base, p50k_base, Llama 3) and Hugging Face
- *    tokenizer.json files whose model is byte-level BPE (GPT-2, Llama 3,
- *    Qwen2 style), pre-split with PCRE2 (JIT) under Unicode 16 rules.
+ *  - BPE written in C: tiktoken rank files (cl100k_base, o200k_base,
+ *    r50k_base, p50k_base, Llama 3), pre-split with PCRE2 (JIT) under
+ *    Unicode 16 rules, and Hugging Face tokenizer.json files with a BPE
+ *    model (byte-level or SentencePiece-style vocabularies) through HF's
+ *    pipeline of normalizers, pre-tokenizers, added tokens and decoders.
  *
  * The type of a file is detected from its content, not its name.
  *
@@ -14,6 +15,7 @@
 #ifndef LONGWEAVE_TOKENIZER_H
 #define LONGWEAVE_TOKENIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +41,11 @@ typedef struct {
     /* Split pattern for rank files: a built-in name (cl100k, o200k, r50k,
      * llama3) or a regex. NULL: recognised from the vocabulary. */
     const char *pattern;
+    /* tokenizer.json: special added tokens ("special": true) written in a
+     * text encode to their ids, as Hugging Face's encode does. Default
+     * (false): their strings are plain text (tiktoken's encode_ordinary, HF's
+     * encode_special_tokens); non-special added tokens always match. */
+    bool match_special;
 } lw_tok_opts;
 
 /* Load any supported file. A missing file is LW_E_NOINPUT; a file that is
@@ -69,7 +76,8 @@ void lw_tok_scratches_free(lw_tok_scratch **s, int n);
 
 /* Append the ids of text to out, as the reference encoders do for one whole
  * text (tiktoken's encode_ordinary: special-token strings are plain text;
- * SentencePiece's Encode, no BOS/EOS added). Ill-formed UTF-8 is encoded as
+ * SentencePiece's Encode, no BOS/EOS added; HF's encode without special
+ * tokens added and, unless match_special, with encode_special_tokens). Ill-formed UTF-8 is encoded as
  * if each maximal ill-formed subpart were U+FFFD. */
 lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *text, size_t len,
                         lw_ids *out, lw_error *err);

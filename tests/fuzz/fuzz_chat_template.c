@@ -14,7 +14,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     lw_error err;
-    lw_tok_opts o = {NULL};
+    lw_tok_opts o = {.pattern = NULL};
     if (lw_tok_load(&tok, FUZZ_FIXTURE("llama3.tiktoken"), &o, &err) ||
         !(scratch = lw_tok_scratch_new(tok)))
         abort();

