@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hf_unigram.h"
 #include "tok_internal.h"
 
 /* GPT-2's bytes_to_unicode: printable bytes stand for themselves, the other
@@ -120,6 +121,10 @@ lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, lw_err
     const char *mtype = cJSON_GetStringValue(cJSON_GetObjectItem(model, "type"));
     const cJSON *vocab = cJSON_GetObjectItem(model, "vocab");
     const cJSON *merges = cJSON_GetObjectItem(model, "merges");
+    if (mtype && strcmp(mtype, "Unigram") == 0) { /* its own pipeline: hf_unigram.c */
+        st = lw_hf_unigram_tokenizer(t, root, err);
+        goto done;
+    }
     if ((mtype && strcmp(mtype, "BPE") != 0) || !cJSON_IsObject(vocab) || !cJSON_IsArray(merges)) {
         st = lw_error_set(err, LW_E_DATA, "%s: the model is not BPE with vocab and merges (%s)",
                           path, mtype ? mtype : "no type");

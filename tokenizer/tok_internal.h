@@ -22,6 +22,7 @@ struct lw_tokenizer {
     lw_bpe bpe;             /* tiktoken, hf-bpe */
     bool nfc;               /* hf-bpe: NFC normalizer */
     void *spm;              /* sentencepiece (C++ object behind the shim) */
+    struct lw_hf_unigram *unigram; /* hf-unigram (hf_unigram.c) */
     lw_special *specials;
     size_t n_specials, n_specials_cap;
     int64_t bos, eos, pad, unk;

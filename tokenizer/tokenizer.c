@@ -15,11 +15,13 @@
 #include "longweave/fileio.h"
 #include "longweave/utf8.h"
 #include "longweave/vec.h"
+#include "hf_unigram.h"
 #include "tok_internal.h"
 
 struct lw_tok_scratch {
     const lw_tokenizer *owner; /* its piece cache holds this tokenizer's ids */
     lw_bpe_scratch *bpe;
+    lw_hf_unigram_scratch *unigram;
     lw_buf repaired;
 };
 
@@ -29,6 +31,7 @@ const char *lw_tok_kind_name(lw_tok_kind kind)
     case LW_TOK_SENTENCEPIECE: return "sentencepiece";
     case LW_TOK_TIKTOKEN: return "tiktoken";
     case LW_TOK_HF_BPE: return "hf-bpe";
+    case LW_TOK_HF_UNIGRAM: return "hf-unigram";
     }
     return "unknown";
 }
@@ -202,6 +205,7 @@ void lw_tok_free(lw_tokenizer *t)
     if (!t)
         return;
     lw_bpe_free(&t->bpe);
+    lw_hf_unigram_free(t->unigram);
     if (t->spm)
         lw_spm_close(t->spm);
     for (size_t i = 0; i < t->n_specials; i++)
@@ -223,7 +227,9 @@ lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
     if (!s)
         return NULL;
     s->owner = t;
-    if (t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new())) {
+    if ((t->kind == LW_TOK_HF_UNIGRAM && !(s->unigram = lw_hf_unigram_scratch_new())) ||
+        (t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new()))) {
+        lw_hf_unigram_scratch_free(s->unigram);
         free(s);
         return NULL;
     }
@@ -235,6 +241,7 @@ void lw_tok_scratch_free(lw_tok_scratch *s)
     if (!s)
         return;
     lw_bpe_scratch_free(s->bpe);
+    lw_hf_unigram_scratch_free(s->unigram);
     lw_buf_free(&s->repaired);
     free(s);
 }
@@ -282,10 +289,15 @@ lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *te
         if (n < 0)
             return lw_error_set(err, LW_E_DATA, "NFC normalization failed: %s",
                                 utf8proc_errmsg(n));
-        lw_status st = lw_bpe_encode(&t->bpe, s->bpe, (const char *)nfc, (size_t)n, out, err);
+        lw_status st = t->unigram
+                           ? lw_hf_unigram_encode(t->unigram, s->unigram, (const char *)nfc,
+                                                  (size_t)n, out, err)
+                           : lw_bpe_encode(&t->bpe, s->bpe, (const char *)nfc, (size_t)n, out, err);
         free(nfc);
         return st;
     }
+    if (t->unigram)
+        return lw_hf_unigram_encode(t->unigram, s->unigram, text, len, out, err);
     return lw_bpe_encode(&t->bpe, s->bpe, text, len, out, err);
 }
 
@@ -303,6 +315,8 @@ int lw_tok_id_to_piece(const lw_tokenizer *t, uint32_t id, const char **piece, s
         *piece = lw_spm_id_to_piece(t->spm, (int)id, len);
         return *piece ? 0 : -1;
     }
+    if (t->unigram && (*piece = lw_unigram_piece(lw_hf_unigram_model(t->unigram), id, len)))
+        return 0;
     if (id < t->bpe.n_ids && t->bpe.offset[id] != UINT64_MAX) {
         *piece = t->bpe.bytes + t->bpe.offset[id];
         *len = t->bpe.length[id];
@@ -320,7 +334,10 @@ int64_t lw_tok_piece_to_id(const lw_tokenizer *t, const char *piece, size_t len)
 {
     if (t->kind == LW_TOK_SENTENCEPIECE)
         return lw_spm_piece_to_id(t->spm, piece, len);
-    uint32_t id = lw_bpe_lookup(&t->bpe, piece, len);
+    int64_t uid = t->unigram ? lw_unigram_lookup(lw_hf_unigram_model(t->unigram), piece, len) : -1;
+    if (uid >= 0)
+        return uid;
+    uint32_t id = t->unigram ? LW_BPE_NONE : lw_bpe_lookup(&t->bpe, piece, len);
     if (id != LW_BPE_NONE)
         return id;
     for (size_t i = 0; i < t->n_specials; i++)
@@ -342,6 +359,8 @@ lw_status lw_tok_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw
             return lw_error_set(err, LW_E_DATA, "SentencePiece decode failed: %s", msg);
         return LW_OK;
     }
+    if (t->unigram)
+        return lw_hf_unigram_decode(t, ids, n, out, err);
     for (size_t i = 0; i < n; i++) {
         const char *p;
         size_t len;

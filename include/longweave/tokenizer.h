@@ -21,7 +21,12 @@
 #include "longweave/hash.h"
 #include "longweave/status.h"
 
-typedef enum { LW_TOK_SENTENCEPIECE = 1, LW_TOK_TIKTOKEN, LW_TOK_HF_BPE } lw_tok_kind;
+typedef enum {
+    LW_TOK_SENTENCEPIECE = 1,
+    LW_TOK_TIKTOKEN,
+    LW_TOK_HF_BPE,
+    LW_TOK_HF_UNIGRAM /* tokenizer.json with a Unigram model */
+} lw_tok_kind;
 
 typedef struct lw_tokenizer lw_tokenizer;
 typedef struct lw_tok_scratch lw_tok_scratch;
@@ -49,7 +54,7 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
 void lw_tok_free(lw_tokenizer *t);
 
 lw_tok_kind lw_tok_kind_of(const lw_tokenizer *t);
-/* "sentencepiece", "tiktoken" or "hf-bpe". */
+/* "sentencepiece", "tiktoken", "hf-bpe" or "hf-unigram". */
 const char *lw_tok_kind_name(lw_tok_kind kind);
 /* A short name: "cl100k_base", "llama3", "sentencepiece-bpe", ... */
 const char *lw_tok_name(const lw_tokenizer *t);
