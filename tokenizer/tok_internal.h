@@ -26,6 +26,11 @@ struct lw_tokenizer {
     lw_special *specials;
     size_t n_specials, n_specials_cap;
     int64_t bos, eos, pad, unk;
+    /* tokenizer_config.json the roles were taken from (hf_config.c) */
+    char *config_path;            /* NULL: none beside the file */
+    char config_sha256[LW_SHA256_HEX];
+    char *config_token[3];        /* bos, eos, pad as it names them */
+    signed char config_said[3];   /* 0: not said, 1: a token, -1: null */
 };
 
 /* Loaders fill t (path, sha256 and kind are set by the caller). */
@@ -33,6 +38,10 @@ lw_status lw_tiktoken_load(lw_tokenizer *t, const char *data, size_t size, const
                            lw_error *err);
 lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err);
 lw_status lw_spm_load(lw_tokenizer *t, lw_error *err);
+
+/* Take bos/eos/pad from a tokenizer_config.json beside t->path, if any. */
+lw_status lw_hf_config_apply(lw_tokenizer *t, lw_error *err);
+void lw_hf_config_clear(lw_tokenizer *t);
 
 int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool alias);
 

@@ -188,6 +188,8 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
             snprintf(t->name, sizeof t->name, "sentencepiece-%s",
                      spm_model_type(data.data, data.len));
     }
+    if (!st && (t->kind == LW_TOK_HF_BPE || t->kind == LW_TOK_HF_UNIGRAM))
+        st = lw_hf_config_apply(t, err);
     if (!st && opts && opts->pattern && t->kind != LW_TOK_TIKTOKEN)
         st = lw_error_set(err, LW_E_USAGE, "--pattern applies to tiktoken rank files only; %s is "
                           "a %s file", path, lw_tok_kind_name(t->kind));
@@ -206,6 +208,7 @@ void lw_tok_free(lw_tokenizer *t)
         return;
     lw_bpe_free(&t->bpe);
     lw_hf_unigram_free(t->unigram);
+    lw_hf_config_clear(t);
     if (t->spm)
         lw_spm_close(t->spm);
     for (size_t i = 0; i < t->n_specials; i++)

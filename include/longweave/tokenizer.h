@@ -96,4 +96,13 @@ int64_t lw_tok_piece_to_id(const lw_tokenizer *t, const char *piece, size_t len)
  * tokenizer has none. */
 int64_t lw_tok_special(const lw_tokenizer *t, const char *name);
 
+/* The tokenizer_config.json read beside a tokenizer.json (its bos_token,
+ * eos_token and pad_token decide those roles): its path and sha256, NULL
+ * when there was none. */
+const char *lw_tok_config_path(const lw_tokenizer *t);
+const char *lw_tok_config_sha256(const lw_tokenizer *t);
+/* What it said of a role ("bos", "eos", "pad"): 1 a token (*token), -1
+ * null (no such token), 0 nothing. */
+int lw_tok_config_role(const lw_tokenizer *t, const char *role, const char **token);
+
 #endif
