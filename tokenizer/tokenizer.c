@@ -15,6 +15,7 @@
 #include "longweave/fileio.h"
 #include "longweave/utf8.h"
 #include "longweave/vec.h"
+#include "hf_hub.h"
 #include "hf_unigram.h"
 #include "tok_internal.h"
 
@@ -145,6 +146,15 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
 {
     *out = NULL;
     struct stat sb;
+    char *hub = NULL; /* a hub name's file in the local cache; a local path wins */
+    if (stat(path, &sb) != 0 && lw_hf_hub_is_name(path)) {
+        lw_status st = lw_hf_hub_resolve(path, &hub, err);
+        if (st)
+            return st;
+        lw_status r = lw_tok_load(out, hub, opts, err);
+        free(hub);
+        return r;
+    }
     if (stat(path, &sb) != 0)
         return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open tokenizer", path);
     if (S_ISDIR(sb.st_mode))
