@@ -241,7 +241,8 @@ lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
         return NULL;
     s->owner = t;
     if ((t->kind == LW_TOK_HF_UNIGRAM && !(s->unigram = lw_hf_unigram_scratch_new())) ||
-        (t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new()))) {
+        ((t->kind == LW_TOK_TIKTOKEN || t->kind == LW_TOK_HF_BPE) &&
+         !(s->bpe = lw_bpe_scratch_new()))) {
         lw_hf_unigram_scratch_free(s->unigram);
         free(s);
         return NULL;
