@@ -1,7 +1,8 @@
-/* The Unigram model: a hash of every prefix of every piece (so that the
- * pieces matching at a position are found in increasing length, stopping at
- * the first prefix no piece has, as a trie would), and the Viterbi pass of
- * HF's encode_optimized with its unknown-node and fusing rules. */
+/* The Unigram model: the pieces in a trie whose edges (node, byte) -> child
+ * sit in one hash table (so the pieces matching at a position come in
+ * increasing length, one probe per byte, stopping at the first prefix no
+ * piece has), and the Viterbi pass of HF's encode_optimized with its
+ * unknown-node and fusing rules. */
 #include "unigram.h"
 
 #include <math.h>
@@ -15,19 +16,18 @@
 #define UNK_PENALTY 10.0 /* HF's K_UNK_PENALTY, SentencePiece's kUnkPenalty */
 
 typedef struct {
-    uint64_t h;     /* running hash of the prefix */
-    uint32_t len;   /* 0: empty slot */
-    uint32_t owner; /* a piece that has this prefix (for its bytes) */
-    int64_t id;     /* the piece that is exactly this prefix; -1: none */
-} prefix_slot;
-
+    uint64_t key;   /* parent node << 8 | byte, plus 1; 0: empty slot */
+    uint32_t child;
+} edge;
 struct lw_unigram {
     uint32_t n;
     char **piece;
     uint32_t *len;
     double *score;
-    prefix_slot *slots;
+    edge *edges;
     size_t mask;
+    int64_t *node_id; /* the piece ending at a trie node; -1: none (node 0: root) */
+    uint32_t n_nodes;
     double unk_score;
     int64_t unk_id;
     bool byte_fallback;
@@ -38,35 +38,29 @@ typedef struct {
     double score;
     size_t start; /* SIZE_MAX: not reached */
     int64_t id;
-} node;
+} node_t;
 
 struct lw_unigram_scratch {
-    node *nodes;
+    node_t *nodes;
     size_t cap;
     size_t *seg; /* segment boundaries, backwards */
     size_t seg_cap;
 };
 
-static inline uint64_t step(uint64_t h, unsigned char c)
+static inline size_t slot_of(uint64_t key, size_t mask)
 {
-    return (h ^ c) * 0x100000001b3ULL;
-}
-#define HASH_SEED 0xcbf29ce484222325ULL
-
-static inline size_t slot_of(uint64_t h, uint32_t len, size_t mask)
-{
-    return (size_t)lw_mix64(h ^ ((uint64_t)len << 56)) & mask;
+    return (size_t)lw_mix64(key) & mask;
 }
 
-/* The slot of a prefix (found, or the empty one where it would go). */
-static prefix_slot *find(const lw_unigram *u, uint64_t h, const char *s, uint32_t len)
+/* The child of node by byte c; 0 (the root, never a child) when none. */
+static inline uint32_t child(const lw_unigram *u, uint32_t node, unsigned char c)
 {
-    for (size_t i = slot_of(h, len, u->mask);; i = (i + 1) & u->mask) {
-        prefix_slot *p = &u->slots[i];
-        if (p->len == 0)
-            return p;
-        if (p->h == h && p->len == len && memcmp(u->piece[p->owner], s, len) == 0)
-            return p;
+    uint64_t key = ((uint64_t)node << 8 | c) + 1;
+    for (size_t i = slot_of(key, u->mask);; i = (i + 1) & u->mask) {
+        if (u->edges[i].key == key)
+            return u->edges[i].child;
+        if (u->edges[i].key == 0)
+            return 0;
     }
 }
 
@@ -121,21 +115,33 @@ lw_status lw_unigram_build(lw_unigram *u, int64_t unk_id, bool byte_fallback, lw
     size_t cap = 1024;
     while (cap < 2 * total)
         cap *= 2;
-    free(u->slots);
-    u->slots = calloc(cap, sizeof *u->slots);
-    if (!u->slots)
+    free(u->edges);
+    free(u->node_id);
+    u->edges = calloc(cap, sizeof *u->edges);
+    u->node_id = malloc((total + 1) * sizeof *u->node_id);
+    if (!u->edges || !u->node_id)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     u->mask = cap - 1;
+    u->node_id[0] = -1;
+    u->n_nodes = 1;
     for (uint32_t i = 0; i < u->n; i++) {
-        uint64_t h = HASH_SEED;
-        for (uint32_t l = 1; l <= u->len[i]; l++) {
-            h = step(h, (unsigned char)u->piece[i][l - 1]);
-            prefix_slot *p = find(u, h, u->piece[i], l);
-            if (p->len == 0)
-                *p = (prefix_slot){h, l, i, -1};
-            if (l == u->len[i])
-                p->id = i; /* a later duplicate wins, as HF's token map does */
+        uint32_t node = 0;
+        for (uint32_t l = 0; l < u->len[i]; l++) {
+            unsigned char c = (unsigned char)u->piece[i][l];
+            uint32_t next = child(u, node, c);
+            if (!next) {
+                uint64_t key = ((uint64_t)node << 8 | c) + 1;
+                size_t k = slot_of(key, u->mask);
+                while (u->edges[k].key)
+                    k = (k + 1) & u->mask;
+                next = u->n_nodes++;
+                u->edges[k] = (edge){key, next};
+                u->node_id[next] = -1;
+            }
+            node = next;
         }
+        if (u->len[i])
+            u->node_id[node] = i; /* a later duplicate wins, as HF's token map does */
     }
     u->unk_score = min_score - UNK_PENALTY;
     u->unk_id = unk_id;
@@ -157,7 +163,8 @@ void lw_unigram_free(lw_unigram *u)
     free(u->piece);
     free(u->len);
     free(u->score);
-    free(u->slots);
+    free(u->edges);
+    free(u->node_id);
     free(u);
 }
 
@@ -173,11 +180,10 @@ int64_t lw_unigram_lookup(const lw_unigram *u, const char *s, size_t len)
                 return i;
         return -1;
     }
-    uint64_t h = HASH_SEED;
-    for (size_t i = 0; i < len; i++)
-        h = step(h, (unsigned char)s[i]);
-    const prefix_slot *p = find(u, h, s, (uint32_t)len);
-    return p->len ? p->id : -1;
+    uint32_t node = 0;
+    for (size_t i = 0; i < len && (node = child(u, node, (unsigned char)s[i])); i++)
+        ;
+    return node ? u->node_id[node] : -1;
 }
 
 const char *lw_unigram_piece(const lw_unigram *u, uint32_t id, size_t *len)
@@ -240,33 +246,32 @@ lw_status lw_unigram_encode(const lw_unigram *u, lw_unigram_scratch *s, const ch
     if (n == 0)
         return LW_OK;
     if (n + 1 > s->cap) {
-        node *nn = realloc(s->nodes, (n + 1) * sizeof *nn);
+        node_t *nn = realloc(s->nodes, (n + 1) * sizeof *nn);
         if (!nn)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         s->nodes = nn;
         s->cap = n + 1;
     }
-    node *best = s->nodes;
+    node_t *best = s->nodes;
     for (size_t i = 0; i <= n; i++)
-        best[i] = (node){0.0, SIZE_MAX, -1};
+        best[i] = (node_t){0.0, SIZE_MAX, -1};
     for (size_t at = 0; at < n;) {
         double here = best[at].score;
         size_t mblen = utf8_len((unsigned char)text[at]);
         if (mblen > n - at)
             mblen = n - at;
         bool single = false;
-        uint64_t h = HASH_SEED;
-        for (size_t end = at; end < n && end - at < UINT32_MAX - 1;) {
-            h = step(h, (unsigned char)text[end]);
-            end++;
-            const prefix_slot *p = find(u, h, text + at, (uint32_t)(end - at));
-            if (!p->len)
+        uint32_t node = 0;
+        for (size_t end = at; end < n;) {
+            node = child(u, node, (unsigned char)text[end++]);
+            if (!node)
                 break;
-            if (p->id < 0)
+            int64_t id = u->node_id[node];
+            if (id < 0)
                 continue;
-            double cand = u->score[p->id] + here;
+            double cand = u->score[id] + here;
             if (best[end].start == SIZE_MAX || cand > best[end].score)
-                best[end] = (node){cand, at, p->id};
+                best[end] = (node_t){cand, at, id};
             if (end - at == mblen)
                 single = true;
         }
@@ -275,9 +280,9 @@ lw_status lw_unigram_encode(const lw_unigram *u, lw_unigram_scratch *s, const ch
                 return lw_error_set(err, LW_E_DATA, "a character no piece covers (byte %zu of a "
                                     "piece) and the Unigram model has no unk_id", at);
             double cand = u->unk_score + here;
-            node *t = &best[at + mblen];
+            node_t *t = &best[at + mblen];
             if (t->start == SIZE_MAX || cand > t->score)
-                *t = (node){cand, at, u->unk_id};
+                *t = (node_t){cand, at, u->unk_id};
         }
         at += mblen;
     }
