@@ -111,7 +111,19 @@ void lw_tok_ref_of(lw_tok_ref *r, const lw_tokenizer *tok, const char *pattern)
     snprintf(r->kind, sizeof r->kind, "%s", lw_tok_kind_name(lw_tok_kind_of(tok)));
     snprintf(r->pattern, sizeof r->pattern, "%s", pattern ? pattern : "");
     r->vocab_size = lw_tok_vocab_size(tok);
+    if (lw_tok_config_path(tok)) {
+        snprintf(r->config_path, sizeof r->config_path, "%s", lw_tok_config_path(tok));
+        snprintf(r->config_sha256, sizeof r->config_sha256, "%s", lw_tok_config_sha256(tok));
+        static const char *const roles[3] = {"bos", "eos", "pad"};
+        for (int i = 0; i < 3; i++) {
+            const char *token;
+            r->config_said[i] = (signed char)lw_tok_config_role(tok, roles[i], &token);
+            snprintf(r->config_token[i], sizeof r->config_token[i], "%s", token ? token : "");
+        }
+    }
 }
+
+static const char *const config_keys[3] = {"bos_token", "eos_token", "pad_token"};
 
 bool lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
 {
@@ -127,6 +139,16 @@ bool lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
     ok &= cJSON_AddNumberToObject(t, "vocab_size", r->vocab_size) != NULL;
     if (r->pattern[0])
         ok &= cJSON_AddStringToObject(t, "pattern", r->pattern) != NULL;
+    if (r->config_path[0]) { /* "config": {"path", "sha256", and the roles it named} */
+        cJSON *c = cJSON_AddObjectToObject(t, "config");
+        ok &= cJSON_AddStringToObject(c, "path", r->config_path) != NULL;
+        ok &= cJSON_AddStringToObject(c, "sha256", r->config_sha256) != NULL;
+        for (int i = 0; i < 3; i++)
+            if (r->config_said[i] == 1)
+                ok &= cJSON_AddStringToObject(c, config_keys[i], r->config_token[i]) != NULL;
+            else if (r->config_said[i] == -1)
+                ok &= cJSON_AddNullToObject(c, config_keys[i]) != NULL;
+    }
     return ok;
 }
 
@@ -247,6 +269,17 @@ static void read_tokenizer(lw_tok_ref *r, const cJSON *t)
     snprintf(r->pattern, sizeof r->pattern, "%s",
              str_of(t, "pattern") ? str_of(t, "pattern") : "");
     r->vocab_size = (uint32_t)v;
+    const cJSON *c = cJSON_GetObjectItem(t, "config");
+    if (str_of(c, "path") && str_of(c, "sha256")) {
+        snprintf(r->config_path, sizeof r->config_path, "%s", str_of(c, "path"));
+        snprintf(r->config_sha256, sizeof r->config_sha256, "%s", str_of(c, "sha256"));
+        for (int i = 0; i < 3; i++) {
+            const cJSON *v = cJSON_GetObjectItem(c, config_keys[i]);
+            r->config_said[i] = cJSON_IsString(v) ? 1 : cJSON_IsNull(v) ? -1 : 0;
+            snprintf(r->config_token[i], sizeof r->config_token[i], "%s",
+                     cJSON_IsString(v) ? v->valuestring : "");
+        }
+    }
 }
 
 static double num_of(const cJSON *o, const char *key)

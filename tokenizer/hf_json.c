@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hf_internal.h"
+#include "hf_unigram.h"
 #include "tok_internal.h"
 
 struct lw_hf_scratch {
@@ -296,6 +297,15 @@ lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, const 
     if (!root)
         return lw_error_set(err, LW_E_DATA, "%s: not valid JSON", path);
     lw_status st = LW_OK;
+    const cJSON *model = cJSON_GetObjectItem(root, "model");
+    const char *mtype = cJSON_GetStringValue(cJSON_GetObjectItem(model, "type"));
+    if (mtype && strcmp(mtype, "Unigram") == 0) {
+        /* Unigram models have their own small pipeline (hf_unigram.c: no
+         * normalizer or NFC, Metaspace or nothing), their own kind */
+        st = lw_hf_unigram_tokenizer(t, root, err);
+        cJSON_Delete(root);
+        return st;
+    }
     lw_hf *h = t->hf = calloc(1, sizeof *h);
     if (!h) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -306,15 +316,10 @@ lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, const 
         (st = hf_pre_parse(h, cJSON_GetObjectItem(root, "pre_tokenizer"), path, err)) ||
         (st = hf_dec_parse(h, cJSON_GetObjectItem(root, "decoder"), path, err)))
         goto done;
-    const cJSON *model = cJSON_GetObjectItem(root, "model");
-    const char *mtype = cJSON_GetStringValue(cJSON_GetObjectItem(model, "type"));
     if (!mtype && cJSON_GetObjectItem(model, "merges"))
         mtype = "BPE"; /* HF reads an untagged model with merges as BPE */
     if (mtype && strcmp(mtype, "BPE") == 0) {
         st = load_bpe(t, h, root, model, err);
-    } else if (mtype && strcmp(mtype, "Unigram") == 0) {
-        /* The place for a Unigram model (tokenizer/unigram.c, its own kind). */
-        st = lw_error_set(err, LW_E_DATA, "%s: model 'Unigram' is not supported", path);
     } else {
         st = lw_error_set(err, LW_E_DATA, "%s: model '%s' is not supported", path,
                           mtype ? mtype : "(no type)");

@@ -22,9 +22,16 @@ struct lw_tokenizer {
     lw_bpe bpe;             /* tiktoken, hf-bpe */
     struct lw_hf *hf;       /* hf-bpe: the tokenizer.json pipeline (hf_internal.h) */
     void *spm;              /* sentencepiece (C++ object behind the shim) */
+    struct lw_hf_unigram *unigram; /* hf-unigram (hf_unigram.c) */
+    bool nfc;               /* hf-unigram: NFC normalizer */
     lw_special *specials;
     size_t n_specials, n_specials_cap;
     int64_t bos, eos, pad, unk;
+    /* tokenizer_config.json the roles were taken from (hf_config.c) */
+    char *config_path;            /* NULL: none beside the file */
+    char config_sha256[LW_SHA256_HEX];
+    char *config_token[3];        /* bos, eos, pad as it names them */
+    signed char config_said[3];   /* 0: not said, 1: a token, -1: null */
 };
 
 /* Loaders fill t (path, sha256 and kind are set by the caller). */
@@ -40,6 +47,10 @@ lw_status lw_hf_encode(const lw_tokenizer *t, struct lw_hf_scratch *s, lw_bpe_sc
 lw_status lw_hf_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw_buf *out,
                        lw_error *err);
 lw_status lw_spm_load(lw_tokenizer *t, lw_error *err);
+
+/* Take bos/eos/pad from a tokenizer_config.json beside t->path, if any. */
+lw_status lw_hf_config_apply(lw_tokenizer *t, lw_error *err);
+void lw_hf_config_clear(lw_tokenizer *t);
 
 int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool alias);
 

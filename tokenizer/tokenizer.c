@@ -10,16 +10,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "longweave/fileio.h"
 #include "longweave/utf8.h"
 #include "longweave/vec.h"
+#include "hf_hub.h"
+#include "hf_unigram.h"
 #include "tok_internal.h"
 
 struct lw_tok_scratch {
     const lw_tokenizer *owner; /* its piece cache holds this tokenizer's ids */
     lw_bpe_scratch *bpe;
     struct lw_hf_scratch *hf; /* hf-bpe */
+    lw_hf_unigram_scratch *unigram;
     lw_buf repaired;
 };
 
@@ -29,6 +33,7 @@ const char *lw_tok_kind_name(lw_tok_kind kind)
     case LW_TOK_SENTENCEPIECE: return "sentencepiece";
     case LW_TOK_TIKTOKEN: return "tiktoken";
     case LW_TOK_HF_BPE: return "hf-bpe";
+    case LW_TOK_HF_UNIGRAM: return "hf-unigram";
     }
     return "unknown";
 }
@@ -142,6 +147,15 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
 {
     *out = NULL;
     struct stat sb;
+    char *hub = NULL; /* a hub name's file in the local cache; a local path wins */
+    if (stat(path, &sb) != 0 && lw_hf_hub_is_name(path)) {
+        lw_status st = lw_hf_hub_resolve(path, &hub, err);
+        if (st)
+            return st;
+        lw_status r = lw_tok_load(out, hub, opts, err);
+        free(hub);
+        return r;
+    }
     if (stat(path, &sb) != 0)
         return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open tokenizer", path);
     if (S_ISDIR(sb.st_mode))
@@ -185,6 +199,8 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
             snprintf(t->name, sizeof t->name, "sentencepiece-%s",
                      spm_model_type(data.data, data.len));
     }
+    if (!st && (t->kind == LW_TOK_HF_BPE || t->kind == LW_TOK_HF_UNIGRAM))
+        st = lw_hf_config_apply(t, err);
     if (!st && opts && opts->pattern && t->kind != LW_TOK_TIKTOKEN)
         st = lw_error_set(err, LW_E_USAGE, "--pattern applies to tiktoken rank files only; %s is "
                           "a %s file", path, lw_tok_kind_name(t->kind));
@@ -203,6 +219,8 @@ void lw_tok_free(lw_tokenizer *t)
         return;
     lw_bpe_free(&t->bpe);
     lw_hf_free(t->hf);
+    lw_hf_unigram_free(t->unigram);
+    lw_hf_config_clear(t);
     if (t->spm)
         lw_spm_close(t->spm);
     for (size_t i = 0; i < t->n_specials; i++)
@@ -224,8 +242,11 @@ lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
     if (!s)
         return NULL;
     s->owner = t;
-    if ((t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new())) ||
+    if ((t->kind == LW_TOK_HF_UNIGRAM && !(s->unigram = lw_hf_unigram_scratch_new())) ||
+        ((t->kind == LW_TOK_TIKTOKEN || t->kind == LW_TOK_HF_BPE) &&
+         !(s->bpe = lw_bpe_scratch_new())) ||
         (t->hf && !(s->hf = lw_hf_scratch_new()))) {
+        lw_hf_unigram_scratch_free(s->unigram);
         lw_bpe_scratch_free(s->bpe);
         free(s);
         return NULL;
@@ -239,6 +260,7 @@ void lw_tok_scratch_free(lw_tok_scratch *s)
         return;
     lw_bpe_scratch_free(s->bpe);
     lw_hf_scratch_free(s->hf);
+    lw_hf_unigram_scratch_free(s->unigram);
     lw_buf_free(&s->repaired);
     free(s);
 }
@@ -281,6 +303,20 @@ lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *te
     }
     if (t->hf)
         return lw_hf_encode(t, s->hf, s->bpe, text, len, out, err);
+    if (t->unigram && t->nfc && len) {
+        utf8proc_uint8_t *nfc = NULL;
+        utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
+                                          &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (n < 0)
+            return lw_error_set(err, LW_E_DATA, "NFC normalization failed: %s",
+                                utf8proc_errmsg(n));
+        lw_status st =
+            lw_hf_unigram_encode(t->unigram, s->unigram, (const char *)nfc, (size_t)n, out, err);
+        free(nfc);
+        return st;
+    }
+    if (t->unigram)
+        return lw_hf_unigram_encode(t->unigram, s->unigram, text, len, out, err);
     return lw_bpe_encode(&t->bpe, s->bpe, text, len, out, err);
 }
 
@@ -298,6 +334,8 @@ int lw_tok_id_to_piece(const lw_tokenizer *t, uint32_t id, const char **piece, s
         *piece = lw_spm_id_to_piece(t->spm, (int)id, len);
         return *piece ? 0 : -1;
     }
+    if (t->unigram && (*piece = lw_unigram_piece(lw_hf_unigram_model(t->unigram), id, len)))
+        return 0;
     if (id < t->bpe.n_ids && t->bpe.offset[id] != UINT64_MAX) {
         *piece = t->bpe.bytes + t->bpe.offset[id];
         *len = t->bpe.length[id];
@@ -315,7 +353,10 @@ int64_t lw_tok_piece_to_id(const lw_tokenizer *t, const char *piece, size_t len)
 {
     if (t->kind == LW_TOK_SENTENCEPIECE)
         return lw_spm_piece_to_id(t->spm, piece, len);
-    uint32_t id = lw_bpe_lookup(&t->bpe, piece, len);
+    int64_t uid = t->unigram ? lw_unigram_lookup(lw_hf_unigram_model(t->unigram), piece, len) : -1;
+    if (uid >= 0)
+        return uid;
+    uint32_t id = t->unigram ? LW_BPE_NONE : lw_bpe_lookup(&t->bpe, piece, len);
     if (id != LW_BPE_NONE)
         return id;
     for (size_t i = 0; i < t->n_specials; i++)
@@ -339,6 +380,8 @@ lw_status lw_tok_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw
     }
     if (t->hf)
         return lw_hf_decode(t, ids, n, out, err);
+    if (t->unigram)
+        return lw_hf_unigram_decode(t, ids, n, out, err);
     for (size_t i = 0; i < n; i++) {
         const char *p;
         size_t len;

@@ -94,6 +94,12 @@ typedef struct {
     char kind[32];              /* "tiktoken", "sentencepiece", "hf-bpe" */
     char pattern[1024];         /* a --pattern override, "" if none */
     uint32_t vocab_size;
+    /* the tokenizer_config.json beside a tokenizer.json that named the
+     * roles ("" path: none), and what it said of bos, eos and pad */
+    char config_path[4096];
+    char config_sha256[LW_SHA256_HEX];
+    signed char config_said[3];   /* 1: config_token[i], -1: null, 0: nothing */
+    char config_token[3][256];
 } lw_tok_ref;
 
 /* The identity of a loaded tokenizer (pattern: the --pattern given, or NULL). */

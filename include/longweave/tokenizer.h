@@ -23,7 +23,12 @@
 #include "longweave/hash.h"
 #include "longweave/status.h"
 
-typedef enum { LW_TOK_SENTENCEPIECE = 1, LW_TOK_TIKTOKEN, LW_TOK_HF_BPE } lw_tok_kind;
+typedef enum {
+    LW_TOK_SENTENCEPIECE = 1,
+    LW_TOK_TIKTOKEN,
+    LW_TOK_HF_BPE,
+    LW_TOK_HF_UNIGRAM /* tokenizer.json with a Unigram model */
+} lw_tok_kind;
 
 typedef struct lw_tokenizer lw_tokenizer;
 typedef struct lw_tok_scratch lw_tok_scratch;
@@ -56,7 +61,7 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
 void lw_tok_free(lw_tokenizer *t);
 
 lw_tok_kind lw_tok_kind_of(const lw_tokenizer *t);
-/* "sentencepiece", "tiktoken" or "hf-bpe". */
+/* "sentencepiece", "tiktoken", "hf-bpe" or "hf-unigram". */
 const char *lw_tok_kind_name(lw_tok_kind kind);
 /* A short name: "cl100k_base", "llama3", "sentencepiece-bpe", ... */
 const char *lw_tok_name(const lw_tokenizer *t);
@@ -98,5 +103,14 @@ int64_t lw_tok_piece_to_id(const lw_tokenizer *t, const char *piece, size_t len)
  * eos), "pad", "unk", or a literal such as "<|begin_of_text|>". -1 when the
  * tokenizer has none. */
 int64_t lw_tok_special(const lw_tokenizer *t, const char *name);
+
+/* The tokenizer_config.json read beside a tokenizer.json (its bos_token,
+ * eos_token and pad_token decide those roles): its path and sha256, NULL
+ * when there was none. */
+const char *lw_tok_config_path(const lw_tokenizer *t);
+const char *lw_tok_config_sha256(const lw_tokenizer *t);
+/* What it said of a role ("bos", "eos", "pad"): 1 a token (*token), -1
+ * null (no such token), 0 nothing. */
+int lw_tok_config_role(const lw_tokenizer *t, const char *role, const char **token);
 
 #endif

@@ -353,8 +353,11 @@ def unsupported_components_are_refused_by_name(tmp):
         ({"continuing_subword_prefix": "##"},
          "BPE continuing_subword_prefix '##' is not supported"),
         ({"model": {"type": "WordPiece", "vocab": {"a": 0}}}, "model 'WordPiece' is not supported"),
+        ({"model": {"type": "WordLevel", "vocab": {"a": 0}, "unk_token": "a"}},
+         "model 'WordLevel' is not supported"),
+        # Unigram models have their own, smaller pipeline (hf_unigram.c)
         ({"model": {"type": "Unigram", "vocab": [["a", -1.0]]}},
-         "model 'Unigram' is not supported"),
+         "normalizer 'Sequence' is not supported with the Unigram model"),
         ({"pre_tokenizer": split({"Regex": "a"}, "Sideways")},
          "split behavior 'Sideways' is not supported"),
     ]
