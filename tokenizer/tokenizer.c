@@ -15,6 +15,7 @@
 #include "longweave/fileio.h"
 #include "longweave/utf8.h"
 #include "longweave/vec.h"
+#include "spm_model.h"
 #include "tok_internal.h"
 
 struct lw_tok_scratch {
@@ -56,67 +57,6 @@ static bool looks_like_tiktoken(const char *s, size_t n)
     while (i < n && s[i] >= '0' && s[i] <= '9')
         i++;
     return i > d && (i == n || s[i] == '\n' || s[i] == '\r');
-}
-
-/* Scan a serialized SentencePiece ModelProto for trainer_spec.model_type
- * (field 2, then field 3): the header that would name it is not shipped by
- * Debian's libsentencepiece-dev. */
-static bool pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-    *v = 0;
-    for (int shift = 0; *p < end && shift < 64; shift += 7) {
-        unsigned char c = *(*p)++;
-        *v |= (uint64_t)(c & 0x7F) << shift;
-        if (!(c & 0x80))
-            return true;
-    }
-    return false;
-}
-
-static int64_t pb_find(const unsigned char *p, const unsigned char *end, uint32_t field,
-                       const unsigned char **sub, const unsigned char **sub_end)
-{
-    while (p < end) {
-        uint64_t key, v;
-        if (!pb_varint(&p, end, &key))
-            return -1;
-        switch (key & 7) {
-        case 0:
-            if (!pb_varint(&p, end, &v))
-                return -1;
-            if (key >> 3 == field)
-                return (int64_t)v;
-            break;
-        case 1: p += 8; break;
-        case 5: p += 4; break;
-        case 2:
-            if (!pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
-                return -1;
-            if (key >> 3 == field && sub) {
-                *sub = p;
-                *sub_end = p + v;
-                return 0;
-            }
-            p += v;
-            break;
-        default: return -1;
-        }
-    }
-    return -1;
-}
-
-static const char *spm_model_type(const char *data, size_t size)
-{
-    const unsigned char *ts, *te;
-    const unsigned char *p = (const unsigned char *)data;
-    if (pb_find(p, p + size, 2, &ts, &te) != 0)
-        return "unigram"; /* the proto default */
-    switch (pb_find(ts, te, 3, NULL, NULL)) {
-    case 2: return "bpe";
-    case 3: return "word";
-    case 4: return "char";
-    default: return "unigram";
-    }
 }
 
 lw_status lw_spm_load(lw_tokenizer *t, lw_error *err)
@@ -183,7 +123,7 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
         st = lw_spm_load(t, err);
         if (!st)
             snprintf(t->name, sizeof t->name, "sentencepiece-%s",
-                     spm_model_type(data.data, data.len));
+                     lw_spm_model_type(data.data, data.len));
     }
     if (!st && opts && opts->pattern && t->kind != LW_TOK_TIKTOKEN)
         st = lw_error_set(err, LW_E_USAGE, "--pattern applies to tiktoken rank files only; %s is "
