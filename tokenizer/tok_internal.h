@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "bpe.h"
+#include "spm_bpe.h"
 #include "longweave/tokenizer.h"
 
 typedef struct {
@@ -22,6 +23,7 @@ struct lw_tokenizer {
     lw_bpe bpe;             /* tiktoken, hf-bpe */
     bool nfc;               /* hf-bpe: NFC normalizer */
     void *spm;              /* sentencepiece (C++ object behind the shim) */
+    lw_spm_bpe *spm_bpe;    /* sentencepiece BPE encoded natively (NULL: by the library) */
     lw_special *specials;
     size_t n_specials, n_specials_cap;
     int64_t bos, eos, pad, unk;
@@ -31,7 +33,7 @@ struct lw_tokenizer {
 lw_status lw_tiktoken_load(lw_tokenizer *t, const char *data, size_t size, const char *pattern,
                            lw_error *err);
 lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err);
-lw_status lw_spm_load(lw_tokenizer *t, lw_error *err);
+lw_status lw_spm_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err);
 
 int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool alias);
 

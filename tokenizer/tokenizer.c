@@ -22,6 +22,7 @@ struct lw_tok_scratch {
     const lw_tokenizer *owner; /* its piece cache holds this tokenizer's ids */
     lw_bpe_scratch *bpe;
     lw_buf repaired;
+    lw_buf norm; /* SentencePiece's normalized text, a window at a time */
 };
 
 const char *lw_tok_kind_name(lw_tok_kind kind)
@@ -59,7 +60,7 @@ static bool looks_like_tiktoken(const char *s, size_t n)
     return i > d && (i == n || s[i] == '\n' || s[i] == '\r');
 }
 
-lw_status lw_spm_load(lw_tokenizer *t, lw_error *err)
+lw_status lw_spm_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err)
 {
     char msg[512] = "";
     t->spm = lw_spm_open(t->path, msg, sizeof msg);
@@ -74,7 +75,10 @@ lw_status lw_spm_load(lw_tokenizer *t, lw_error *err)
     t->pad = roles[2];
     t->unk = roles[3];
     t->vocab_size = (uint32_t)lw_spm_vocab_size(t->spm);
-    return LW_OK;
+    /* BPE models encode natively when they use only what spm_bpe.c covers;
+     * the library stays for the rest and for decoding */
+    char why[128];
+    return lw_spm_bpe_new(data, size, &t->spm_bpe, why, sizeof why, err);
 }
 
 lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *opts,
@@ -120,7 +124,7 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
         st = lw_tiktoken_load(t, data.data, data.len, opts ? opts->pattern : NULL, err);
     } else {
         t->kind = LW_TOK_SENTENCEPIECE;
-        st = lw_spm_load(t, err);
+        st = lw_spm_load(t, data.data, data.len, err);
         if (!st)
             snprintf(t->name, sizeof t->name, "sentencepiece-%s",
                      lw_spm_model_type(data.data, data.len));
@@ -144,6 +148,7 @@ void lw_tok_free(lw_tokenizer *t)
     lw_bpe_free(&t->bpe);
     if (t->spm)
         lw_spm_close(t->spm);
+    lw_spm_bpe_free(t->spm_bpe);
     for (size_t i = 0; i < t->n_specials; i++)
         free(t->specials[i].content);
     free(t->specials);
@@ -163,7 +168,7 @@ lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
     if (!s)
         return NULL;
     s->owner = t;
-    if (t->kind != LW_TOK_SENTENCEPIECE && !(s->bpe = lw_bpe_scratch_new())) {
+    if ((t->kind != LW_TOK_SENTENCEPIECE || t->spm_bpe) && !(s->bpe = lw_bpe_scratch_new())) {
         free(s);
         return NULL;
     }
@@ -176,6 +181,7 @@ void lw_tok_scratch_free(lw_tok_scratch *s)
         return;
     lw_bpe_scratch_free(s->bpe);
     lw_buf_free(&s->repaired);
+    lw_buf_free(&s->norm);
     free(s);
 }
 
@@ -209,6 +215,8 @@ lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *te
         text = s->repaired.data;
         len = s->repaired.len;
     }
+    if (t->spm_bpe)
+        return lw_spm_bpe_encode(t->spm_bpe, s->bpe, &s->norm, text, len, out, err);
     if (t->kind == LW_TOK_SENTENCEPIECE) {
         char msg[256];
         if (lw_spm_encode(t->spm, text, len, out, msg, sizeof msg))
