@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "longweave/hash.h"
+#include "longweave/utf8.h"
 #include "spm_model.h"
 
 size_t lw_spm_bpe_window = 64 * 1024;
@@ -50,6 +52,13 @@ struct lw_spm_bpe {
     bool pair_zero;  /* the pair whose key is 0 (two NUL characters) */
     bool byte_fallback;
     uint32_t unk_id;
+    /* user-defined symbols (PrefixMatcher): the longest one at a position is
+     * taken whole, before normalizing and again as one frozen symbol */
+    uint32_t *udf;   /* hash of the pieces' bytes -> id; UINT32_MAX: empty */
+    size_t udf_mask, n_udf;
+    uint32_t udf_len[256]; /* their distinct lengths, longest first */
+    size_t n_udf_len;
+    bool udf_first[256];
 };
 
 /* ---- character pairs ---- */
@@ -109,11 +118,15 @@ static int byte_of_piece(const char *p, uint32_t n)
     return (int)((h - hex) * 16 + (l - hex));
 }
 
-static const float *sort_scores;
+typedef struct {
+    float score;
+    uint32_t id;
+} scored;
+
 static int by_score_desc(const void *a, const void *b)
 {
-    float x = sort_scores[*(const uint32_t *)a], y = sort_scores[*(const uint32_t *)b];
-    return x > y ? -1 : x < y ? 1 : 0;
+    const scored *x = a, *y = b;
+    return x->score > y->score ? -1 : x->score < y->score ? 1 : (x->id > y->id) - (x->id < y->id);
 }
 
 static bool mergeable(int type) { return type == LW_SPM_NORMAL || type == LW_SPM_USER_DEFINED; }
@@ -136,8 +149,9 @@ static int uncovered(const lw_spm_model *sm, char *why, size_t whycap)
             return REFUSE("piece %u is empty", i);
         if (p->type == LW_SPM_UNUSED)
             return REFUSE("UNUSED pieces");
-        if (p->type == LW_SPM_USER_DEFINED)
-            return REFUSE("USER_DEFINED pieces");
+        if (p->type == LW_SPM_USER_DEFINED &&
+            (memchr(p->piece, 0, p->len) || lw_utf8_valid_prefix(p->piece, p->len, NULL) != p->len))
+            return REFUSE("a USER_DEFINED piece that is not text");
         if (isnan(p->score))
             return REFUSE("a NaN score");
         if (!mergeable(p->type) && one_char_len(p->piece, p->len) == p->len)
@@ -229,25 +243,24 @@ static lw_status build(lw_spm_bpe *m, const lw_spm_model *sm, lw_error *err)
     b->fuse_unk = true;
     m->byte_fallback = sm->byte_fallback;
     /* ranks: higher score first, equal scores equal ranks (then leftmost) */
-    float *scores = malloc((size_t)n * sizeof *scores);
+    scored *by = malloc((n_merge ? n_merge : 1) * sizeof *by);
     b->rank_of_id = malloc((size_t)n * sizeof *b->rank_of_id);
-    if (!scores || !b->rank_of_id) {
-        free(scores), free(order);
+    if (!by || !b->rank_of_id) {
+        free(by), free(order);
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
-    for (uint32_t i = 0; i < n; i++) {
-        scores[i] = sm->pieces[i].score;
+    for (uint32_t i = 0; i < n; i++)
         b->rank_of_id[i] = UINT32_MAX - 1;
-    }
-    sort_scores = scores;
-    qsort(order, n_merge, sizeof *order, by_score_desc);
-    for (size_t k = 0, rank = 0; k < n_merge; k++) {
-        if (k > 0 && scores[order[k]] != scores[order[k - 1]])
-            rank = k;
-        b->rank_of_id[order[k]] = (uint32_t)rank;
-    }
-    free(scores);
+    for (size_t k = 0; k < n_merge; k++)
+        by[k] = (scored){sm->pieces[order[k]].score, order[k]};
     free(order);
+    qsort(by, n_merge, sizeof *by, by_score_desc);
+    for (size_t k = 0, rank = 0; k < n_merge; k++) {
+        if (k > 0 && by[k].score != by[k - 1].score)
+            rank = k;
+        b->rank_of_id[by[k].id] = (uint32_t)rank;
+    }
+    free(by);
     for (uint32_t i = 0; i < n; i++) {
         const lw_spm_piece *p = &sm->pieces[i];
         if (p->type == LW_SPM_UNKNOWN)
@@ -286,6 +299,92 @@ static lw_status build(lw_spm_bpe *m, const lw_spm_model *sm, lw_error *err)
     return LW_OK;
 }
 
+static inline size_t udf_slot(const char *p, size_t n, size_t mask)
+{
+    return (size_t)lw_hash64_bytes(p, n, 0) & mask;
+}
+
+static uint32_t udf_find(const lw_spm_bpe *m, const char *p, size_t n)
+{
+    const lw_bpe *b = &m->bpe;
+    for (size_t i = udf_slot(p, n, m->udf_mask);; i = (i + 1) & m->udf_mask) {
+        uint32_t id = m->udf[i];
+        if (id == UINT32_MAX || (b->length[id] == n && memcmp(b->bytes + b->offset[id], p, n) == 0))
+            return id;
+    }
+}
+
+/* The length of the longest user-defined piece p[0..n) starts with (0:
+ * none) and its id. */
+static size_t udf_match(const lw_spm_bpe *m, const char *p, size_t n, uint32_t *id)
+{
+    for (size_t k = 0; k < m->n_udf_len; k++) {
+        uint32_t len = m->udf_len[k];
+        if (len <= n && (*id = udf_find(m, p, len)) != UINT32_MAX)
+            return len;
+    }
+    return 0;
+}
+
+static int by_len_desc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x < y) - (x > y);
+}
+
+/* 0; 1 when the model is not covered (why filled); -1 out of memory. */
+static int build_udf(lw_spm_bpe *m, const lw_spm_model *sm, char *why, size_t whycap)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < sm->n_pieces; i++)
+        n += sm->pieces[i].type == LW_SPM_USER_DEFINED;
+    if (n == 0)
+        return 0;
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    if (!(m->udf = malloc(cap * sizeof *m->udf)))
+        return -1;
+    memset(m->udf, 0xFF, cap * sizeof *m->udf);
+    m->udf_mask = cap - 1;
+    m->n_udf = n;
+    for (uint32_t i = 0; i < sm->n_pieces; i++) {
+        const lw_spm_piece *p = &sm->pieces[i];
+        if (p->type != LW_SPM_USER_DEFINED)
+            continue;
+        size_t k = udf_slot(p->piece, p->len, m->udf_mask);
+        while (m->udf[k] != UINT32_MAX)
+            k = (k + 1) & m->udf_mask;
+        m->udf[k] = i;
+        unsigned char c = (unsigned char)p->piece[0];
+        m->udf_first[c] = true;
+        if ((c & 0xC0) != 0x80)
+            m->stop[c] = true;
+        size_t j = 0;
+        while (j < m->n_udf_len && m->udf_len[j] != p->len)
+            j++;
+        if (j == m->n_udf_len) {
+            if (m->n_udf_len == 256)
+                return REFUSE("user-defined pieces of more than 256 lengths");
+            m->udf_len[m->n_udf_len++] = p->len;
+        }
+    }
+    qsort(m->udf_len, m->n_udf_len, sizeof *m->udf_len, by_len_desc);
+    /* darts-clone keeps 64 prefix matches: more would make the library's
+     * longest match another one */
+    for (uint32_t i = 0; i < sm->n_pieces; i++) {
+        const lw_spm_piece *p = &sm->pieces[i];
+        if (p->type != LW_SPM_USER_DEFINED)
+            continue;
+        int prefixes = 0;
+        for (size_t k = 0; k < m->n_udf_len; k++)
+            prefixes += m->udf_len[k] <= p->len && udf_find(m, p->piece, m->udf_len[k]) != UINT32_MAX;
+        if (prefixes > 64)
+            return REFUSE("a user-defined piece with more than 64 user-defined prefixes");
+    }
+    return 0;
+}
+
 lw_status lw_spm_bpe_new(const char *data, size_t size, lw_spm_bpe **out, char *why,
                          size_t whycap, lw_error *err)
 {
@@ -312,6 +411,16 @@ lw_status lw_spm_bpe_new(const char *data, size_t size, lw_spm_bpe **out, char *
     lw_status st = build(m, &sm, err);
     if (!st && sm.charsmap && sm.charsmap_len)
         st = load_charsmap(m, &sm, err);
+    if (!st) {
+        int rc = build_udf(m, &sm, why, whycap);
+        if (rc < 0)
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        if (rc > 0) {
+            lw_spm_model_free(&sm);
+            lw_spm_bpe_free(m);
+            return LW_OK;
+        }
+    }
     if (!st) {
         /* a reserved piece the merges could spell would be looked up as
          * itself by the library's PieceToId: keep such models there */
@@ -346,6 +455,7 @@ void lw_spm_bpe_free(lw_spm_bpe *m)
     free(m->trie);
     free(m->repl);
     free(m->pairs);
+    free(m->udf);
     free(m);
 }
 
@@ -357,6 +467,13 @@ void lw_spm_bpe_free(lw_spm_bpe *m)
 static size_t norm_prefix(const lw_spm_bpe *m, const char *p, size_t n, const char **sp,
                           size_t *sl)
 {
+    uint32_t id;
+    size_t len;
+    if (m->n_udf && m->udf_first[(unsigned char)*p] && (len = udf_match(m, p, n, &id))) {
+        *sp = p;
+        *sl = len;
+        return len;
+    }
     if (m->trie) {
         const uint32_t *a = m->trie;
         size_t pos = unit_offset(a[0]), best = 0;
@@ -396,7 +513,7 @@ typedef struct {
 
 /* BPE one piece; without byte fallback, an unknown token right after
  * another is fused into it (the library fuses runs of unknown pieces). */
-static int emit(enc *e, const char *p, size_t n)
+static int emit_bpe(enc *e, const char *p, size_t n)
 {
     size_t before = e->out->len;
     if (n == 0)
@@ -410,6 +527,27 @@ static int emit(enc *e, const char *p, size_t n)
         o->len--;
     }
     return 0;
+}
+
+/* One piece: its user-defined symbols whole, BPE between them. */
+static int emit(enc *e, const char *p, size_t n)
+{
+    const lw_spm_bpe *m = e->m;
+    if (!m->n_udf)
+        return emit_bpe(e, p, n);
+    size_t a = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t id;
+        size_t len = m->udf_first[(unsigned char)p[i]] ? udf_match(m, p + i, n - i, &id) : 0;
+        if (!len) {
+            i += one_char_len(p + i, n - i);
+            continue;
+        }
+        if (emit_bpe(e, p + a, i - a) || lw_ids_push(e->out, id))
+            return -1;
+        a = i += len;
+    }
+    return emit_bpe(e, p + a, n - a);
 }
 
 /* Encode p[0..n) cut at the character pairs no piece contains, up to the

@@ -7,10 +7,12 @@
  * normalizer, or any precompiled_charsmap, e.g. nmt_nfkc), with
  * add_dummy_prefix, remove_extra_whitespaces and escape_whitespaces;
  * byte_fallback; the unknown token (consecutive unknown pieces fused as the
- * library does); control and byte pieces. Refused (the caller keeps the
- * library): other model types, UNUSED or USER_DEFINED pieces,
- * treat_whitespace_as_suffix, escape_whitespaces false, NaN scores, and a
- * control/unknown/byte piece that text could spell. */
+ * library does); control and byte pieces; user-defined pieces (matched
+ * whole before normalization and as frozen symbols). Refused (the caller
+ * keeps the library): other model types, UNUSED pieces,
+ * treat_whitespace_as_suffix, escape_whitespaces false, NaN scores, a
+ * control/unknown/byte piece that text could spell, and user-defined pieces
+ * that are not NUL-free UTF-8. */
 #ifndef LONGWEAVE_SPM_BPE_H
 #define LONGWEAVE_SPM_BPE_H
 

@@ -333,6 +333,81 @@ static void test_spm_bpe_32k(void **state)
     check_model(FIX "spm-bpe-32k.model");
 }
 
+/* A model with user-defined pieces: the fixture with pieces appended (a
+ * repeated protobuf field may continue at the end of the message). Those
+ * already in the vocabulary are left out (the library refuses duplicates). */
+static char *with_user_defined(const char *dir, const char *path, const char *const *add,
+                               size_t n_add)
+{
+    char msg[256];
+    void *orig = lw_spm_open(path, msg, sizeof msg);
+    assert_non_null(orig);
+    size_t n;
+    char *data = slurp(path, &n);
+    lw_buf b = {0};
+    assert_int_equal(lw_buf_append(&b, data, n), 0);
+    for (size_t i = 0; i < n_add; i++) {
+        size_t len = strlen(add[i]);
+        if (lw_spm_piece_to_id(orig, add[i], len) >= 0)
+            continue;
+        assert_true(len < 100);
+        /* SentencePiece { piece = 1; score = 2 (0.0); type = 3 (USER_DEFINED) } */
+        unsigned char sub[128] = {0x0A, (unsigned char)len};
+        memcpy(sub + 2, add[i], len);
+        memcpy(sub + 2 + len, "\x15\x00\x00\x00\x00\x18\x04", 7);
+        unsigned char head[2] = {0x0A, (unsigned char)(len + 9)};
+        assert_int_equal(lw_buf_append(&b, head, 2), 0);
+        assert_int_equal(lw_buf_append(&b, sub, len + 9), 0);
+    }
+    lw_spm_close(orig);
+    char name[64];
+    static int k;
+    snprintf(name, sizeof name, "udf%d.model", k++);
+    char *out = tu_write(dir, name, b.data, b.len);
+    lw_buf_free(&b);
+    free(data);
+    return out;
+}
+
+static void check_user_defined(const char *path, bool with_inner_ws)
+{
+    static const char *const add[] = {
+        "<start_of_turn>", "<br>", "\n\n", "\n", "  ", "a b", "\xE4\xB8\xAD\xE6\x96\x87",
+        "http", "Linux", "the", "ing", "\xE2\x96\x81(", "<0x41>x", "th",
+        "\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81",
+        "e\xE2\x96\x81t", /* X▁ inside: no cuts before ▁, pair cuts only */
+    };
+    size_t n_add = sizeof add / sizeof *add - (with_inner_ws ? 0 : 1);
+    char *dir = tu_mkdtemp();
+    char *model_path = with_user_defined(dir, path, add, n_add);
+    char why[128];
+    model m = open_model(model_path, why, sizeof why);
+    if (!m.native)
+        print_message("%s: %s\n", model_path, why);
+    assert_non_null(m.native);
+    lw_ids *cases = reference(&m, &g_cases), *docs = reference(&m, &g_docs);
+    compare(&m, model_path, &g_cases, cases);
+    compare(&m, model_path, &g_docs, docs);
+    lw_spm_bpe_window = lw_spm_bpe_long = 1;
+    compare(&m, model_path, &g_cases, cases);
+    lw_spm_bpe_window = 64 * 1024;
+    lw_spm_bpe_long = 64;
+    reference_free(cases, &g_cases);
+    reference_free(docs, &g_docs);
+    close_model(&m);
+    free(model_path);
+    tu_rmtree(dir);
+}
+
+static void test_user_defined(void **state)
+{
+    (void)state;
+    check_user_defined(FIX "llama2-equivalent.model", false);
+    check_user_defined(FIX "spm-bpe-32k.model", false);
+    check_user_defined(FIX "llama2-equivalent.model", true);
+    check_user_defined(FIX "spm-bpe-32k.model", true);
+}
+
 /* The unigram model is not BPE: it stays with the library, and so does
  * lw_tok_load's choice. */
 static void test_unigram_stays_on_the_library(void **state)
@@ -361,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_unigram_stays_on_the_library),
         cmocka_unit_test(test_llama2),
         cmocka_unit_test(test_spm_bpe_32k),
+        cmocka_unit_test(test_user_defined),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
