@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "bpe.h"
+#include "spm_bpe.h"
 #include "longweave/tokenizer.h"
 
 typedef struct {
@@ -24,6 +25,7 @@ struct lw_tokenizer {
     void *spm;              /* sentencepiece (C++ object behind the shim) */
     struct lw_hf_unigram *unigram; /* hf-unigram (hf_unigram.c) */
     bool nfc;               /* hf-unigram: NFC normalizer */
+    lw_spm_bpe *spm_bpe;    /* sentencepiece BPE encoded natively (NULL: by the library) */
     lw_special *specials;
     size_t n_specials, n_specials_cap;
     int64_t bos, eos, pad, unk;
@@ -46,7 +48,7 @@ lw_status lw_hf_encode(const lw_tokenizer *t, struct lw_hf_scratch *s, lw_bpe_sc
                        const char *text, size_t len, lw_ids *out, lw_error *err);
 lw_status lw_hf_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw_buf *out,
                        lw_error *err);
-lw_status lw_spm_load(lw_tokenizer *t, lw_error *err);
+lw_status lw_spm_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err);
 
 /* Take bos/eos/pad from a tokenizer_config.json beside t->path, if any. */
 lw_status lw_hf_config_apply(lw_tokenizer *t, lw_error *err);

@@ -17,6 +17,7 @@
 #include "longweave/vec.h"
 #include "hf_hub.h"
 #include "hf_unigram.h"
+#include "spm_model.h"
 #include "tok_internal.h"
 
 struct lw_tok_scratch {
@@ -25,6 +26,7 @@ struct lw_tok_scratch {
     struct lw_hf_scratch *hf; /* hf-bpe */
     lw_hf_unigram_scratch *unigram;
     lw_buf repaired;
+    lw_buf norm; /* SentencePiece's normalized text, a window at a time */
 };
 
 const char *lw_tok_kind_name(lw_tok_kind kind)
@@ -63,68 +65,7 @@ static bool looks_like_tiktoken(const char *s, size_t n)
     return i > d && (i == n || s[i] == '\n' || s[i] == '\r');
 }
 
-/* Scan a serialized SentencePiece ModelProto for trainer_spec.model_type
- * (field 2, then field 3): the header that would name it is not shipped by
- * Debian's libsentencepiece-dev. */
-static bool pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-    *v = 0;
-    for (int shift = 0; *p < end && shift < 64; shift += 7) {
-        unsigned char c = *(*p)++;
-        *v |= (uint64_t)(c & 0x7F) << shift;
-        if (!(c & 0x80))
-            return true;
-    }
-    return false;
-}
-
-static int64_t pb_find(const unsigned char *p, const unsigned char *end, uint32_t field,
-                       const unsigned char **sub, const unsigned char **sub_end)
-{
-    while (p < end) {
-        uint64_t key, v;
-        if (!pb_varint(&p, end, &key))
-            return -1;
-        switch (key & 7) {
-        case 0:
-            if (!pb_varint(&p, end, &v))
-                return -1;
-            if (key >> 3 == field)
-                return (int64_t)v;
-            break;
-        case 1: p += 8; break;
-        case 5: p += 4; break;
-        case 2:
-            if (!pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
-                return -1;
-            if (key >> 3 == field && sub) {
-                *sub = p;
-                *sub_end = p + v;
-                return 0;
-            }
-            p += v;
-            break;
-        default: return -1;
-        }
-    }
-    return -1;
-}
-
-static const char *spm_model_type(const char *data, size_t size)
-{
-    const unsigned char *ts, *te;
-    const unsigned char *p = (const unsigned char *)data;
-    if (pb_find(p, p + size, 2, &ts, &te) != 0)
-        return "unigram"; /* the proto default */
-    switch (pb_find(ts, te, 3, NULL, NULL)) {
-    case 2: return "bpe";
-    case 3: return "word";
-    case 4: return "char";
-    default: return "unigram";
-    }
-}
-
-lw_status lw_spm_load(lw_tokenizer *t, lw_error *err)
+lw_status lw_spm_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err)
 {
     char msg[512] = "";
     t->spm = lw_spm_open(t->path, msg, sizeof msg);
@@ -139,7 +80,10 @@ lw_status lw_spm_load(lw_tokenizer *t, lw_error *err)
     t->pad = roles[2];
     t->unk = roles[3];
     t->vocab_size = (uint32_t)lw_spm_vocab_size(t->spm);
-    return LW_OK;
+    /* BPE models encode natively when they use only what spm_bpe.c covers;
+     * the library stays for the rest and for decoding */
+    char why[128];
+    return lw_spm_bpe_new(data, size, &t->spm_bpe, why, sizeof why, err);
 }
 
 lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *opts,
@@ -194,10 +138,10 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
         st = lw_tiktoken_load(t, data.data, data.len, opts ? opts->pattern : NULL, err);
     } else {
         t->kind = LW_TOK_SENTENCEPIECE;
-        st = lw_spm_load(t, err);
+        st = lw_spm_load(t, data.data, data.len, err);
         if (!st)
             snprintf(t->name, sizeof t->name, "sentencepiece-%s",
-                     spm_model_type(data.data, data.len));
+                     lw_spm_model_type(data.data, data.len));
     }
     if (!st && (t->kind == LW_TOK_HF_BPE || t->kind == LW_TOK_HF_UNIGRAM))
         st = lw_hf_config_apply(t, err);
@@ -223,6 +167,7 @@ void lw_tok_free(lw_tokenizer *t)
     lw_hf_config_clear(t);
     if (t->spm)
         lw_spm_close(t->spm);
+    lw_spm_bpe_free(t->spm_bpe);
     for (size_t i = 0; i < t->n_specials; i++)
         free(t->specials[i].content);
     free(t->specials);
@@ -243,7 +188,7 @@ lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
         return NULL;
     s->owner = t;
     if ((t->kind == LW_TOK_HF_UNIGRAM && !(s->unigram = lw_hf_unigram_scratch_new())) ||
-        ((t->kind == LW_TOK_TIKTOKEN || t->kind == LW_TOK_HF_BPE) &&
+        ((t->kind == LW_TOK_TIKTOKEN || t->kind == LW_TOK_HF_BPE || t->spm_bpe) &&
          !(s->bpe = lw_bpe_scratch_new())) ||
         (t->hf && !(s->hf = lw_hf_scratch_new()))) {
         lw_hf_unigram_scratch_free(s->unigram);
@@ -262,6 +207,7 @@ void lw_tok_scratch_free(lw_tok_scratch *s)
     lw_hf_scratch_free(s->hf);
     lw_hf_unigram_scratch_free(s->unigram);
     lw_buf_free(&s->repaired);
+    lw_buf_free(&s->norm);
     free(s);
 }
 
@@ -295,6 +241,8 @@ lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *te
         text = s->repaired.data;
         len = s->repaired.len;
     }
+    if (t->spm_bpe)
+        return lw_spm_bpe_encode(t->spm_bpe, s->bpe, &s->norm, text, len, out, err);
     if (t->kind == LW_TOK_SENTENCEPIECE) {
         char msg[256];
         if (lw_spm_encode(t->spm, text, len, out, msg, sizeof msg))

@@ -1,0 +1,81 @@
+"""Command-line tests of the native SentencePiece BPE encoder (tokenizer/
+spm_bpe.c): `longweave tokenize` with the BPE .model fixtures gives the ids of
+Debian's python3-sentencepiece (libsentencepiece's Encode on each whole
+document, run by this test) on long documents of >= 2 MB: the sample
+corpus back to back, the same words with runs of whitespace, CJK text without
+spaces, and code with indentation; the tokenizer's name in the manifest stays
+"sentencepiece-bpe"."""
+import json
+import os
+import random
+import subprocess
+import sys
+
+import megatron
+from harness import MULTILINGUAL, ROOT, SAMPLE, Skip, check, jsonl, main, read_input, run_ok, \
+    test, write
+
+FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
+REF = r"""
+import json, sys
+import sentencepiece as spm
+sp = spm.SentencePieceProcessor(model_file=sys.argv[1])
+for line in open(sys.argv[2], encoding="utf-8"):
+    print(json.dumps(sp.encode(json.loads(line)["text"])))
+"""
+
+
+def python_with_sentencepiece():
+    for py in (sys.executable, "/usr/bin/python3"):
+        if os.path.exists(py) and subprocess.run([py, "-c", "import sentencepiece"],
+                                                 capture_output=True).returncode == 0:
+            return py
+    raise Skip("python3-sentencepiece is not installed (apt-get install python3-sentencepiece)")
+
+
+def long_documents():
+    docs = [r["text"] for r in read_input(SAMPLE)]
+    cjk = [r["text"] for r in read_input(MULTILINGUAL)]
+    big = 2 << 20
+    rnd = random.Random(13)
+    english = "\n\n".join(docs)
+    while len(english.encode()) < big:
+        english += "\n\n" + english
+    gaps = [" ", "  ", "    ", "\t", "\n", "\n\n    ", "\u3000", "\u2581", "\u2581\u2581 ",
+            "        ", " \u2581", "\r\n"]
+    words = english.split(" ")
+    spaced = "".join(w + rnd.choice(gaps) for w in words)
+    chinese = "".join(cjk).replace(" ", "").replace("\n", "")
+    while len(chinese.encode()) < big:
+        chinese += chinese
+    lines = ["if (x == NULL) {", "return f(err, \"%s\", p);", "}", "for i in range(n):",
+             "    x[i] += y[i] * 2  # comment   with   spaces", "", "\t\ttabs()"]
+    code = []
+    while sum(len(x) + 1 for x in code) < big:
+        code.append(" " * (4 * rnd.randrange(8)) + rnd.choice(lines))
+    return [english, spaced, chinese, "\n".join(code)]
+
+
+@test
+def long_documents_match_libsentencepiece(tmp):
+    py = python_with_sentencepiece()
+    docs = long_documents()
+    check(all(len(d.encode()) >= 2 << 20 for d in docs), "documents of at least 2 MB")
+    write("in.jsonl", jsonl([{"text": d} for d in docs]))
+    for name in ("llama2-equivalent", "spm-bpe-32k"):
+        model = os.path.join(FIX, name + ".model")
+        run_ok(["tokenize", "-t", model, "in.jsonl", "-o", f"out/{name}", "-q", "-j", "2"])
+        _, seqs, _ = megatron.read(f"out/{name}")
+        r = subprocess.run([py, "-c", REF, model, "in.jsonl"], capture_output=True, text=True,
+                           check=True)
+        want = [tuple(json.loads(line)) for line in r.stdout.splitlines()]
+        check(len(seqs) == len(want) == len(docs), f"{name}: {len(seqs)} sequences")
+        for i, (a, b) in enumerate(zip(seqs, want)):
+            k = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            check(a == b, f"{name}: document {i}: {len(a)} ids, the library {len(b)}; "
+                          f"first difference at id {k}")
+        m = json.load(open(f"out/{name}.manifest.json"))
+        check(m["tokenizer"]["name"] == "sentencepiece-bpe", m["tokenizer"])
+
+
+main()

@@ -1,0 +1,442 @@
+/* The native SentencePiece BPE encoder (tokenizer/spm_bpe.c) against
+ * libsentencepiece itself, run in this process through the shim on the same
+ * texts: every .model fixture, the 910 edge cases, the sample corpus
+ * documents and long documents (>= 2 MB: English, whitespace-heavy, CJK
+ * without spaces, code with runs of spaces, letters no pair cut can split).
+ * The window and the pair-cut length are also set to 1, so that every
+ * place where the encoder cuts the text is exercised on every text. */
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+
+#include "longweave/utf8.h"
+#include "../../tokenizer/spm_model.h"
+#include "../../tokenizer/tok_internal.h"
+
+#define FIX "tests/fixtures/tokenizers/"
+
+typedef struct {
+    char **text;
+    size_t *len;
+    size_t n, cap;
+} texts;
+
+static void add(texts *t, const char *s, size_t n)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 1024;
+        t->text = realloc(t->text, t->cap * sizeof *t->text);
+        t->len = realloc(t->len, t->cap * sizeof *t->len);
+    }
+    t->text[t->n] = malloc(n + 1);
+    memcpy(t->text[t->n], s, n);
+    t->text[t->n][n] = '\0';
+    t->len[t->n++] = n;
+}
+
+static void texts_free(texts *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->text[i]);
+    free(t->text);
+    free(t->len);
+}
+
+/* The "text" of every JSON line of a file, or of a command's output. */
+static void add_jsonl(texts *t, FILE *f)
+{
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        cJSON *j = cJSON_ParseWithLength(line, (size_t)n);
+        assert_non_null(j);
+        cJSON *s = cJSON_GetObjectItem(j, "text");
+        assert_true(cJSON_IsString(s));
+        add(t, s->valuestring, strlen(s->valuestring));
+        cJSON_Delete(j);
+    }
+    free(line);
+}
+
+static texts cases(void)
+{
+    texts t = {0};
+    FILE *f = fopen(FIX "refs/cases.jsonl", "r");
+    add_jsonl(&t, f);
+    fclose(f);
+    assert_int_equal(t.n, 910);
+    return t;
+}
+
+static texts documents(void)
+{
+    texts t = {0};
+    const char *files[] = {"examples/data/sample.jsonl.zst", "examples/data/multilingual.jsonl.zst"};
+    for (int i = 0; i < 2; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "zstd -dc %s", files[i]);
+        FILE *p = popen(cmd, "r");
+        add_jsonl(&t, p);
+        assert_int_equal(pclose(p), 0);
+    }
+    assert_true(t.n > 300);
+    return t;
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint32_t next(uint32_t n)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (uint32_t)(rng % n);
+}
+
+static void put_cp(lw_buf *b, uint32_t c)
+{
+    char u[4];
+    size_t n = c < 0x80 ? (u[0] = (char)c, 1)
+               : c < 0x800 ? (u[0] = (char)(0xC0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3F)), 2)
+               : c < 0x10000 ? (u[0] = (char)(0xE0 | c >> 12), u[1] = (char)(0x80 | (c >> 6 & 0x3F)),
+                                u[2] = (char)(0x80 | (c & 0x3F)), 3)
+                             : (u[0] = (char)(0xF0 | c >> 18), u[1] = (char)(0x80 | (c >> 12 & 0x3F)),
+                                u[2] = (char)(0x80 | (c >> 6 & 0x3F)), u[3] = (char)(0x80 | (c & 0x3F)), 4);
+    assert_int_equal(lw_buf_append(b, u, n), 0);
+}
+
+/* Long documents of at least 2 MB. */
+static texts long_documents(const texts *docs)
+{
+    texts t = {0};
+    const size_t big = 2u << 20;
+    lw_buf b = {0};
+    /* the sample corpus, whole documents back to back */
+    for (size_t i = 0; b.len < big; i = (i + 1) % docs->n) {
+        assert_int_equal(lw_buf_append(&b, docs->text[i], docs->len[i]), 0);
+        assert_int_equal(lw_buf_append(&b, "\n\n", 2), 0);
+    }
+    add(&t, b.data, b.len);
+    /* whitespace-heavy: the same words with runs of spaces, tabs, newlines,
+     * ideographic spaces and literal ▁ between them */
+    static const char *const gaps[] = {" ", "  ", "    ", "\t", "\n", "\n\n    ", "\xE3\x80\x80",
+                                       "\xE2\x96\x81", "\xE2\x96\x81\xE2\x96\x81 ", "        ",
+                                       " \xE2\x96\x81", "\r\n"};
+    b.len = 0;
+    for (size_t i = 0; b.len < big; i = (i + 1) % t.len[0]) {
+        size_t j = i;
+        while (j < t.len[0] && t.text[0][j] != ' ')
+            j++;
+        assert_int_equal(lw_buf_append(&b, t.text[0] + i, j - i), 0);
+        const char *g = gaps[next(sizeof gaps / sizeof *gaps)];
+        assert_int_equal(lw_buf_append(&b, g, strlen(g)), 0);
+        i = j;
+    }
+    add(&t, b.data, b.len);
+    /* CJK without spaces: common and rare ideographs, kana, hangul, and
+     * CJK punctuation */
+    b.len = 0;
+    while (b.len < big) {
+        uint32_t r = next(100);
+        uint32_t c = r < 50   ? 0x4E00 + next(600)
+                     : r < 70 ? 0x4E00 + next(0x5200)
+                     : r < 80 ? 0x3041 + next(0x5E)
+                     : r < 90 ? 0xAC00 + next(2000)
+                     : r < 95 ? 0x3001 + next(3)
+                     : r < 98 ? 0x20000 + next(100)
+                              : 0xFF01 + next(0x5E);
+        put_cp(&b, c);
+    }
+    add(&t, b.data, b.len);
+    /* code with indentation */
+    b.len = 0;
+    while (b.len < big) {
+        int depth = (int)next(8);
+        for (int k = 0; k < depth * 4; k++)
+            assert_int_equal(lw_buf_putc(&b, ' '), 0);
+        static const char *const lines[] = {"if (x == NULL) {", "return lw_error_set(err, LW_E_DATA, \"%s\", p);",
+                                            "}", "for (size_t i = 0; i < n; i++)", "    x[i] += y[i] * 2;",
+                                            "# comment   with   spaces", "def f(a, b):", "",
+                                            "\t\tindented_with_tabs()", "s = '''  text  '''"};
+        const char *l = lines[next(sizeof lines / sizeof *lines)];
+        assert_int_equal(lw_buf_append(&b, l, strlen(l)), 0);
+        assert_int_equal(lw_buf_putc(&b, '\n'), 0);
+    }
+    add(&t, b.data, b.len);
+    /* one letter repeated, and random base64: long words with few cuts */
+    b.len = 0;
+    while (b.len < big / 4)
+        assert_int_equal(lw_buf_putc(&b, 'a'), 0);
+    add(&t, b.data, b.len);
+    b.len = 0;
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    while (b.len < big)
+        assert_int_equal(lw_buf_putc(&b, b64[next(64)]), 0);
+    add(&t, b.data, b.len);
+    lw_buf_free(&b);
+    return t;
+}
+
+typedef struct {
+    void *lib;
+    lw_spm_bpe *native;
+    lw_bpe_scratch *s;
+    lw_buf norm, repaired;
+} model;
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc(*n + 1);
+    assert_int_equal(fread(p, 1, *n, f), *n);
+    fclose(f);
+    return p;
+}
+
+static model open_model(const char *path, char *why, size_t whycap)
+{
+    model m = {0};
+    char msg[256];
+    m.lib = lw_spm_open(path, msg, sizeof msg);
+    assert_non_null(m.lib);
+    size_t n;
+    char *data = slurp(path, &n);
+    lw_error err;
+    assert_int_equal(lw_spm_bpe_new(data, n, &m.native, why, whycap, &err), LW_OK);
+    free(data);
+    m.s = lw_bpe_scratch_new();
+    return m;
+}
+
+static void close_model(model *m)
+{
+    lw_spm_close(m->lib);
+    lw_spm_bpe_free(m->native);
+    lw_bpe_scratch_free(m->s);
+    lw_buf_free(&m->norm);
+    lw_buf_free(&m->repaired);
+}
+
+static const char *valid(model *m, const char *s, size_t *n)
+{
+    if (lw_utf8_valid_prefix(s, *n, NULL) == *n)
+        return s;
+    m->repaired.len = 0; /* as lw_tok_encode does */
+    assert_int_equal(lw_utf8_repair(s, *n, &m->repaired, NULL, NULL), 0);
+    *n = m->repaired.len;
+    return m->repaired.data;
+}
+
+/* The library's ids of every text, once per model. */
+static lw_ids *reference(model *m, const texts *t)
+{
+    lw_ids *want = calloc(t->n, sizeof *want);
+    for (size_t i = 0; i < t->n; i++) {
+        size_t n = t->len[i];
+        const char *s = valid(m, t->text[i], &n);
+        char msg[256];
+        assert_int_equal(lw_spm_encode(m->lib, s, n, &want[i], msg, sizeof msg), 0);
+    }
+    return want;
+}
+
+static void reference_free(lw_ids *want, const texts *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        lw_ids_free(&want[i]);
+    free(want);
+}
+
+/* The native encoder on every text; the first difference is reported. */
+static void compare(model *m, const char *name, const texts *t, const lw_ids *want)
+{
+    lw_ids got = {0};
+    for (size_t i = 0; i < t->n; i++) {
+        size_t n = t->len[i];
+        const char *s = valid(m, t->text[i], &n);
+        lw_error err;
+        got.len = 0;
+        assert_int_equal(lw_spm_bpe_encode(m->native, m->s, &m->norm, s, n, &got, &err), LW_OK);
+        size_t k = 0;
+        while (k < want[i].len && k < got.len && want[i].v[k] == got.v[k])
+            k++;
+        if (k < want[i].len || k < got.len) {
+            print_message("%s: text %zu (%zu bytes, window %zu, long %zu): %zu ids, the library "
+                          "%zu; first difference at id %zu\n", name, i, n, lw_spm_bpe_window,
+                          lw_spm_bpe_long, got.len, want[i].len, k);
+            fail();
+        }
+    }
+    lw_ids_free(&got);
+}
+
+static texts g_cases, g_docs, g_long;
+
+static int setup(void **state)
+{
+    (void)state;
+    g_cases = cases();
+    g_docs = documents();
+    g_long = long_documents(&g_docs);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    texts_free(&g_cases);
+    texts_free(&g_docs);
+    texts_free(&g_long);
+    return 0;
+}
+
+static void check_model(const char *path)
+{
+    char why[128];
+    model m = open_model(path, why, sizeof why);
+    if (!m.native)
+        print_message("%s: %s\n", path, why);
+    assert_non_null(m.native);
+    lw_ids *cases = reference(&m, &g_cases), *docs = reference(&m, &g_docs),
+           *longs = reference(&m, &g_long);
+    compare(&m, path, &g_cases, cases);
+    compare(&m, path, &g_docs, docs);
+    compare(&m, path, &g_long, longs);
+    /* every cut everywhere: a window of one byte, pair cuts in every piece */
+    lw_spm_bpe_window = lw_spm_bpe_long = 1;
+    compare(&m, path, &g_cases, cases);
+    compare(&m, path, &g_docs, docs);
+    compare(&m, path, &g_long, longs);
+    lw_bpe_scan_max = 1; /* and the heap merge on every piece */
+    compare(&m, path, &g_cases, cases);
+    lw_bpe_scan_max = LW_BPE_SCAN_MAX_DEFAULT;
+    lw_spm_bpe_window = 64 * 1024;
+    lw_spm_bpe_long = 64;
+    reference_free(cases, &g_cases);
+    reference_free(docs, &g_docs);
+    reference_free(longs, &g_long);
+    close_model(&m);
+}
+
+static void test_llama2(void **state)
+{
+    (void)state;
+    check_model(FIX "llama2-equivalent.model");
+}
+
+static void test_spm_bpe_32k(void **state)
+{
+    (void)state;
+    check_model(FIX "spm-bpe-32k.model");
+}
+
+/* A model with user-defined pieces: the fixture with pieces appended (a
+ * repeated protobuf field may continue at the end of the message). Those
+ * already in the vocabulary are left out (the library refuses duplicates). */
+static char *with_user_defined(const char *dir, const char *path, const char *const *add,
+                               size_t n_add)
+{
+    char msg[256];
+    void *orig = lw_spm_open(path, msg, sizeof msg);
+    assert_non_null(orig);
+    size_t n;
+    char *data = slurp(path, &n);
+    lw_buf b = {0};
+    assert_int_equal(lw_buf_append(&b, data, n), 0);
+    for (size_t i = 0; i < n_add; i++) {
+        size_t len = strlen(add[i]);
+        if (lw_spm_piece_to_id(orig, add[i], len) >= 0)
+            continue;
+        assert_true(len < 100);
+        /* SentencePiece { piece = 1; score = 2 (0.0); type = 3 (USER_DEFINED) } */
+        unsigned char sub[128] = {0x0A, (unsigned char)len};
+        memcpy(sub + 2, add[i], len);
+        memcpy(sub + 2 + len, "\x15\x00\x00\x00\x00\x18\x04", 7);
+        unsigned char head[2] = {0x0A, (unsigned char)(len + 9)};
+        assert_int_equal(lw_buf_append(&b, head, 2), 0);
+        assert_int_equal(lw_buf_append(&b, sub, len + 9), 0);
+    }
+    lw_spm_close(orig);
+    char name[64];
+    static int k;
+    snprintf(name, sizeof name, "udf%d.model", k++);
+    char *out = tu_write(dir, name, b.data, b.len);
+    lw_buf_free(&b);
+    free(data);
+    return out;
+}
+
+static void check_user_defined(const char *path, bool with_inner_ws)
+{
+    static const char *const add[] = {
+        "<start_of_turn>", "<br>", "\n\n", "\n", "  ", "a b", "\xE4\xB8\xAD\xE6\x96\x87",
+        "http", "Linux", "the", "ing", "\xE2\x96\x81(", "<0x41>x", "th",
+        "\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81\xE2\x96\x81",
+        "e\xE2\x96\x81t", /* X▁ inside: no cuts before ▁, pair cuts only */
+    };
+    size_t n_add = sizeof add / sizeof *add - (with_inner_ws ? 0 : 1);
+    char *dir = tu_mkdtemp();
+    char *model_path = with_user_defined(dir, path, add, n_add);
+    char why[128];
+    model m = open_model(model_path, why, sizeof why);
+    if (!m.native)
+        print_message("%s: %s\n", model_path, why);
+    assert_non_null(m.native);
+    lw_ids *cases = reference(&m, &g_cases), *docs = reference(&m, &g_docs);
+    compare(&m, model_path, &g_cases, cases);
+    compare(&m, model_path, &g_docs, docs);
+    lw_spm_bpe_window = lw_spm_bpe_long = 1;
+    compare(&m, model_path, &g_cases, cases);
+    lw_spm_bpe_window = 64 * 1024;
+    lw_spm_bpe_long = 64;
+    reference_free(cases, &g_cases);
+    reference_free(docs, &g_docs);
+    close_model(&m);
+    free(model_path);
+    tu_rmtree(dir);
+}
+
+static void test_user_defined(void **state)
+{
+    (void)state;
+    check_user_defined(FIX "llama2-equivalent.model", false);
+    check_user_defined(FIX "spm-bpe-32k.model", false);
+    check_user_defined(FIX "llama2-equivalent.model", true);
+    check_user_defined(FIX "spm-bpe-32k.model", true);
+}
+
+/* The unigram model is not BPE: it stays with the library, and so does
+ * lw_tok_load's choice. */
+static void test_unigram_stays_on_the_library(void **state)
+{
+    (void)state;
+    char why[128];
+    model m = open_model(FIX "spm-unigram-32k.model", why, sizeof why);
+    assert_null(m.native);
+    assert_string_equal(why, "model_type is not BPE");
+    close_model(&m);
+    lw_tokenizer *t;
+    lw_error err;
+    assert_int_equal(lw_tok_load(&t, FIX "spm-unigram-32k.model", NULL, &err), LW_OK);
+    assert_null(t->spm_bpe);
+    assert_string_equal(lw_tok_name(t), "sentencepiece-unigram");
+    lw_tok_free(t);
+    assert_int_equal(lw_tok_load(&t, FIX "llama2-equivalent.model", NULL, &err), LW_OK);
+    assert_non_null(t->spm_bpe);
+    assert_string_equal(lw_tok_name(t), "sentencepiece-bpe");
+    lw_tok_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unigram_stays_on_the_library),
+        cmocka_unit_test(test_llama2),
+        cmocka_unit_test(test_spm_bpe_32k),
+        cmocka_unit_test(test_user_defined),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
