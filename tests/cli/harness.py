@@ -36,6 +36,35 @@ class Skip(Exception):
 _node_modules = None
 
 
+def cached_reference(key_parts, compute):
+    """A reference library's output for the inputs named by key_parts (strings,
+    and paths whose contents count), computed by compute() -> str once and
+    kept in build/refcache: a second pass over the same suite (make asan after
+    make test) checks longweave against the same reference output without
+    running the reference again. Include the reference's version in key_parts."""
+    import hashlib
+    h = hashlib.sha256()
+    for part in key_parts:
+        h.update(b"\0")
+        if os.path.isfile(part):
+            with open(part, "rb") as f:
+                h.update(f.read())
+        else:
+            h.update(part.encode())
+    cache = os.path.join(ROOT, "build", "refcache")
+    path = os.path.join(cache, h.hexdigest())
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    out = compute()
+    os.makedirs(cache, exist_ok=True)
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(out)
+    os.replace(tmp, path)
+    return out
+
+
 def node_modules():
     """The reference npm packages of tests/npm (installed on first use by
     scripts/npm_deps.sh into build/npm, or LONGWEAVE_NODE_MODULES)."""

@@ -45,9 +45,21 @@ def texts_of(path):
 
 
 def hf(cmd, tok, *args):
-    r = subprocess.run(["node", REF_JS, node_modules(), cmd, tok, *args], capture_output=True,
-                       text=True)
-    check(r.returncode == 0, f"hf_ref.js {cmd} {tok}: {r.stderr[-2000:]}")
+    """Run hf_ref.js; its last argument is the file it writes (kept in the
+    reference cache, so a second pass of the suite does not run HF again)."""
+    *ins, out = (tok, *args)
+
+    def compute():
+        r = subprocess.run(["node", REF_JS, node_modules(), cmd, *ins, out],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"hf_ref.js {cmd} {tok}: {r.stderr[-2000:]}")
+        with open(out, encoding="utf-8") as f:
+            return f.read()
+
+    lock = os.path.join(ROOT, "tests", "npm", "package-lock.json")
+    data = harness.cached_reference([lock, REF_JS, cmd, *ins], compute)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(data)
 
 
 def hf_ids(tok, texts_path, mode="ordinary"):
