@@ -66,15 +66,6 @@ void lw_hf_free(lw_hf *h)
     free(h);
 }
 
-static int64_t find_added(const lw_tokenizer *t, const char *const *names, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        for (size_t i = 0; i < t->n_specials; i++)
-            if (strcmp(t->specials[i].content, names[k]) == 0)
-                return t->specials[i].id;
-    return -1;
-}
-
 /* The vocabulary string of a token as the model sees it: bytes for a
  * byte-level vocabulary, the string itself otherwise. false: not reachable. */
 static bool model_bytes(const lw_hf *h, const int table[324], const char *s, lw_buf *out)
@@ -345,10 +336,10 @@ lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, const 
                                       "<eos>", "<｜end▁of▁sentence｜>"};
     static const char *const pad[] = {"<pad>", "<|pad|>", "<|finetune_right_pad_id|>"};
     static const char *const unk[] = {"<unk>", "<|unk|>"};
-    t->bos = find_added(t, bos, 5);
-    t->eos = find_added(t, eos, 6);
-    t->pad = find_added(t, pad, 3);
-    t->unk = find_added(t, unk, 2);
+    t->bos = lw_tok_find_special(t, bos, 5);
+    t->eos = lw_tok_find_special(t, eos, 6);
+    t->pad = lw_tok_find_special(t, pad, 3);
+    t->unk = lw_tok_find_special(t, unk, 2);
 done:
     cJSON_Delete(root);
     return st;

@@ -104,16 +104,6 @@ static lw_status metaspace(lw_hf_unigram *h, const cJSON *pt, const char *path, 
     return LW_OK;
 }
 
-/* The usual names, when tokenizer_config.json does not say (see hf_config.c). */
-static int64_t find_added(const lw_tokenizer *t, const char *const *names, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        for (size_t i = 0; i < t->n_specials; i++)
-            if (strcmp(t->specials[i].content, names[k]) == 0)
-                return t->specials[i].id;
-    return -1;
-}
-
 lw_status lw_hf_unigram_tokenizer(lw_tokenizer *t, const cJSON *root, lw_error *err)
 {
     const char *path = t->path;
@@ -160,11 +150,11 @@ lw_status lw_hf_unigram_tokenizer(lw_tokenizer *t, const cJSON *root, lw_error *
     static const char *const eos[] = {"</s>", "<eos>", "<|endoftext|>"};
     static const char *const pad[] = {"<pad>", "<|pad|>"};
     static const char *const unk[] = {"<unk>"};
-    t->bos = find_added(t, bos, 3);
-    t->eos = find_added(t, eos, 3);
-    t->pad = find_added(t, pad, 2);
+    t->bos = lw_tok_find_special(t, bos, 3);
+    t->eos = lw_tok_find_special(t, eos, 3);
+    t->pad = lw_tok_find_special(t, pad, 2);
     t->unk = lw_unigram_unk_id(h->model) >= 0 ? lw_unigram_unk_id(h->model)
-                                               : find_added(t, unk, 1);
+                                               : lw_tok_find_special(t, unk, 1);
     t->vocab_size = vocab_size;
     t->kind = LW_TOK_HF_UNIGRAM;
     snprintf(t->name, sizeof t->name, "hf-unigram-%u", vocab_size);

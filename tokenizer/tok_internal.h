@@ -55,6 +55,9 @@ lw_status lw_hf_config_apply(lw_tokenizer *t, lw_error *err);
 void lw_hf_config_clear(lw_tokenizer *t);
 
 int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool alias);
+/* The id of the first of names[0..n) that is a special token, or -1: the
+ * usual names, when tokenizer_config.json does not say (see hf_config.c). */
+int64_t lw_tok_find_special(const lw_tokenizer *t, const char *const *names, size_t n);
 
 /* The SentencePiece shim (tokenizer/spm_shim.cc): the only C++ in the project. */
 void *lw_spm_open(const char *path, char *errbuf, size_t errcap);

@@ -51,6 +51,15 @@ int lw_tok_add_special(lw_tokenizer *t, const char *content, uint32_t id, bool a
     return 0;
 }
 
+int64_t lw_tok_find_special(const lw_tokenizer *t, const char *const *names, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < t->n_specials; i++)
+            if (strcmp(t->specials[i].content, names[k]) == 0)
+                return t->specials[i].id;
+    return -1;
+}
+
 /* The first line looks like "<base64> <digits>". */
 static bool looks_like_tiktoken(const char *s, size_t n)
 {
