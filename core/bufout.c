@@ -1,5 +1,6 @@
 /* Buffered output files: two buffers, one filled while the other is written
- * (and checksummed) in the background, and ids stored a buffer at a time. */
+ * (and checksummed) in the background, growing with the file, and ids
+ * stored a buffer at a time. */
 #include "longweave/bufout.h"
 
 #include <stdlib.h>
@@ -8,24 +9,38 @@
 lw_status lw_bufout_open(lw_bufout *b, const char *path, bool checksum, lw_error *err)
 {
     memset(b, 0, sizeof *b);
-    if (!(b->buf = malloc(LW_BUFOUT_SIZE)))
+    if (!(b->buf = malloc(LW_BUFOUT_MIN)))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    b->cap = LW_BUFOUT_MIN;
     return lw_outfile_open(&b->f, path, checksum, err);
 }
 
-/* Hand the full buffer to a background write and go on in the other one. */
+/* Hand the full buffer to a background write and go on in the other one,
+ * grown to twice the full one's size (up to LW_BUFOUT_MAX). */
 static lw_status spill(lw_bufout *b, lw_error *err)
 {
     if (b->len == 0)
         return LW_OK;
     size_t len = b->len;
     b->len = 0;
-    if (!b->spare && !(b->spare = malloc(LW_BUFOUT_SIZE)))
+    size_t want = b->cap < LW_BUFOUT_MAX / 2 ? 2 * b->cap : LW_BUFOUT_MAX;
+    if (b->spare_cap < want) {
+        lw_status st = lw_outfile_wait(&b->f, err); /* spare may still be being written */
+        if (st)
+            return st;
+        free(b->spare);
+        b->spare = malloc(want);
+        b->spare_cap = b->spare ? want : 0;
+    }
+    if (!b->spare)
         return lw_outfile_write(&b->f, b->buf, len, err); /* one buffer: write now */
     lw_status st = lw_outfile_write_async(&b->f, b->buf, len, err);
     unsigned char *t = b->buf;
+    size_t tcap = b->cap;
     b->buf = b->spare;
+    b->cap = b->spare_cap;
     b->spare = t;
+    b->spare_cap = tcap;
     return st;
 }
 
@@ -38,9 +53,9 @@ lw_status lw_bufout_flush(lw_bufout *b, lw_error *err)
 
 lw_status lw_bufout_put(lw_bufout *b, const void *p, size_t n, lw_error *err)
 {
-    if (b->len + n > LW_BUFOUT_SIZE) {
-        const unsigned char *s = p;
-        size_t room = LW_BUFOUT_SIZE - b->len;
+    const unsigned char *s = p;
+    while (b->len + n > b->cap) {
+        size_t room = b->cap - b->len;
         memcpy(b->buf + b->len, s, room);
         b->len += room;
         s += room;
@@ -48,15 +63,10 @@ lw_status lw_bufout_put(lw_bufout *b, const void *p, size_t n, lw_error *err)
         lw_status st = spill(b, err);
         if (st)
             return st;
-        if (n > LW_BUFOUT_SIZE) {
-            /* the caller's data goes straight to the file, written now */
-            if ((st = lw_outfile_write(&b->f, s, n, err)))
-                return st;
-            n = 0;
-        }
-        p = s;
+        if (n > LW_BUFOUT_MAX) /* the caller's data goes straight to the file, written now */
+            return lw_outfile_write(&b->f, s, n, err);
     }
-    memcpy(b->buf + b->len, p, n);
+    memcpy(b->buf + b->len, s, n);
     b->len += n;
     return LW_OK;
 }
@@ -107,7 +117,7 @@ lw_status lw_bufout_put_le(lw_bufout *b, const uint32_t *v, size_t n, int bytes,
 {
     size_t size = (size_t)bytes;
     while (n > 0) {
-        size_t fit = (LW_BUFOUT_SIZE - b->len) / size;
+        size_t fit = (b->cap - b->len) / size;
         if (fit == 0) {
             lw_status st = spill(b, err);
             if (st)
@@ -149,5 +159,5 @@ void lw_bufout_release(lw_bufout *b)
     free(b->buf);
     free(b->spare);
     b->buf = b->spare = NULL;
-    b->len = 0;
+    b->len = b->cap = b->spare_cap = 0;
 }

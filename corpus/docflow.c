@@ -127,43 +127,59 @@ lw_status lw_pipeline_run(const lw_pipeline *p, lw_reader *r, lw_error *err)
 {
     lw_batch batches[2] = {{0}};
     size_t *order = NULL, order_cap = 0;
-    lw_error read_err = {0};
+    lw_error read_err = {0}, commit_err = {0};
+    lw_status read_st = LW_OK;
     bool more = true;
-    int cur = 0;
+    int cur = 0, pending = -1; /* the slot processed but not yet committed */
     lw_status st = lw_batch_fill(&batches[cur], r, p->batch_bytes, p->batch_units, &more, err);
     while (!st && batches[cur].count > 0) {
         lw_batch *b = &batches[cur], *next = &batches[1 - cur];
-        if ((st = p->prepare(p->ctx, b, err)))
+        if ((st = p->prepare(p->ctx, b, cur, err)))
             break;
         if (lw_batch_order_by_size(b, &order, &order_cap)) {
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             break;
         }
         bool read_next = more;
-        lw_status read_st = LW_OK;
-        next->count = 0;
+        lw_status commit_st = LW_OK;
         long n = (long)b->count;
 #pragma omp parallel num_threads(p->threads)
         {
-            /* Thread 0 reads ahead, then joins the loop late: the dynamic
-             * schedule hands it whatever units are left. */
-            if (omp_get_thread_num() == 0 && read_next)
-                read_st = lw_batch_fill(next, r, p->batch_bytes, p->batch_units, &more, &read_err);
+            /* Thread 0 commits the batch before (it is in the other slot),
+             * then reads the next one into that slot, then joins the loop
+             * late: the dynamic schedule hands it whatever units are left. */
+            if (omp_get_thread_num() == 0) {
+                if (pending >= 0)
+                    commit_st = p->commit(p->ctx, next, pending, &commit_err);
+                if (!commit_st && read_next)
+                    read_st = lw_batch_fill(next, r, p->batch_bytes, p->batch_units, &more,
+                                            &read_err);
+            }
 #pragma omp for schedule(dynamic, 1)
             for (long k = 0; k < n; k++)
-                p->process(p->ctx, b, order[k], omp_get_thread_num());
+                p->process(p->ctx, b, cur, order[k], omp_get_thread_num());
         }
-        if ((st = p->commit(p->ctx, b, err)))
-            break;
-        if (read_st) { /* reported after the batch before it is committed */
+        pending = -1;
+        if (commit_st) {
             if (err)
-                *err = read_err;
-            st = read_st;
+                *err = commit_err;
+            st = commit_st;
             break;
         }
-        if (!read_next)
+        if (p->overlap_commit)
+            pending = cur;
+        else if ((st = p->commit(p->ctx, b, cur, err)))
+            break;
+        if (read_st || !read_next)
             break;
         cur = 1 - cur;
+    }
+    if (!st && pending >= 0)
+        st = p->commit(p->ctx, &batches[pending], pending, err);
+    if (!st && read_st) { /* reported after the batches before it are committed */
+        if (err)
+            *err = read_err;
+        st = read_st;
     }
     lw_batch_free(&batches[0]);
     lw_batch_free(&batches[1]);

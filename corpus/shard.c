@@ -290,8 +290,9 @@ typedef struct {
     lw_buf idbuf;
 } run_state;
 
-static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
+static lw_status step_prepare(void *ctx, const lw_batch *b, int slot, lw_error *err)
 {
+    (void)slot; /* one set of results: commit follows process */
     run_state *r = ctx;
     if (b->count > r->res_cap) {
         free(r->res);
@@ -304,15 +305,17 @@ static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
     return LW_OK;
 }
 
-static void step_process(void *ctx, const lw_batch *b, size_t i, int t)
+static void step_process(void *ctx, const lw_batch *b, int slot, size_t i, int t)
 {
+    (void)slot;
     run_state *r = ctx;
     lw_jsonl_shards_work(r->w, t); /* the last batch's frames, while this one is worked */
     process_unit(&r->j, &r->workers[t], t, &b->units[i], &r->res[i]);
 }
 
-static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
+static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *err)
 {
+    (void)slot;
     run_state *r = ctx;
     lw_status st =
         commit(r->cfg, &r->src.flow, b, r->res, r->workers, r->dedup, r->w, &r->idbuf, err);
@@ -359,8 +362,10 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
             goto done;
         }
     r.j = (job){cfg, &r.src.inputs, filter};
-    lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
-                        step_commit};
+    /* Not overlap_commit: commit fills the shards' frames that process
+     * compresses (lw_jsonl_shards_work), which overlaps writing already. */
+    lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, false, step_prepare,
+                        step_process, step_commit};
     if ((st = lw_pipeline_run(&pipe, r.src.reader, err)) ||
         (st = lw_source_finish(&r.src, err)))
         goto done;

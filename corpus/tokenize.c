@@ -27,23 +27,30 @@ typedef struct {
     lw_status fail;       /* an encoder failure (not a data skip) */
 } unit_result;
 
+/* What one thread made of one batch, kept until the batch is committed. */
+typedef struct {
+    lw_ids ids;           /* the batch's ids, back to back */
+    lw_buf details;       /* skip details, NUL-terminated */
+    lw_error err;         /* an encoder failure */
+} worker_out;
+
 typedef struct {
     lw_tok_scratch *tok;
     lw_buf scratch;
-    lw_ids ids;           /* this batch's ids, back to back */
-    lw_buf details;
-    lw_error err;
+    worker_out out[2];    /* by pipeline slot: one is committed while the other fills */
 } worker;
 
-static void process_unit(const lw_tokenize_config *cfg, const lw_tokenizer *tok, worker *w,
-                         int thread, const lw_unit *u, int64_t bos, int64_t eod, unit_result *r)
+static void process_unit(const lw_tokenize_config *cfg, const lw_tokenizer *tok, worker *wk,
+                         int slot, int thread, const lw_unit *u, int64_t bos, int64_t eod,
+                         unit_result *r)
 {
+    worker_out *w = &wk->out[slot];
     memset(r, 0, sizeof *r);
     r->thread = thread;
     if (u->kind != LW_UNIT_DOC)
         return;
     lw_doc d;
-    r->why = lw_doc_parse(&d, u, &cfg->src.doc, &w->scratch);
+    r->why = lw_doc_parse(&d, u, &cfg->src.doc, &wk->scratch);
     if (r->why != LW_SKIP_NONE) {
         r->detail_off = w->details.len;
         if (lw_buf_append(&w->details, d.detail, strlen(d.detail) + 1))
@@ -56,7 +63,7 @@ static void process_unit(const lw_tokenize_config *cfg, const lw_tokenizer *tok,
     if (bos >= 0 && lw_ids_push(&w->ids, (uint32_t)bos))
         r->fail = LW_E_NOMEM;
     if (!r->fail)
-        r->fail = lw_tok_encode(tok, w->tok, d.text, d.text_len, &w->ids, &w->err);
+        r->fail = lw_tok_encode(tok, wk->tok, d.text, d.text_len, &w->ids, &w->err);
     if (!r->fail && eod >= 0 && lw_ids_push(&w->ids, (uint32_t)eod))
         r->fail = LW_E_NOMEM;
     r->ids_len = w->ids.len - r->ids_off;
@@ -123,48 +130,52 @@ typedef struct {
     lw_tokenize_stats *stats;
     lw_source src;
     worker *workers;
-    unit_result *res;
-    size_t res_cap;
+    unit_result *res[2]; /* by pipeline slot */
+    size_t res_cap[2];
     int64_t bos, eod;
     lw_seqw *w;
 } run_state;
 
-static lw_status step_prepare(void *ctx, const lw_batch *b, lw_error *err)
+static lw_status step_prepare(void *ctx, const lw_batch *b, int slot, lw_error *err)
 {
     run_state *r = ctx;
-    if (b->count > r->res_cap) {
-        free(r->res);
-        r->res_cap = b->count;
-        if (!(r->res = malloc(r->res_cap * sizeof *r->res)))
+    if (b->count > r->res_cap[slot]) {
+        free(r->res[slot]);
+        r->res_cap[slot] = b->count;
+        if (!(r->res[slot] = malloc(b->count * sizeof *r->res[slot])))
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
     for (int t = 0; t < r->src.threads; t++) {
-        r->workers[t].ids.len = 0;
-        r->workers[t].details.len = 0;
+        r->workers[t].out[slot].ids.len = 0;
+        r->workers[t].out[slot].details.len = 0;
     }
     return LW_OK;
 }
 
-static void step_process(void *ctx, const lw_batch *b, size_t i, int t)
+static void step_process(void *ctx, const lw_batch *b, int slot, size_t i, int t)
 {
     run_state *r = ctx;
-    process_unit(r->cfg, r->tok, &r->workers[t], t, &b->units[i], r->bos, r->eod, &r->res[i]);
+    process_unit(r->cfg, r->tok, &r->workers[t], slot, t, &b->units[i], r->bos, r->eod,
+                 &r->res[slot][i]);
 }
 
-static lw_status step_commit(void *ctx, const lw_batch *b, lw_error *err)
+/* Runs alongside the next batch's step_process (overlap_commit): it reads
+ * only this slot's results and touches what process never does (the
+ * writer, the counts, the docflow). */
+static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *err)
 {
     run_state *r = ctx;
     lw_tokenize_stats *stats = r->stats;
     lw_status st;
     for (size_t i = 0; i < b->count; i++) {
         const lw_unit *u = &b->units[i];
-        const unit_result *res = &r->res[i];
+        const unit_result *res = &r->res[slot][i];
         bool handled;
         if ((st = lw_docflow_unit(&r->src.flow, u, &handled, err)))
             return st;
         if (handled)
             continue;
-        worker *wk = &r->workers[res->thread];
+        const worker_out *wk = &r->workers[res->thread].out[slot];
         if (res->fail) {
             lw_loc loc;
             char where[600] = "";
@@ -236,8 +247,8 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
             goto done;
         }
-    lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, step_prepare, step_process,
-                        step_commit};
+    lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, true, step_prepare,
+                        step_process, step_commit};
     if ((st = lw_pipeline_run(&pipe, r.src.reader, err)) ||
         (st = lw_source_finish(&r.src, err)))
         goto done;
@@ -253,11 +264,14 @@ done:
     for (int t = 0; r.workers && t < r.src.threads; t++) {
         lw_tok_scratch_free(r.workers[t].tok);
         lw_buf_free(&r.workers[t].scratch);
-        lw_ids_free(&r.workers[t].ids);
-        lw_buf_free(&r.workers[t].details);
+        for (int s = 0; s < 2; s++) {
+            lw_ids_free(&r.workers[t].out[s].ids);
+            lw_buf_free(&r.workers[t].out[s].details);
+        }
     }
     free(r.workers);
-    free(r.res);
+    free(r.res[0]);
+    free(r.res[1]);
     lw_seqw_free(r.w);
     lw_output_release(out);
     lw_source_close(&r.src);

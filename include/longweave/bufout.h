@@ -1,7 +1,10 @@
 /* A write buffer in front of an lw_outfile: output files of many small
  * writes (token ids, index entries) without a system call for each. A full
  * buffer is written (and checksummed) in the background while the caller
- * fills a second one; lw_bufout_flush waits until all of it is in the file. */
+ * fills a second one; lw_bufout_flush waits until all of it is in the file.
+ * The buffers start small and double with every spill up to
+ * LW_BUFOUT_MAX: a stage commits a whole batch's ids at once, and a burst
+ * larger than the buffer would wait on its own background write. */
 #ifndef LONGWEAVE_BUFOUT_H
 #define LONGWEAVE_BUFOUT_H
 
@@ -14,12 +17,16 @@
 
 typedef struct {
     lw_outfile f;       /* bytes and sha256 count what reached the file */
-    unsigned char *buf;
-    size_t len;
+    unsigned char *buf; /* being filled */
+    size_t len, cap;
     unsigned char *spare; /* the buffer being written in the background */
+    size_t spare_cap;
 } lw_bufout;
 
-enum { LW_BUFOUT_SIZE = 1 << 20 };
+enum {
+    LW_BUFOUT_MIN = 64 << 10, /* the first buffer: small files stay small */
+    LW_BUFOUT_MAX = 16 << 20  /* above a batch's ids (8 MB of text as 4-byte ids) */
+};
 
 /* Open path's temporary file (see lw_outfile_open) with a buffer. */
 lw_status lw_bufout_open(lw_bufout *b, const char *path, bool checksum, lw_error *err);

@@ -71,20 +71,28 @@ void lw_batch_free(lw_batch *b);
 int lw_batch_order_by_size(const lw_batch *b, size_t **order, size_t *cap);
 
 /* The batch loop of a stage. Each batch is processed in parallel, its
- * largest units first, while one thread already reads the next batch; then
- * it is committed in input order on the calling thread. Only `process` runs
- * concurrently, so output never depends on the thread count. */
+ * largest units first, while one thread already reads the next batch; the
+ * batch is committed in input order, either after it is processed or (with
+ * overlap_commit) by the reading thread while the next batch is processed,
+ * so that a long commit (writing a batch's ids) does not leave the other
+ * threads idle. Only `process` runs on many threads, so output never
+ * depends on the thread count. */
 typedef struct {
     int threads;
     size_t batch_bytes, batch_units;
     void *ctx;
+    /* Batches alternate between two slots (0, 1), passed to every step. With
+     * overlap_commit, commit(slot s) runs alongside process(slot 1 - s): the
+     * stage keeps its per-unit results per slot, and process must not touch
+     * what commit touches. */
+    bool overlap_commit;
     /* Before a batch is processed (single-threaded): size per-unit results,
      * reset per-thread arenas. */
-    lw_status (*prepare)(void *ctx, const lw_batch *b, lw_error *err);
+    lw_status (*prepare)(void *ctx, const lw_batch *b, int slot, lw_error *err);
     /* Unit i of the batch, on thread t (0 <= t < threads), in parallel. */
-    void (*process)(void *ctx, const lw_batch *b, size_t i, int t);
-    /* After a batch is processed, in input order (single-threaded). */
-    lw_status (*commit)(void *ctx, const lw_batch *b, lw_error *err);
+    void (*process)(void *ctx, const lw_batch *b, int slot, size_t i, int t);
+    /* After a batch is processed, in input order (on one thread at a time). */
+    lw_status (*commit)(void *ctx, const lw_batch *b, int slot, lw_error *err);
 } lw_pipeline;
 
 lw_status lw_pipeline_run(const lw_pipeline *p, lw_reader *r, lw_error *err);

@@ -87,7 +87,7 @@ static void test_bufout_stores_and_checksum(void **state)
     uint32_t *ids = malloc(N * sizeof *ids);
     for (size_t i = 0; i < N; i++)
         ids[i] = (uint32_t)(i * 2654435761u);
-    size_t big = 3 * LW_BUFOUT_SIZE + 17;
+    size_t big = 3 * LW_BUFOUT_MAX + 17;
     unsigned char *blob = malloc(big);
     for (size_t i = 0; i < big; i++)
         blob[i] = (unsigned char)(i * 7 + 3);
@@ -135,6 +135,38 @@ static void test_bufout_stores_and_checksum(void **state)
     tu_rmtree(dir);
 }
 
+/* A file that stays small keeps the first, small buffer; one written in a
+ * long stream ends with LW_BUFOUT_MAX ones, so that a batch's burst of ids
+ * does not wait on the write before it. */
+static void test_bufout_grows_with_the_file(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/grow.bin", dir);
+    lw_bufout b;
+    lw_error err;
+    assert_int_equal(lw_bufout_open(&b, path, false, &err), LW_OK);
+    uint32_t ids[1000];
+    for (size_t i = 0; i < 1000; i++)
+        ids[i] = (uint32_t)i;
+    assert_int_equal(lw_bufout_put_le(&b, ids, 1000, 4, &err), LW_OK);
+    assert_int_equal(b.cap, LW_BUFOUT_MIN);
+    size_t total = 4000;
+    while (total < 4 * (size_t)LW_BUFOUT_MAX) {
+        assert_int_equal(lw_bufout_put_le(&b, ids, 1000, 4, &err), LW_OK);
+        total += 4000;
+    }
+    assert_int_equal(b.cap, LW_BUFOUT_MAX);
+    assert_int_equal(lw_bufout_finish(&b, &err), LW_OK);
+    assert_int_equal(b.f.bytes, total);
+    struct stat st;
+    assert_int_equal(stat(b.f.tmp_path, &st), 0);
+    assert_int_equal((size_t)st.st_size, total);
+    lw_bufout_release(&b);
+    tu_rmtree(dir);
+}
+
 /* A write that fails in the background (the file size limit, as a full
  * disk) is LW_E_IO naming the file, from a later put or at finish at the
  * latest; finish never succeeds after it. */
@@ -147,14 +179,14 @@ static void test_bufout_background_error(void **state)
     struct rlimit old;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
     void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    struct rlimit small = {3 * LW_BUFOUT_SIZE / 2, old.rlim_max};
+    struct rlimit small = {3 * LW_BUFOUT_MAX / 2, old.rlim_max};
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
     lw_bufout b;
     lw_error err = {0};
     assert_int_equal(lw_bufout_open(&b, path, true, &err), LW_OK);
     unsigned char *chunk = calloc(1, 4096);
     lw_status st = LW_OK;
-    for (int i = 0; i < 2048 && !st; i++) /* 8 MiB */
+    for (int i = 0; i < 3 * LW_BUFOUT_MAX / 4096 && !st; i++)
         st = lw_bufout_put(&b, chunk, 4096, &err);
     if (!st)
         st = lw_bufout_finish(&b, &err);
@@ -175,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_zeroed_release_keeps_fd0),
         cmocka_unit_test(test_zeroed_unpublish_keeps_fd0),
         cmocka_unit_test(test_bufout_stores_and_checksum),
+        cmocka_unit_test(test_bufout_grows_with_the_file),
         cmocka_unit_test(test_bufout_background_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
