@@ -554,7 +554,7 @@ int cli_load_dataset_tokenizer(const char *cmd, const char *prefix, const char *
                             "(PREFIX.manifest.json or an output directory's manifest.json); "
                             "give -t FILE");
     } else {
-        lw_tok_opts o = {.pattern = t && t->pattern[0] ? t->pattern : NULL};
+        lw_tok_opts o = t ? lw_tok_ref_opts(t) : (lw_tok_opts){0};
         st = lw_tok_load(tok, path, &o, &err);
         if (st)
             rc = cli_fail(cmd, st, err.msg);

@@ -23,6 +23,10 @@ static const char usage_head[] =
     "      --pattern P         split pattern of a rank file: cl100k, o200k, r50k,\n"
     "                          llama3, or a regex (default: recognised from the\n"
     "                          vocabulary)\n"
+    "      --match-special     tokenizer.json: special-token strings in a document\n"
+    "                          (\"<|eot_id|>\") become their ids, as HF's encode\n"
+    "                          does (default: plain text, as tiktoken's\n"
+    "                          encode_ordinary); recorded in the manifest\n"
     "      --append-eod        end each document with the end-of-document token\n"
     "      --prepend-bos       start each document with the BOS token\n"
     "      --eod-id N, --bos-id N   use these ids instead of the tokenizer's\n"
@@ -40,12 +44,13 @@ static const char usage_tail[] =
     "Exit status: 0 ok, 64 usage, 65 bad input or tokenizer, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_PATTERN = 256, OPT_APPEND_EOD, OPT_PREPEND_BOS, OPT_EOD_ID, OPT_BOS_ID };
+enum { OPT_PATTERN = 256, OPT_MATCH_SPECIAL, OPT_APPEND_EOD, OPT_PREPEND_BOS, OPT_EOD_ID, OPT_BOS_ID };
 
 static const struct option long_opts[] = {
     CLI_DOC_OPTIONS,
     {"tokenizer", required_argument, NULL, 't'},
     {"pattern", required_argument, NULL, OPT_PATTERN},
+    {"match-special", no_argument, NULL, OPT_MATCH_SPECIAL},
     {"append-eod", no_argument, NULL, OPT_APPEND_EOD},
     {"prepend-bos", no_argument, NULL, OPT_PREPEND_BOS},
     {"eod-id", required_argument, NULL, OPT_EOD_ID},
@@ -69,6 +74,7 @@ int cmd_tokenize(int argc, char **argv)
         switch (c) {
         case 't': cfg.tokenizer = optarg; break;
         case OPT_PATTERN: cfg.pattern = optarg; break;
+        case OPT_MATCH_SPECIAL: cfg.match_special = true; break;
         case OPT_APPEND_EOD: cfg.append_eod = true; break;
         case OPT_PREPEND_BOS: cfg.prepend_bos = true; break;
         case OPT_EOD_ID:

@@ -462,6 +462,7 @@ lw_status lw_combine_add(lw_combine *c, const lw_dataset *d, int dtype, lw_error
                             "--format to this command for the result)", d->prefix,
                             lw_seq_format_name(d->format), what);
     const lw_tok_ref *t = d->manifest ? &d->manifest->tok : NULL;
+    char why[1400];
     if (c->n == 0)
         c->first = d->prefix;
     if (t && t->known && c->untyped)
@@ -479,13 +480,10 @@ lw_status lw_combine_add(lw_combine *c, const lw_dataset *d, int dtype, lw_error
     if (t && t->known) {
         if (!c->tok.known)
             c->tok = *t;
-        else if (strcmp(c->tok.sha256, t->sha256) != 0)
-            return lw_error_set(err, LW_E_DATA, "%s was made with another tokenizer (%s, sha256 "
-                                "%.12s) than %s (%s, sha256 %.12s): datasets of different "
-                                "tokenizers cannot be %s", d->prefix,
-                                t->name[0] ? t->name : t->path, t->sha256, c->first,
-                                c->tok.name[0] ? c->tok.name : c->tok.path, c->tok.sha256,
-                                what);
+        else if (!lw_tok_ref_same_ids(t, &c->tok, why, sizeof why))
+            return lw_error_set(err, LW_E_DATA, "%s was made with %s than %s: datasets whose "
+                                "text became ids differently cannot be %s", d->prefix, why,
+                                c->first, what);
     }
     if (dtype) {
         if (!c->dtype)

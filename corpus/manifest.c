@@ -111,6 +111,7 @@ void lw_tok_ref_of(lw_tok_ref *r, const lw_tokenizer *tok, const char *pattern)
     snprintf(r->kind, sizeof r->kind, "%s", lw_tok_kind_name(lw_tok_kind_of(tok)));
     snprintf(r->pattern, sizeof r->pattern, "%s", pattern ? pattern : "");
     r->vocab_size = lw_tok_vocab_size(tok);
+    r->match_special = lw_tok_matches_special(tok);
     if (lw_tok_config_path(tok)) {
         snprintf(r->config_path, sizeof r->config_path, "%s", lw_tok_config_path(tok));
         snprintf(r->config_sha256, sizeof r->config_sha256, "%s", lw_tok_config_sha256(tok));
@@ -121,6 +122,30 @@ void lw_tok_ref_of(lw_tok_ref *r, const lw_tokenizer *tok, const char *pattern)
             snprintf(r->config_token[i], sizeof r->config_token[i], "%s", token ? token : "");
         }
     }
+}
+
+lw_tok_opts lw_tok_ref_opts(const lw_tok_ref *r)
+{
+    return (lw_tok_opts){.pattern = r->pattern[0] ? r->pattern : NULL,
+                         .match_special = r->match_special};
+}
+
+bool lw_tok_ref_same_ids(const lw_tok_ref *a, const lw_tok_ref *b, char *why, size_t cap)
+{
+    if (strcmp(a->sha256, b->sha256) != 0)
+        snprintf(why, cap, "another tokenizer (%s, sha256 %.12s, against %s, sha256 %.12s)",
+                 a->name[0] ? a->name : a->path, a->sha256, b->name[0] ? b->name : b->path,
+                 b->sha256);
+    else if (strcmp(a->pattern, b->pattern) != 0)
+        snprintf(why, cap, "another split pattern (--pattern %s, against %s)",
+                 a->pattern[0] ? a->pattern : "(the default)",
+                 b->pattern[0] ? b->pattern : "(the default)");
+    else if (a->match_special != b->match_special)
+        snprintf(why, cap, "special-token strings %s (--match-special), against %s",
+                 a->match_special ? "matched" : "as text", b->match_special ? "matched" : "as text");
+    else
+        return true;
+    return false;
 }
 
 static const char *const config_keys[3] = {"bos_token", "eos_token", "pad_token"};
@@ -139,6 +164,8 @@ bool lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
     ok &= cJSON_AddNumberToObject(t, "vocab_size", r->vocab_size) != NULL;
     if (r->pattern[0])
         ok &= cJSON_AddStringToObject(t, "pattern", r->pattern) != NULL;
+    if (r->match_special) /* absent: special-token strings were text */
+        ok &= cJSON_AddTrueToObject(t, "match_special") != NULL;
     if (r->config_path[0]) { /* "config": {"path", "sha256", and the roles it named} */
         cJSON *c = cJSON_AddObjectToObject(t, "config");
         ok &= cJSON_AddStringToObject(c, "path", r->config_path) != NULL;
@@ -269,6 +296,7 @@ static void read_tokenizer(lw_tok_ref *r, const cJSON *t)
     snprintf(r->pattern, sizeof r->pattern, "%s",
              str_of(t, "pattern") ? str_of(t, "pattern") : "");
     r->vocab_size = (uint32_t)v;
+    r->match_special = cJSON_IsTrue(cJSON_GetObjectItem(t, "match_special"));
     const cJSON *c = cJSON_GetObjectItem(t, "config");
     if (str_of(c, "path") && str_of(c, "sha256")) {
         snprintf(r->config_path, sizeof r->config_path, "%s", str_of(c, "path"));

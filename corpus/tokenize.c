@@ -218,7 +218,7 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     run_state r = {.cfg = cfg, .stats = stats, .bos = -1, .eod = -1};
     lw_status st;
 
-    lw_tok_opts topts = {.pattern = cfg->pattern};
+    lw_tok_opts topts = {.pattern = cfg->pattern, .match_special = cfg->match_special};
     if ((st = lw_tok_load(&tok, cfg->tokenizer, &topts, err)))
         goto done;
     r.tok = tok;

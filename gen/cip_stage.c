@@ -327,8 +327,9 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     if (!tok_path && comb.tok.known && access(comb.tok.path, R_OK) == 0)
         tok_path = comb.tok.path;
     if (tok_path) {
-        lw_tok_opts to = {.pattern = cfg->pattern ? cfg->pattern
-                          : comb.tok.known && comb.tok.pattern[0] ? comb.tok.pattern : NULL};
+        lw_tok_opts to = comb.tok.known ? lw_tok_ref_opts(&comb.tok) : (lw_tok_opts){0};
+        if (cfg->pattern)
+            to.pattern = cfg->pattern;
         if ((st = lw_tok_load(&tok, tok_path, &to, err)))
             goto done;
     }

@@ -297,7 +297,7 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
     if (cfg->pad_id >= 0) {
         p.pad = (uint32_t)cfg->pad_id;
     } else {
-        lw_tok_opts to = {.pattern = comb.tok.pattern[0] ? comb.tok.pattern : NULL};
+        lw_tok_opts to = lw_tok_ref_opts(&comb.tok);
         lw_tokenizer *t = NULL;
         lw_error ignore;
         if (comb.tok.known && lw_tok_load(&t, comb.tok.path, &to, &ignore) == LW_OK) {

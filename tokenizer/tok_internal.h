@@ -29,6 +29,7 @@ struct lw_tokenizer {
     lw_special *specials;
     size_t n_specials, n_specials_cap;
     int64_t bos, eos, pad, unk;
+    bool match_special;     /* lw_tok_opts.match_special, as loaded */
     /* tokenizer_config.json the roles were taken from (hf_config.c) */
     char *config_path;            /* NULL: none beside the file */
     char config_sha256[LW_SHA256_HEX];

@@ -157,6 +157,12 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
     if (!st && opts && opts->pattern && t->kind != LW_TOK_TIKTOKEN)
         st = lw_error_set(err, LW_E_USAGE, "--pattern applies to tiktoken rank files only; %s is "
                           "a %s file", path, lw_tok_kind_name(t->kind));
+    if (!st && opts && opts->match_special && t->kind != LW_TOK_HF_BPE &&
+        t->kind != LW_TOK_HF_UNIGRAM)
+        st = lw_error_set(err, LW_E_USAGE, "--match-special applies to tokenizer.json files "
+                          "only; %s is a %s file, whose special-token strings are always text",
+                          path, lw_tok_kind_name(t->kind));
+    t->match_special = opts && opts->match_special;
     lw_buf_free(&data);
     if (st) {
         lw_tok_free(t);
@@ -165,6 +171,8 @@ lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *o
     *out = t;
     return LW_OK;
 }
+
+bool lw_tok_matches_special(const lw_tokenizer *t) { return t->match_special; }
 
 void lw_tok_free(lw_tokenizer *t)
 {

