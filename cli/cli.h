@@ -94,6 +94,15 @@ int cli_require_io(const char *cmd, int argc, int optind, const cli_doc_opts *o,
 /* Parsers: return 0, or print a usage error naming the option and return
  * LW_E_USAGE (the exit code). */
 int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
+/* --pad-id N or --pad-id eod (LW_PAD_EOD, longweave/pad.h). */
+int cli_parse_pad_id(const char *cmd, const char *s, int64_t *out);
+/* The help line of --pad-id, for every command that pads. */
+#define CLI_PAD_HELP \
+    "      --pad-id N|eod      padding id (loss mask 0). Default: the tokenizer's pad,\n" \
+    "                          else a reserved pad token (<|finetune_right_pad_id|>,\n" \
+    "                          <pad>), else the end of document; the manifest says\n" \
+    "                          which. N equal to the end of document is refused\n" \
+    "                          (Megatron then trains on padding): say eod for it\n"
 int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned min, unsigned max,
                    unsigned *out);
 /* Byte sizes: 123, 64K, 256M, 2G (binary multiples). */

@@ -16,6 +16,7 @@
 #include "longweave/seqwriter.h"
 #include "longweave/tokenizer.h"
 #include "longweave/json_build.h"
+#include "longweave/pad.h"
 #include "longweave/source.h"
 #include "longweave/vec.h"
 
@@ -52,6 +53,20 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
         return cli_usage_error(cmd, "%s expects a non-negative integer, not '%s'", opt, s);
     *out = v;
     return 0;
+}
+
+int cli_parse_pad_id(const char *cmd, const char *s, int64_t *out)
+{
+    if (s && strcmp(s, "eod") == 0) {
+        *out = LW_PAD_EOD;
+        return 0;
+    }
+    uint64_t v = 0;
+    int rc = cli_parse_u64(cmd, "--pad-id", s, &v);
+    if (!rc && v > INT64_MAX)
+        rc = cli_usage_error(cmd, "--pad-id %s is too large", s);
+    *out = (int64_t)v;
+    return rc;
 }
 
 int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned min, unsigned max,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "longweave/pad.h"
 #include "longweave/cip_stage.h"
 #include "longweave/json_build.h"
 #include "longweave/vec.h"
@@ -43,8 +44,8 @@ static const char usage_head[] =
     "Inserted tokens:\n"
     "      --eod, --bos        end-of-document after each document / BOS first in\n"
     "                          each sequence (off by default, as in the paper)\n"
-    "      --eod-id N, --bos-id N, --pad-id N   ids (default: the tokenizer's; pad\n"
-    "                          defaults to its pad, else EOD, else 0; loss mask 0)\n"
+    "      --eod-id N, --bos-id N   ids (default: the tokenizer's)\n"
+    CLI_PAD_HELP
     "      --knots             Untie-the-Knots markers: each chunk is preceded by a\n"
     "                          random id (loss mask 0) and each document's last chunk\n"
     "                          is followed by its ids again, in order (mask 1)\n"
@@ -133,7 +134,7 @@ static int choose(const char *cmd, const char *opt, const char *arg, const char 
 int cmd_cip(int argc, char **argv)
 {
     static const char *cmd = "cip";
-    lw_cip_config cfg = {.bos_id = -1, .eod_id = -1, .pad_id = -1};
+    lw_cip_config cfg = {.bos_id = -1, .eod_id = -1, .pad_id = LW_PAD_DEFAULT};
     cfg.cip.chunks = 2;
     cfg.cip.min_chunk = 32;
     uint32_t knot_tokens = 2;
@@ -202,10 +203,7 @@ int cmd_cip(int argc, char **argv)
             cfg.bos_id = (int64_t)u;
             cfg.bos = true;
             break;
-        case OPT_PAD_ID:
-            rc = cli_parse_u64(cmd, "--pad-id", optarg, &u);
-            cfg.pad_id = (int64_t)u;
-            break;
+        case OPT_PAD_ID: rc = cli_parse_pad_id(cmd, optarg, &cfg.pad_id); break;
         case OPT_KNOTS: knots = true; break;
         case OPT_KNOT_TOKENS:
             rc = cli_parse_uint(cmd, "--knot-tokens", optarg, 1, 64, &knot_tokens);

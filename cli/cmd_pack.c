@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "longweave/pad.h"
 #include "longweave/pack.h"
 
 static const char usage[] =
@@ -27,7 +28,7 @@ static const char usage[] =
     "      --positions P       reset (default: 0 at each sample) or continuous\n"
     "      --long L            a sample over --seq-len: skip (default, counted) or\n"
     "                          truncate\n"
-    "      --pad-id N          padding id (default: the tokenizer's pad or end of text)\n"
+    CLI_PAD_HELP
     "      --seed S            sort: the order of the batches (default 0)\n"
     "  -o, --output PREFIX     output prefix (required)\n"
     CLI_FORMAT_HELP
@@ -81,12 +82,11 @@ static int choice(const char *cmd, const char *opt, const char *arg, const char 
 int cmd_pack(int argc, char **argv)
 {
     static const char *cmd = "pack";
-    lw_pack_config cfg = {.pad_id = -1};
+    lw_pack_config cfg = {.pad_id = LW_PAD_DEFAULT};
     char names[1][32];
     bool quiet = false, sort = false, resume = false;
     int c, rc = 0;
     unsigned u;
-    uint64_t v;
     size_t nl;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
@@ -107,10 +107,7 @@ int cmd_pack(int argc, char **argv)
                         &cfg.positions_continuous);
             break;
         case OPT_LONG: rc = choice(cmd, "--long", optarg, "skip", "truncate", &cfg.truncate_long); break;
-        case OPT_PAD:
-            rc = cli_parse_u64(cmd, "--pad-id", optarg, &v);
-            cfg.pad_id = (int64_t)v;
-            break;
+        case OPT_PAD: rc = cli_parse_pad_id(cmd, optarg, &cfg.pad_id); break;
         case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
         case 'o': cfg.output = optarg; break;
         case OPT_FORCE: cfg.force = true; break;

@@ -19,6 +19,7 @@
 #include "longweave/megatron.h"
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
+#include "longweave/pad.h"
 #include "longweave/rng.h"
 #include "longweave/token_docs.h"
 #include "longweave/tokenize.h"
@@ -62,6 +63,7 @@ typedef struct {
     uint64_t first, end;        /* documents of this part */
     double share[LW_CIP_MAX_BUCKETS];
     lw_cip_opts opts;           /* with bos, eod, pad and knot ids resolved (and its seed) */
+    lw_pad pad;                 /* opts.pad and why it was chosen */
     uint64_t shuffle_seed;      /* cfg->seed, or the part's own (see lw_cip_run) */
     bool part_seeds;
     uint32_t window;
@@ -224,7 +226,7 @@ static cJSON *config_json(const lw_cip_config *c, const run_shared *sh)
         ok &= cJSON_AddNumberToObject(o, "bos_id", (double)sh->opts.bos) != NULL;
     if (sh->opts.eod >= 0)
         ok &= cJSON_AddNumberToObject(o, "eod_id", (double)sh->opts.eod) != NULL;
-    ok &= cJSON_AddNumberToObject(o, "pad_id", sh->opts.pad) != NULL;
+    ok &= lw_pad_to_json(o, &sh->pad);
     ok &= cJSON_AddNumberToObject(o, "shuffle_window", sh->window) != NULL;
     ok &= cJSON_AddNumberToObject(o, "seed", (double)c->seed) != NULL;
     if (sh->part_seeds) {
@@ -360,10 +362,9 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
             goto done;
         }
     }
-    int64_t pad = cfg->pad_id >= 0 ? cfg->pad_id : tok ? lw_tok_special(tok, "pad") : -1;
-    if (pad < 0 && tok)
-        pad = lw_tok_special(tok, "eod");
-    sh.opts.pad = pad >= 0 ? (uint32_t)pad : 0;
+    if ((st = lw_pad_choose(&sh.pad, tok, cfg->pad_id, cfg->eod ? sh.opts.eod : -1, err)))
+        goto done;
+    sh.opts.pad = sh.pad.id;
     sh.tokenizer_name = tok ? lw_tok_name(tok) : NULL;
     uint32_t digits[10];
     if (sh.opts.knot_tokens && !sh.opts.concat) {

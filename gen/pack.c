@@ -14,6 +14,7 @@
 #include "longweave/inspect.h"
 #include "longweave/dataset.h"
 #include "longweave/megatron.h"
+#include "longweave/pad.h"
 #include "longweave/rng.h"
 #include "longweave/tokenizer.h"
 
@@ -265,6 +266,7 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
     uint64_t *bin_of = NULL, *first = NULL, *members = NULL;
     lw_output *out = NULL;
     lw_combine comb = {.cmd_what = "packed"};
+    lw_pad pad;
     lw_status st = LW_OK;
     for (size_t i = 0; i < cfg->n_inputs && !st; i++)
         st = lw_datasets_open(cfg->inputs[i], &set, err);
@@ -293,19 +295,19 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
     p.dtype = p.n_src ? p.src[0].d.dtype : LW_MEGATRON_UINT16;
     uint32_t vocab = comb.tok.known ? comb.tok.vocab_size
                      : p.dtype == LW_MEGATRON_UINT16 ? 65500 : INT32_MAX;
-    /* the pad id: given, else the tokenizer's pad or end of document, else 0 */
-    if (cfg->pad_id >= 0) {
-        p.pad = (uint32_t)cfg->pad_id;
-    } else {
+    /* the pad id (lw_pad_choose), from the tokenizer the manifest names when
+     * it can be loaded */
+    {
         lw_tok_opts to = lw_tok_ref_opts(&comb.tok);
         lw_tokenizer *t = NULL;
         lw_error ignore;
-        if (comb.tok.known && lw_tok_load(&t, comb.tok.path, &to, &ignore) == LW_OK) {
-            int64_t pad = lw_tok_special(t, "pad");
-            pad = pad >= 0 ? pad : lw_tok_special(t, "eod");
-            p.pad = pad >= 0 ? (uint32_t)pad : 0;
-            lw_tok_free(t);
-        }
+        if (comb.tok.known && lw_tok_load(&t, comb.tok.path, &to, &ignore) != LW_OK)
+            t = NULL;
+        st = lw_pad_choose(&pad, t, cfg->pad_id, -1, err);
+        lw_tok_free(t);
+        if (st)
+            goto done;
+        p.pad = pad.id;
     }
     if (p.pad >= vocab) {
         st = lw_error_set(err, LW_E_USAGE, "--pad-id %u is not below the vocabulary size %u",
@@ -445,7 +447,7 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
                                       cfg->positions_continuous ? "continuous" : "reset") != NULL;
         ok &= cJSON_AddStringToObject(c, "long_samples",
                                       cfg->truncate_long ? "truncate" : "skip") != NULL;
-        ok &= cJSON_AddNumberToObject(c, "pad_id", p.pad) != NULL;
+        ok &= lw_pad_to_json(c, &pad);
         if (!pack) {
             ok &= cJSON_AddNumberToObject(c, "batch_size",
                                           cfg->batch_size ? cfg->batch_size : 8) != NULL;

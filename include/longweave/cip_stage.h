@@ -29,7 +29,8 @@ typedef struct {
     size_t n_buckets;
     lw_cip_opts cip;            /* seq_len, bos, eod, pad, knot ids filled per run */
     bool bos, eod;
-    int64_t bos_id, eod_id, pad_id; /* -1: the tokenizer's */
+    int64_t bos_id, eod_id;     /* -1: the tokenizer's */
+    int64_t pad_id;             /* --pad-id N, or LW_PAD_EOD / LW_PAD_DEFAULT (longweave/pad.h) */
     const uint32_t *knot_ids;   /* NULL: the tokenizer's pieces "0".."9" */
     size_t n_knot_ids;
     uint32_t shuffle_window;    /* 0: 65536 */

@@ -34,7 +34,7 @@ typedef struct {
     bool sample_weights;        /* --loss-weighting sample */
     bool positions_continuous;  /* else they restart in each sample */
     bool truncate_long;         /* a sample over seq_len is cut (else skipped, counted) */
-    int64_t pad_id;             /* -1: 0, or the tokenizer's pad/eod from the manifest */
+    int64_t pad_id;             /* --pad-id N, or LW_PAD_EOD / LW_PAD_DEFAULT (longweave/pad.h) */
     uint32_t batch_size;        /* sort: samples per batch (default 8) */
     uint64_t seed;              /* sort: the order of the batches */
 } lw_pack_config;

@@ -1,0 +1,40 @@
+/* The padding id of a stage that pads sequences (cip, pack), chosen so that
+ * trainers do not train on it: Megatron's GPTDataset masks the loss of pad
+ * tokens only when the pad id differs from the end-of-document id (equal,
+ * it warns and trains on every pad token), so padding defaults to a token
+ * that is none of the others, and padding with the end-of-document token
+ * must be asked for by name (--pad-id eod). */
+#ifndef LONGWEAVE_PAD_H
+#define LONGWEAVE_PAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "longweave/status.h"
+
+struct cJSON;
+struct lw_tokenizer;
+
+enum {
+    LW_PAD_DEFAULT = -1, /* no --pad-id: choose */
+    LW_PAD_EOD = -2      /* --pad-id eod: the end-of-document id, on purpose */
+};
+
+typedef struct {
+    uint32_t id;
+    char token[128];    /* its text in the tokenizer, "" if unknown */
+    const char *source; /* why this id: "--pad-id", "--pad-id eod", "tokenizer pad",
+                         * "reserved pad token", "end of document (no pad token)",
+                         * "0 (no tokenizer)" */
+} lw_pad;
+
+/* given: --pad-id N (>= 0), LW_PAD_EOD or LW_PAD_DEFAULT; tok may be NULL;
+ * eod: the end-of-document id the stage uses (-1: the tokenizer's). A given
+ * id equal to the end-of-document id is LW_E_USAGE (say --pad-id eod). */
+lw_status lw_pad_choose(lw_pad *out, const struct lw_tokenizer *tok, int64_t given, int64_t eod,
+                        lw_error *err);
+/* "pad_id", "pad_token" (when known) and "pad_source" into a manifest's
+ * config object; false when out of memory. */
+bool lw_pad_to_json(struct cJSON *config, const lw_pad *p);
+
+#endif
