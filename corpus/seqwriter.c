@@ -41,6 +41,11 @@ const char *lw_seq_format_first_file(lw_seq_format f)
     return f < LW_SEQ_FORMATS ? first[f] : "";
 }
 
+uint32_t lw_seq_format_extra_tokens(lw_seq_format f)
+{
+    return f == LW_SEQ_DATATROVE ? 1 : 0;
+}
+
 lw_seqw_opts lw_seqw_opts_for(const lw_seq_output *o, uint32_t vocab_size, lw_mask_mode mask,
                               uint32_t fixed_len, const char *tokenizer_name)
 {

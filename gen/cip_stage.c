@@ -29,7 +29,8 @@ enum { DEFAULT_WINDOW = 65536, MAP_FLUSH = 1 << 20, PROGRESS_EVERY = 4096 };
 
 /* One bucket's outputs and state; each bucket is worked by one thread. */
 typedef struct {
-    uint32_t seq_len;
+    uint32_t seq_len;           /* the bucket's length, in its name */
+    uint32_t stored_len;        /* tokens per stored sequence (lw_seq_format_extra_tokens) */
     char *prefix;               /* OUTDIR/cip/len-.../part-... */
     lw_seqw *out;               /* tokens, and the loss mask once a token is masked */
     lw_outfile map;
@@ -164,9 +165,12 @@ static lw_status open_bucket(bucket *b, const run_shared *sh, uint32_t seq_len, 
         goto done;
     }
     *strrchr(dir, '/') = '\0';
+    /* the bucket is named by the trainer's sequence length; a format whose
+     * reader takes one token more per window stores it */
+    b->stored_len = seq_len + lw_seq_format_extra_tokens(cfg->output.format);
     lw_cip_opts o = sh->opts;
-    o.seq_len = seq_len;
-    lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, vocab, LW_MASK_LAZY, seq_len,
+    o.seq_len = b->stored_len;
+    lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, vocab, LW_MASK_LAZY, b->stored_len,
                                        sh->tokenizer_name);
     if ((st = lw_mkdirs(dir, err)) || (st = lw_cip_new(&b->cip, &o, emit, b, err)) ||
         (st = lw_seqw_open(&b->out, b->prefix, &wo, err)) ||
@@ -531,6 +535,8 @@ done_prefixes:
         bs->masked = winfo.masked;
         cJSON *o = cJSON_CreateObject();
         ok &= cJSON_AddNumberToObject(o, "seq_len", b->seq_len) != NULL;
+        if (b->stored_len != b->seq_len)
+            ok &= cJSON_AddNumberToObject(o, "stored_len", b->stored_len) != NULL;
         ok &= cip_stats_json(o, &bs->cip);
         ok &= cJSON_AddBoolToObject(o, "mask", bs->masked) != NULL;
         ok &= lw_json_push(bk, o);

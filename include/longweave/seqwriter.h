@@ -43,6 +43,14 @@ const char *lw_seq_format_list(void);
  * "/index.json", "_000000.bin", ".npy", ".jsonl"): where an earlier
  * dataset would show. */
 const char *lw_seq_format_first_file(lw_seq_format f);
+/* Tokens the format's usual reader takes past its sequence length without
+ * stepping back: datatrove's DatatroveFileDataset reads windows of seq_len + 1
+ * one after the other (inputs and labels from one window), so a sequence of
+ * length L for it holds L + 1 tokens, and seq_len = L reads exactly one. 0
+ * for the others: Megatron's GPTDataset and llm.c's loader also read one
+ * more but step by L, so L stored tokens stay aligned; MDS, NPY, OLMo and
+ * JSON Lines readers take the stored sequence as the sample. */
+uint32_t lw_seq_format_extra_tokens(lw_seq_format f);
 
 typedef enum {
     LW_MASK_NONE,   /* no loss mask */

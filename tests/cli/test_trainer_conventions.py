@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import formats
 import megatron
 from harness import ROOT, SAMPLE, Skip, check, main, read_input, run, run_ok, test
 
@@ -36,6 +37,17 @@ def megatron_trained_labels(sample, pad, extra):
     else:
         labels = sample[1:] + [pad]
     return [lab for lab in labels if lab != pad]
+
+
+def datatrove_windows(prefix, seq_len):
+    """DatatroveFileDataset's items (datatrove/utils/dataset.py): windows of
+    seq_len + 1 tokens, one after the other, as many as fit."""
+    name, size = open(prefix + ".ds.metadata").read().split("\n")[0].rsplit("|", 1)
+    size = int(size)
+    data = open(prefix + ".ds", "rb").read()
+    tokens = [int.from_bytes(data[i:i + size], "little") for i in range(0, len(data), size)]
+    w = seq_len + 1
+    return [tokens[i * w:(i + 1) * w] for i in range(len(tokens) // w)]
 
 
 def cip_bucket(out, L):
@@ -108,6 +120,33 @@ def llama3_pads_with_its_reserved_pad_token(tmp):
     rc, _, err = run(["pack", "tok/ll", "--seq-len", "4096", "-q", "-o", "p/e", "--pad-id",
                       str(LLAMA3_EOD)])
     check(rc == 64 and "--pad-id eod" in err, f"{rc} {err}")
+
+
+@test
+def one_sample_per_sequence_under_each_readers_default(tmp):
+    # Megatron (GPTDataset, add_extra_token_to_sequence=True, --seq-length L):
+    # L stored tokens per sequence, each sample is one sequence (plus the
+    # next one's first token as its last label).
+    run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "--append-eod", "-q", "-o", "tok/ll"])
+    L = 1024
+    run_ok(["cip", "tok/ll", "--seq-len", str(L), "-q", "-o", "m"])
+    seqs = cip_bucket("m", L)[0]
+    samples = megatron_samples(seqs, L, 1)
+    check(len(samples) == len(seqs) - 1, f"{len(samples)} samples of {len(seqs)} sequences")
+    check(all(smp[:L] == seq for smp, seq in zip(samples, seqs)), "a sample straddles")
+    # datatrove (DatatroveFolderDataset, seq_len = L): L + 1 stored tokens, each
+    # window exactly one sequence; the bucket keeps the name of L
+    run_ok(["cip", "tok/ll", "--seq-len", str(L), "--format", "datatrove", "-q", "-o", "d"])
+    prefix = os.path.join("d", "cip", f"len-{L:07d}", "part-00000")
+    stored = [ids for ids, _ in formats.read_datatrove(prefix)]
+    windows = datatrove_windows(prefix, L)
+    check(len(windows) == len(stored) and windows == stored and
+          all(len(w) == L + 1 for w in windows), "datatrove windows are not the sequences")
+    bucket = json.load(open("d/manifest.json"))["buckets"][0]
+    check(bucket["seq_len"] == L and bucket["stored_len"] == L + 1, str(bucket))
+    # the same sequences as CIP of L + 1 for Megatron: one algorithm, one length
+    run_ok(["cip", "tok/ll", "--seq-len", str(L + 1), "-q", "-o", "m1"])
+    check(cip_bucket("m1", L + 1)[0] == stored, "datatrove's L is CIP's L + 1")
 
 
 @test
