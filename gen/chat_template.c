@@ -129,6 +129,16 @@ lw_status lw_chat_template_builtin(lw_chat_template *t, const char *name, lw_err
     return LW_OK;
 }
 
+/* The file parsed (*j NULL when it is not JSON). */
+static lw_status read_json(const char *path, cJSON **j, lw_error *err)
+{
+    lw_buf b = {0};
+    lw_status st = lw_file_read_all(path, &b, err);
+    *j = st ? NULL : cJSON_ParseWithLength(b.data ? b.data : "", b.len);
+    lw_buf_free(&b);
+    return st;
+}
+
 /* SHA-256 of the chat_template text in each model's tokenizer_config.json. */
 static const struct {
     const char *sha256, *name;
@@ -150,14 +160,10 @@ static const struct {
 lw_status lw_chat_template_recognise(const char *config_path, const char **name, lw_error *err)
 {
     *name = NULL;
-    lw_buf b = {0};
-    lw_status st = lw_file_read_all(config_path, &b, err);
-    if (st) {
-        lw_buf_free(&b);
+    cJSON *j;
+    lw_status st = read_json(config_path, &j, err);
+    if (st)
         return st;
-    }
-    cJSON *j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
-    lw_buf_free(&b);
     const cJSON *ct = cJSON_GetObjectItem(j, "chat_template"), *e;
     const char *text = cJSON_GetStringValue(ct);
     if (cJSON_IsArray(ct)) { /* [{"name": "default", "template": ...}, ...] */
@@ -245,14 +251,10 @@ lw_status lw_chat_template_load(lw_chat_template *t, const char *path, lw_error 
     memset(t, 0, sizeof *t);
     const char *slash = strrchr(path, '/');
     snprintf(t->name, sizeof t->name, "%s", slash ? slash + 1 : path);
-    lw_buf b = {0};
-    lw_status st = lw_file_read_all(path, &b, err);
-    if (st) {
-        lw_buf_free(&b);
+    cJSON *j;
+    lw_status st = read_json(path, &j, err);
+    if (st)
         return st;
-    }
-    cJSON *j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
-    lw_buf_free(&b);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return lw_error_set(err, LW_E_DATA, "%s: $: a JSON object is required", path);
