@@ -16,7 +16,7 @@ BUILD ?= build
 # Debian packages the build, tests and demo need.
 DEB_PACKAGES = gcc g++ make libzstd-dev zstd libcjson-dev libpcre2-dev libxxhash-dev \
                libssl-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy xxhash parallel \
-               python3-sentencepiece
+               python3-sentencepiece python3-jinja2
 
 # What `make fuzz` adds (clang with its libFuzzer and OpenMP runtimes).
 FUZZ_PACKAGES = clang libclang-rt-dev libomp-dev

@@ -23,8 +23,11 @@ static const char usage[] =
     "\n"
     "  -t, --tokenizer FILE    tokenizer (required): lengths are measured in its tokens\n"
     "      --pattern P         split pattern of a rank file (see tokenize)\n"
-    "      --template T        chat template: llama3, chatml, plain, or a JSON file\n"
-    "                          (default llama3 when the tokenizer has its tokens, else plain)\n"
+    "      --template T        chat template: llama2, llama3, llama3.1, gemma3, chatml,\n"
+    "                          qwen3, deepseek-v3, mistral, plain, a JSON file, or auto\n"
+    "                          (the one the tokenizer_config.json's chat_template is).\n"
+    "                          Default: auto when that config has a chat_template, else\n"
+    "                          llama3 when the tokenizer has its tokens, else plain\n"
     "      --system TEXT       a system prompt for every sample\n"
     "      --seq-len LIST      lengths, e.g. 4096,32768,131072 or 4k,32k,128k\n"
     "      --length-mix LIST   share of samples per length (default equal)\n"
@@ -97,8 +100,12 @@ int cmd_synl(int argc, char **argv)
         case OPT_PATTERN: cfg.pattern = optarg; break;
         case OPT_TEMPLATE: {
             struct stat sb;
-            bool builtin = !strcmp(optarg, "llama3") || !strcmp(optarg, "chatml") ||
-                           !strcmp(optarg, "plain");
+            static const char *const builtins[] = {"llama2", "llama3", "llama3.1", "gemma3",
+                                                "chatml", "qwen3", "deepseek-v3", "mistral",
+                                                "plain", "auto"};
+            bool builtin = false;
+            for (size_t k = 0; k < sizeof builtins / sizeof *builtins; k++)
+                builtin |= strcmp(optarg, builtins[k]) == 0;
             if (builtin || stat(optarg, &sb) != 0)
                 cfg.template_name = optarg; /* unknown names fail in the library */
             else

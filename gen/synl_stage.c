@@ -322,13 +322,25 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     if ((st = lw_tok_load(&tok, cfg->tokenizer, &to, err)))
         goto done;
     sh.tok = tok;
+    /* With no --template (or "auto"), a tokenizer_config.json beside the
+     * tokenizer decides by its chat_template, when it has one. */
+    const char *tname = cfg->template_name;
+    if (!cfg->template_file && (!tname || strcmp(tname, "auto") == 0)) {
+        const char *cp = lw_tok_config_path(tok), *found = NULL;
+        if (cp && (st = lw_chat_template_recognise(cp, &found, err)))
+            goto done;
+        if (!found && tname) {
+            st = lw_error_set(err, LW_E_USAGE, "--template auto: %s has no tokenizer_config.json "
+                              "with a chat_template beside it", lw_tok_path(tok));
+            goto done;
+        }
+        if (!(tname = found))
+            tname = lw_tok_special(tok, "<|start_header_id|>") >= 0 ? "llama3" : "plain";
+    }
     if (cfg->template_file)
         st = lw_chat_template_load(&tpl, cfg->template_file, err);
     else
-        st = lw_chat_template_builtin(&tpl, cfg->template_name ? cfg->template_name
-                                     : lw_tok_special(tok, "<|start_header_id|>") >= 0 ? "llama3"
-                                                                                      : "plain",
-                                      err);
+        st = lw_chat_template_builtin(&tpl, tname, err);
     if (st)
         goto done;
     tpl_ok = true;
