@@ -17,15 +17,6 @@ typedef struct {
     int token_size;
 } datatrove_impl;
 
-static lw_status open_file(lw_seqw *w, lw_bufout *b, const char *suffix, lw_error *err)
-{
-    char *p = seqw_path(w, suffix);
-    lw_status st = p ? lw_bufout_open(b, p, true, err)
-                     : lw_error_set(err, LW_E_NOMEM, "out of memory");
-    free(p);
-    return st ? st : seqw_register(w, &b->f, err);
-}
-
 static lw_status dt_open(lw_seqw *w, lw_error *err)
 {
     datatrove_impl *d = calloc(1, sizeof *d);
@@ -33,10 +24,10 @@ static lw_status dt_open(lw_seqw *w, lw_error *err)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     d->token_size = w->o.vocab_size <= 65536 ? 2 : 4;
     w->dtype = d->token_size == 2 ? "uint16" : "uint32";
-    lw_status st = open_file(w, &d->ds, ".ds", err);
+    lw_status st = seqw_open_file(w, &d->ds, ".ds", err);
     if (!st)
-        st = open_file(w, &d->index, ".ds.index", err);
-    if (!st && w->mask_on && !(st = open_file(w, &d->loss, ".ds.loss", err)))
+        st = seqw_open_file(w, &d->index, ".ds.index", err);
+    if (!st && w->mask_on && !(st = seqw_open_file(w, &d->loss, ".ds.loss", err)))
         d->loss_open = true;
     return st;
 }
@@ -58,13 +49,9 @@ static lw_status dt_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, si
 static lw_status dt_start_mask(lw_seqw *w, lw_error *err)
 {
     datatrove_impl *d = w->impl;
-    lw_status st = open_file(w, &d->loss, ".ds.loss", err);
+    lw_status st = seqw_open_file(w, &d->loss, ".ds.loss", err);
     d->loss_open = !st;
-    uint8_t ones[4096];
-    memset(ones, 1, sizeof ones);
-    for (uint64_t left = w->tokens; left && !st; left -= left < 4096 ? left : 4096)
-        st = lw_bufout_put(&d->loss, ones, left < 4096 ? (size_t)left : 4096, err);
-    return st;
+    return st ? st : seqw_put_ones(&d->loss, w->tokens, err);
 }
 
 /* "1.23 MT", as datatrove's humanize.metric(count, unit="T") line. */

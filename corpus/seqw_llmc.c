@@ -3,7 +3,9 @@
  * version 1 for uint16 ids (GPT-2 sized vocabularies), 20240801 and 7 for
  * uint32 (Llama 3) — with the shard's token count at [2], then the ids.
  * llm.c reads the shards as one stream of tokens, so sequences simply
- * follow each other and a shard ends after shard_tokens ids. No mask. */
+ * follow each other and a shard ends after shard_tokens ids. No mask.
+ * llm.c master's dataloader.h reads only 20240520/uint16 shards; the
+ * uint32 ones are for its llama3 branch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +103,8 @@ static lw_status lc_start_mask(lw_seqw *w, lw_error *err)
 {
     return lw_error_set(err, LW_E_DATA, "%s: llm.c shards hold no loss mask, and this output "
                         "masks some tokens (padding, knot markers); use another --format (or "
-                        "cip --last drop without --knots)", w->prefix);
+                        "cip --last drop without --knots)%s", w->prefix,
+                        w->o.vocab_size > 65536 ? LW_LLMC_UINT32_NOTE : "");
 }
 
 static lw_status lc_finish(lw_seqw *w, lw_error *err)

@@ -32,11 +32,8 @@ static void header(unsigned char out[HEADER], const char *descr, uint64_t rows, 
 static lw_status open_npy(lw_seqw *w, lw_bufout *b, const char *suffix, const char *descr,
                           lw_error *err)
 {
-    char *p = seqw_path(w, suffix);
-    lw_status st = p ? lw_bufout_open(b, p, true, err)
-                     : lw_error_set(err, LW_E_NOMEM, "out of memory");
-    free(p);
-    if (st || (st = seqw_register(w, &b->f, err)))
+    lw_status st = seqw_open_file(w, b, suffix, err);
+    if (st)
         return st;
     unsigned char h[HEADER];
     header(h, descr, 0, w->o.fixed_len);
@@ -73,11 +70,7 @@ static lw_status np_start_mask(lw_seqw *w, lw_error *err)
     npy_impl *p = w->impl;
     lw_status st = open_npy(w, &p->mask, ".mask.npy", "|u1", err);
     p->mask_open = !st;
-    uint8_t ones[4096];
-    memset(ones, 1, sizeof ones);
-    for (uint64_t left = w->tokens; left && !st; left -= left < 4096 ? left : 4096)
-        st = lw_bufout_put(&p->mask, ones, left < 4096 ? (size_t)left : 4096, err);
-    return st;
+    return st ? st : seqw_put_ones(&p->mask, w->tokens, err);
 }
 
 static lw_status finish_npy(lw_seqw *w, lw_bufout *b, const char *descr, lw_error *err)

@@ -9,10 +9,10 @@
 #include "longweave/megatron.h"
 #include "seqwriter_internal.h"
 
-static const char *const names[LW_SEQ_FORMATS] = {"megatron", "datatrove", "mds",
-                                                  "llmc",     "npy",       "jsonl"};
+static const char *const names[LW_SEQ_FORMATS] = {"megatron", "datatrove", "mds", "llmc",
+                                                  "npy",      "jsonl",     "olmo"};
 static const seqw_backend *const backends[LW_SEQ_FORMATS] = {
-    &seqw_megatron, &seqw_datatrove, &seqw_mds, &seqw_llmc, &seqw_npy, &seqw_jsonl};
+    &seqw_megatron, &seqw_datatrove, &seqw_mds, &seqw_llmc, &seqw_npy, &seqw_jsonl, &seqw_olmo};
 
 const char *lw_seq_format_name(lw_seq_format f)
 {
@@ -31,13 +31,13 @@ int lw_seq_format_parse(const char *name, lw_seq_format *f)
 
 const char *lw_seq_format_list(void)
 {
-    return "megatron, datatrove, mds, llmc, npy, jsonl";
+    return "megatron, datatrove, mds, llmc, npy, jsonl, olmo";
 }
 
 const char *lw_seq_format_first_file(lw_seq_format f)
 {
     static const char *const first[LW_SEQ_FORMATS] = {".bin", ".ds", "/index.json",
-                                                      "_000000.bin", ".npy", ".jsonl"};
+                                                      "_000000.bin", ".npy", ".jsonl", ".npy"};
     return f < LW_SEQ_FORMATS ? first[f] : "";
 }
 
@@ -64,7 +64,8 @@ lw_status lw_seqw_check(const lw_seqw_opts *o, lw_error *err)
                             "sequences of one length (cip, pack); these vary");
     if (o->format == LW_SEQ_LLMC && o->mask == LW_MASK_ALWAYS)
         return lw_error_set(err, LW_E_USAGE, "--format llmc: llm.c shards hold no loss mask; "
-                            "use megatron, datatrove, mds, npy or jsonl for SFT data");
+                            "use megatron, datatrove, mds, npy, jsonl or olmo for SFT data%s",
+                            o->vocab_size > 65536 ? LW_LLMC_UINT32_NOTE : "");
     if (o->mask == LW_MASK_LAZY && o->fixed_len == 0)
         return lw_error_set(err, LW_E_SOFTWARE, "a lazy loss mask needs fixed-length sequences");
     return LW_OK;
@@ -85,6 +86,25 @@ lw_status seqw_register(lw_seqw *w, lw_outfile *f, lw_error *err)
         return lw_error_set(err, LW_E_SOFTWARE, "%s: too many output files", w->prefix);
     w->files[w->n_files++] = f;
     return LW_OK;
+}
+
+lw_status seqw_open_file(lw_seqw *w, lw_bufout *b, const char *suffix, lw_error *err)
+{
+    char *p = seqw_path(w, suffix);
+    lw_status st = p ? lw_bufout_open(b, p, true, err)
+                     : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    free(p);
+    return st ? st : seqw_register(w, &b->f, err);
+}
+
+lw_status seqw_put_ones(lw_bufout *b, uint64_t n, lw_error *err)
+{
+    uint8_t ones[4096];
+    memset(ones, 1, sizeof ones);
+    lw_status st = LW_OK;
+    for (uint64_t left = n; left && !st; left -= left < 4096 ? left : 4096)
+        st = lw_bufout_put(b, ones, left < 4096 ? (size_t)left : 4096, err);
+    return st;
 }
 
 lw_status lw_seqw_open(lw_seqw **out, const char *prefix, const lw_seqw_opts *o, lw_error *err)

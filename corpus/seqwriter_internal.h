@@ -2,9 +2,16 @@
 #ifndef LONGWEAVE_SEQWRITER_INTERNAL_H
 #define LONGWEAVE_SEQWRITER_INTERNAL_H
 
+#include "longweave/bufout.h"
 #include "longweave/seqwriter.h"
 
 enum { SEQW_MAX_FILES = 4096 };
+
+/* Said where llmc refuses a run whose vocabulary needs uint32 shards. */
+#define LW_LLMC_UINT32_NOTE                                                                    \
+    " (and past 65536 ids the shards are uint32, magic 20240801: llm.c master's "             \
+    "dataloader.h reads only 20240520/uint16 shards; uint32 (Llama 3) shards need its llama3 " \
+    "branch)"
 
 typedef struct {
     /* The mask travels inside each record (mds, jsonl): written from the
@@ -42,8 +49,12 @@ struct lw_seqw {
 lw_status seqw_register(lw_seqw *w, lw_outfile *f, lw_error *err);
 /* prefix + suffix, malloc'd; NULL when out of memory. */
 char *seqw_path(const lw_seqw *w, const char *suffix);
+/* Open b at prefix + suffix and register it. */
+lw_status seqw_open_file(lw_seqw *w, lw_bufout *b, const char *suffix, lw_error *err);
+/* n bytes of 1: the all-ones masks of the sequences before a lazy mask. */
+lw_status seqw_put_ones(lw_bufout *b, uint64_t n, lw_error *err);
 
 extern const seqw_backend seqw_megatron, seqw_datatrove, seqw_mds, seqw_llmc, seqw_npy,
-    seqw_jsonl;
+    seqw_jsonl, seqw_olmo;
 
 #endif

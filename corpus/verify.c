@@ -93,6 +93,7 @@ static int64_t check_dataset(vctx *v, const char *prefix, lw_seq_format f)
     case LW_SEQ_MDS: return vf_mds(v, prefix);
     case LW_SEQ_LLMC: return vf_llmc(v, prefix);
     case LW_SEQ_NPY: return vf_npy(v, prefix);
+    case LW_SEQ_OLMO: return vf_olmo(v, prefix);
     case LW_SEQ_JSONL: {
         char *p = lw_concat(prefix, ".jsonl", "");
         int64_t n = p ? vf_jsonl(v, p) : -1;
@@ -148,7 +149,9 @@ static lw_status verify_manifest(vctx *v, const lw_manifest *m, int threads, lw_
         v->mask = d->masked ? LW_MASK_LISTED : LW_MASK_ABSENT;
         int64_t seqs = check_dataset(v, prefix, d->format);
         v->mask = LW_MASK_ABSENT; /* companions have none */
-        if (seqs >= 0 && (uint64_t)seqs != d->sequences && d->format != LW_SEQ_LLMC)
+        /* llm.c's is a stream; olmo's .csv.gz has no row for an empty sequence */
+        if (seqs >= 0 && (uint64_t)seqs != d->sequences && d->format != LW_SEQ_LLMC &&
+            !(d->format == LW_SEQ_OLMO && (uint64_t)seqs < d->sequences))
             vproblem(v, LW_VERIFY_STRUCTURE, "%s: %lld sequences, the manifest says %llu",
                      prefix, (long long)seqs, (unsigned long long)d->sequences);
         for (size_t k = 0; k < d->n_companions; k++) {
@@ -243,9 +246,11 @@ static lw_status verify_bare(vctx *v, const char *path, lw_error *err)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     if (ends_with(prefix, ".idx") || ends_with(prefix, ".bin"))
         prefix[strlen(prefix) - 4] = '\0';
+    /* olmo before npy: both have a PREFIX.npy, only olmo a PREFIX.csv.gz */
     static const lw_seq_format kinds[] = {LW_SEQ_MEGATRON, LW_SEQ_DATATROVE, LW_SEQ_MDS,
-                                          LW_SEQ_LLMC, LW_SEQ_NPY};
-    static const char *const first[] = {".idx", ".ds", "/index.json", "_000000.bin", ".npy"};
+                                          LW_SEQ_LLMC, LW_SEQ_OLMO, LW_SEQ_NPY};
+    static const char *const first[] = {".idx", ".ds", "/index.json", "_000000.bin", ".csv.gz",
+                                        ".npy"};
     lw_status st = LW_OK;
     bool found = false;
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds && !found; k++) {
@@ -263,7 +268,7 @@ static lw_status verify_bare(vctx *v, const char *path, lw_error *err)
     }
     if (!found)
         st = lw_error_set(err, LW_E_NOINPUT, "%s: no manifest and no dataset (PREFIX.idx, .ds, "
-                          "/index.json, _000000.bin, .npy or a .jsonl file)", path);
+                          "/index.json, _000000.bin, .csv.gz, .npy or a .jsonl file)", path);
     free(prefix);
     return st;
 }

@@ -19,4 +19,6 @@ int64_t vf_mds(vctx *v, const char *dir);
 int64_t vf_llmc(vctx *v, const char *prefix);
 int64_t vf_npy(vctx *v, const char *prefix);
 int64_t vf_jsonl(vctx *v, const char *path);
+/* verify_olmo.c: its .csv.gz rows (an empty sequence has none) */
+int64_t vf_olmo(vctx *v, const char *prefix);
 #endif

@@ -11,6 +11,9 @@
  *              PREFIX.mask.npy
  *   jsonl      PREFIX.jsonl, {"input_ids": [...], "labels": [...]} with -100
  *              where the mask is 0 (labels only for masked outputs)
+ *   olmo       PREFIX.npy headerless ids (uint8/16/32 by vocabulary, as
+ *              OLMo-core picks), PREFIX.mask.npy (bool), PREFIX.csv.gz
+ *              (Dolma's start,end,id,src,loc per non-empty sequence)
  *
  * Every file is written under a temporary name and published together; the
  * writer lists them for the manifest. */
@@ -31,16 +34,17 @@ typedef enum {
     LW_SEQ_LLMC,
     LW_SEQ_NPY,
     LW_SEQ_JSONL,
+    LW_SEQ_OLMO,
     LW_SEQ_FORMATS
 } lw_seq_format;
 
 const char *lw_seq_format_name(lw_seq_format f);
 /* 0, or -1 for an unknown name. */
 int lw_seq_format_parse(const char *name, lw_seq_format *f);
-/* "megatron, datatrove, mds, llmc, npy, jsonl" */
+/* "megatron, datatrove, mds, llmc, npy, jsonl, olmo" */
 const char *lw_seq_format_list(void);
 /* What the format adds to PREFIX for its first file (".bin", ".ds",
- * "/index.json", "_000000.bin", ".npy", ".jsonl"): where an earlier
+ * "/index.json", "_000000.bin", ".npy", ".jsonl", ".npy"): where an earlier
  * dataset would show. */
 const char *lw_seq_format_first_file(lw_seq_format f);
 /* Tokens the format's usual reader takes past its sequence length without

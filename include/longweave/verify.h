@@ -5,7 +5,7 @@
  * with their tokens and holding only 0/1, CIP .map sidecars agreeing with
  * the sequences, and the same promises of the other formats (datatrove
  * index ends, MDS shard offsets, llm.c header counts, .npy shapes, JSON
- * Lines ids), every companion through the stage that owns it, and every
+ * Lines ids, olmo's .csv.gz rows against its array), every companion through the stage that owns it, and every
  * file in the output that no manifest lists ("not in the manifest": a stray
  * dataset, a temporary file of an interrupted run). Problems are collected
  * by kind, not stopped at. */

@@ -63,6 +63,15 @@ def read_uint8(prefix):
     return [list(data[p:p + l]) for l, p in zip(lengths, pointers)]
 
 
+def pairs(prefix):
+    """(ids, mask) lists per sequence; mask None when there is no PREFIX.mask."""
+    import os
+    _, seqs, _ = read(prefix)
+    if not os.path.exists(prefix + ".mask.idx"):
+        return [(list(s), None) for s in seqs]
+    return [(list(s), m) for s, m in zip(seqs, read_uint8(prefix + ".mask"))]
+
+
 def write_manifest(prefix, vocab, sha256="0" * 64, tokenizer="/nonexistent"):
     """PREFIX.manifest.json for a dataset written by hand, as DESIGN.md's
     "Datasets on disk" specifies it: the tokenizer, the dataset and its files."""
