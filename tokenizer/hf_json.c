@@ -95,7 +95,7 @@ static lw_status model_options(const lw_hf *h, const int table[324], const cJSON
         lw_buf m = {0};
         bool ok = cJSON_IsString(a) && model_bytes(h, table, a->valuestring, &m) &&
                   m.len < LW_BPE_AFFIX_MAX;
-        if (ok)
+        if (ok && m.len) /* "" leaves m.data NULL */
             memcpy(k ? b->suffix : b->prefix, m.data, m.len);
         *(k ? &b->suffix_len : &b->prefix_len) = (uint8_t)m.len;
         lw_buf_free(&m);
