@@ -375,15 +375,36 @@ static inline uint32_t char_len(const char *p, uint32_t avail)
     return k < avail ? k : avail;
 }
 
+/* The initial part piece[a, end) of a piece of n bytes as HF's merge_word
+ * spells it: the prefix unless it is first, the suffix if it is last. buf
+ * has room for two affixes and a character; returns the length. */
+static size_t affixed(const lw_bpe *b, const char *piece, uint32_t a, uint32_t end, uint32_t n,
+                      char *buf)
+{
+    size_t m = 0;
+    if (a > 0) {
+        memcpy(buf, b->prefix, b->prefix_len);
+        m = b->prefix_len;
+    }
+    memcpy(buf + m, piece + a, end - a);
+    m += end - a;
+    if (end == n) {
+        memcpy(buf + m, b->suffix, b->suffix_len);
+        m += b->suffix_len;
+    }
+    return m;
+}
+
 /* The initial part at piece[i]: its length and id (LW_BPE_NONE: no token). */
 static inline uint32_t first_part(const lw_bpe *b, const char *piece, uint32_t i, uint32_t n,
                                   uint32_t *id)
 {
-    if (!b->char_symbols) {
-        *id = b->byte_id[(unsigned char)piece[i]];
-        return 1;
+    uint32_t k = b->char_symbols ? char_len(piece + i, n - i) : 1;
+    if (b->prefix_len | b->suffix_len) {
+        char buf[2 * LW_BPE_AFFIX_MAX + 4];
+        *id = lw_bpe_lookup(b, buf, affixed(b, piece, i, i + k, n, buf));
+        return k;
     }
-    uint32_t k = char_len(piece + i, n - i);
     *id = k == 1 ? b->byte_id[(unsigned char)piece[i]] : lw_bpe_lookup(b, piece + i, k);
     return k;
 }
@@ -392,20 +413,28 @@ static inline uint32_t first_part(const lw_bpe *b, const char *piece, uint32_t i
  * fallback tokens, else the unknown token (fused with an unknown part just
  * before it when fuse_unk), else nothing, counted. *unk: the last id came
  * from an unknown part. */
-static int emit_part(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t a,
-                     uint32_t end, uint32_t id, bool *unk, lw_ids *out)
+static int emit_part(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, uint32_t n,
+                     uint32_t a, uint32_t end, uint32_t id, bool *unk, lw_ids *out)
 {
     if (id != LW_BPE_NONE) {
         *unk = false;
         return lw_ids_push(out, id);
     }
+    /* a part without a token is one initial part: its bytes, affixed */
+    char buf[2 * LW_BPE_AFFIX_MAX + 4];
+    const unsigned char *p = (const unsigned char *)piece + a;
+    size_t m = end - a;
+    if ((b->prefix_len | b->suffix_len) && m <= 4) {
+        m = affixed(b, piece, a, end, n, buf);
+        p = (const unsigned char *)buf;
+    }
     bool bytes = b->byte_fallback;
-    for (uint32_t k = a; bytes && k < end; k++)
-        bytes = b->fallback_id[(unsigned char)piece[k]] != LW_BPE_NONE;
+    for (size_t k = 0; bytes && k < m; k++)
+        bytes = b->fallback_id[p[k]] != LW_BPE_NONE;
     if (bytes) {
         *unk = false;
-        for (uint32_t k = a; k < end; k++)
-            if (lw_ids_push(out, b->fallback_id[(unsigned char)piece[k]]))
+        for (size_t k = 0; k < m; k++)
+            if (lw_ids_push(out, b->fallback_id[p[k]]))
                 return -1;
         return 0;
     }
@@ -554,7 +583,7 @@ static int merge_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, ui
         if (whole != LW_BPE_NONE)
             return lw_ids_push(out, whole);
     }
-    if (n == 1 && b->byte_id[(unsigned char)piece[0]] != LW_BPE_NONE)
+    if (n == 1 && !b->suffix_len && b->byte_id[(unsigned char)piece[0]] != LW_BPE_NONE)
         return lw_ids_push(out, b->byte_id[(unsigned char)piece[0]]);
     if (grow(s, (size_t)n + 2))
         return -1;
@@ -562,15 +591,15 @@ static int merge_piece(const lw_bpe *b, lw_bpe_scratch *s, const char *piece, ui
     if (n <= (uint32_t)lw_bpe_scan_max) {
         uint32_t parts = merge_scan(b, s, piece, n);
         for (uint32_t k = 0; k < parts; k++)
-            if (emit_part(b, s, piece, s->parts[k].start, s->parts[k + 1].start, s->parts[k].id,
-                          &unk, out))
+            if (emit_part(b, s, piece, n, s->parts[k].start, s->parts[k + 1].start,
+                          s->parts[k].id, &unk, out))
                 return -1;
         return 0;
     }
     if (merge_heap(b, s, piece, n))
         return -1;
     for (uint32_t i = 0; i < n; i = s->next[i])
-        if (emit_part(b, s, piece, i, s->next[i], s->id[i], &unk, out))
+        if (emit_part(b, s, piece, n, i, s->next[i], s->id[i], &unk, out))
             return -1;
     return 0;
 }

@@ -8,7 +8,8 @@
  *  - merge mode (tokenizer.json): a pair's rank is its line in "merges".
  *
  * A piece starts as its bytes (byte-level BPE) or, with char_symbols, as its
- * UTF-8 characters (BPE over a SentencePiece-style vocabulary); a part left
+ * UTF-8 characters (BPE over a SentencePiece-style vocabulary), each with
+ * the affixes of HF's BPE when set; a part left
  * without a token in the end becomes the <0xXX> tokens of its bytes
  * (byte fallback) or the unknown token. */
 #ifndef LONGWEAVE_BPE_H
@@ -22,6 +23,7 @@
 
 #define LW_BPE_NONE UINT32_MAX
 #define LW_BPE_SCAN_MAX_DEFAULT 128
+#define LW_BPE_AFFIX_MAX 32 /* bytes of a prefix or suffix, at most this less one */
 extern int lw_bpe_scan_max;
 
 /* A vocabulary slot. Pieces of up to 8 bytes are stored by value in key
@@ -65,6 +67,12 @@ typedef struct {
     bool byte_fallback;
     uint32_t unk_id;           /* LW_BPE_NONE: no unknown token */
     bool fuse_unk;             /* consecutive unknown parts make one unknown token */
+    /* Merge mode: tokenizer.json's continuing_subword_prefix and
+     * end_of_word_suffix, as HF's merge_word uses them: a piece's initial
+     * parts are looked up with the prefix on all but the first and the
+     * suffix on the last (byte fallback takes those bytes too). */
+    char prefix[LW_BPE_AFFIX_MAX], suffix[LW_BPE_AFFIX_MAX];
+    uint8_t prefix_len, suffix_len;
     /* Lookup shortcuts (see lw_bpe_lookup), built by lw_bpe_init: tokens of
      * 2 and 3 bytes by direct index, a Bloom filter over longer ones. */
     struct lw_bpe_short *short_index; /* NULL: every lookup hashes */

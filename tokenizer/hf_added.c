@@ -85,13 +85,14 @@ lw_status hf_added_build(lw_hf *h, lw_error *err)
     size_t nr = 0, nn = 0;
     for (size_t i = 0; !st && i < h->n_added; i++) {
         hf_added *a = &h->added[i];
-        if (a->special && !h->match_special)
-            continue;
+        bool skip = a->special && !h->match_special;
         if (!a->normalized) {
-            raw[nr++] = a;
+            if (!skip)
+                raw[nr++] = a;
             continue;
         }
-        /* matched in its normalized form */
+        /* matched in its normalized form, which is also what HF decodes
+         * it to (simple_id_to_token) */
         if ((st = hf_normalize(h, ss, a->content, a->len, &b, NULL, err)))
             break;
         char *c = malloc(b.len + 1);
@@ -104,7 +105,7 @@ lw_status hf_added_build(lw_hf *h, lw_error *err)
         free(a->content);
         a->content = c;
         a->len = b.len;
-        if (a->len)
+        if (a->len && !skip)
             norm[nn++] = a;
     }
     if (!st)

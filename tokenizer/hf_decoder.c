@@ -1,7 +1,7 @@
 /* tokenizer.json decoders, as HF's decode_chain defines them: each decoder
  * maps the list of token strings to a new list, and the text is the list
  * joined. ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip,
- * Sequence; the others are refused by name. */
+ * BPEDecoder, WordPiece, Sequence; the others are refused by name. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +57,20 @@ static lw_status add(lw_hf *h, const cJSON *j, const char *path, lw_error *err, 
         strcpy(d->rep, c);
         d->start = (unsigned)a;
         d->stop = (unsigned)e;
+    } else if (strcmp(type, "BPEDecoder") == 0 || strcmp(type, "WordPiece") == 0) {
+        bool bpe = type[0] == 'B';
+        d->type = bpe ? HF_D_BPE : HF_D_WORDPIECE;
+        const cJSON *c = cJSON_GetObjectItem(j, bpe ? "suffix" : "prefix");
+        if (c && !cJSON_IsString(c))
+            return lw_error_set(err, LW_E_DATA, "%s: %s decoder's %s is not a string", path, type,
+                                bpe ? "suffix" : "prefix");
+        if (c && !*c->valuestring && bpe) /* Rust's replace("") puts text between all */
+            return lw_error_set(err, LW_E_DATA, "%s: BPEDecoder with an empty suffix is not "
+                                "supported", path);
+        /* HF's defaults when the field is absent */
+        if (!(d->content = strdup(c ? c->valuestring : bpe ? "</w>" : "##")))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        d->cleanup = !cJSON_IsFalse(cJSON_GetObjectItem(j, "cleanup"));
     } else if (strcmp(type, "Replace") == 0) {
         d->type = HF_D_REPLACE;
         const char *c = cJSON_GetStringValue(cJSON_GetObjectItem(j, "content"));
@@ -145,6 +159,44 @@ static int flush_bytes(toks *out, lw_buf *bytes)
     return 0;
 }
 
+/* out = s with every from replaced by to (Rust's str::replace). */
+static int replace_all(const lw_buf *s, const char *from, const char *to, lw_buf *out)
+{
+    size_t fn = strlen(from);
+    for (size_t k = 0; k < s->len;) {
+        if (fn && k + fn <= s->len && memcmp(s->data + k, from, fn) == 0) {
+            if (lw_buf_append(out, to, strlen(to)))
+                return -1;
+            k += fn;
+        } else if (lw_buf_putc(out, s->data[k++])) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* HF's decoders::wordpiece::cleanup, its replacements in its order. */
+static int cleanup(lw_buf *b)
+{
+    static const char *const r[][2] = {{" .", "."},      {" ?", "?"},   {" !", "!"},
+                                       {" ,", ","},      {" ' ", "'"},  {" n't", "n't"},
+                                       {" 'm", "'m"},    {" do not", " don't"},
+                                       {" 's", "'s"},    {" 've", "'ve"}, {" 're", "'re"}};
+    lw_buf t = {0};
+    for (size_t k = 0; k < sizeof r / sizeof *r; k++) {
+        t.len = 0;
+        if (replace_all(b, r[k][0], r[k][1], &t)) {
+            lw_buf_free(&t);
+            return -1;
+        }
+        lw_buf tmp = *b;
+        *b = t;
+        t = tmp;
+    }
+    lw_buf_free(&t);
+    return 0;
+}
+
 static lw_status step(const hf_dec *d, lw_split_scratch *ss, toks *in, toks *out,
                       lw_error *err)
 {
@@ -218,6 +270,24 @@ static lw_status step(const hf_dec *d, lw_split_scratch *ss, toks *in, toks *out
             rc = sp.v[k].match ? lw_buf_append(b, d->content, strlen(d->content))
                                : lw_buf_append(b, in->v[i].data + sp.v[k].a, sp.v[k].e - sp.v[k].a);
         free(sp.v);
+    }
+    for (size_t i = 0; !rc && d->type == HF_D_BPE && i < in->n; i++) {
+        /* every suffix a space, none on the last token */
+        lw_buf *b = push(out);
+        rc = !b || replace_all(&in->v[i], d->content, i + 1 == in->n ? "" : " ", b);
+    }
+    for (size_t i = 0; !rc && d->type == HF_D_WORDPIECE && i < in->n; i++) {
+        lw_buf *b = push(out);
+        size_t pn = strlen(d->content);
+        const lw_buf *t = &in->v[i];
+        if (!b) {
+            rc = -1;
+        } else if (i > 0 && t->len >= pn && memcmp(t->data, d->content, pn) == 0) {
+            rc = lw_buf_append(b, t->data + pn, t->len - pn);
+        } else {
+            rc = (i > 0 && lw_buf_putc(b, ' ')) || lw_buf_append(b, t->data, t->len);
+        }
+        rc = rc || (d->cleanup && cleanup(b));
     }
     lw_buf_free(&bytes);
     if (rc)

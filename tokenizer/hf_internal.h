@@ -2,7 +2,7 @@
  * tokenizers (normalizers/, pre_tokenizers/, models/bpe, decoders/,
  * added_vocabulary.rs): added tokens split the text, the normalizers rewrite
  * each plain segment, the pre-tokenizers cut it into pieces stage by stage,
- * and the model (BPE, in bpe.c) encodes each piece. Offsets are never
+ * and the model (BPE, in bpe.c, or Unigram, in unigram.c) encodes each piece. Offsets are never
  * reported, so each stage works on plain strings. */
 #ifndef LONGWEAVE_HF_INTERNAL_H
 #define LONGWEAVE_HF_INTERNAL_H
@@ -56,13 +56,15 @@ typedef struct {
 } hf_pre;
 
 typedef enum {
-    HF_D_BYTELEVEL, HF_D_METASPACE, HF_D_REPLACE, HF_D_BYTEFALLBACK, HF_D_FUSE, HF_D_STRIP
+    HF_D_BYTELEVEL, HF_D_METASPACE, HF_D_REPLACE, HF_D_BYTEFALLBACK, HF_D_FUSE, HF_D_STRIP,
+    HF_D_BPE, HF_D_WORDPIECE
 } hf_dec_type;
 
 typedef struct {
     hf_dec_type type;
     hf_pattern pat;       /* Replace */
-    char *content;        /* Replace */
+    char *content;        /* Replace; BPEDecoder suffix; WordPiece prefix */
+    bool cleanup;         /* WordPiece */
     char rep[8];          /* Metaspace replacement; Strip content */
     hf_prepend prepend;   /* Metaspace */
     unsigned start, stop; /* Strip */

@@ -3,8 +3,9 @@
  * hf_decoder.c and hf_added.c; the model is BPE (bpe.c) over a byte-level
  * vocabulary (with a ByteLevel pre-tokenizer: the vocabulary is kept as
  * bytes) or over a character vocabulary (SentencePiece style, with byte
- * fallback and the unknown token). Whatever is not implemented is refused by
- * name, never approximated. */
+ * fallback and the unknown token), or Unigram (unigram.c, read by
+ * hf_unigram.c), one pipeline for both. Whatever is not implemented is
+ * refused by name, never approximated. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 struct lw_hf_scratch {
     lw_split_scratch *ss;
+    lw_unigram_scratch *u;
     lw_buf norm;
     hf_pieces a, b;
 };
@@ -23,8 +25,8 @@ struct lw_hf_scratch {
 lw_hf_scratch *lw_hf_scratch_new(void)
 {
     lw_hf_scratch *s = calloc(1, sizeof *s);
-    if (s && !(s->ss = lw_split_scratch_new())) {
-        free(s);
+    if (s && (!(s->ss = lw_split_scratch_new()) | !(s->u = lw_unigram_scratch_new()))) {
+        lw_hf_scratch_free(s);
         return NULL;
     }
     return s;
@@ -35,6 +37,7 @@ void lw_hf_scratch_free(lw_hf_scratch *s)
     if (!s)
         return;
     lw_split_scratch_free(s->ss);
+    lw_unigram_scratch_free(s->u);
     lw_buf_free(&s->norm);
     hf_pieces_free(&s->a);
     hf_pieces_free(&s->b);
@@ -76,8 +79,10 @@ static bool model_bytes(const lw_hf *h, const int table[324], const char *s, lw_
     return lw_buf_append(out, s, strlen(s)) == 0;
 }
 
-/* The model's options that change ids: what is not implemented is refused. */
-static lw_status model_options(const cJSON *model, const char *path, lw_error *err)
+/* The model's options that change ids: what is not implemented is refused;
+ * the affixes go into b, as the model sees them. */
+static lw_status model_options(const lw_hf *h, const int table[324], const cJSON *model,
+                               lw_bpe *b, const char *path, lw_error *err)
 {
     const cJSON *d = cJSON_GetObjectItem(model, "dropout");
     if (d && !cJSON_IsNull(d) && !(cJSON_IsNumber(d) && d->valuedouble == 0))
@@ -85,9 +90,20 @@ static lw_status model_options(const cJSON *model, const char *path, lw_error *e
     static const char *const affix[] = {"continuing_subword_prefix", "end_of_word_suffix"};
     for (int k = 0; k < 2; k++) {
         const cJSON *a = cJSON_GetObjectItem(model, affix[k]);
-        if (a && !cJSON_IsNull(a) && !(cJSON_IsString(a) && !*a->valuestring))
-            return lw_error_set(err, LW_E_DATA, "%s: BPE %s '%s' is not supported", path,
-                                affix[k], cJSON_IsString(a) ? a->valuestring : "?");
+        if (!a || cJSON_IsNull(a))
+            continue;
+        lw_buf m = {0};
+        bool ok = cJSON_IsString(a) && model_bytes(h, table, a->valuestring, &m) &&
+                  m.len < LW_BPE_AFFIX_MAX;
+        if (ok && m.len) /* "" leaves m.data NULL */
+            memcpy(k ? b->suffix : b->prefix, m.data, m.len);
+        *(k ? &b->suffix_len : &b->prefix_len) = (uint8_t)m.len;
+        lw_buf_free(&m);
+        if (!ok)
+            return lw_error_set(err, LW_E_DATA, "%s: BPE %s '%s' is not supported (a string of "
+                                "up to %d bytes%s)", path, affix[k],
+                                cJSON_IsString(a) ? a->valuestring : "?", LW_BPE_AFFIX_MAX - 1,
+                                h->byte_level ? " in the byte-level alphabet" : "");
     }
     return LW_OK;
 }
@@ -134,9 +150,7 @@ static lw_status load_bpe(lw_tokenizer *t, lw_hf *h, const cJSON *root, const cJ
     const cJSON *merges = cJSON_GetObjectItem(model, "merges");
     if (!cJSON_IsObject(vocab) || !cJSON_IsArray(merges))
         return lw_error_set(err, LW_E_DATA, "%s: the BPE model has no vocab and merges", path);
-    lw_status st = model_options(model, path, err);
-    if (st)
-        return st;
+    lw_status st = LW_OK;
     const char *pattern = NULL;
     /* Without added tokens to look for, the bpe's own pre-split does it all
      * (the fast path byte-level files always took). */
@@ -189,6 +203,12 @@ static lw_status load_bpe(lw_tokenizer *t, lw_hf *h, const cJSON *root, const cJ
     if (st)
         goto done;
     lw_bpe *b = &t->bpe;
+    if ((st = model_options(h, table, model, b, path, err)))
+        goto done;
+    /* HF's merged token is the left one and the right one less the length
+     * of the prefix (in the file's strings) */
+    const cJSON *pj = cJSON_GetObjectItem(model, "continuing_subword_prefix");
+    size_t plen = cJSON_IsString(pj) ? strlen(pj->valuestring) : 0;
     b->merge_mode = true;
     b->keep_gaps = true; /* Split "Isolated" keeps unmatched text as pieces */
     b->whole_first = cJSON_IsTrue(cJSON_GetObjectItem(model, "ignore_merges"));
@@ -224,17 +244,19 @@ static lw_status load_bpe(lw_tokenizer *t, lw_hf *h, const cJSON *root, const cJ
             r = cJSON_GetStringValue(cJSON_GetArrayItem(e, 1));
         }
         bool ok = l && r && model_bytes(h, table, l, &lb) && model_bytes(h, table, r, &rb);
-        free(split);
         uint32_t li = ok ? lw_bpe_lookup(b, lb.data, lb.len) : LW_BPE_NONE;
         uint32_t ri = ok ? lw_bpe_lookup(b, rb.data, rb.len) : LW_BPE_NONE;
         uint32_t mi = LW_BPE_NONE;
-        if (li != LW_BPE_NONE && ri != LW_BPE_NONE) {
+        if (li != LW_BPE_NONE && ri != LW_BPE_NONE && strlen(r) >= plen &&
+            model_bytes(h, table, r + plen, &rb)) {
             if (lw_buf_append(&lb, rb.data, rb.len)) {
+                free(split);
                 st = lw_error_set(err, LW_E_NOMEM, "out of memory loading %s", path);
                 goto done;
             }
             mi = lw_bpe_lookup(b, lb.data, lb.len);
         }
+        free(split);
         if (mi == LW_BPE_NONE) {
             st = lw_error_set(err, LW_E_DATA, "%s: merge %u does not name vocab tokens", path,
                               rank);
@@ -280,6 +302,31 @@ done:
     return st;
 }
 
+/* A Unigram model: its pieces are strings of characters, so the bytes a
+ * ByteLevel pre-tokenizer leaves are refused. */
+static lw_status load_unigram(lw_tokenizer *t, lw_hf *h, const cJSON *root, const cJSON *model,
+                              lw_error *err)
+{
+    if (h->byte_level)
+        return lw_error_set(err, LW_E_DATA, "%s: pre-tokenizer 'ByteLevel' is not supported "
+                            "with the Unigram model", t->path);
+    lw_status st = lw_hf_unigram_load(&t->unigram, model, t->path, err);
+    if (st)
+        return st;
+    uint32_t vocab_size = lw_unigram_size(t->unigram);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(root, "added_tokens"))
+    {
+        double id = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "id"));
+        if (id >= 0 && id < 16777216 && (uint32_t)id + 1 > vocab_size)
+            vocab_size = (uint32_t)id + 1;
+    }
+    t->kind = LW_TOK_HF_UNIGRAM;
+    t->vocab_size = vocab_size;
+    snprintf(t->name, sizeof t->name, "hf-unigram-%u", vocab_size);
+    return LW_OK;
+}
+
 lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, const lw_tok_opts *opts,
                           lw_error *err)
 {
@@ -290,13 +337,6 @@ lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, const 
     lw_status st = LW_OK;
     const cJSON *model = cJSON_GetObjectItem(root, "model");
     const char *mtype = cJSON_GetStringValue(cJSON_GetObjectItem(model, "type"));
-    if (mtype && strcmp(mtype, "Unigram") == 0) {
-        /* Unigram models have their own small pipeline (hf_unigram.c: no
-         * normalizer or NFC, Metaspace or nothing), their own kind */
-        st = lw_hf_unigram_tokenizer(t, root, err);
-        cJSON_Delete(root);
-        return st;
-    }
     lw_hf *h = t->hf = calloc(1, sizeof *h);
     if (!h) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -311,6 +351,8 @@ lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, const 
         mtype = "BPE"; /* HF reads an untagged model with merges as BPE */
     if (mtype && strcmp(mtype, "BPE") == 0) {
         st = load_bpe(t, h, root, model, err);
+    } else if (mtype && strcmp(mtype, "Unigram") == 0) {
+        st = load_unigram(t, h, root, model, err);
     } else {
         st = lw_error_set(err, LW_E_DATA, "%s: model '%s' is not supported", path,
                           mtype ? mtype : "(no type)");
@@ -339,7 +381,8 @@ lw_status lw_hf_json_load(lw_tokenizer *t, const char *data, size_t size, const 
     t->bos = lw_tok_find_special(t, bos, 5);
     t->eos = lw_tok_find_special(t, eos, 6);
     t->pad = lw_tok_find_special(t, pad, 3);
-    t->unk = lw_tok_find_special(t, unk, 2);
+    t->unk = t->unigram && lw_unigram_unk_id(t->unigram) >= 0 ? lw_unigram_unk_id(t->unigram)
+                                                               : lw_tok_find_special(t, unk, 2);
 done:
     cJSON_Delete(root);
     return st;
@@ -360,9 +403,13 @@ static lw_status encode_plain(const lw_tokenizer *t, lw_hf_scratch *s, lw_bpe_sc
     if (hf_pieces_add(&s->a, text, len, olen))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     lw_status st = hf_pretokenize(h, s->ss, &s->a, &s->b, err);
-    for (size_t i = 0; !st && i < s->a.n; i++)
-        if (lw_bpe_encode_piece(&t->bpe, bs, s->a.text.data + s->a.p[i].off, s->a.p[i].len, out))
+    for (size_t i = 0; !st && i < s->a.n; i++) {
+        const char *p = s->a.text.data + s->a.p[i].off;
+        if (t->unigram)
+            st = lw_unigram_encode(t->unigram, s->u, p, s->a.p[i].len, out, err);
+        else if (lw_bpe_encode_piece(&t->bpe, bs, p, s->a.p[i].len, out))
             st = lw_error_set(err, LW_E_NOMEM, "out of memory encoding");
+    }
     return st;
 }
 
@@ -428,15 +475,24 @@ lw_status lw_hf_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw_
     lw_buf b = {0};
     lw_status st = tok && len ? LW_OK : lw_error_set(err, LW_E_NOMEM, "out of memory");
     for (size_t i = 0; !st && i < n; i++) {
-        /* HF looks an id up in the added tokens first, then the model */
-        const char *c = NULL;
-        for (size_t k = 0; k < t->n_specials && !c; k++)
-            if (t->specials[k].id == ids[i])
-                c = t->specials[k].content;
+        /* HF looks an id up in the added tokens first (normalized ones as
+         * normalized), then the model */
+        const hf_added *c = NULL;
+        for (size_t k = 0; k < h->n_added && !c; k++)
+            if (h->added[k].id == ids[i])
+                c = &h->added[k];
         b.len = 0;
         int rc = 0;
+        const char *u = NULL;
+        size_t un = 0;
         if (c) {
-            rc = lw_buf_append(&b, c, strlen(c));
+            rc = lw_buf_append(&b, c->content, c->len);
+        } else if (t->unigram) {
+            if (!(u = lw_unigram_piece(t->unigram, ids[i], &un))) {
+                st = lw_error_set(err, LW_E_DATA, "token id %u has no piece", ids[i]);
+                break;
+            }
+            rc = lw_buf_append(&b, u, un);
         } else if (ids[i] < t->bpe.n_ids && t->bpe.offset[ids[i]] != UINT64_MAX) {
             const char *p = t->bpe.bytes + t->bpe.offset[ids[i]];
             size_t k = t->bpe.length[ids[i]];

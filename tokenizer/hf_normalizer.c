@@ -36,7 +36,11 @@ static lw_status add(lw_hf *h, const cJSON *j, const char *path, lw_error *err, 
     while (k < sizeof simple / sizeof *simple && strcmp(simple[k].name, type) != 0)
         k++;
     if (k == sizeof simple / sizeof *simple)
-        return lw_error_set(err, LW_E_DATA, "%s: normalizer '%s' is not supported", path, type);
+        return lw_error_set(err, LW_E_DATA, "%s: normalizer '%s' is not supported%s", path, type,
+                            strcmp(type, "Precompiled") == 0
+                                ? " (the SentencePiece precompiled_charsmap of T5 and ALBERT "
+                                  "files is not implemented: use the .model file)"
+                                : "");
     if (!LW_VEC_GROW(&h->norm, cap, h->n_norm + 1))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     hf_norm *n = &h->norm[h->n_norm];

@@ -1,12 +1,14 @@
 /* tokenizer.json patterns ({"String": ..} or {"Regex": ..}) and the span
  * lists they produce, as HF's Pattern::find_matches does; the pieces list the
  * pre-tokenizers pass along; Rust's char classes HF relies on. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
 #include "hf_internal.h"
 #include "longweave/vec.h"
+#include "unicode_tables.h"
 
 int hf_pieces_add(hf_pieces *ps, const char *s, size_t len, size_t olen)
 {
@@ -183,6 +185,35 @@ int hf_to_byte_level(const char *s, size_t n, lw_buf *out)
     return 0;
 }
 
+/* The letters, marks and Nd/Nl numbers of Unicode 16 (Rust regex's tables)
+ * added since 14, read once from unicode_tables.h: utf8proc's older tables
+ * have them unassigned. */
+static struct {
+    uint32_t a, b;
+} word16[512];
+static size_t n_word16;
+static pthread_once_t word16_once = PTHREAD_ONCE_INIT;
+
+static void word16_read(void)
+{
+    static const char *const names[] = {"L", "M", "Nd", "Nl"};
+    for (size_t i = 0; i < sizeof lw_unicode_classes / sizeof *lw_unicode_classes; i++)
+        for (size_t k = 0; k < 4; k++) {
+            const char *s = lw_unicode_classes[i].added;
+            if (strcmp(lw_unicode_classes[i].name, names[k]) != 0 || !s)
+                continue;
+            while ((s = strstr(s, "\\x{")) && n_word16 < sizeof word16 / sizeof *word16) {
+                char *e;
+                uint32_t a = (uint32_t)strtoul(s + 3, &e, 16), b = a;
+                if (strncmp(e, "}-\\x{", 5) == 0)
+                    b = (uint32_t)strtoul(e + 5, &e, 16);
+                word16[n_word16].a = a;
+                word16[n_word16++].b = b;
+                s = e;
+            }
+        }
+}
+
 /* Rust regex's \w: Alphabetic, marks, Nd, Pc, Join_Control. Alphabetic is
  * the letters, Nl and Other_Alphabetic, which outside the marks is only the
  * circled and squared Latin letters. */
@@ -193,6 +224,13 @@ bool hf_is_word(int32_t c)
         c == 0x200D)
         return true;
     utf8proc_category_t k = utf8proc_category(c);
+    if (k == UTF8PROC_CATEGORY_CN) {
+        pthread_once(&word16_once, word16_read);
+        for (size_t i = 0; i < n_word16; i++)
+            if ((uint32_t)c >= word16[i].a && (uint32_t)c <= word16[i].b)
+                return true;
+        return false;
+    }
     return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) ||
            (k >= UTF8PROC_CATEGORY_MN && k <= UTF8PROC_CATEGORY_ME) ||
            k == UTF8PROC_CATEGORY_ND || k == UTF8PROC_CATEGORY_NL || k == UTF8PROC_CATEGORY_PC;

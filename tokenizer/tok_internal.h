@@ -21,10 +21,9 @@ struct lw_tokenizer {
     char sha256[LW_SHA256_HEX];
     uint32_t vocab_size;
     lw_bpe bpe;             /* tiktoken, hf-bpe */
-    struct lw_hf *hf;       /* hf-bpe: the tokenizer.json pipeline (hf_internal.h) */
+    struct lw_hf *hf;       /* hf-bpe, hf-unigram: the tokenizer.json pipeline (hf_internal.h) */
     void *spm;              /* sentencepiece (C++ object behind the shim) */
-    struct lw_hf_unigram *unigram; /* hf-unigram (hf_unigram.c) */
-    bool nfc;               /* hf-unigram: NFC normalizer */
+    struct lw_unigram *unigram; /* hf-unigram: the model (unigram.c) */
     lw_spm_bpe *spm_bpe;    /* sentencepiece BPE encoded natively (NULL: by the library) */
     lw_special *specials;
     size_t n_specials, n_specials_cap;

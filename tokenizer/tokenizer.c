@@ -10,21 +10,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <utf8proc.h>
 
 #include "longweave/fileio.h"
 #include "longweave/utf8.h"
 #include "longweave/vec.h"
 #include "hf_hub.h"
-#include "hf_unigram.h"
 #include "spm_model.h"
 #include "tok_internal.h"
+#include "unigram.h"
 
 struct lw_tok_scratch {
     const lw_tokenizer *owner; /* its piece cache holds this tokenizer's ids */
     lw_bpe_scratch *bpe;
-    struct lw_hf_scratch *hf; /* hf-bpe */
-    lw_hf_unigram_scratch *unigram;
+    struct lw_hf_scratch *hf; /* hf-bpe, hf-unigram */
     lw_buf repaired;
     lw_buf norm; /* SentencePiece's normalized text, a window at a time */
 };
@@ -180,7 +178,7 @@ void lw_tok_free(lw_tokenizer *t)
         return;
     lw_bpe_free(&t->bpe);
     lw_hf_free(t->hf);
-    lw_hf_unigram_free(t->unigram);
+    lw_unigram_free(t->unigram);
     lw_hf_config_clear(t);
     if (t->spm)
         lw_spm_close(t->spm);
@@ -204,11 +202,9 @@ lw_tok_scratch *lw_tok_scratch_new(const lw_tokenizer *t)
     if (!s)
         return NULL;
     s->owner = t;
-    if ((t->kind == LW_TOK_HF_UNIGRAM && !(s->unigram = lw_hf_unigram_scratch_new())) ||
-        ((t->kind == LW_TOK_TIKTOKEN || t->kind == LW_TOK_HF_BPE || t->spm_bpe) &&
+    if (((t->kind == LW_TOK_TIKTOKEN || t->kind == LW_TOK_HF_BPE || t->spm_bpe) &&
          !(s->bpe = lw_bpe_scratch_new())) ||
         (t->hf && !(s->hf = lw_hf_scratch_new()))) {
-        lw_hf_unigram_scratch_free(s->unigram);
         lw_bpe_scratch_free(s->bpe);
         free(s);
         return NULL;
@@ -222,7 +218,6 @@ void lw_tok_scratch_free(lw_tok_scratch *s)
         return;
     lw_bpe_scratch_free(s->bpe);
     lw_hf_scratch_free(s->hf);
-    lw_hf_unigram_scratch_free(s->unigram);
     lw_buf_free(&s->repaired);
     lw_buf_free(&s->norm);
     free(s);
@@ -268,20 +263,6 @@ lw_status lw_tok_encode(const lw_tokenizer *t, lw_tok_scratch *s, const char *te
     }
     if (t->hf)
         return lw_hf_encode(t, s->hf, s->bpe, text, len, out, err);
-    if (t->unigram && t->nfc && len) {
-        utf8proc_uint8_t *nfc = NULL;
-        utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
-                                          &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-        if (n < 0)
-            return lw_error_set(err, LW_E_DATA, "NFC normalization failed: %s",
-                                utf8proc_errmsg(n));
-        lw_status st =
-            lw_hf_unigram_encode(t->unigram, s->unigram, (const char *)nfc, (size_t)n, out, err);
-        free(nfc);
-        return st;
-    }
-    if (t->unigram)
-        return lw_hf_unigram_encode(t->unigram, s->unigram, text, len, out, err);
     return lw_bpe_encode(&t->bpe, s->bpe, text, len, out, err);
 }
 
@@ -299,7 +280,7 @@ int lw_tok_id_to_piece(const lw_tokenizer *t, uint32_t id, const char **piece, s
         *piece = lw_spm_id_to_piece(t->spm, (int)id, len);
         return *piece ? 0 : -1;
     }
-    if (t->unigram && (*piece = lw_unigram_piece(lw_hf_unigram_model(t->unigram), id, len)))
+    if (t->unigram && (*piece = lw_unigram_piece(t->unigram, id, len)))
         return 0;
     if (id < t->bpe.n_ids && t->bpe.offset[id] != UINT64_MAX) {
         *piece = t->bpe.bytes + t->bpe.offset[id];
@@ -318,7 +299,7 @@ int64_t lw_tok_piece_to_id(const lw_tokenizer *t, const char *piece, size_t len)
 {
     if (t->kind == LW_TOK_SENTENCEPIECE)
         return lw_spm_piece_to_id(t->spm, piece, len);
-    int64_t uid = t->unigram ? lw_unigram_lookup(lw_hf_unigram_model(t->unigram), piece, len) : -1;
+    int64_t uid = t->unigram ? lw_unigram_lookup(t->unigram, piece, len) : -1;
     if (uid >= 0)
         return uid;
     uint32_t id = t->unigram ? LW_BPE_NONE : lw_bpe_lookup(&t->bpe, piece, len);
@@ -345,8 +326,6 @@ lw_status lw_tok_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw
     }
     if (t->hf)
         return lw_hf_decode(t, ids, n, out, err);
-    if (t->unigram)
-        return lw_hf_unigram_decode(t, ids, n, out, err);
     for (size_t i = 0; i < n; i++) {
         const char *p;
         size_t len;

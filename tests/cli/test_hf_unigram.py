@@ -3,7 +3,8 @@ tokenizer.json built here from tests/fixtures/tokenizers/spm-unigram-32k.model
 (read by spm_proto.py, not by libsentencepiece) must give the ids of Hugging
 Face's own library (npm `tokenizers`, run by the test) on the 910 edge-case
 texts and on real documents, with byte fallback, every Metaspace
-prepend_scheme and split off; and the same ids as libsentencepiece on the
+prepend_scheme and split off, and with the normalizers, pre-tokenizers,
+added tokens and decoders of the pipeline BPE files use; and the same ids as libsentencepiece on the
 .model where the two pipelines are defined the same (all but near-ties, which
 SentencePiece scores in float and HF in double)."""
 import json
@@ -15,6 +16,7 @@ import unicodedata
 import harness
 import megatron
 import spm_proto
+from hf_compare import check_decode, same_as_hf
 from harness import (MULTILINGUAL, ROOT, SAMPLE, check, jsonl, main, read_input, run, run_ok,
                      test, write)
 
@@ -169,6 +171,113 @@ def viterbi_matches_libsentencepiece(tmp):
     check(len(bad) < len(texts) // 1000, f"{len(bad)} ties broken differently")
 
 
+def variant(out, byte_fallback=False, added=False, **parts):
+    """unigram_json's file with other pipeline parts (normalizer,
+    pre_tokenizer, decoder, added_tokens)."""
+    doc = unigram_json(out, byte_fallback=byte_fallback, added=added)
+    doc.update(parts)
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+    return out
+
+
+def sequence(key, items):
+    return {"type": "Sequence", key: items}
+
+
+META = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+
+
+def pipelines():
+    """Normalizers, pre-tokenizers and decoders around the Unigram model, as
+    the BPE files of test_hf_tokenizers.py have them."""
+    return [
+        ("nfkc-whitespace-split", False, {
+            "normalizer": sequence("normalizers", [
+                {"type": "NFKC"}, {"type": "Replace", "pattern": {"Regex": "\\s+"},
+                                   "content": " "},
+                {"type": "Strip", "strip_left": True, "strip_right": True}]),
+            "pre_tokenizer": sequence("pretokenizers", [{"type": "WhitespaceSplit"}, META]),
+            "decoder": META}),
+        ("replace-prepend-split-digits-punct", True, {
+            "normalizer": sequence("normalizers", [
+                {"type": "Prepend", "prepend": "\u2581"},
+                {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]),
+            "pre_tokenizer": sequence("pretokenizers", [
+                {"type": "Split", "pattern": {"Regex": "\\p{N}+|[.,!?;:]"},
+                 "behavior": "Isolated", "invert": False},
+                {"type": "Digits", "individual_digits": True},
+                {"type": "Punctuation", "behavior": "MergedWithPrevious"}]),
+            "decoder": sequence("decoders", [
+                {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+                {"type": "ByteFallback"}, {"type": "Fuse"},
+                {"type": "Strip", "content": " ", "start": 1, "stop": 0}])}),
+        ("nfd-lowercase-whitespace", False, {
+            "normalizer": sequence("normalizers", [{"type": "NFD"}, {"type": "Lowercase"},
+                                              {"type": "NFC"}]),
+            "pre_tokenizer": {"type": "Whitespace"}, "decoder": None}),
+        ("nfkd-char-delimiter", True, {
+            "normalizer": {"type": "NFKD"},
+            "pre_tokenizer": {"type": "CharDelimiterSplit", "delimiter": " "},
+            "decoder": sequence("decoders", [{"type": "ByteFallback"}, {"type": "Fuse"}])}),
+        ("split-removed-invert-metaspace-first", False, {
+            "normalizer": {"type": "NFC"},
+            "pre_tokenizer": sequence("pretokenizers", [
+                {"type": "Split", "pattern": {"Regex": "\\p{L}+|\\p{N}|[^\\s\\p{L}\\p{N}]+"},
+                 "behavior": "Removed", "invert": True},
+                dict(META, prepend_scheme="first")]),
+            "decoder": dict(META, prepend_scheme="first")}),
+    ]
+
+
+@test
+def every_pipeline_part_matches_hf(tmp):
+    # One pipeline for both models: a Unigram file with a normalizer Sequence
+    # and pre-tokenizers other than Metaspace encodes and decodes as HF does.
+    bad = []
+    for name, fallback, parts in pipelines():
+        path = variant(f"{name}.json", byte_fallback=fallback, **parts)
+        try:
+            same_as_hf(path, CASES, name)
+            check_decode(path, name)
+        except Exception as e:  # collect all, report together
+            bad.append(str(e)[:600])
+    check(not bad, "\n".join(bad))
+
+
+@test
+def added_tokens_in_texts_match_hf(tmp):
+    # Added tokens split the text before (normalized: false) or after
+    # (normalized: true) the normalizers, with lstrip/rstrip/single_word, as
+    # for BPE files; the special ones are plain text unless asked for.
+    added = [("<sep>", False, False, False, False), ("Hello", True, False, False, True),
+             ("wor", True, True, True, False), ("<cls>", False, True, False, False),
+             ("\u00e9t\u00e9", True, False, True, False)]
+    toks = [{"content": c, "single_word": sw, "lstrip": ls, "rstrip": rs, "normalized": n,
+             "special": False} for c, n, ls, rs, sw in added]
+    toks.append({"content": "<special>", "single_word": False, "lstrip": False,
+                 "rstrip": False, "normalized": False, "special": True})
+    # the ids HF gives them: a piece's own, else the next after the vocabulary
+    vocab = {p: i for i, (p, _) in enumerate(unigram_json("a.json")["model"]["vocab"])}
+    new = iter(range(32000, 32100))
+    for t in toks:
+        t["id"] = vocab[t["content"]] if t["content"] in vocab else next(new)
+    check(sum(t["id"] >= 32000 for t in toks) == 5, str(toks))
+    path = variant("a.json", added_tokens=toks,
+                   normalizer=sequence("normalizers", [{"type": "NFKC"}, {"type": "Lowercase"}]),
+                   pre_tokenizer=sequence("pretokenizers", [{"type": "Whitespace"}, META]))
+    edge = case_texts()
+    texts = []
+    for i, t in enumerate(edge[:300]):
+        c = toks[i % len(toks)]["content"]
+        texts += [t, f"{t}{c}{edge[-1 - i]}", f"x {c} y {c.upper()}", f"Hello world {c}!"]
+    write("t.jsonl", jsonl([{"text": t} for t in texts]))
+    same_as_hf(path, "t.jsonl", "added tokens")
+    check_decode(path, "added tokens")
+    m = json.load(open("lw.manifest.json"))
+    check(m["tokenizer"]["vocab_size"] == 32005, str(m["tokenizer"]))
+
+
 @test
 def roles_decode_and_refusals(tmp):
     unigram_json("a.json", added=True)
@@ -185,7 +294,23 @@ def roles_decode_and_refusals(tmp):
     doc["normalizer"] = {"type": "Precompiled", "precompiled_charsmap": "AA=="}
     json.dump(doc, open("n.json", "w"))
     rc, _, err = run(["tokenize", "-t", "n.json", "d.jsonl", "-o", "o/n", "-q"])
-    check(rc == 65 and "Precompiled" in err, err)
+    check(rc == 65 and "normalizer 'Precompiled' is not supported" in err and
+          "precompiled_charsmap" in err, err)
+    doc["normalizer"] = sequence("normalizers", [{"type": "NFC"}, {"type": "BertNormalizer"}])
+    doc["pre_tokenizer"] = META
+    json.dump(doc, open("n.json", "w"))
+    rc, _, err = run(["tokenize", "-t", "n.json", "d.jsonl", "-o", "o/n", "-q"])
+    check(rc == 65 and "normalizer 'BertNormalizer' is not supported" in err, err)
+    doc["normalizer"] = None
+    doc["pre_tokenizer"] = {"type": "BertPreTokenizer"}
+    json.dump(doc, open("n.json", "w"))
+    rc, _, err = run(["tokenize", "-t", "n.json", "d.jsonl", "-o", "o/n", "-q"])
+    check(rc == 65 and "pre-tokenizer 'BertPreTokenizer' is not supported" in err, err)
+    doc["pre_tokenizer"] = {"type": "ByteLevel", "add_prefix_space": False,
+                            "trim_offsets": False, "use_regex": True}
+    json.dump(doc, open("n.json", "w"))
+    rc, _, err = run(["tokenize", "-t", "n.json", "d.jsonl", "-o", "o/n", "-q"])
+    check(rc == 65 and "'ByteLevel' is not supported with the Unigram model" in err, err)
     # no unk_id and a character no piece covers: an error, as in HF
     unigram_json("nounk.json", unk=False)
     write("z.jsonl", jsonl([{"text": "\U0001F600"}]))
