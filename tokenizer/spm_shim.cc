@@ -36,6 +36,23 @@ extern "C" void *lw_spm_open(const char *path, char *errbuf, size_t errcap)
     }
 }
 
+extern "C" void *lw_spm_open_data(const char *data, size_t size, char *errbuf, size_t errcap)
+{
+    try {
+        auto *sp = new sentencepiece::SentencePieceProcessor();
+        auto status = sp->LoadFromSerializedProto(std::string_view(data, size));
+        if (!status.ok()) {
+            copy_error(status.ToString(), errbuf, errcap);
+            delete sp;
+            return nullptr;
+        }
+        return sp;
+    } catch (const std::exception &e) {
+        copy_error(e.what(), errbuf, errcap);
+        return nullptr;
+    }
+}
+
 extern "C" void lw_spm_close(void *spm)
 {
     delete static_cast<sentencepiece::SentencePieceProcessor *>(spm);
