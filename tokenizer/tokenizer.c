@@ -75,6 +75,16 @@ static bool looks_like_tiktoken(const char *s, size_t n)
     return i > d && (i == n || s[i] == '\n' || s[i] == '\r');
 }
 
+/* bos, eos, pad, unk */
+static lw_status set_roles(lw_tokenizer *t, const int64_t roles[4])
+{
+    t->bos = roles[0];
+    t->eos = roles[1];
+    t->pad = roles[2];
+    t->unk = roles[3];
+    return LW_OK;
+}
+
 lw_status lw_spm_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err)
 {
     /* BPE models that use only what spm_bpe.c covers are encoded, decoded
@@ -85,15 +95,11 @@ lw_status lw_spm_load(lw_tokenizer *t, const char *data, size_t size, lw_error *
     lw_status st = lw_spm_bpe_new(data, size, &t->spm_bpe, why, sizeof why, err);
     if (st)
         return st;
+    int64_t roles[4];
     if (t->spm_bpe && !lw_spm_bpe_self_test(t->spm_bpe)) {
-        int64_t roles[4];
         lw_spm_bpe_roles(t->spm_bpe, roles);
-        t->bos = roles[0];
-        t->eos = roles[1];
-        t->pad = roles[2];
-        t->unk = roles[3];
         t->vocab_size = lw_spm_bpe_vocab_size(t->spm_bpe);
-        return LW_OK;
+        return set_roles(t, roles);
     }
     char msg[512] = "";
     t->spm = lw_spm_open(t->path, msg, sizeof msg);
@@ -101,14 +107,12 @@ lw_status lw_spm_load(lw_tokenizer *t, const char *data, size_t size, lw_error *
         return lw_error_set(err, LW_E_DATA,
                             "%s: not a tokenizer.json, a tiktoken rank file or a SentencePiece "
                             "model (SentencePiece: %s)", t->path, msg);
-    int roles[4];
-    lw_spm_roles(t->spm, roles);
-    t->bos = roles[0];
-    t->eos = roles[1];
-    t->pad = roles[2];
-    t->unk = roles[3];
+    int lib_roles[4];
+    lw_spm_roles(t->spm, lib_roles);
+    for (int k = 0; k < 4; k++)
+        roles[k] = lib_roles[k];
     t->vocab_size = (uint32_t)lw_spm_vocab_size(t->spm);
-    return LW_OK;
+    return set_roles(t, roles);
 }
 
 static pthread_mutex_t spm_lazy = PTHREAD_MUTEX_INITIALIZER;
