@@ -334,6 +334,40 @@ static void test_spm_bpe_32k(void **state)
     check_model(FIX "spm-bpe-32k.model");
 }
 
+static void pb_varint(lw_buf *b, uint64_t v)
+{
+    do {
+        unsigned char c = v & 0x7F;
+        v >>= 7;
+        assert_int_equal(lw_buf_putc(b, (char)(v ? c | 0x80 : c)), 0);
+    } while (v);
+}
+
+static void pb_bytes(lw_buf *b, uint32_t field, const void *p, size_t n)
+{
+    pb_varint(b, (uint64_t)field << 3 | 2);
+    pb_varint(b, n);
+    assert_int_equal(lw_buf_append(b, p, n), 0);
+}
+
+/* The fixture with tail appended (a message's fields may continue, and
+ * sub-messages merge, at the end). */
+static char *variant(const char *dir, const char *path, const lw_buf *tail)
+{
+    size_t n;
+    char *data = slurp(path, &n);
+    lw_buf b = {0};
+    assert_int_equal(lw_buf_append(&b, data, n), 0);
+    assert_int_equal(lw_buf_append(&b, tail->data, tail->len), 0);
+    char name[64];
+    static int k;
+    snprintf(name, sizeof name, "variant%d.model", k++);
+    char *out = tu_write(dir, name, b.data, b.len);
+    lw_buf_free(&b);
+    free(data);
+    return out;
+}
+
 /* A model with user-defined pieces: the fixture with pieces appended (a
  * repeated protobuf field may continue at the end of the message). Those
  * already in the vocabulary are left out (the library refuses duplicates). */
@@ -343,30 +377,21 @@ static char *with_user_defined(const char *dir, const char *path, const char *co
     char msg[256];
     void *orig = lw_spm_open(path, msg, sizeof msg);
     assert_non_null(orig);
-    size_t n;
-    char *data = slurp(path, &n);
-    lw_buf b = {0};
-    assert_int_equal(lw_buf_append(&b, data, n), 0);
+    lw_buf tail = {0}, piece = {0};
     for (size_t i = 0; i < n_add; i++) {
         size_t len = strlen(add[i]);
         if (lw_spm_piece_to_id(orig, add[i], len) >= 0)
             continue;
-        assert_true(len < 100);
         /* SentencePiece { piece = 1; score = 2 (0.0); type = 3 (USER_DEFINED) } */
-        unsigned char sub[128] = {0x0A, (unsigned char)len};
-        memcpy(sub + 2, add[i], len);
-        memcpy(sub + 2 + len, "\x15\x00\x00\x00\x00\x18\x04", 7);
-        unsigned char head[2] = {0x0A, (unsigned char)(len + 9)};
-        assert_int_equal(lw_buf_append(&b, head, 2), 0);
-        assert_int_equal(lw_buf_append(&b, sub, len + 9), 0);
+        piece.len = 0;
+        pb_bytes(&piece, 1, add[i], len);
+        assert_int_equal(lw_buf_append(&piece, "\x15\x00\x00\x00\x00\x18\x04", 7), 0);
+        pb_bytes(&tail, 1, piece.data, piece.len);
     }
     lw_spm_close(orig);
-    char name[64];
-    static int k;
-    snprintf(name, sizeof name, "udf%d.model", k++);
-    char *out = tu_write(dir, name, b.data, b.len);
-    lw_buf_free(&b);
-    free(data);
+    char *out = variant(dir, path, &tail);
+    lw_buf_free(&tail);
+    lw_buf_free(&piece);
     return out;
 }
 
@@ -432,40 +457,6 @@ static void test_unigram_stays_on_the_library(void **state)
 }
 
 /* ---- decoding and piece lookups (no library loaded) against the library ---- */
-
-static void pb_varint(lw_buf *b, uint64_t v)
-{
-    do {
-        unsigned char c = v & 0x7F;
-        v >>= 7;
-        assert_int_equal(lw_buf_putc(b, (char)(v ? c | 0x80 : c)), 0);
-    } while (v);
-}
-
-static void pb_bytes(lw_buf *b, uint32_t field, const void *p, size_t n)
-{
-    pb_varint(b, (uint64_t)field << 3 | 2);
-    pb_varint(b, n);
-    assert_int_equal(lw_buf_append(b, p, n), 0);
-}
-
-/* The fixture with tail appended (a message's fields may continue, and
- * sub-messages merge, at the end). */
-static char *variant(const char *dir, const char *path, const lw_buf *tail)
-{
-    size_t n;
-    char *data = slurp(path, &n);
-    lw_buf b = {0};
-    assert_int_equal(lw_buf_append(&b, data, n), 0);
-    assert_int_equal(lw_buf_append(&b, tail->data, tail->len), 0);
-    char name[64];
-    static int k;
-    snprintf(name, sizeof name, "variant%d.model", k++);
-    char *out = tu_write(dir, name, b.data, b.len);
-    lw_buf_free(&b);
-    free(data);
-    return out;
-}
 
 /* Id sequences that exercise Decode: any id; runs of byte pieces holding
  * random bytes (so invalid, truncated and overlong UTF-8, surrogates and
