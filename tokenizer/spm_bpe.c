@@ -48,7 +48,7 @@ struct lw_spm_bpe {
     /* cuts */
     bool ws_cut;    /* no piece has X▁ inside (X not ▁): cut before such a ▁ */
     uint64_t *pairs; /* character pairs inside pieces (0: empty slot) */
-    size_t pair_mask;
+    size_t pair_mask, n_pairs;
     bool pair_zero;  /* the pair whose key is 0 (two NUL characters) */
     bool byte_fallback;
     uint32_t unk_id;
@@ -59,6 +59,19 @@ struct lw_spm_bpe {
     uint32_t udf_len[256]; /* their distinct lengths, longest first */
     size_t n_udf_len;
     bool udf_first[256];
+    /* decoding and piece lookups: the mergeable pieces are bpe's, the
+     * reserved ones (control, unknown, byte) are here in id order */
+    uint32_t n_pieces;
+    uint32_t *res_id, *res_off, *res_len;
+    unsigned char *res_type;
+    char *res_bytes;
+    size_t n_res;
+    int64_t roles[4]; /* bos, eos, pad, unk as the library's bos_id() etc. */
+    char *unk_surface;
+    size_t unk_surface_len;
+    bool strip_bos_ws; /* add_dummy_prefix or remove_extra_whitespaces */
+    bool decodes;      /* no denormalizer: Decode is covered */
+    bool self_test;
 };
 
 /* ---- character pairs ---- */
@@ -92,16 +105,38 @@ static bool pair_has(const lw_spm_bpe *m, uint64_t key)
     }
 }
 
-static void pair_add(lw_spm_bpe *m, uint64_t key)
+static void pair_put(uint64_t *pairs, size_t mask, uint64_t key)
+{
+    size_t i = (size_t)lw_mix64(key) & mask;
+    while (pairs[i] != 0 && pairs[i] != key)
+        i = (i + 1) & mask;
+    pairs[i] = key;
+}
+
+/* The table holds the distinct pairs at most half full: it grows by
+ * doubling (a 32K vocabulary has some 20K distinct pairs of about 200K). */
+static int pair_add(lw_spm_bpe *m, uint64_t key)
 {
     if (key == 0) {
         m->pair_zero = true;
-        return;
+        return 0;
     }
-    size_t i = (size_t)lw_mix64(key) & m->pair_mask;
-    while (m->pairs[i] != 0 && m->pairs[i] != key)
-        i = (i + 1) & m->pair_mask;
-    m->pairs[i] = key;
+    if (pair_has(m, key))
+        return 0;
+    if (++m->n_pairs * 2 > m->pair_mask + 1) {
+        size_t cap = (m->pair_mask + 1) * 2;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        for (size_t i = 0; i <= m->pair_mask; i++)
+            if (m->pairs[i])
+                pair_put(t, cap - 1, m->pairs[i]);
+        free(m->pairs);
+        m->pairs = t;
+        m->pair_mask = cap - 1;
+    }
+    pair_put(m->pairs, m->pair_mask, key);
+    return 0;
 }
 
 /* ---- loading ---- */
@@ -270,8 +305,6 @@ static lw_status build(lw_spm_bpe *m, const lw_spm_model *sm, lw_error *err)
     }
     /* character pairs inside pieces, and whether a ▁ follows anything else */
     size_t cap = 1024;
-    while (cap < total * 2)
-        cap *= 2;
     m->pairs = calloc(cap, sizeof *m->pairs);
     if (!m->pairs)
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -288,7 +321,8 @@ static lw_status build(lw_spm_bpe *m, const lw_spm_model *sm, lw_error *err)
             uint32_t k = one_char_len(p->piece + j, p->len - j);
             uint64_t cur = char_key(p->piece + j, k);
             bool ws = k == 3 && memcmp(p->piece + j, WS, 3) == 0;
-            pair_add(m, pair_key(prev, cur));
+            if (pair_add(m, pair_key(prev, cur)))
+                return lw_error_set(err, LW_E_NOMEM, "out of memory");
             if (ws && !prev_ws)
                 m->ws_cut = false;
             prev = cur;
@@ -385,6 +419,121 @@ static int build_udf(lw_spm_bpe *m, const lw_spm_model *sm, char *why, size_t wh
     return 0;
 }
 
+/* ---- reserved pieces, roles ---- */
+
+static const lw_spm_bpe *sort_model; /* qsort has no context argument: load is serial */
+
+static int by_reserved_bytes(const void *a, const void *b)
+{
+    const lw_spm_bpe *m = sort_model;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    size_t n = m->res_len[x] < m->res_len[y] ? m->res_len[x] : m->res_len[y];
+    int c = memcmp(m->res_bytes + m->res_off[x], m->res_bytes + m->res_off[y], n);
+    return c ? c : (m->res_len[x] > m->res_len[y]) - (m->res_len[x] < m->res_len[y]);
+}
+
+static int64_t reserved_find(const lw_spm_bpe *m, const char *p, size_t n)
+{
+    for (size_t k = 0; k < m->n_res; k++)
+        if (m->res_len[k] == n && memcmp(m->res_bytes + m->res_off[k], p, n) == 0)
+            return m->res_id[k];
+    return -1;
+}
+
+/* The slot of reserved piece id, or SIZE_MAX. */
+static size_t reserved_slot(const lw_spm_bpe *m, uint32_t id)
+{
+    size_t lo = 0, hi = m->n_res;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->res_id[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n_res && m->res_id[lo] == id ? lo : SIZE_MAX;
+}
+
+/* ModelInterface::PieceToId: reserved pieces first, then the others, else unk. */
+static uint32_t library_piece_to_id(const lw_spm_bpe *m, const char *p, size_t n)
+{
+    int64_t id = reserved_find(m, p, n);
+    if (id >= 0)
+        return (uint32_t)id;
+    uint32_t b = n ? lw_bpe_lookup(&m->bpe, p, n) : LW_BPE_NONE;
+    return b != LW_BPE_NONE ? b : m->unk_id;
+}
+
+static int type_of(const lw_spm_bpe *m, uint32_t id)
+{
+    size_t k = m->bpe.offset[id] == UINT64_MAX ? reserved_slot(m, id) : SIZE_MAX;
+    return k == SIZE_MAX ? LW_SPM_NORMAL : m->res_type[k];
+}
+
+/* 0; 1 when the library would refuse the model (why filled); -1 out of memory. */
+static int build_reserved(lw_spm_bpe *m, const lw_spm_model *sm, char *why, size_t whycap)
+{
+    size_t n = 0, total = 0;
+    for (uint32_t i = 0; i < sm->n_pieces; i++)
+        if (!mergeable(sm->pieces[i].type))
+            n++, total += sm->pieces[i].len;
+    m->n_pieces = sm->n_pieces;
+    m->res_id = malloc((n ? n : 1) * sizeof *m->res_id);
+    m->res_off = malloc((n ? n : 1) * sizeof *m->res_off);
+    m->res_len = malloc((n ? n : 1) * sizeof *m->res_len);
+    m->res_type = malloc(n ? n : 1);
+    m->res_bytes = malloc(total ? total : 1);
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!m->res_id || !m->res_off || !m->res_len || !m->res_type || !m->res_bytes || !order ||
+        total > UINT32_MAX) {
+        free(order);
+        return -1;
+    }
+    size_t at = 0;
+    for (uint32_t i = 0; i < sm->n_pieces; i++) {
+        const lw_spm_piece *p = &sm->pieces[i];
+        if (mergeable(p->type))
+            continue;
+        m->res_id[m->n_res] = i;
+        m->res_off[m->n_res] = (uint32_t)at;
+        m->res_len[m->n_res] = p->len;
+        m->res_type[m->n_res] = (unsigned char)p->type;
+        order[m->n_res] = m->n_res;
+        m->n_res++;
+        memcpy(m->res_bytes + at, p->piece, p->len);
+        at += p->len;
+    }
+    /* InitializePieces refuses a reserved piece defined twice */
+    sort_model = m;
+    qsort(order, n, sizeof *order, by_reserved_bytes);
+    int dup = 0;
+    for (size_t k = 1; k < n && !dup; k++)
+        dup = by_reserved_bytes(&order[k - 1], &order[k]) == 0;
+    free(order);
+    if (dup)
+        return REFUSE("a piece defined twice");
+    static const char *const role_default[4] = {"<unk>", "<s>", "</s>", "<pad>"};
+    for (int k = 0; k < 4; k++) { /* model_->unk_piece() etc., as C strings */
+        const char *p = sm->role_len[k] ? sm->role_piece[k] : role_default[k];
+        size_t len = sm->role_len[k] ? sm->role_len[k] : strlen(p);
+        const char *nul = memchr(p, 0, len);
+        uint32_t id = library_piece_to_id(m, p, nul ? (size_t)(nul - p) : len);
+        int want = k == 0 ? LW_SPM_UNKNOWN : LW_SPM_CONTROL;
+        m->roles[k == 0 ? 3 : k - 1] = type_of(m, id) == want ? (int64_t)id : -1;
+    }
+    const char *us = sm->unk_surface ? sm->unk_surface : " \xE2\x81\x87 ";
+    size_t ul = sm->unk_surface ? sm->unk_surface_len : strlen(us);
+    const char *nul = memchr(us, 0, ul);
+    m->unk_surface_len = nul ? (size_t)(nul - us) : ul;
+    if (!(m->unk_surface = malloc(m->unk_surface_len + 1)))
+        return -1;
+    memcpy(m->unk_surface, us, m->unk_surface_len);
+    m->strip_bos_ws = sm->add_dummy_prefix || sm->remove_extra_whitespaces;
+    m->decodes = !sm->denormalizer;
+    m->self_test = sm->self_test;
+    return 0;
+}
+
 lw_status lw_spm_bpe_new(const char *data, size_t size, lw_spm_bpe **out, char *why,
                          size_t whycap, lw_error *err)
 {
@@ -413,6 +562,8 @@ lw_status lw_spm_bpe_new(const char *data, size_t size, lw_spm_bpe **out, char *
         st = load_charsmap(m, &sm, err);
     if (!st) {
         int rc = build_udf(m, &sm, why, whycap);
+        if (rc == 0)
+            rc = build_reserved(m, &sm, why, whycap);
         if (rc < 0)
             st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         if (rc > 0) {
@@ -456,6 +607,12 @@ void lw_spm_bpe_free(lw_spm_bpe *m)
     free(m->repl);
     free(m->pairs);
     free(m->udf);
+    free(m->res_id);
+    free(m->res_off);
+    free(m->res_len);
+    free(m->res_type);
+    free(m->res_bytes);
+    free(m->unk_surface);
     free(m);
 }
 
@@ -703,4 +860,141 @@ lw_status lw_spm_bpe_encode(const lw_spm_bpe *m, lw_bpe_scratch *s, lw_buf *nb,
     return LW_OK;
 oom:
     return lw_error_set(err, LW_E_NOMEM, "out of memory encoding");
+}
+
+/* ---- pieces and decoding (SentencePieceProcessor::Decode) ---- */
+
+uint32_t lw_spm_bpe_vocab_size(const lw_spm_bpe *m) { return m->n_pieces; }
+
+void lw_spm_bpe_roles(const lw_spm_bpe *m, int64_t roles[4])
+{
+    memcpy(roles, m->roles, sizeof m->roles);
+}
+
+bool lw_spm_bpe_decodes(const lw_spm_bpe *m) { return m->decodes; }
+
+bool lw_spm_bpe_self_test(const lw_spm_bpe *m) { return m->self_test; }
+
+const char *lw_spm_bpe_piece(const lw_spm_bpe *m, uint32_t id, size_t *len)
+{
+    if (id >= m->n_pieces)
+        return NULL;
+    const lw_bpe *b = &m->bpe;
+    if (b->offset[id] != UINT64_MAX) {
+        *len = b->length[id];
+        return b->bytes + b->offset[id];
+    }
+    size_t k = reserved_slot(m, id);
+    if (k == SIZE_MAX)
+        return NULL;
+    *len = m->res_len[k];
+    return m->res_bytes + m->res_off[k];
+}
+
+int64_t lw_spm_bpe_piece_to_id(const lw_spm_bpe *m, const char *piece, size_t len)
+{
+    int64_t id = reserved_find(m, piece, len);
+    if (id >= 0)
+        return id;
+    uint32_t b = len ? lw_bpe_lookup(&m->bpe, piece, len) : LW_BPE_NONE;
+    return b != LW_BPE_NONE ? (int64_t)b : -1;
+}
+
+/* string_util::DecodeUTF8 accepting: the length of the character at p[0..n)
+ * (n > 0), or 0 when the library calls it invalid. */
+static size_t utf8_char(const unsigned char *p, size_t n)
+{
+    uint32_t c;
+    if (p[0] < 0x80)
+        return 1;
+    if (n >= 2 && (p[0] & 0xE0) == 0xC0) {
+        c = (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+        return (p[1] & 0xC0) == 0x80 && c >= 0x80 ? 2 : 0;
+    }
+    if (n >= 3 && (p[0] & 0xF0) == 0xE0) {
+        c = (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+        return (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 && c >= 0x800 &&
+               (c < 0xD800 || c >= 0xE000) ? 3 : 0;
+    }
+    if (n >= 4 && (p[0] & 0xF8) == 0xF0) {
+        c = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+            (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+        return (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80 &&
+               c >= 0x10000 && c <= 0x10FFFF ? 4 : 0;
+    }
+    return 0;
+}
+
+/* ProcessBytePieces, a character at a time: the bytes of a run of byte
+ * pieces become their valid UTF-8 characters, each other byte U+FFFD. A
+ * character is decided once 4 bytes are pending, or at the run's end. */
+typedef struct {
+    unsigned char b[4];
+    size_t n;
+} byte_run;
+
+static int run_flush(byte_run *r, lw_buf *out, size_t keep)
+{
+    while (r->n > keep) {
+        size_t k = utf8_char(r->b, r->n);
+        if (k ? lw_buf_append(out, (const char *)r->b, k)
+              : lw_buf_append(out, "\xEF\xBF\xBD", 3))
+            return -1;
+        k = k ? k : 1;
+        memmove(r->b, r->b + k, r->n - k);
+        r->n -= k;
+    }
+    return 0;
+}
+
+lw_status lw_spm_bpe_decode(const lw_spm_bpe *m, const uint32_t *ids, size_t n, lw_buf *out,
+                            lw_error *err)
+{
+    size_t start = out->len;
+    bool is_bos_ws = true, bos_ws_seen = false;
+    byte_run run = {{0}, 0};
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *p = lw_spm_bpe_piece(m, ids[i], &len);
+        if (!p)
+            return lw_error_set(err, LW_E_DATA, "token id %u is not below the vocabulary size %u",
+                                ids[i], m->n_pieces);
+        int type = type_of(m, ids[i]);
+        if (type == LW_SPM_BYTE) {
+            run.b[run.n++] = (unsigned char)byte_of_piece(p, (uint32_t)len);
+            if (run.n == 4 && run_flush(&run, out, 3))
+                goto oom;
+            continue;
+        }
+        if (run_flush(&run, out, 0))
+            goto oom;
+        if (bos_ws_seen || out->len > start)
+            is_bos_ws = false;
+        bos_ws_seen = false;
+        if (type == LW_SPM_CONTROL)
+            continue;
+        if (type == LW_SPM_UNKNOWN) {
+            if (lw_buf_append(out, m->unk_surface, m->unk_surface_len))
+                goto oom;
+            continue;
+        }
+        if (is_bos_ws && m->strip_bos_ws && len >= 3 && is_ws(p)) {
+            p += 3, len -= 3;
+            bos_ws_seen = !m->remove_ws; /* with remove_extra_whitespaces every leading one goes */
+        }
+        for (size_t j = 0; j < len;) { /* ▁ back to a space */
+            const char *w = len - j >= 3 ? memchr(p + j, 0xE2, len - j - 2) : NULL;
+            while (w && !is_ws(w))
+                w = (size_t)(p + len - w) > 3 ? memchr(w + 1, 0xE2, (size_t)(p + len - w) - 3) : NULL;
+            size_t k = w ? (size_t)(w - p) : len;
+            if (lw_buf_append(out, p + j, k - j) || (w && lw_buf_putc(out, ' ')))
+                goto oom;
+            j = w ? k + 3 : len;
+        }
+    }
+    if (run_flush(&run, out, 0))
+        goto oom;
+    return LW_OK;
+oom:
+    return lw_error_set(err, LW_E_NOMEM, "out of memory decoding");
 }

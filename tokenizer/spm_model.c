@@ -122,12 +122,37 @@ static int parse_trainer(lw_spm_model *m, const unsigned char *p, const unsigned
     return rc;
 }
 
-static int parse_normalizer(lw_spm_model *m, const unsigned char *p, const unsigned char *end)
+/* The trainer_spec's strings: unk_surface (44), unk/bos/eos/pad_piece (45-48). */
+static int parse_trainer_strings(lw_spm_model *m, const unsigned char *p, const unsigned char *end)
 {
     pb_field f;
     int rc;
     while ((rc = pb_next(&p, end, &f)) == 1) {
-        if (f.field == 2 && f.wire == 2) {
+        if (f.wire != 2 || f.field < 44 || f.field > 48 || f.v > UINT32_MAX)
+            continue;
+        if (f.field == 44) {
+            m->unk_surface = (const char *)f.sub;
+            m->unk_surface_len = (uint32_t)f.v;
+        } else {
+            m->role_piece[f.field - 45] = (const char *)f.sub;
+            m->role_len[f.field - 45] = (uint32_t)f.v;
+        }
+    }
+    return rc;
+}
+
+/* normalizer_spec, or (denorm) denormalizer_spec, of which only whether it
+ * has a precompiled_charsmap matters. */
+static int parse_normalizer(lw_spm_model *m, const unsigned char *p, const unsigned char *end,
+                            bool denorm)
+{
+    pb_field f;
+    int rc;
+    while ((rc = pb_next(&p, end, &f)) == 1) {
+        if (denorm) {
+            if (f.field == 2 && f.wire == 2)
+                m->denormalizer = f.v > 0;
+        } else if (f.field == 2 && f.wire == 2) {
             m->charsmap = (const char *)f.sub;
             m->charsmap_len = (size_t)f.v;
         } else if (f.wire == 0 && f.field == 3) {
@@ -138,6 +163,16 @@ static int parse_normalizer(lw_spm_model *m, const unsigned char *p, const unsig
             m->escape_whitespaces = f.v != 0;
         }
     }
+    return rc;
+}
+
+static int parse_self_test(lw_spm_model *m, const unsigned char *p, const unsigned char *end)
+{
+    pb_field f;
+    int rc;
+    while ((rc = pb_next(&p, end, &f)) == 1)
+        if (f.field == 1 && f.wire == 2)
+            m->self_test = true;
     return rc;
 }
 
@@ -161,8 +196,12 @@ int lw_spm_model_parse(lw_spm_model *m, const char *data, size_t size)
                 rc = parse_piece(&m->pieces[m->n_pieces++], f.sub, f.sub_end);
         } else if (f.field == 2) {
             rc = parse_trainer(m, f.sub, f.sub_end);
-        } else if (f.field == 3) {
-            rc = parse_normalizer(m, f.sub, f.sub_end);
+            if (rc == 0)
+                rc = parse_trainer_strings(m, f.sub, f.sub_end);
+        } else if (f.field == 3 || f.field == 5) {
+            rc = parse_normalizer(m, f.sub, f.sub_end, f.field == 5);
+        } else if (f.field == 4) {
+            rc = parse_self_test(m, f.sub, f.sub_end);
         }
         if (rc < 0)
             break;

@@ -1,6 +1,6 @@
 /* A reader for serialized SentencePiece ModelProto files (protobuf by hand:
  * Debian's libsentencepiece-dev ships no header for the model proto). Reads
- * the fields the native BPE encoder needs, with protobuf's merge rules: the
+ * the fields the native BPE encoder and decoder need, with protobuf's merge rules: the
  * last value of a scalar wins, repeated sub-messages merge field by field. */
 #ifndef LONGWEAVE_SPM_MODEL_H
 #define LONGWEAVE_SPM_MODEL_H
@@ -28,10 +28,18 @@ typedef struct {
     /* trainer_spec */
     int model_type;
     bool byte_fallback, treat_whitespace_as_suffix;
+    /* unk_piece, bos_piece, eos_piece, pad_piece (len 0: the default) and
+     * unk_surface (NULL: not set), into the model */
+    const char *role_piece[4];
+    uint32_t role_len[4];
+    const char *unk_surface;
+    uint32_t unk_surface_len;
     /* normalizer_spec */
     const char *charsmap; /* precompiled_charsmap, into the model; NULL: none */
     size_t charsmap_len;
     bool add_dummy_prefix, remove_extra_whitespaces, escape_whitespaces;
+    bool self_test;    /* self_test_data has samples (the library checks them at load) */
+    bool denormalizer; /* denormalizer_spec has a precompiled_charsmap */
 } lw_spm_model;
 
 /* Parse; the pieces point into data. 0, or -1 (malformed, or out of memory). */

@@ -19,11 +19,12 @@ void copy_error(const std::string &msg, char *errbuf, size_t errcap)
 }
 }  // namespace
 
-extern "C" void *lw_spm_open(const char *path, char *errbuf, size_t errcap)
+// A processor loaded by load(sp), or NULL with the library's message.
+template <typename Load> void *open_with(Load load, char *errbuf, size_t errcap)
 {
     try {
         auto *sp = new sentencepiece::SentencePieceProcessor();
-        auto status = sp->Load(path);
+        auto status = load(sp);
         if (!status.ok()) {
             copy_error(status.ToString(), errbuf, errcap);
             delete sp;
@@ -34,6 +35,21 @@ extern "C" void *lw_spm_open(const char *path, char *errbuf, size_t errcap)
         copy_error(e.what(), errbuf, errcap);
         return nullptr;
     }
+}
+
+extern "C" void *lw_spm_open(const char *path, char *errbuf, size_t errcap)
+{
+    return open_with([&](sentencepiece::SentencePieceProcessor *sp) { return sp->Load(path); },
+                     errbuf, errcap);
+}
+
+extern "C" void *lw_spm_open_data(const char *data, size_t size, char *errbuf, size_t errcap)
+{
+    return open_with(
+        [&](sentencepiece::SentencePieceProcessor *sp) {
+            return sp->LoadFromSerializedProto(std::string_view(data, size));
+        },
+        errbuf, errcap);
 }
 
 extern "C" void lw_spm_close(void *spm)

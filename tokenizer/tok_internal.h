@@ -22,9 +22,10 @@ struct lw_tokenizer {
     uint32_t vocab_size;
     lw_bpe bpe;             /* tiktoken, hf-bpe */
     struct lw_hf *hf;       /* hf-bpe, hf-unigram: the tokenizer.json pipeline (hf_internal.h) */
-    void *spm;              /* sentencepiece (C++ object behind the shim) */
+    void *spm;              /* sentencepiece (C++ object behind the shim); NULL while
+                             * spm_bpe covers everything asked (see lw_spm_load) */
     struct lw_unigram *unigram; /* hf-unigram: the model (unigram.c) */
-    lw_spm_bpe *spm_bpe;    /* sentencepiece BPE encoded natively (NULL: by the library) */
+    lw_spm_bpe *spm_bpe;    /* sentencepiece BPE handled natively (NULL: by the library) */
     lw_special *specials;
     size_t n_specials, n_specials_cap;
     int64_t bos, eos, pad, unk;
@@ -61,6 +62,7 @@ int64_t lw_tok_find_special(const lw_tokenizer *t, const char *const *names, siz
 
 /* The SentencePiece shim (tokenizer/spm_shim.cc): the only C++ in the project. */
 void *lw_spm_open(const char *path, char *errbuf, size_t errcap);
+void *lw_spm_open_data(const char *data, size_t size, char *errbuf, size_t errcap);
 void lw_spm_close(void *spm);
 int lw_spm_encode(const void *spm, const char *text, size_t len, lw_ids *out, char *errbuf,
                   size_t errcap);

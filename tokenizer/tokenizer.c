@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,25 +73,77 @@ static bool looks_like_tiktoken(const char *s, size_t n)
     return i > d && (i == n || s[i] == '\n' || s[i] == '\r');
 }
 
+/* bos, eos, pad, unk */
+static lw_status set_roles(lw_tokenizer *t, const int64_t roles[4])
+{
+    t->bos = roles[0];
+    t->eos = roles[1];
+    t->pad = roles[2];
+    t->unk = roles[3];
+    return LW_OK;
+}
+
 lw_status lw_spm_load(lw_tokenizer *t, const char *data, size_t size, lw_error *err)
 {
+    /* BPE models that use only what spm_bpe.c covers are encoded, decoded
+     * and looked up natively, without libsentencepiece (whose loaded model
+     * costs several times the file's size); the library stays for the rest,
+     * and checks self_test_data, which only its Load does */
+    char why[128];
+    lw_status st = lw_spm_bpe_new(data, size, &t->spm_bpe, why, sizeof why, err);
+    if (st)
+        return st;
+    int64_t roles[4];
+    if (t->spm_bpe && !lw_spm_bpe_self_test(t->spm_bpe)) {
+        lw_spm_bpe_roles(t->spm_bpe, roles);
+        t->vocab_size = lw_spm_bpe_vocab_size(t->spm_bpe);
+        return set_roles(t, roles);
+    }
     char msg[512] = "";
     t->spm = lw_spm_open(t->path, msg, sizeof msg);
     if (!t->spm)
         return lw_error_set(err, LW_E_DATA,
                             "%s: not a tokenizer.json, a tiktoken rank file or a SentencePiece "
                             "model (SentencePiece: %s)", t->path, msg);
-    int roles[4];
-    lw_spm_roles(t->spm, roles);
-    t->bos = roles[0];
-    t->eos = roles[1];
-    t->pad = roles[2];
-    t->unk = roles[3];
+    int lib_roles[4];
+    lw_spm_roles(t->spm, lib_roles);
+    for (int k = 0; k < 4; k++)
+        roles[k] = lib_roles[k];
     t->vocab_size = (uint32_t)lw_spm_vocab_size(t->spm);
-    /* BPE models encode natively when they use only what spm_bpe.c covers;
-     * the library stays for the rest and for decoding */
-    char why[128];
-    return lw_spm_bpe_new(data, size, &t->spm_bpe, why, sizeof why, err);
+    return set_roles(t, roles);
+}
+
+static pthread_mutex_t spm_lazy = PTHREAD_MUTEX_INITIALIZER;
+
+/* The library's processor for what the native code does not cover (decoding
+ * with a denormalizer), opened on first use from the file read again, which
+ * must still hold the bytes loaded. */
+static lw_status spm_library(const lw_tokenizer *t, void **spm, lw_error *err)
+{
+    lw_tokenizer *mt = (lw_tokenizer *)t; /* a cache behind a lock */
+    lw_status st = LW_OK;
+    pthread_mutex_lock(&spm_lazy);
+    if (!mt->spm) {
+        lw_buf data = {0};
+        char sha[LW_SHA256_HEX] = "", msg[512] = "";
+        st = lw_file_read_all(t->path, &data, err);
+        lw_sha256 *h = st ? NULL : lw_sha256_new();
+        if (!st && !h)
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        if (h) {
+            lw_sha256_update(h, data.data, data.len);
+            lw_sha256_final(h, sha);
+            lw_sha256_free(h);
+            if (strcmp(sha, t->sha256) != 0)
+                st = lw_error_set(err, LW_E_DATA, "%s changed since it was loaded", t->path);
+            else if (!(mt->spm = lw_spm_open_data(data.data, data.len, msg, sizeof msg)))
+                st = lw_error_set(err, LW_E_DATA, "%s: SentencePiece: %s", t->path, msg);
+        }
+        lw_buf_free(&data);
+    }
+    *spm = mt->spm;
+    pthread_mutex_unlock(&spm_lazy);
+    return st;
 }
 
 lw_status lw_tok_load(lw_tokenizer **out, const char *path, const lw_tok_opts *opts,
@@ -276,6 +329,8 @@ static const lw_special *special_by_id(const lw_tokenizer *t, uint32_t id)
 
 int lw_tok_id_to_piece(const lw_tokenizer *t, uint32_t id, const char **piece, size_t *len)
 {
+    if (t->spm_bpe)
+        return (*piece = lw_spm_bpe_piece(t->spm_bpe, id, len)) ? 0 : -1;
     if (t->kind == LW_TOK_SENTENCEPIECE) {
         *piece = lw_spm_id_to_piece(t->spm, (int)id, len);
         return *piece ? 0 : -1;
@@ -297,6 +352,8 @@ int lw_tok_id_to_piece(const lw_tokenizer *t, uint32_t id, const char **piece, s
 
 int64_t lw_tok_piece_to_id(const lw_tokenizer *t, const char *piece, size_t len)
 {
+    if (t->spm_bpe)
+        return lw_spm_bpe_piece_to_id(t->spm_bpe, piece, len);
     if (t->kind == LW_TOK_SENTENCEPIECE)
         return lw_spm_piece_to_id(t->spm, piece, len);
     int64_t uid = t->unigram ? lw_unigram_lookup(t->unigram, piece, len) : -1;
@@ -318,9 +375,15 @@ lw_status lw_tok_decode(const lw_tokenizer *t, const uint32_t *ids, size_t n, lw
         if (ids[i] >= t->vocab_size)
             return lw_error_set(err, LW_E_DATA, "token id %u is not below the vocabulary size %u",
                                 ids[i], t->vocab_size);
+    if (t->spm_bpe && lw_spm_bpe_decodes(t->spm_bpe))
+        return lw_spm_bpe_decode(t->spm_bpe, ids, n, out, err);
     if (t->kind == LW_TOK_SENTENCEPIECE) {
         char msg[256];
-        if (lw_spm_decode(t->spm, ids, n, out, msg, sizeof msg))
+        void *spm = t->spm;
+        lw_status st = spm ? LW_OK : spm_library(t, &spm, err);
+        if (st)
+            return st;
+        if (lw_spm_decode(spm, ids, n, out, msg, sizeof msg))
             return lw_error_set(err, LW_E_DATA, "SentencePiece decode failed: %s", msg);
         return LW_OK;
     }

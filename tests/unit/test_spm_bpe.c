@@ -334,6 +334,40 @@ static void test_spm_bpe_32k(void **state)
     check_model(FIX "spm-bpe-32k.model");
 }
 
+static void pb_varint(lw_buf *b, uint64_t v)
+{
+    do {
+        unsigned char c = v & 0x7F;
+        v >>= 7;
+        assert_int_equal(lw_buf_putc(b, (char)(v ? c | 0x80 : c)), 0);
+    } while (v);
+}
+
+static void pb_bytes(lw_buf *b, uint32_t field, const void *p, size_t n)
+{
+    pb_varint(b, (uint64_t)field << 3 | 2);
+    pb_varint(b, n);
+    assert_int_equal(lw_buf_append(b, p, n), 0);
+}
+
+/* The fixture with tail appended (a message's fields may continue, and
+ * sub-messages merge, at the end). */
+static char *variant(const char *dir, const char *path, const lw_buf *tail)
+{
+    size_t n;
+    char *data = slurp(path, &n);
+    lw_buf b = {0};
+    assert_int_equal(lw_buf_append(&b, data, n), 0);
+    assert_int_equal(lw_buf_append(&b, tail->data, tail->len), 0);
+    char name[64];
+    static int k;
+    snprintf(name, sizeof name, "variant%d.model", k++);
+    char *out = tu_write(dir, name, b.data, b.len);
+    lw_buf_free(&b);
+    free(data);
+    return out;
+}
+
 /* A model with user-defined pieces: the fixture with pieces appended (a
  * repeated protobuf field may continue at the end of the message). Those
  * already in the vocabulary are left out (the library refuses duplicates). */
@@ -343,30 +377,21 @@ static char *with_user_defined(const char *dir, const char *path, const char *co
     char msg[256];
     void *orig = lw_spm_open(path, msg, sizeof msg);
     assert_non_null(orig);
-    size_t n;
-    char *data = slurp(path, &n);
-    lw_buf b = {0};
-    assert_int_equal(lw_buf_append(&b, data, n), 0);
+    lw_buf tail = {0}, piece = {0};
     for (size_t i = 0; i < n_add; i++) {
         size_t len = strlen(add[i]);
         if (lw_spm_piece_to_id(orig, add[i], len) >= 0)
             continue;
-        assert_true(len < 100);
         /* SentencePiece { piece = 1; score = 2 (0.0); type = 3 (USER_DEFINED) } */
-        unsigned char sub[128] = {0x0A, (unsigned char)len};
-        memcpy(sub + 2, add[i], len);
-        memcpy(sub + 2 + len, "\x15\x00\x00\x00\x00\x18\x04", 7);
-        unsigned char head[2] = {0x0A, (unsigned char)(len + 9)};
-        assert_int_equal(lw_buf_append(&b, head, 2), 0);
-        assert_int_equal(lw_buf_append(&b, sub, len + 9), 0);
+        piece.len = 0;
+        pb_bytes(&piece, 1, add[i], len);
+        assert_int_equal(lw_buf_append(&piece, "\x15\x00\x00\x00\x00\x18\x04", 7), 0);
+        pb_bytes(&tail, 1, piece.data, piece.len);
     }
     lw_spm_close(orig);
-    char name[64];
-    static int k;
-    snprintf(name, sizeof name, "udf%d.model", k++);
-    char *out = tu_write(dir, name, b.data, b.len);
-    lw_buf_free(&b);
-    free(data);
+    char *out = variant(dir, path, &tail);
+    lw_buf_free(&tail);
+    lw_buf_free(&piece);
     return out;
 }
 
@@ -431,6 +456,205 @@ static void test_unigram_stays_on_the_library(void **state)
     lw_tok_free(t);
 }
 
+/* ---- decoding and piece lookups (no library loaded) against the library ---- */
+
+/* Id sequences that exercise Decode: any id; runs of byte pieces holding
+ * random bytes (so invalid, truncated and overlong UTF-8, surrogates and
+ * valid characters of every length); control, unknown and ▁ pieces first. */
+static void random_ids(lw_ids *ids, void *lib, uint32_t vocab, const uint32_t *ws, size_t n_ws)
+{
+    static const unsigned char lead[] = {0x00, 0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                                         0xE0, 0xE4, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xF8, 0xFF};
+    int byte0 = lw_spm_piece_to_id(lib, "<0x00>", 6);
+    ids->len = 0;
+    size_t n = next(24);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t how = next(8);
+        if (how == 0 && n_ws) {
+            assert_int_equal(lw_ids_push(ids, ws[next((uint32_t)n_ws)]), 0);
+        } else if (how <= 3 && byte0 >= 0) {
+            /* a lead byte, then continuation bytes or anything */
+            unsigned char c = next(3) ? lead[next(sizeof lead)] : (unsigned char)next(256);
+            assert_int_equal(lw_ids_push(ids, (uint32_t)byte0 + c), 0);
+            for (uint32_t k = next(4); k > 0; k--) {
+                c = next(4) ? (unsigned char)(0x80 + next(64)) : (unsigned char)next(256);
+                assert_int_equal(lw_ids_push(ids, (uint32_t)byte0 + c), 0);
+            }
+        } else if (how == 4) {
+            assert_int_equal(lw_ids_push(ids, next(4)), 0); /* unk, bos, eos, ... */
+        } else {
+            assert_int_equal(lw_ids_push(ids, next(vocab)), 0);
+        }
+    }
+}
+
+static void check_decode_one(const lw_tokenizer *t, void *lib, const uint32_t *ids, size_t n)
+{
+    lw_buf got = {0}, want = {0};
+    lw_error err;
+    char msg[256];
+    assert_int_equal(lw_tok_decode(t, ids, n, &got, &err), LW_OK);
+    assert_int_equal(lw_spm_decode(lib, ids, n, &want, msg, sizeof msg), 0);
+    if (got.len != want.len || (got.len && memcmp(got.data, want.data, got.len) != 0)) {
+        print_message("decoding %zu ids:", n);
+        for (size_t i = 0; i < n; i++)
+            print_message(" %u", ids[i]);
+        print_message("\n");
+        fail_msg("%s: %zu bytes, the library %zu", lw_tok_path(t), got.len, want.len);
+    }
+    lw_buf_free(&got);
+    lw_buf_free(&want);
+}
+
+/* A BPE model lw_tok_load takes natively: libsentencepiece is not loaded,
+ * and vocabulary size, roles, every piece both ways and Decode (random ids,
+ * and the ids of the test texts) equal the library's. */
+static void check_native(const char *path, bool decodes_natively)
+{
+    lw_tokenizer *t;
+    lw_error err;
+    assert_int_equal(lw_tok_load(&t, path, NULL, &err), LW_OK);
+    assert_non_null(t->spm_bpe);
+    assert_null(t->spm);
+    char msg[256];
+    void *lib = lw_spm_open(path, msg, sizeof msg);
+    assert_non_null(lib);
+    uint32_t vocab = (uint32_t)lw_spm_vocab_size(lib);
+    assert_int_equal(lw_tok_vocab_size(t), vocab);
+    int roles[4];
+    lw_spm_roles(lib, roles);
+    assert_int_equal(lw_tok_special(t, "bos"), roles[0]);
+    assert_int_equal(lw_tok_special(t, "eos"), roles[1]);
+    assert_int_equal(lw_tok_special(t, "pad"), roles[2]);
+    assert_int_equal(lw_tok_special(t, "unk"), roles[3]);
+    uint32_t *ws = malloc(vocab * sizeof *ws);
+    size_t n_ws = 0;
+    for (uint32_t id = 0; id < vocab; id++) {
+        size_t a, b;
+        const char *p, *q = lw_spm_id_to_piece(lib, (int)id, &b);
+        assert_int_equal(lw_tok_id_to_piece(t, id, &p, &a), 0);
+        assert_int_equal(a, b);
+        assert_memory_equal(p, q, a);
+        assert_int_equal(lw_tok_piece_to_id(t, p, a), lw_spm_piece_to_id(lib, p, a));
+        if (a > 3 && memcmp(p, "\xE2\x96\x81", 3) == 0)
+            ws[n_ws++] = id;
+    }
+    const char *p;
+    size_t a;
+    assert_int_equal(lw_tok_id_to_piece(t, vocab, &p, &a), -1);
+    static const char *const none[] = {"", "<0x100>", "no such piece at all", "\xE2\x96"};
+    for (size_t k = 0; k < sizeof none / sizeof *none; k++)
+        assert_int_equal(lw_tok_piece_to_id(t, none[k], strlen(none[k])),
+                         lw_spm_piece_to_id(lib, none[k], strlen(none[k])));
+    lw_ids ids = {0};
+    for (int k = 0; k < 3000; k++) {
+        random_ids(&ids, lib, vocab, ws, n_ws);
+        check_decode_one(t, lib, ids.v, ids.len);
+    }
+    const texts *all[] = {&g_cases, &g_docs};
+    lw_tok_scratch *s = lw_tok_scratch_new(t);
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < all[k]->n; i++) {
+            ids.len = 0;
+            assert_int_equal(lw_tok_encode(t, s, all[k]->text[i], all[k]->len[i], &ids, &err),
+                             LW_OK);
+            check_decode_one(t, lib, ids.v, ids.len);
+        }
+    lw_tok_scratch_free(s);
+    /* a denormalizer is the library's: opened on the first decode only */
+    assert_true(decodes_natively ? t->spm == NULL : t->spm != NULL);
+    lw_ids_free(&ids);
+    free(ws);
+    lw_spm_close(lib);
+    lw_tok_free(t);
+}
+
+static void test_native_without_the_library(void **state)
+{
+    (void)state;
+    check_native(FIX "llama2-equivalent.model", true);
+    check_native(FIX "spm-bpe-32k.model", true);
+    char *dir = tu_mkdtemp();
+    static const char *const add[] = {"<start_of_turn>", "\n\n", "\xE2\x96\x81\xE2\x96\x81x"};
+    char *udf = with_user_defined(dir, FIX "llama2-equivalent.model", add, 3);
+    check_native(udf, true);
+    free(udf);
+    const char *fixtures[] = {FIX "llama2-equivalent.model", FIX "spm-bpe-32k.model"};
+    for (size_t f = 0; f < 2; f++) {
+        /* normalizer_spec merged: add_dummy_prefix (3), remove_extra_whitespaces (4) */
+        for (int v = f ? 4 : 0; v < 4; v++) {
+            lw_buf tail = {0};
+            char spec[4] = {0x18, (char)(v & 1), 0x20, (char)(v >> 1)};
+            pb_bytes(&tail, 3, spec, 4);
+            char *m = variant(dir, fixtures[f], &tail);
+            check_native(m, true);
+            free(m);
+            lw_buf_free(&tail);
+        }
+        /* trainer_spec: unk_surface (44), bos_piece "</s>" (46), pad_piece "<unk>" (48) */
+        lw_buf spec = {0}, tail = {0};
+        pb_bytes(&spec, 44, "[?]", 3);
+        pb_bytes(&spec, 46, "</s>", 4);
+        pb_bytes(&spec, 48, "<unk>", 5);
+        pb_bytes(&tail, 2, spec.data, spec.len);
+        char *m = variant(dir, fixtures[f], &tail);
+        check_native(m, true);
+        free(m);
+        lw_buf_free(&spec);
+        lw_buf_free(&tail);
+    }
+    /* denormalizer_spec (5) with spm-bpe-32k's nmt_nfkc charsmap */
+    size_t n;
+    char *data = slurp(FIX "spm-bpe-32k.model", &n);
+    lw_spm_model sm;
+    assert_int_equal(lw_spm_model_parse(&sm, data, n), 0);
+    assert_non_null(sm.charsmap);
+    lw_buf spec = {0}, tail = {0};
+    pb_bytes(&spec, 2, sm.charsmap, sm.charsmap_len);
+    pb_bytes(&tail, 5, spec.data, spec.len);
+    char *m = variant(dir, FIX "spm-bpe-32k.model", &tail);
+    check_native(m, false);
+    free(m);
+    lw_spm_model_free(&sm);
+    free(data);
+    lw_buf_free(&spec);
+    lw_buf_free(&tail);
+    tu_rmtree(dir);
+}
+
+/* Models the library's Load refuses are refused, though the native code
+ * alone would take them: a failing self-test sample, a reserved piece
+ * defined twice. */
+static void test_library_refusals_stay(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    lw_buf sample = {0}, data = {0}, tail = {0};
+    pb_bytes(&sample, 1, "hello", 5);
+    pb_bytes(&sample, 2, "not the pieces", 14);
+    pb_bytes(&data, 1, sample.data, sample.len);
+    pb_bytes(&tail, 4, data.data, data.len);
+    char *m = variant(dir, FIX "llama2-equivalent.model", &tail);
+    lw_tokenizer *t;
+    lw_error err;
+    assert_int_equal(lw_tok_load(&t, m, NULL, &err), LW_E_DATA);
+    free(m);
+    lw_buf_free(&tail);
+    /* SentencePiece { piece "<s>", type CONTROL } again */
+    lw_buf piece = {0};
+    pb_bytes(&piece, 1, "<s>", 3);
+    assert_int_equal(lw_buf_append(&piece, "\x18\x03", 2), 0);
+    pb_bytes(&tail, 1, piece.data, piece.len);
+    m = variant(dir, FIX "llama2-equivalent.model", &tail);
+    assert_int_equal(lw_tok_load(&t, m, NULL, &err), LW_E_DATA);
+    free(m);
+    lw_buf_free(&piece);
+    lw_buf_free(&tail);
+    lw_buf_free(&sample);
+    lw_buf_free(&data);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +662,8 @@ int main(void)
         cmocka_unit_test(test_llama2),
         cmocka_unit_test(test_spm_bpe_32k),
         cmocka_unit_test(test_user_defined),
+        cmocka_unit_test(test_native_without_the_library),
+        cmocka_unit_test(test_library_refusals_stay),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
