@@ -20,7 +20,7 @@ import struct
 
 import formats
 import megatron
-from harness import check, main, run_ok, test
+from harness import check, main, run, run_ok, test
 from llama3_ref import LLAMA3
 
 L = 8192
@@ -144,6 +144,11 @@ def datatrove_index_at_sample_ends(tmp):
     d = m["datasets"][0]
     check(d["sequences"] == len(seqs) and d["documents"] == len(ends), d)
     run_ok(["verify", "d/x", "-q"])
+    # verify counts the index against "documents", not "sequences"
+    d["documents"] -= 1
+    json.dump(m, open("d/x.manifest.json", "w"))
+    rc, _, err = run(["verify", "d/x"])
+    check(rc != 0 and "documents" in err, f"{rc} {err}")
 
 
 @test
