@@ -239,6 +239,9 @@ bool lw_manifest_put_dataset(cJSON *m, const lw_seqw *w, const char *dir)
     ok &= cJSON_AddStringToObject(d, "dtype", info.dtype ? info.dtype : "?") != NULL;
     ok &= cJSON_AddNumberToObject(d, "sequences", (double)info.sequences) != NULL;
     ok &= cJSON_AddNumberToObject(d, "tokens", (double)info.tokens) != NULL;
+    /* datatrove's index of a packed output ends at every sample */
+    if (info.documents != info.sequences)
+        ok &= cJSON_AddNumberToObject(d, "documents", (double)info.documents) != NULL;
     ok &= cJSON_AddBoolToObject(d, "mask", info.masked) != NULL;
     ok &= cJSON_AddArrayToObject(d, "companions") != NULL;
     const lw_outfile *const *files;
@@ -381,6 +384,8 @@ static lw_status parse(lw_manifest *m, lw_error *err)
         snprintf(e->dtype, sizeof e->dtype, "%s", str_of(d, "dtype") ? str_of(d, "dtype") : "");
         e->sequences = (uint64_t)(num_of(d, "sequences") >= 0 ? num_of(d, "sequences") : 0);
         e->tokens = (uint64_t)(num_of(d, "tokens") >= 0 ? num_of(d, "tokens") : 0);
+        e->documents = num_of(d, "documents") >= 0 ? (uint64_t)num_of(d, "documents")
+                                                   : e->sequences;
         e->masked = cJSON_IsTrue(cJSON_GetObjectItem(d, "mask"));
         const cJSON *cs = cJSON_GetObjectItem(d, "companions"), *c;
         e->companions = calloc((size_t)cJSON_GetArraySize(cs) + 1, sizeof *e->companions);

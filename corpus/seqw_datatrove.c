@@ -1,6 +1,8 @@
 /* lw_seqw backend: datatrove's tokenized files (DocumentTokenizer): PREFIX.ds
  * holds the ids back to back (uint16, or uint32 past 65536 ids),
- * PREFIX.ds.index the uint64 end of every document in tokens, PREFIX.ds.loss
+ * PREFIX.ds.index the uint64 end of every document in tokens (of a packed
+ * sequence: every sample's end, and the sequence's end after padding, so
+ * DatatroveFolderDataset's positions restart at each sample), PREFIX.ds.loss
  * one byte (0/1) per token, and PREFIX.ds.metadata "TOKENIZER|SIZE", the
  * token count and the count in words. */
 #include <stdio.h>
@@ -35,12 +37,16 @@ static lw_status dt_open(lw_seqw *w, lw_error *err)
 static lw_status dt_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
                         const uint32_t *doc_ends, size_t n_docs, lw_error *err)
 {
-    (void)doc_ends;
-    (void)n_docs;
     datatrove_impl *d = w->impl;
     lw_status st = lw_bufout_put_le(&d->ds, ids, n, d->token_size, err);
-    if (!st)
+    size_t docs = w->packed ? n_docs : 0;
+    for (size_t i = 0; i < docs && !st; i++)
+        st = lw_bufout_put_u64(&d->index, w->tokens + doc_ends[i], err);
+    /* the sequence's end: the padding is a document of its own, and the
+     * index still ends at the token count */
+    if (!st && (!docs || doc_ends[docs - 1] < n))
         st = lw_bufout_put_u64(&d->index, w->tokens + n, err);
+    w->documents += docs + (!docs || doc_ends[docs - 1] < n);
     if (!st && mask)
         st = lw_bufout_put(&d->loss, mask, n, err);
     return st;

@@ -1,6 +1,10 @@
 /* lw_seqw backend: pre-tokenized JSON Lines as TRL and axolotl take them,
  * {"input_ids": [...]} per sequence, with "labels" (the ids, -100 where the
- * loss mask is 0) for masked outputs. */
+ * loss mask is 0) for masked outputs. A packed sequence (pack) also gets
+ * "attention_mask" (1 on the samples, 0 on the padding: axolotl's columns),
+ * "position_ids" and "seq_lengths" (each sample's length, then the
+ * padding's, summing to the sequence: TRL's padding-free collator rebuilds
+ * position ids restarting at each of them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +14,8 @@
 
 typedef struct {
     lw_bufout out;
+    uint32_t *values; /* scratch for a packed sequence's columns */
+    size_t cap;
 } jsonl_impl;
 
 static lw_status js_open(lw_seqw *w, lw_error *err)
@@ -66,18 +72,68 @@ static lw_status put_array(lw_bufout *b, const uint32_t *ids, const uint8_t *mas
     return lw_bufout_put(b, text, len, err);
 }
 
+static lw_status put_key(lw_bufout *b, const char *key, lw_error *err)
+{
+    lw_status st = lw_bufout_put(b, ",\"", 2, err);
+    if (!st)
+        st = lw_bufout_put(b, key, strlen(key), err);
+    return st ? st : lw_bufout_put(b, "\":", 2, err);
+}
+
+/* attention_mask, position_ids and seq_lengths of a packed sequence whose
+ * samples end at doc_ends (padding after the last). */
+static lw_status put_packed(lw_seqw *w, size_t n, const uint32_t *doc_ends, size_t n_docs,
+                            lw_error *err)
+{
+    jsonl_impl *j = w->impl;
+    size_t need = (n > n_docs ? n : n_docs) + 1;
+    if (need > j->cap) {
+        uint32_t *v = realloc(j->values, need * sizeof *v);
+        if (!v)
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        j->values = v;
+        j->cap = need;
+    }
+    size_t used = n_docs ? doc_ends[n_docs - 1] : 0, k = 0;
+    for (size_t i = 0; i < n; i++)
+        j->values[i] = i < used;
+    lw_status st = put_key(&j->out, "attention_mask", err);
+    if (!st)
+        st = put_array(&j->out, j->values, NULL, n, err);
+    if (!st && !(st = put_key(&j->out, "position_ids", err))) {
+        if (w->positions) {
+            st = put_array(&j->out, w->positions, NULL, n, err);
+        } else {
+            for (size_t d = 0, start = 0; d <= n_docs; d++) {
+                size_t end = d < n_docs ? doc_ends[d] : n;
+                for (size_t i = start; i < end; i++)
+                    j->values[i] = (uint32_t)(i - start);
+                start = end;
+            }
+            st = put_array(&j->out, j->values, NULL, n, err);
+        }
+    }
+    for (size_t d = 0; d < n_docs; d++)
+        j->values[k++] = doc_ends[d] - (d ? doc_ends[d - 1] : 0);
+    if (used < n)
+        j->values[k++] = (uint32_t)(n - used);
+    if (!st && !(st = put_key(&j->out, "seq_lengths", err)))
+        st = put_array(&j->out, j->values, NULL, k, err);
+    return st;
+}
+
 static lw_status js_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
                         const uint32_t *doc_ends, size_t n_docs, lw_error *err)
 {
-    (void)doc_ends;
-    (void)n_docs;
     jsonl_impl *j = w->impl;
-    static const char head[] = "{\"input_ids\":", labels[] = ",\"labels\":";
+    static const char head[] = "{\"input_ids\":";
     lw_status st = lw_bufout_put(&j->out, head, sizeof head - 1, err);
     if (!st)
         st = put_array(&j->out, ids, NULL, n, err);
-    if (!st && mask && !(st = lw_bufout_put(&j->out, labels, sizeof labels - 1, err)))
+    if (!st && mask && !(st = put_key(&j->out, "labels", err)))
         st = put_array(&j->out, ids, mask, n, err);
+    if (!st && w->packed)
+        st = put_packed(w, n, doc_ends, n_docs, err);
     return st ? st : lw_bufout_put(&j->out, "}\n", 2, err);
 }
 
@@ -99,6 +155,7 @@ static void js_free(lw_seqw *w)
     if (!j)
         return;
     lw_bufout_release(&j->out);
+    free(j->values);
     free(j);
 }
 

@@ -164,6 +164,22 @@ lw_status lw_seqw_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size
     return LW_OK;
 }
 
+lw_status lw_seqw_add_packed(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
+                             const uint32_t *doc_ends, size_t n_docs, const uint32_t *positions,
+                             lw_error *err)
+{
+    for (size_t i = 0; i < n_docs; i++)
+        if (doc_ends[i] > n || (i && doc_ends[i] < doc_ends[i - 1]))
+            return lw_error_set(err, LW_E_SOFTWARE, "%s: sample ends do not rise within the "
+                                "%zu tokens of a packed sequence", w->prefix, n);
+    w->packed = true;
+    w->positions = positions;
+    lw_status st = lw_seqw_add(w, ids, mask, n, doc_ends, n_docs, err);
+    w->packed = false;
+    w->positions = NULL;
+    return st;
+}
+
 int lw_seqw_raw_dtype(const lw_seqw *w)
 {
     return w->be->add_raw ? w->raw_dtype : 0;
@@ -262,6 +278,7 @@ void lw_seqw_info_get(const lw_seqw *w, lw_seqw_info *info)
 {
     info->sequences = w->sequences;
     info->tokens = w->tokens;
+    info->documents = w->o.format == LW_SEQ_DATATROVE ? w->documents : w->sequences;
     info->masked = w->mask_on;
     info->dtype = w->dtype;
 }

@@ -37,7 +37,12 @@ struct lw_seqw {
     char *prefix;
     const char *dtype;
     uint64_t sequences, tokens;
+    uint64_t documents;     /* set by backends whose index counts documents (datatrove) */
     bool mask_on;
+    /* during lw_seqw_add_packed: the sequence is packed (doc_ends are sample
+     * ends) and these are its position ids (or NULL) */
+    bool packed;
+    const uint32_t *positions;
     int raw_dtype;          /* Megatron dtype code add_raw takes, or 0 */
     /* outputs, in manifest order; owned by the backend */
     lw_outfile *files[SEQW_MAX_FILES];

@@ -149,11 +149,16 @@ static lw_status verify_manifest(vctx *v, const lw_manifest *m, int threads, lw_
         v->mask = d->masked ? LW_MASK_LISTED : LW_MASK_ABSENT;
         int64_t seqs = check_dataset(v, prefix, d->format);
         v->mask = LW_MASK_ABSENT; /* companions have none */
-        /* llm.c's is a stream; olmo's .csv.gz has no row for an empty sequence */
-        if (seqs >= 0 && (uint64_t)seqs != d->sequences && d->format != LW_SEQ_LLMC &&
+        /* llm.c's is a stream; olmo's .csv.gz has no row for an empty sequence;
+         * datatrove counts index entries: a packed output's are its samples */
+        uint64_t want = d->format == LW_SEQ_DATATROVE ? d->documents : d->sequences;
+        if (seqs >= 0 && (uint64_t)seqs != want && d->format != LW_SEQ_LLMC &&
             !(d->format == LW_SEQ_OLMO && (uint64_t)seqs < d->sequences))
-            vproblem(v, LW_VERIFY_STRUCTURE, "%s: %lld sequences, the manifest says %llu",
-                     prefix, (long long)seqs, (unsigned long long)d->sequences);
+            vproblem(v, LW_VERIFY_STRUCTURE, "%s: %lld %s, the manifest says %llu", prefix,
+                     (long long)seqs, want == d->sequences ? "sequences" : "documents",
+                     (unsigned long long)want);
+        if (seqs >= 0 && (uint64_t)seqs == want)
+            seqs = (int64_t)d->sequences;
         for (size_t k = 0; k < d->n_companions; k++) {
             const lw_companion *c = lw_companion_find(d->companions[k]);
             if (c && c->verify)

@@ -1,7 +1,8 @@
 /* pack: SFT samples packed best-fit decreasing into fixed-length sequences
  * (a segment tree over the room left finds the tightest open sequence), or
  * sorted by length into shuffled batches; tokens through a sequence writer,
- * cu_seqlens, position ids and loss weights as Megatron companions. */
+ * cu_seqlens (ending at the sequence length), position ids and loss
+ * weights as Megatron companions. */
 #include "longweave/pack.h"
 
 #include <cjson/cJSON.h>
@@ -210,12 +211,18 @@ static lw_status emit(packer *p, size_t n, size_t k, bool pad_to_len, lw_error *
     }
     p->stats->padding += len - n;
     p->stats->tokens += len;
-    if ((st = lw_seqw_add(p->w, p->ids, p->mask, len, p->ends, k, err)))
+    if ((st = lw_seqw_add_packed(p->w, p->ids, p->mask, len, p->ends, k, p->pos_v, err)))
         return st;
     if (p->cu) {
+        /* 0, then each sample's end, the last one moved to the sequence's
+         * end: the padding joins the last sample (loss mask 0), as NeMo's
+         * packed SFT sets cu_seqlens[-1] = max_length for the attention
+         * kernels, which expect no tokens outside a segment */
         p->cu_v[0] = 0;
         for (size_t i = 0; i < k; i++)
             p->cu_v[i + 1] = p->ends[i];
+        if (k)
+            p->cu_v[k] = (uint32_t)len;
         if ((st = lw_megatron_add(p->cu, p->cu_v, k + 1, err)) ||
             (st = lw_megatron_end_document(p->cu, err)))
             return st;
@@ -470,6 +477,16 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
         ok &= cJSON_AddNumberToObject(s, "too_long_skipped", (double)stats->too_long) != NULL;
         ok &= cJSON_AddNumberToObject(s, "truncated", (double)stats->truncated) != NULL;
         ok &= lw_manifest_put_dataset(m, p.w, lw_output_dir(out));
+        if (ok && cfg->output_format.format == LW_SEQ_JSONL) {
+            /* the keys of each record, for a reader choosing its collator */
+            static const char *const cols[] = {"input_ids", "labels", "attention_mask",
+                                               "position_ids", "seq_lengths"};
+            cJSON *ds = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "datasets"), 0);
+            cJSON *a = ds ? cJSON_AddArrayToObject(ds, "columns") : NULL;
+            ok &= a != NULL;
+            for (size_t i = 0; ok && i < sizeof cols / sizeof *cols; i++)
+                ok &= lw_json_push(a, cJSON_CreateString(cols[i]));
+        }
         for (int i = 0; i < 3; i++)
             ok &= side_files(m, sides[i], lw_pack_companion_roles[i], cfg->output,
                              lw_output_dir(out));

@@ -128,6 +128,8 @@ typedef struct {
     lw_seq_format format;
     char dtype[16];             /* of its ids: "uint16", "int32", "uint32" */
     uint64_t sequences, tokens;
+    uint64_t documents;         /* entries of a datatrove index (pack: samples and
+                                 * padding); else = sequences */
     bool masked;                /* it has a loss mask */
     char **companions;          /* roles of its sidecars, in manifest order */
     size_t n_companions;

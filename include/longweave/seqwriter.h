@@ -2,7 +2,8 @@
  * reads (DESIGN.md §3), chosen with --format on every producing command.
  *
  *   megatron   PREFIX.bin/.idx, loss mask in PREFIX.mask.bin/.idx (uint8)
- *   datatrove  PREFIX.ds (uint16 or uint32), PREFIX.ds.index (uint64 ends),
+ *   datatrove  PREFIX.ds (uint16 or uint32), PREFIX.ds.index (uint64 ends;
+ *              of a packed sequence, each sample's end and its padding's),
  *              PREFIX.ds.loss (a byte per token), PREFIX.ds.metadata
  *   mds        PREFIX/ as a MosaicML streaming dataset: shard.NNNNN.mds and
  *              index.json, columns input_ids, indices (and mask), as ProLong
@@ -10,7 +11,8 @@
  *   npy        PREFIX.npy, one N x L array (fixed-length outputs only), and
  *              PREFIX.mask.npy
  *   jsonl      PREFIX.jsonl, {"input_ids": [...], "labels": [...]} with -100
- *              where the mask is 0 (labels only for masked outputs)
+ *              where the mask is 0 (labels only for masked outputs); packed
+ *              sequences add attention_mask, position_ids and seq_lengths
  *   olmo       PREFIX.npy headerless ids (uint8/16/32 by vocabulary, as
  *              OLMo-core picks), PREFIX.mask.npy (bool), PREFIX.csv.gz
  *              (Dolma's start,end,id,src,loc per non-empty sequence)
@@ -94,6 +96,14 @@ lw_status lw_seqw_open(lw_seqw **w, const char *prefix, const lw_seqw_opts *o, l
  * packed into it (NULL: one document). */
 lw_status lw_seqw_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
                       const uint32_t *doc_ends, size_t n_docs, lw_error *err);
+/* A packed sequence: n_docs samples ending at doc_ends (the last end may
+ * be short of n: padding follows), and its position ids (n of them; NULL:
+ * restarting at 0 in each sample and in the padding). The datatrove index
+ * then ends at every sample (and after the padding), and jsonl records carry
+ * attention_mask, position_ids and seq_lengths. */
+lw_status lw_seqw_add_packed(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
+                             const uint32_t *doc_ends, size_t n_docs, const uint32_t *positions,
+                             lw_error *err);
 /* Copying: the Megatron dtype code of ids that lw_seqw_add_raw takes (the
  * megatron format), or 0 when sequences must go through lw_seqw_add. */
 int lw_seqw_raw_dtype(const lw_seqw *w);
@@ -122,6 +132,7 @@ void lw_seqw_unpublish(lw_seqw *w);
 
 typedef struct {
     uint64_t sequences, tokens;
+    uint64_t documents;         /* datatrove: entries of .ds.index (else = sequences) */
     bool masked;                /* a loss mask was written */
     const char *dtype;          /* of the token ids: "uint16", "int32", "uint32" */
 } lw_seqw_info;

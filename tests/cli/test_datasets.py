@@ -147,14 +147,21 @@ def packed_samples(prefix, seq_len):
     tokens = pairs(prefix)
     _, cu, _ = megatron.read(prefix + ".cu_seqlens")
     _, pos, _ = megatron.read(prefix + ".positions")
-    out = []
+    out, used = [], []
     for (ids, mask), ends, p in zip(tokens, cu, pos):
         check(len(ids) == seq_len and ends[0] == 0 and list(ends) == sorted(ends), "cu_seqlens")
-        for a, b in zip(ends, ends[1:]):
+        check(ends[-1] == seq_len, "cu_seqlens ends at the sequence length")
+        # the padding (folded into the last segment) starts where positions
+        # restart after the last sample's start
+        last = ends[-2]
+        pad = next((i for i in range(last + 1, seq_len) if p[i] == 0), seq_len)
+        bounds = list(ends[:-1]) + [pad]
+        for a, b in zip(bounds, bounds[1:]):
             out.append((ids[a:b], mask[a:b]))
             check(list(p[a:b]) == list(range(b - a)), "positions restart in each sample")
-        check(all(m == 0 for m in mask[ends[-1]:]), "padding is not trained")
-    return out, tokens, cu
+        check(all(m == 0 for m in mask[pad:]), "padding is not trained")
+        used.append(bounds)
+    return out, tokens, used
 
 
 @test
@@ -162,7 +169,7 @@ def pack_every_sample_once(tmp):
     run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k,4k", "-n", "50", "-q", "-o", "s"])
     inputs = pairs("s/synl/len-0002048/part-00000") + pairs("s/synl/len-0004096/part-00000")
     run_ok(["pack", "s", "-o", "p/x", "--seq-len", "8k", "--loss-weighting", "sample", "-q"])
-    got, packed, cu = packed_samples("p/x", 8192)
+    got, packed, cu = packed_samples("p/x", 8192)  # cu: each sequence's sample bounds
     check(collections.Counter(got) == collections.Counter(inputs), "samples lost or doubled")
     used = [ends[-1] for ends in cu]
     check(sum(1 for u in used if u <= 4096) <= 1, "best fit: two sequences half empty")
