@@ -267,6 +267,13 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
         return lw_error_set(err, LW_E_USAGE, "give the inputs and -o PREFIX");
     if (cfg->strategy == LW_PACK_BFD && cfg->seq_len == 0)
         return lw_error_set(err, LW_E_USAGE, "--seq-len is required for packing");
+    /* --seq-len is the trainer's; a format whose reader takes one token more
+     * per window (lw_seq_format_extra_tokens) gets sequences one longer */
+    const uint32_t trainer_len = cfg->seq_len;
+    lw_pack_config stored = *cfg;
+    if (cfg->strategy == LW_PACK_BFD)
+        stored.seq_len += lw_seq_format_extra_tokens(cfg->output_format.format);
+    cfg = &stored;
     packer p = {.cfg = cfg, .stats = stats};
     lw_dataset_set set = {0};
     item *items = NULL;
@@ -447,7 +454,9 @@ lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error 
         bool ok = c != NULL;
         ok &= cJSON_AddStringToObject(c, "strategy",
                                       pack ? "best-fit-decreasing" : "sorted-batches") != NULL;
-        ok &= cJSON_AddNumberToObject(c, "seq_len", cfg->seq_len) != NULL;
+        ok &= cJSON_AddNumberToObject(c, "seq_len", trainer_len) != NULL;
+        if (cfg->seq_len != trainer_len)
+            ok &= cJSON_AddNumberToObject(c, "stored_len", cfg->seq_len) != NULL;
         ok &= cJSON_AddStringToObject(c, "loss_weighting",
                                       cfg->sample_weights ? "sample" : "token") != NULL;
         ok &= cJSON_AddStringToObject(c, "positions",

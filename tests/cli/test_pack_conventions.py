@@ -36,8 +36,8 @@ def synl_samples():
     return out
 
 
-def megatron_pack(prefix, extra=()):
-    run_ok(["pack", "s", "-o", prefix, "--seq-len", "8k", "-q", *extra])
+def megatron_pack(prefix, extra=(), seq_len=L):
+    run_ok(["pack", "s", "-o", prefix, "--seq-len", str(seq_len), "-q", *extra])
     _, seqs, _ = megatron.read(prefix)
     masks = megatron.read_uint8(prefix + ".mask")
     _, cu, _ = megatron.read(prefix + ".cu_seqlens")
@@ -45,11 +45,12 @@ def megatron_pack(prefix, extra=()):
     return seqs, masks, cu, pos
 
 
-def both_runs(fmt, out):
+def both_runs(fmt, out, seq_len=L):
     """The samples, the Megatron pack of them (tokens, masks, cu_seqlens,
-    positions), and the pack of the same samples in fmt at out."""
+    positions) in sequences of seq_len, and the pack of the same samples in
+    fmt at out with --seq-len 8k."""
     inputs = synl_samples()
-    meg = megatron_pack("p/x")
+    meg = megatron_pack("p/x", seq_len=seq_len)
     run_ok(["pack", "s", "-o", out, "--seq-len", "8k", "--format", fmt, "-q"])
     return inputs, meg
 
@@ -119,7 +120,11 @@ def cu_seqlens_end_at_the_sequence_length(tmp):
 
 @test
 def datatrove_index_at_sample_ends(tmp):
-    inputs, (seqs, masks, cu, pos) = both_runs("datatrove", "d/x")
+    # datatrove reads windows of seq_len + 1 one after another: its pack of
+    # 8k is Megatron's of 8k + 1, and DatatroveFolderDataset(seq_len=L) reads
+    # one packed sequence per window
+    S = L + 1
+    inputs, (seqs, masks, cu, pos) = both_runs("datatrove", "d/x", S)
     docs = formats.read_datatrove("d/x")  # one (ids, loss) per .ds.index entry
     raw = open("d/x.ds.index", "rb").read()
     ends = list(struct.unpack(f"<{len(raw) // 8}Q", raw))
@@ -131,16 +136,17 @@ def datatrove_index_at_sample_ends(tmp):
     want = []
     for q, (p, m) in enumerate(zip(pos, masks)):
         starts = sample_starts(p)
-        want += [q * L + s for s in starts[1:]] + [(q + 1) * L]
+        want += [q * S + s for s in starts[1:]] + [(q + 1) * S]
     check(ends == want, "the index is not at the sample ends")
     # every sample is one datatrove document (the padding runs are the others)
     samples = [(tuple(d), tuple(l)) for d, l in docs if any(l)]
     check(collections.Counter(samples) == collections.Counter(inputs), "samples are not documents")
-    # positions as DatatroveFolderDataset(seq_len=L - 1, return_positions=True)
+    # positions as DatatroveFolderDataset(seq_len=L, return_positions=True)
     # computes them: they restart at each sample, as PREFIX.positions
     for q in range(len(seqs)):
-        check(datatrove_positions(ends, q, L - 1) == list(pos[q]), f"window {q}: positions")
+        check(datatrove_positions(ends, q, L) == list(pos[q]), f"window {q}: positions")
     m = json.load(open("d/x.manifest.json"))
+    check(m["config"]["seq_len"] == L and m["config"]["stored_len"] == S, m["config"])
     d = m["datasets"][0]
     check(d["sequences"] == len(seqs) and d["documents"] == len(ends), d)
     run_ok(["verify", "d/x", "-q"])
