@@ -242,30 +242,14 @@ static lw_outfile *new_file(run *r, const char *path, lw_error *err)
     return lw_outfile_open(f, path, true, err) ? NULL : f;
 }
 
-typedef struct {
-    lw_outfile *out;
-    lw_status st;
-    lw_error *err;
-} copy_ctx;
-
-static void copy_chunk(void *ctx, const char *data, size_t len)
-{
-    copy_ctx *c = ctx;
-    if (!c->st)
-        c->st = lw_outfile_write(c->out, data, len, c->err);
-}
-
 static lw_status join_bytes(run *r, const group *g, const char *out, lw_error *err)
 {
     lw_outfile *f = new_file(r, out, err);
     if (!f)
         return err->status;
-    copy_ctx c = {f, LW_OK, err};
     lw_status st = LW_OK;
-    for (size_t i = 0; i < g->n && !st && !c.st; i++)
-        st = lw_file_scan(g->m[i].path, UINT64_MAX, copy_chunk, &c, err);
-    if (!st)
-        st = c.st;
+    for (size_t i = 0; i < g->n && !st; i++)
+        st = lw_outfile_write_file(f, g->m[i].path, err);
     r->stats->files_joined++;
     return st ? st : lw_outfile_finish(f, err);
 }
