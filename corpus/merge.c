@@ -145,6 +145,19 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
     uint64_t fixed = 0;
     bool same_len = true, masked = false;
     lw_combine comb = r->comb; /* the same companions within the group */
+    /* lineage that some member lacks (a tokenized dataset beside SynL's) is
+     * left out, as every command leaves out lineage it cannot carry */
+    const char *roles[16];
+    comb.n_carried = 0;
+    for (size_t c = 0; c < r->comb.n_carried && comb.n_carried < 16; c++) {
+        const lw_companion *k = lw_companion_find(r->comb.carried[c]);
+        bool all = true;
+        for (size_t i = 0; i < g->n; i++)
+            all &= lw_dataset_has(&r->set.ds[g->m[i].ds], r->comb.carried[c]);
+        if (all || !(k && k->lineage))
+            roles[comb.n_carried++] = r->comb.carried[c];
+    }
+    comb.carried = roles;
     for (size_t i = 0; i < g->n && !st; i++) {
         if ((st = lw_combine_add(&comb, &r->set.ds[g->m[i].ds], 0, err)) ||
             (st = lw_megatron_source_open(&src[i], g->m[i].path,
