@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "longweave/fileio.h"
+
 static atomic_uint tmp_counter;
 
 /* A file being written is hidden beside its final name: ".NAME.tmp.PID.N". */
@@ -168,6 +170,26 @@ lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error
         lw_sha256_update(f->sha, data, len);
     f->bytes += len;
     return LW_OK;
+}
+
+typedef struct {
+    lw_outfile *out;
+    lw_status st;
+    lw_error *err;
+} copy_ctx;
+
+static void copy_chunk(void *ctx, const char *data, size_t len)
+{
+    copy_ctx *c = ctx;
+    if (!c->st)
+        c->st = lw_outfile_write(c->out, data, len, c->err);
+}
+
+lw_status lw_outfile_write_file(lw_outfile *f, const char *path, lw_error *err)
+{
+    copy_ctx c = {f, LW_OK, err};
+    lw_status st = lw_file_scan(path, UINT64_MAX, copy_chunk, &c, err);
+    return st ? st : c.st;
 }
 
 static void *job_write(void *arg)

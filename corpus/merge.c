@@ -145,6 +145,19 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
     uint64_t fixed = 0;
     bool same_len = true, masked = false;
     lw_combine comb = r->comb; /* the same companions within the group */
+    /* lineage that some member lacks (a tokenized dataset beside SynL's) is
+     * left out, as every command leaves out lineage it cannot carry */
+    const char *roles[16];
+    comb.n_carried = 0;
+    for (size_t c = 0; c < r->comb.n_carried && comb.n_carried < 16; c++) {
+        const lw_companion *k = lw_companion_find(r->comb.carried[c]);
+        bool all = true;
+        for (size_t i = 0; i < g->n; i++)
+            all &= lw_dataset_has(&r->set.ds[g->m[i].ds], r->comb.carried[c]);
+        if (all || !(k && k->lineage))
+            roles[comb.n_carried++] = r->comb.carried[c];
+    }
+    comb.carried = roles;
     for (size_t i = 0; i < g->n && !st; i++) {
         if ((st = lw_combine_add(&comb, &r->set.ds[g->m[i].ds], 0, err)) ||
             (st = lw_megatron_source_open(&src[i], g->m[i].path,
@@ -242,30 +255,14 @@ static lw_outfile *new_file(run *r, const char *path, lw_error *err)
     return lw_outfile_open(f, path, true, err) ? NULL : f;
 }
 
-typedef struct {
-    lw_outfile *out;
-    lw_status st;
-    lw_error *err;
-} copy_ctx;
-
-static void copy_chunk(void *ctx, const char *data, size_t len)
-{
-    copy_ctx *c = ctx;
-    if (!c->st)
-        c->st = lw_outfile_write(c->out, data, len, c->err);
-}
-
 static lw_status join_bytes(run *r, const group *g, const char *out, lw_error *err)
 {
     lw_outfile *f = new_file(r, out, err);
     if (!f)
         return err->status;
-    copy_ctx c = {f, LW_OK, err};
     lw_status st = LW_OK;
-    for (size_t i = 0; i < g->n && !st && !c.st; i++)
-        st = lw_file_scan(g->m[i].path, UINT64_MAX, copy_chunk, &c, err);
-    if (!st)
-        st = c.st;
+    for (size_t i = 0; i < g->n && !st; i++)
+        st = lw_outfile_write_file(f, g->m[i].path, err);
     r->stats->files_joined++;
     return st ? st : lw_outfile_finish(f, err);
 }

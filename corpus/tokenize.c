@@ -13,6 +13,8 @@
 #include "longweave/fileio.h"
 #include "longweave/json_build.h"
 #include "longweave/dataset.h"
+#include "longweave/doc_lineage.h"
+#include "longweave/json_out.h"
 #include "longweave/seqwriter.h"
 #include "longweave/version.h"
 
@@ -24,6 +26,8 @@ typedef struct {
     size_t ids_off, ids_len;
     size_t detail_off;
     size_t replaced;
+    size_t lin_off, id_len, source_len; /* in lineage: the id's and the source's JSON
+                                         * (0: none, the default is made at commit) */
     lw_status fail;       /* an encoder failure (not a data skip) */
 } unit_result;
 
@@ -31,6 +35,7 @@ typedef struct {
 typedef struct {
     lw_ids ids;           /* the batch's ids, back to back */
     lw_buf details;       /* skip details, NUL-terminated */
+    lw_buf lineage;       /* ids and sources (JSON), back to back */
     lw_error err;         /* an encoder failure */
 } worker_out;
 
@@ -59,6 +64,20 @@ static void process_unit(const lw_tokenize_config *cfg, const lw_tokenizer *tok,
         return;
     }
     r->replaced = d.utf8_replaced;
+    /* what the document's line in PREFIX.docs.jsonl says, as shard writes it */
+    const cJSON *source = d.root ? cJSON_GetObjectItemCaseSensitive(d.root, "source") : NULL;
+    r->lin_off = w->lineage.len;
+    if (d.id && lw_json_put_string_repair(&w->lineage, d.id, d.id_len))
+        r->fail = LW_E_NOMEM;
+    r->id_len = w->lineage.len - r->lin_off;
+    if (!r->fail && source && lw_json_put_value(&w->lineage, source))
+        r->fail = LW_E_NOMEM;
+    r->source_len = w->lineage.len - r->lin_off - r->id_len;
+    if (r->fail) {
+        lw_error_set(&w->err, LW_E_NOMEM, "out of memory");
+        lw_doc_clear(&d);
+        return;
+    }
     r->ids_off = w->ids.len;
     if (bos >= 0 && lw_ids_push(&w->ids, (uint32_t)bos))
         r->fail = LW_E_NOMEM;
@@ -89,8 +108,8 @@ static lw_status resolve_special(const lw_tokenizer *tok, bool want, int64_t giv
 
 static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenizer *tok,
                                 const lw_source *src, const lw_tokenize_stats *stats,
-                                const lw_seqw *w, int64_t bos, int64_t eod, lw_output *out,
-                                lw_error *err)
+                                const lw_seqw *w, const lw_outfile *docs, int64_t bos,
+                                int64_t eod, lw_output *out, lw_error *err)
 {
     cJSON *m = lw_manifest_new("tokenize", cfg->src.part, cfg->src.nparts);
     if (!m)
@@ -117,6 +136,7 @@ static lw_status write_manifest(const lw_tokenize_config *cfg, const lw_tokenize
     ok &= cJSON_AddNumberToObject(s, "empty_sequences", (double)stats->empty_sequences) != NULL;
     ok &= lw_json_put(m, "stats", s);
     ok &= lw_manifest_put_dataset(m, w, lw_output_dir(out));
+    ok &= lw_manifest_put_outfile(m, lw_output_dir(out), docs, cfg->prefix, LW_DOCS_ROLE);
     lw_status st = ok ? lw_output_commit(out, m, err)
                       : lw_error_set(err, LW_E_NOMEM, "out of memory building the manifest");
     cJSON_Delete(m);
@@ -134,6 +154,8 @@ typedef struct {
     size_t res_cap[2];
     int64_t bos, eod;
     lw_seqw *w;
+    lw_outfile docs;      /* PREFIX.docs.jsonl */
+    lw_buf docs_lines, id_buf; /* a batch's lines; a default id */
 } run_state;
 
 static lw_status step_prepare(void *ctx, const lw_batch *b, int slot, lw_error *err)
@@ -148,6 +170,7 @@ static lw_status step_prepare(void *ctx, const lw_batch *b, int slot, lw_error *
     for (int t = 0; t < r->src.threads; t++) {
         r->workers[t].out[slot].ids.len = 0;
         r->workers[t].out[slot].details.len = 0;
+        r->workers[t].out[slot].lineage.len = 0;
     }
     return LW_OK;
 }
@@ -159,6 +182,43 @@ static void step_process(void *ctx, const lw_batch *b, int slot, size_t i, int t
                  &r->res[slot][i]);
 }
 
+/* The document's line of PREFIX.docs.jsonl: its id, or the default id shard
+ * gives (PATH:LINE, resolved here in input order), and its source field, or
+ * the input's path. */
+static lw_status add_lineage(run_state *r, const lw_unit *u, const unit_result *res,
+                             const worker_out *wk, lw_error *err)
+{
+    const char *id = wk->lineage.data ? wk->lineage.data + res->lin_off : "";
+    const char *source = id + res->id_len;
+    size_t id_len = res->id_len, source_len = res->source_len;
+    lw_status st;
+    r->id_buf.len = 0;
+    if (!id_len) {
+        lw_buf raw = {0};
+        st = lw_docflow_default_id(&r->src.flow, u, &raw, err);
+        if (!st && lw_json_put_string_repair(&r->id_buf, raw.data, raw.len))
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        lw_buf_free(&raw);
+        if (st)
+            return st;
+        id = r->id_buf.data;
+        id_len = r->id_buf.len;
+    }
+    size_t path_at = r->id_buf.len;
+    if (!source_len) {
+        const char *path = r->src.inputs.files[u->file].path;
+        if (lw_json_put_string_repair(&r->id_buf, path, strlen(path)))
+            return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        if (!res->id_len)
+            id = r->id_buf.data; /* it may have moved */
+        source = r->id_buf.data + path_at;
+        source_len = r->id_buf.len - path_at;
+    }
+    if (lw_docs_line(&r->docs_lines, id, id_len, source, source_len))
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    return LW_OK;
+}
+
 /* Runs alongside the next batch's step_process (overlap_commit): it reads
  * only this slot's results and touches what process never does (the
  * writer, the counts, the docflow). */
@@ -167,6 +227,7 @@ static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *e
     run_state *r = ctx;
     lw_tokenize_stats *stats = r->stats;
     lw_status st;
+    r->docs_lines.len = 0;
     for (size_t i = 0; i < b->count; i++) {
         const lw_unit *u = &b->units[i];
         const unit_result *res = &r->res[slot][i];
@@ -190,7 +251,8 @@ static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *e
             continue;
         }
         if ((st = lw_seqw_add(r->w, wk->ids.v + res->ids_off, NULL, res->ids_len, NULL, 0,
-                              err)))
+                              err)) ||
+            (st = add_lineage(r, u, res, wk, err)))
             return st;
         stats->docs.docs_read++;
         stats->docs.docs_written++;
@@ -202,6 +264,9 @@ static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *e
             stats->docs.utf8_replacements += res->replaced;
         }
     }
+    if (r->docs_lines.len &&
+        (st = lw_outfile_write(&r->docs, r->docs_lines.data, r->docs_lines.len, err)))
+        return st;
     lw_source_progress(&r->src);
     return LW_OK;
 }
@@ -237,6 +302,12 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
         goto done;
     if ((st = lw_seqw_open(&r.w, cfg->prefix, &wo, err)))
         goto done;
+    char *docs_path = lw_concat(cfg->prefix, LW_DOCS_SUFFIX, "");
+    st = docs_path ? lw_outfile_open(&r.docs, docs_path, true, err)
+                   : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    free(docs_path);
+    if (st)
+        goto done;
     r.workers = calloc((size_t)threads, sizeof *r.workers);
     if (!r.workers) {
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -252,14 +323,20 @@ lw_status lw_tokenize_run(const lw_tokenize_config *cfg, lw_tokenize_stats *stat
     if ((st = lw_pipeline_run(&pipe, r.src.reader, err)) ||
         (st = lw_source_finish(&r.src, err)))
         goto done;
-    if ((st = lw_seqw_finish(r.w, err)))
+    if ((st = lw_seqw_finish(r.w, err)) || (st = lw_outfile_finish(&r.docs, err)))
         goto done;
     stats->docs.bytes_written = lw_seqw_bytes(r.w);
     stats->docs.bytes_written_raw = stats->docs.bytes_written;
     if ((st = lw_seqw_publish(r.w, err)))
         goto done;
-    if ((st = write_manifest(cfg, tok, &r.src, stats, r.w, r.bos, r.eod, out, err)))
+    if ((st = lw_outfile_publish(&r.docs, err))) {
         lw_seqw_unpublish(r.w);
+        goto done;
+    }
+    if ((st = write_manifest(cfg, tok, &r.src, stats, r.w, &r.docs, r.bos, r.eod, out, err))) {
+        lw_seqw_unpublish(r.w);
+        lw_outfile_unpublish(&r.docs);
+    }
 done:
     for (int t = 0; r.workers && t < r.src.threads; t++) {
         lw_tok_scratch_free(r.workers[t].tok);
@@ -267,11 +344,15 @@ done:
         for (int s = 0; s < 2; s++) {
             lw_ids_free(&r.workers[t].out[s].ids);
             lw_buf_free(&r.workers[t].out[s].details);
+            lw_buf_free(&r.workers[t].out[s].lineage);
         }
     }
     free(r.workers);
     free(r.res[0]);
     free(r.res[1]);
+    lw_outfile_release(&r.docs);
+    lw_buf_free(&r.docs_lines);
+    lw_buf_free(&r.id_buf);
     lw_seqw_free(r.w);
     lw_output_release(out);
     lw_source_close(&r.src);

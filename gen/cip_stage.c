@@ -16,6 +16,7 @@
 #include "longweave/hash.h"
 #include "longweave/json_build.h"
 #include "longweave/dataset.h"
+#include "longweave/doc_lineage.h"
 #include "longweave/megatron.h"
 #include "longweave/seqwriter.h"
 #include "longweave/outfile.h"
@@ -262,6 +263,22 @@ static bool cip_stats_json(cJSON *o, const lw_cip_stats *s)
     return ok;
 }
 
+
+/* The hidden dataset's PREFIX.docs.jsonl, copied to OUTDIR/name (finished,
+ * not published). */
+static lw_status copy_lineage(const char *prefix, const char *outdir, const char *name,
+                              lw_outfile *f, lw_error *err)
+{
+    char *in = lw_concat(prefix, LW_DOCS_SUFFIX, ""), *path = lw_concat(outdir, "/", name);
+    lw_status st = in && path ? lw_outfile_open(f, path, true, err)
+                              : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if (!st && !(st = lw_outfile_write_file(f, in, err)))
+        st = lw_outfile_finish(f, err);
+    free(in);
+    free(path);
+    return st;
+}
+
 lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error *err)
 {
     memset(stats, 0, sizeof *stats);
@@ -305,6 +322,8 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
     bucket *buckets = NULL;
     lw_output *out = NULL;
     char *tmpdir = NULL, *tmp_prefix = NULL;
+    lw_outfile lineage = {0};
+    char lineage_name[64] = "";
     const char *tok_path = cfg->tokenizer;
     /* Token datasets (what their manifests list), or documents. */
     size_t n_datasets = 0;
@@ -434,6 +453,16 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         stats->docs = ts.docs;
         prefixes[0] = tmp_prefix;
         n_prefixes = 1;
+        /* the documents' lineage outlives the hidden tokens: the map's
+         * document d is line d of OUTDIR/docs.jsonl (a part's
+         * docs.part-IIIII.jsonl, which merge joins in part order) */
+        if (src->nparts > 1)
+            lw_layout_part_tagged(lineage_name, sizeof lineage_name, LW_DOCS_FILE, src->part,
+                                  ".jsonl");
+        else
+            snprintf(lineage_name, sizeof lineage_name, "%s.jsonl", LW_DOCS_FILE);
+        if ((st = copy_lineage(tmp_prefix, cfg->outdir, lineage_name, &lineage, err)))
+            goto done_prefixes;
     }
     st = lw_token_docs_open(&docs, prefixes, n_prefixes, vocab, err);
 done_prefixes:
@@ -491,6 +520,8 @@ done_prefixes:
         if (!st)
             st = lw_outfile_publish(&b->map, err);
     }
+    if (!st && tmpdir)
+        st = lw_outfile_publish(&lineage, err);
     cJSON *m = lw_manifest_new("cip", src->part, nparts);
     if (!m && !st)
         st = lw_error_set(err, LW_E_NOMEM, "out of memory");
@@ -511,6 +542,14 @@ done_prefixes:
         cJSON *o = cJSON_CreateObject();
         ok &= cJSON_AddStringToObject(o, "prefix", docs.files[i].prefix) != NULL;
         ok &= cJSON_AddNumberToObject(o, "documents", (double)docs.files[i].documents) != NULL;
+        /* the map's document d is document d - first_document of this dataset */
+        ok &= cJSON_AddNumberToObject(o, "first_document", (double)docs.files[i].first_doc) !=
+              NULL;
+        if (lw_dataset_has(&set.ds[i], LW_DOCS_ROLE)) {
+            char *lin = lw_concat(docs.files[i].prefix, LW_DOCS_SUFFIX, "");
+            ok &= lin && cJSON_AddStringToObject(o, "docs", lin) != NULL;
+            free(lin);
+        }
         ok &= lw_json_push(ds, o);
     }
     if (tmpdir) {
@@ -519,6 +558,8 @@ done_prefixes:
         for (size_t i = 0; i < src->n_inputs; i++)
             ok &= lw_json_push(docs_in, cJSON_CreateString(src->inputs[i]));
         ok &= lw_json_put(m, "tokenize_stats", lw_doc_stats_json(&stats->docs));
+        ok &= cJSON_AddStringToObject(in, "docs", lineage_name) != NULL;
+        ok &= lw_manifest_put_outfile(m, lw_output_dir(out), &lineage, NULL, NULL);
     }
     ok &= cJSON_AddNumberToObject(in, "first_document", (double)sh.first) != NULL;
     ok &= cJSON_AddNumberToObject(in, "end_document", (double)sh.end) != NULL;
@@ -553,6 +594,8 @@ unpublish:
             lw_seqw_unpublish(buckets[i].out);
             lw_outfile_unpublish(&buckets[i].map);
         }
+    if (st)
+        lw_outfile_unpublish(&lineage);
 
 done:
     for (size_t i = 0; buckets && i < cfg->n_buckets; i++)
@@ -568,6 +611,7 @@ done:
         free(mp);
         rmdir(tmpdir);
     }
+    lw_outfile_release(&lineage);
     free(tmp_prefix);
     free(tmpdir);
     lw_output_release(out);

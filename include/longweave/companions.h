@@ -1,4 +1,5 @@
-/* The companions of gen/'s stages (CIP's map, pack's boundaries), registered
+/* The companions of gen/'s stages (CIP's map, pack's boundaries) and
+ * tokenize's document lineage (doc_lineage.h), registered
  * with the dataset module in one call, so that verify and merge check and
  * join them without corpus/ knowing them. A program that reads or combines
  * longweave outputs calls it once at start-up, before any thread. */

@@ -15,8 +15,8 @@
  *              read (verify reports it);
  *   combining  the one check that datasets can go into one output (same
  *              tokenizer, same ids, companions that can be carried through);
- *   companions sidecars a stage adds to a dataset (CIP's map, pack's
- *              boundaries) are registered by the stage that owns them, so that
+ *   companions sidecars a stage adds to a dataset (tokenize's document
+ *              lineage, CIP's map, pack's boundaries) are registered by the stage that owns them, so that
  *              this module checks and merges them without knowing them.
  *
  * A manifest holds no timestamps, host names or thread counts: the same

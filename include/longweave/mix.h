@@ -6,7 +6,13 @@
  * what has been written), so every stretch of the output has the shares.
  * Random orders are keyed permutations computed on the fly (a Feistel
  * network with cycle walking), so memory does not grow with the sources or
- * the mixture, and the output is the same for the same seed. */
+ * the mixture, and the output is the same for the same seed.
+ *
+ * With by = "source" the sources are the documents of one dataset grouped
+ * by the source field of its lineage (the sequence numbers of each group
+ * are kept, 8 bytes a sequence). When every source carries its document
+ * lineage, the mixture does too: PREFIX.docs.jsonl, a copy of the line of
+ * each sequence's document. */
 #ifndef LONGWEAVE_MIX_H
 #define LONGWEAVE_MIX_H
 
@@ -24,6 +30,11 @@ typedef struct {
     uint64_t tokens;                    /* of the mixture */
     bool upsample;                      /* draw again from a source once it is used up */
     uint64_t seed;
+    /* by: "source" takes the shares by the source field of one dataset's
+     * document lineage (PREFIX.docs.jsonl): every prefix[i] is that dataset
+     * and value[i] the source its share i goes to; NULL: by dataset */
+    const char *by;
+    const char *value[LW_MIX_MAX_SOURCES];
     const char *output;                 /* PREFIX */
     lw_seq_output output_format;
     bool force;
@@ -34,6 +45,8 @@ typedef struct {
     uint64_t picked[LW_MIX_MAX_SOURCES], picked_tokens[LW_MIX_MAX_SOURCES];
     uint64_t available[LW_MIX_MAX_SOURCES]; /* tokens in each source */
     uint32_t passes[LW_MIX_MAX_SOURCES];    /* permutations started (> 1: upsampled) */
+    uint64_t other_documents, other_tokens; /* --by: of sources no share names */
+    bool lineage;                           /* PREFIX.docs.jsonl written */
 } lw_mix_stats;
 
 lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *err);

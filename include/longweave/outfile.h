@@ -38,6 +38,8 @@ lw_status lw_outfile_rewrite_at(lw_outfile *f, uint64_t offset, const void *data
                                 lw_error *err);
 /* Write all of data (retries short writes; ENOSPC, EFBIG... are LW_E_IO). */
 lw_status lw_outfile_write(lw_outfile *f, const void *data, size_t len, lw_error *err);
+/* Append the whole file at path (LW_E_NOINPUT when missing, LW_E_IO). */
+lw_status lw_outfile_write_file(lw_outfile *f, const char *path, lw_error *err);
 /* Start writing data in the background (a thread writes it and adds it to
  * the checksum) and return: the caller fills its next buffer meanwhile and
  * must not change data until lw_outfile_wait returns. One write runs at a

@@ -87,7 +87,8 @@ def tokenize_in_every_variable_length_format(tmp):
     check(headers16[0][:2] == (20240520, 1), headers16)
     m = json.load(open("small/tok.manifest.json"))
     check(m["format_name"] == "llmc" and m["dtype"] == "uint16" and
-          [f["path"] for f in m["files"]] == ["tok_000000.bin"], m["files"])
+          [(f["path"], f["role"]) for f in m["files"]] ==
+          [("tok_000000.bin", "data"), ("tok.docs.jsonl", "docs")], m["files"])
 
 
 @test

@@ -49,7 +49,8 @@ def megatron_damage_is_caught(tmp):
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "a/tok"])
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "--append-eod", "-q", "-o", "b/tok"])
     r, err = verify("a/tok", 0)
-    check(r["datasets"] == 1 and r["sequences"] == 202 and r["files"] == 2, r)
+    # .bin, .idx and the lineage .docs.jsonl
+    check(r["datasets"] == 1 and r["sequences"] == 202 and r["files"] == 3, r)
     check("sound" in err, err)
     # a flipped byte in the middle of the tokens
     shutil.copytree("a", "flip")
