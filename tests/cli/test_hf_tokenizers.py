@@ -12,6 +12,7 @@ import subprocess
 
 import harness
 import hf_json
+import megatron
 from hf_compare import check_decode, documents, hf, hf_ids, lw_ids, same_as_hf, texts_of
 from harness import (MULTILINGUAL, ROOT, SAMPLE, check, main, node_modules, read_input, run,
                      run_ok, test, write)
