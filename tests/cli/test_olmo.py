@@ -69,7 +69,7 @@ def tokenize_as_olmo_core_reads_it(tmp):
     m = json.load(open("ol/tok.manifest.json"))
     files = {f["path"] for f in m["files"]}
     check(m["format_name"] == "olmo" and m["dtype"] == "uint32", (m["format_name"], m["dtype"]))
-    check(sorted(files) == ["tok.csv.gz", "tok.npy"], sorted(files))
+    check(sorted(files) == ["tok.csv.gz", "tok.docs.jsonl", "tok.npy"], sorted(files))
     check(not os.path.exists("ol/tok.mask.npy"), "no mask without one")
     verify("ol/tok", 0)
     # a 32K vocabulary: uint16, as OLMo-core picks it
