@@ -3,7 +3,6 @@
 #include "longweave/pad.h"
 
 #include <cjson/cJSON.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "longweave/tokenizer.h"
@@ -48,8 +47,9 @@ lw_status lw_pad_choose(lw_pad *out, const struct lw_tokenizer *tok, int64_t giv
     if (given >= 0) {
         if (given == eod)
             return lw_error_set(err, LW_E_USAGE, "--pad-id %lld is the end-of-document id: "
-                                "Megatron's GPTDataset then trains on every pad token; give "
-                                "--pad-id eod to pad with it anyway", (long long)given);
+                                "Megatron's GPTDataset then cannot tell padding from document "
+                                "ends; give --pad-id eod to pad with it anyway",
+                                (long long)given);
         set(out, tok, given, "--pad-id", NULL);
         return LW_OK;
     }

@@ -1,9 +1,10 @@
 /* The padding id of a stage that pads sequences (cip, pack), chosen so that
- * trainers do not train on it: Megatron's GPTDataset masks the loss of pad
- * tokens only when the pad id differs from the end-of-document id (equal,
- * it warns and trains on every pad token), so padding defaults to a token
- * that is none of the others, and padding with the end-of-document token
- * must be asked for by name (--pad-id eod). */
+ * trainers can tell padding from text: Megatron's GPTDataset masks the loss
+ * wherever a label equals its tokenizer's pad id, so a pad equal to the
+ * end-of-document id masks every document end too (the version measured
+ * in issue 14 warned and trained on every pad instead). Padding defaults
+ * to a token that is none of the others; padding with the end-of-document
+ * token must be asked for by name (--pad-id eod). */
 #ifndef LONGWEAVE_PAD_H
 #define LONGWEAVE_PAD_H
 
