@@ -25,7 +25,11 @@ struct lw_hf_scratch {
 lw_hf_scratch *lw_hf_scratch_new(void)
 {
     lw_hf_scratch *s = calloc(1, sizeof *s);
-    if (s && (!(s->ss = lw_split_scratch_new()) | !(s->u = lw_unigram_scratch_new()))) {
+    if (!s)
+        return NULL;
+    s->ss = lw_split_scratch_new();
+    s->u = lw_unigram_scratch_new();
+    if (!s->ss || !s->u) {
         lw_hf_scratch_free(s);
         return NULL;
     }
