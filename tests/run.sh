@@ -12,14 +12,36 @@ export LONGWEAVE
 pass=0
 fail=0
 skip=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
-run_suite() {
+# The npm reference packages are installed once here, not by two suites at
+# the same time (harness.node_modules uses LONGWEAVE_NODE_MODULES).
+if [ -z "${LONGWEAVE_NODE_MODULES:-}" ] && nm=$(scripts/npm_deps.sh) && [ -n "$nm" ]; then
+    export LONGWEAVE_NODE_MODULES="$nm"
+fi
+
+# Suites run TEST_JOBS at a time (default 2: the suites are mostly one
+# process each), each into its own log; they are reported in this order.
+i=0
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    i=$((i + 1))
+    printf '%04d unit/%s %s\n' "$i" "$(basename "$t")" "$t"
+done >"$work/list"
+for t in tests/cli/test_*.py; do
+    i=$((i + 1))
+    printf '%04d cli/%s %s\n' "$i" "$(basename "$t" .py)" "$t"
+done >>"$work/list"
+# shellcheck disable=SC2016
+xargs -P "${TEST_JOBS:-2}" -L 1 sh -c '
+    case $2 in cli/*) python3 "$3" ;; *) "$3" ;; esac >"$0/$1.log" 2>&1
+    echo $? >"$0/$1.rc"' "$work" <"$work/list"
+
+report() {
     name=$1
-    shift
-    "$@" >"$log" 2>&1
-    rc=$?
+    log=$2
+    rc=$3
     p=$(grep '^ok ' "$log" | grep -vc '# SKIP')
     f=$(grep -c '^not ok ' "$log")
     s=$(grep -c '^ok .*# SKIP' "$log")
@@ -39,13 +61,11 @@ run_suite() {
     skip=$((skip + s))
 }
 
-for t in "$BUILD"/tests/test_*; do
-    [ -x "$t" ] || continue
-    run_suite "unit/$(basename "$t")" "$t"
-done
-for t in tests/cli/test_*.py; do
-    run_suite "cli/$(basename "$t" .py)" python3 "$t"
-done
+while read -r idx name _; do
+    rc=$(cat "$work/$idx.rc" 2>/dev/null || echo 1)
+    [ -f "$work/$idx.log" ] || : >"$work/$idx.log"
+    report "$name" "$work/$idx.log" "$rc"
+done <"$work/list"
 if [ "$skip" -gt 0 ]; then
     echo "$skip tests SKIPPED (a component they need is missing; see above)"
     if [ "${CI:-}" = true ]; then
