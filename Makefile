@@ -15,7 +15,7 @@ BUILD ?= build
 
 # Debian packages the build, tests and demo need.
 DEB_PACKAGES = gcc g++ make libzstd-dev zstd zlib1g-dev libcjson-dev libpcre2-dev libxxhash-dev \
-               libssl-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy xxhash parallel \
+               nettle-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy xxhash parallel \
                python3-sentencepiece python3-jinja2
 
 # What `make fuzz` adds (clang with its libFuzzer and OpenMP runtimes).
@@ -37,7 +37,7 @@ endif
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fopenmp -pthread -D_GNU_SOURCE -Iinclude -MMD -MP
 # The SentencePiece shim is the only C++ file.
 ALL_CXXFLAGS = -std=c++17 $(CFLAGS) $(WARN) -Iinclude -MMD -MP
-LIBS = -lzstd -lz -lcjson -lpcre2-8 -lxxhash -lcrypto -lutf8proc -lsentencepiece -lstdc++ -lm
+LIBS = -lzstd -lz -lcjson -lpcre2-8 -lxxhash -lnettle -lutf8proc -lsentencepiece -lstdc++ -lm
 LDFLAGS_ALL = -fopenmp -pthread $(LDSAN) $(LDFLAGS)
 
 # The output path's id stores and checks are loops over whole buffers, which
@@ -58,7 +58,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
 
 .SECONDARY:
-.PHONY: all test test-run demo asan fuzz fuzz-build valgrind bench deps install clean
+.PHONY: all test test-run demo asan fuzz fuzz-build valgrind bench deps install clean print-libs
 
 all: $(BUILD)/liblongweave.a $(BUILD)/longweave $(TEST_BIN)
 
@@ -122,6 +122,10 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh $(BUILD)/longweave
+
+# The libraries a program linking liblongweave.a needs (bench/bpe_bench.sh).
+print-libs:
+	@echo $(LIBS)
 
 install: $(BUILD)/liblongweave.a $(BUILD)/longweave
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/longweave

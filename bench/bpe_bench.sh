@@ -20,8 +20,8 @@ mkdir -p "$WORK"
 NM=${LONGWEAVE_NODE_MODULES:-$("$ROOT/scripts/npm_deps.sh")}
 
 cc -std=c11 -O2 -D_GNU_SOURCE -I"$ROOT/include" -o "$WORK/bpe_encode_bench" \
-    "$HERE/bpe_encode_bench.c" "$BUILD/liblongweave.a" -fopenmp -pthread -lzstd -lz -lcjson \
-    -lpcre2-8 -lxxhash -lcrypto -lutf8proc -lsentencepiece -lstdc++ -lm
+    "$HERE/bpe_encode_bench.c" "$BUILD/liblongweave.a" -fopenmp -pthread \
+    $(make -s -C "$ROOT" print-libs)
 
 EN=${EN_JSONL:-${BENCH_DIR:-${TMPDIR:-/tmp}/longweave-bench}/tokenize/english.jsonl}
 if [ ! -f "$EN" ]; then

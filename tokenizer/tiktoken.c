@@ -1,7 +1,7 @@
 /* Loading tiktoken rank files ("<base64 token> <rank>" per line) and
  * recognising the well-known encodings: their split pattern and special
  * tokens are not in the file. */
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,21 +111,22 @@ lw_status lw_tiktoken_load(lw_tokenizer *t, const char *data, size_t size, const
                               "beyond the number of lines)", t->path, line);
             goto fail;
         }
-        int dec = EVP_DecodeBlock((unsigned char *)bytes + used, (const unsigned char *)s,
-                                  (int)b64);
-        if (dec < 0) {
+        struct base64_decode_ctx b64ctx;
+        size_t dec = BASE64_DECODE_LENGTH(b64);
+        base64_decode_init(&b64ctx);
+        if (!base64_decode_update(&b64ctx, &dec, (uint8_t *)bytes + used, b64, s) ||
+            !base64_decode_final(&b64ctx)) {
             st = lw_error_set(err, LW_E_DATA, "%s:%u: bad base64", t->path, line);
             goto fail;
         }
-        size_t pad = (size_t)(s[b64 - 1] == '=') + (size_t)(s[b64 - 2] == '=');
         if (offsets[rank] != UINT64_MAX) {
             st = lw_error_set(err, LW_E_DATA, "%s:%u: rank %lu appears twice", t->path, line,
                               rank);
             goto fail;
         }
         offsets[rank] = used;
-        lengths[rank] = (uint32_t)((size_t)dec - pad);
-        used += (size_t)dec - pad;
+        lengths[rank] = (uint32_t)dec;
+        used += dec;
         if (rank + 1 > n_ids)
             n_ids = (uint32_t)rank + 1;
         ranks++;

@@ -1,5 +1,5 @@
 /* Hashes: fast content hashes (XXH3 from libxxhash) for sharding and exact
- * deduplication, and SHA-256 (OpenSSL libcrypto) for file checksums that
+ * deduplication, and SHA-256 (nettle) for file checksums that
  * users can check with sha256sum. */
 #ifndef LONGWEAVE_HASH_H
 #define LONGWEAVE_HASH_H
