@@ -12,7 +12,9 @@
 #include "longweave/fileio.h"
 #include "longweave/vec.h"
 
-enum { READ_CHUNK = 1 << 20 };
+/* the window reads this much at a time, and keeps up to WINDOW_KEEP bytes of
+ * capacity between long lines */
+enum { READ_CHUNK = 1 << 20, WINDOW_KEEP = 2 * READ_CHUNK };
 
 struct lw_reader {
     const lw_input_list *list;
@@ -69,6 +71,22 @@ static lw_status read_fd(lw_reader *r, void *buf, size_t cap, size_t *got, lw_er
 /* Make room for at least READ_CHUNK more bytes at the end of the window. */
 static lw_status make_room(lw_reader *r, lw_error *err)
 {
+    if (r->cap > WINDOW_KEEP && r->end - r->start < READ_CHUNK) {
+        /* A long line made the window grow and it is now consumed: give the
+         * memory back, so that the line's bytes are not held twice (here
+         * and in the caller's copy) while its document is processed. */
+        char *w = malloc(2 * READ_CHUNK);
+        if (!w)
+            return lw_error_set(err, LW_E_NOMEM, "out of memory reading %s", r->f->path);
+        memcpy(w, r->win + r->start, r->end - r->start);
+        free(r->win);
+        r->win = w;
+        r->cap = 2 * READ_CHUNK;
+        r->win_offset += r->start;
+        r->scan -= r->start;
+        r->end -= r->start;
+        r->start = 0;
+    }
     if (r->start > 0 && (r->cap - r->end < READ_CHUNK || r->start == r->end)) {
         size_t keep = r->end - r->start;
         memmove(r->win, r->win + r->start, keep);

@@ -67,6 +67,26 @@ def sample_corpus_round_trips(tmp):
 
 
 @test
+def long_lines_between_short_ones(tmp):
+    # lines of several MiB make the reader's window grow, and it gives the
+    # memory back once they are consumed: the lines read after must be
+    # whole and in order, plain and compressed
+    rnd = random.Random(7)
+    recs = []
+    for i in range(30):
+        n = rnd.choice([5, 300, 3_000_000, 5_500_000, 70_000])
+        recs.append({"id": f"d{i}", "text": f"w{i} " * (n // 4) + "\u00e9\n\"end"})
+    data = jsonl(recs).encode()
+    write("in.jsonl", data)
+    write("in.jsonl.zst", zstd_compress(data))
+    for name in ("in.jsonl", "in.jsonl.zst"):
+        run_ok(["shard", name, "-n", "1", "-o", "out-" + name, "--quiet", "-j", "1"])
+        got = [r for s in read_shards("out-" + name) for r in s]
+        check([(r["id"], r["text"]) for r in got] == [(r["id"], r["text"]) for r in recs],
+              f"{name}: documents lost, cut or reordered")
+
+
+@test
 def shard_is_a_stable_content_hash(tmp):
     for seed in (0, 7):
         run_ok(["shard", SAMPLE, "-n", "5", "--seed", seed, "-o", f"s{seed}", "-q"])
