@@ -126,8 +126,9 @@ enum { CLI_OPT_FORMAT = 1100, CLI_OPT_SHARD_TOKENS, CLI_OPT_SHARD_BYTES };
         {"shard-tokens", required_argument, NULL, CLI_OPT_SHARD_TOKENS},                       \
         {"shard-bytes", required_argument, NULL, CLI_OPT_SHARD_BYTES}
 #define CLI_FORMAT_HELP                                                                        \
-    "      --format F          output format: megatron (default), datatrove, mds, llmc,\n"     \
-    "                          npy (fixed-length outputs), jsonl\n"                          \
+    "      --format F          output format, one of\n"                                      \
+    "                          " LW_SEQ_FORMAT_LIST "\n"                                     \
+    "                          (default megatron; npy for fixed-length outputs only)\n"     \
     "      --shard-tokens N    llmc: tokens per shard file (default 100000000)\n"            \
     "      --shard-bytes SIZE  mds: shard size limit (default 64M)\n"
 /* If c is an output option, apply it to *out and return 1 (*rc: 0 or an exit

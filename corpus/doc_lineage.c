@@ -177,4 +177,5 @@ static lw_status docs_merge(const char *const *parts, const lw_manifest *const *
     return LW_OK;
 }
 
-const lw_companion lw_docs_companion = {LW_DOCS_ROLE, true, docs_verify, docs_merge};
+const lw_companion lw_docs_companion = {
+    .role = LW_DOCS_ROLE, .lineage = true, .verify = docs_verify, .merge = docs_merge};

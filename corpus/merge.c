@@ -195,15 +195,32 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
         else if (!(st = lw_seqw_open(&w, out, &o, err)))
             r->writers[r->n_writers++] = w;
     }
+    /* Packed datasets into a format that keeps sample ends (megatron keeps
+     * them in the joined cu_seqlens instead): each sequence with its samples */
+    const lw_companion *packing = NULL;
+    for (size_t c = 0; c < comb.n_companions && r->cfg->output_format.format != LW_SEQ_MEGATRON;
+         c++) {
+        const lw_companion *k = lw_companion_find(comb.companions[c]);
+        if (k && k->packing_open)
+            packing = k;
+    }
     lw_seq_buf buf = {0};
     for (size_t i = 0; i < g->n && !st; i++) {
+        void *pr = NULL;
+        if (packing)
+            st = packing->packing_open(g->m[i].path, r->set.ds[g->m[i].ds].manifest, &pr, err);
         for (uint64_t q = 0; q < src[i].d.sequences && !st; q++) {
-            size_t n;
-            if ((st = lw_seqw_copy(w, &src[i], q, &buf, &n, err)))
+            size_t n = lw_megatron_length(&src[i].d, q);
+            lw_seq_packing pk;
+            if (pr && (st = packing->packing_read(pr, q, n, &pk, err)))
+                break;
+            if ((st = lw_seqw_copy(w, &src[i], q, pr ? &pk : NULL, &buf, &n, err)))
                 break;
             r->stats->sequences++;
             r->stats->tokens += n;
         }
+        if (pr)
+            packing->packing_close(pr);
         r->stats->datasets++;
     }
     if (!st && w)

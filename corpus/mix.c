@@ -281,7 +281,7 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
         if (s->members)
             q = s->members[q];
         size_t len;
-        if ((st = lw_seqw_copy(w, &s->s, q, &buf, &len, err)))
+        if ((st = lw_seqw_copy(w, &s->s, q, NULL, &buf, &len, err)))
             break;
         if (s->lin) { /* one document per sequence written: its document's line */
             size_t ll;

@@ -31,7 +31,7 @@ int lw_seq_format_parse(const char *name, lw_seq_format *f)
 
 const char *lw_seq_format_list(void)
 {
-    return "megatron, datatrove, mds, llmc, npy, jsonl, olmo";
+    return LW_SEQ_FORMAT_LIST;
 }
 
 const char *lw_seq_format_first_file(lw_seq_format f)
@@ -220,8 +220,8 @@ void lw_seq_buf_free(lw_seq_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-lw_status lw_seqw_copy(lw_seqw *w, const lw_megatron_source *src, uint64_t q, lw_seq_buf *b,
-                       size_t *n, lw_error *err)
+lw_status lw_seqw_copy(lw_seqw *w, const lw_megatron_source *src, uint64_t q,
+                       const lw_seq_packing *packing, lw_seq_buf *b, size_t *n, lw_error *err)
 {
     size_t len = lw_megatron_length(&src->d, q), size = lw_megatron_dtype_size(src->d.dtype);
     if (len > b->cap) {
@@ -243,10 +243,13 @@ lw_status lw_seqw_copy(lw_seqw *w, const lw_megatron_source *src, uint64_t q, lw
         return st;
     const uint8_t *mask = src->masked ? b->mask : NULL;
     *n = len;
-    if (lw_seqw_raw_dtype(w) == src->d.dtype)
+    if (!packing && lw_seqw_raw_dtype(w) == src->d.dtype)
         return lw_seqw_add_raw(w, b->raw, mask, len, err);
     for (size_t k = 0; k < len; k++)
         b->ids[k] = (uint32_t)lw_get_le(b->raw + k * size, (int)size);
+    if (packing)
+        return lw_seqw_add_packed(w, b->ids, mask, len, packing->ends, packing->n,
+                                  packing->positions, err);
     return lw_seqw_add(w, b->ids, mask, len, NULL, 0, err);
 }
 

@@ -190,4 +190,5 @@ static lw_status map_merge(const char *const *parts, const lw_manifest *const *m
     return LW_OK;
 }
 
-const lw_companion lw_cip_map_companion = {LW_CIP_MAP_ROLE, true, map_verify, map_merge};
+const lw_companion lw_cip_map_companion = {
+    .role = LW_CIP_MAP_ROLE, .lineage = true, .verify = map_verify, .merge = map_merge};

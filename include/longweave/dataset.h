@@ -333,6 +333,17 @@ typedef struct {
     lw_status (*merge)(const char *const *parts, const lw_manifest *const *manifests, size_t n,
                        const char *out, lw_outfile ***files, size_t *n_files,
                        lw_error *err);
+    /* For the companion that says where the samples of packed sequences end
+     * (pack's cu_seqlens): read them back, sequence by sequence, so that
+     * merge hands them to formats that keep them (datatrove's index, jsonl's
+     * columns). open gets the dataset at prefix (its manifest m); read
+     * sequence q of len tokens into *out (valid until the next read).
+     * NULL for every other companion. */
+    lw_status (*packing_open)(const char *prefix, const lw_manifest *m, void **reader,
+                              lw_error *err);
+    lw_status (*packing_read)(void *reader, uint64_t q, size_t len, lw_seq_packing *out,
+                              lw_error *err);
+    void (*packing_close)(void *reader);
 } lw_companion;
 
 /* Register a kind (kept by pointer; call at start-up, before any thread). */

@@ -40,10 +40,13 @@ typedef enum {
     LW_SEQ_FORMATS
 } lw_seq_format;
 
+/* Every format's name, in lw_seq_format order: for messages and --help. */
+#define LW_SEQ_FORMAT_LIST "megatron, datatrove, mds, llmc, npy, jsonl, olmo"
+
 const char *lw_seq_format_name(lw_seq_format f);
 /* 0, or -1 for an unknown name. */
 int lw_seq_format_parse(const char *name, lw_seq_format *f);
-/* "megatron, datatrove, mds, llmc, npy, jsonl, olmo" */
+/* LW_SEQ_FORMAT_LIST */
 const char *lw_seq_format_list(void);
 /* What the format adds to PREFIX for its first file (".bin", ".ds",
  * "/index.json", "_000000.bin", ".npy", ".jsonl", ".npy"): where an earlier
@@ -119,12 +122,22 @@ typedef struct {
     size_t cap;
 } lw_seq_buf;
 void lw_seq_buf_free(lw_seq_buf *b);
+/* Where the samples of a packed sequence end (the last end may be short of
+ * its length: padding follows) and its position ids, as lw_seqw_add_packed
+ * takes them. */
+typedef struct {
+    const uint32_t *ends;
+    size_t n;
+    const uint32_t *positions;
+} lw_seq_packing;
 /* Copy sequence q of a Megatron source (with its mask, when it has one)
- * into w: raw when w takes the source's dtype, else id by id. *n gets its
+ * into w: raw when w takes the source's dtype, else id by id; a packed
+ * sequence (packing not NULL) through lw_seqw_add_packed. *n gets its
  * length. */
 struct lw_megatron_source;
 lw_status lw_seqw_copy(lw_seqw *w, const struct lw_megatron_source *src, uint64_t q,
-                       lw_seq_buf *buf, size_t *n, lw_error *err);
+                       const lw_seq_packing *packing, lw_seq_buf *buf, size_t *n,
+                       lw_error *err);
 /* Everything written and synced, still under temporary names. */
 lw_status lw_seqw_finish(lw_seqw *w, lw_error *err);
 lw_status lw_seqw_publish(lw_seqw *w, lw_error *err);

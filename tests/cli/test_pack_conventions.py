@@ -199,4 +199,34 @@ def jsonl_columns_for_axolotl_and_trl(tmp):
               r["position_ids"] == list(range(n)), "a sorted batch's record")
 
 
+@test
+def merged_packs_keep_their_sample_ends(tmp):
+    # merge of packed datasets into jsonl or datatrove: the same records and
+    # index as pack writes in that format directly (merge used to drop the
+    # sample ends: no seq_lengths, an index entry per packed sequence)
+    synl_samples()
+    for n, L2 in (("1", "8192"), ("2", "16384")):
+        run_ok(["pack", "s", "-o", f"p{n}/x", "--seq-len", L2, "-q"])
+        run_ok(["pack", "s", "-o", f"j{n}/x", "--seq-len", L2, "--format", "jsonl", "-q"])
+    run_ok(["merge", "mj/x", "p1/x", "p2/x", "--format", "jsonl", "-q"])
+    want = [json.loads(line) for n in "12" for line in open(f"j{n}/x.jsonl")]
+    got = [json.loads(line) for line in open("mj/x.jsonl")]
+    check(got == want, "merged records differ from pack's own")
+    run_ok(["verify", "mj/x", "-q"])
+    run_ok(["merge", "md/x", "p1/x", "p2/x", "--format", "datatrove", "-q"])
+    raw = open("md/x.ds.index", "rb").read()
+    ends, at = [], 0
+    for r in want:  # every sample and every run of padding is a document
+        for k in r["seq_lengths"]:
+            at += k
+            ends.append(at)
+    check(list(struct.unpack(f"<{len(raw) // 8}Q", raw)) == ends, "index not at sample ends")
+    run_ok(["verify", "md/x", "-q"])
+    # continuous positions do not show where the padding starts: refused
+    run_ok(["pack", "s", "-o", "c/x", "--seq-len", "8192", "--positions", "continuous", "-q"])
+    rc, _, err = run(["merge", "mc/x", "c/x", "--format", "jsonl"])
+    check(rc == 65 and "continuous" in err and "c/x" in err, f"{rc} {err}")
+    run_ok(["merge", "mm/x", "c/x", "-q"])  # megatron keeps cu_seqlens itself
+
+
 main()
