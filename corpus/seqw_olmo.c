@@ -9,34 +9,39 @@
  *   PREFIX.csv.gz  Dolma's metadata: a gzip'd CSV row "start,end,id,src,loc"
  *                  per sequence (OLMo-core reads start,end for remote files)
  *
- * Until lineage reaches the writers, id and loc are the sequence's ordinal
- * in the file and src is empty. An empty sequence has no row: OLMo-core
- * refuses a start at the end of the array and would make an empty
- * instance of one in the middle. */
+ * A sequence that is one document (tokenize, lw_seqw_label) has its
+ * lineage's id and source as id and src; any other (cip, pack, synl) its
+ * ordinal as id and no src. loc is the sequence's ordinal in the file: for
+ * tokenize, its line in PREFIX.docs.jsonl. Fields are quoted as RFC 4180
+ * (and Python's csv module) reads them. An empty sequence has no row:
+ * OLMo-core refuses a start at the end of the array and would make an
+ * empty instance of one in the middle. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "longweave/buf.h"
+
 #include "seqwriter_internal.h"
 
-enum { ROWS_BUF = 64 << 10, ROW_MAX = 96 }; /* a row of four 20-digit numbers fits */
+enum { ROWS_BUF = 64 << 10 }; /* CSV text compressed at a time */
 
 typedef struct {
     lw_bufout ids, mask, meta;
     bool mask_open, z_open;
     int bytes;
     z_stream z;
-    char rows[ROWS_BUF + ROW_MAX]; /* CSV text not yet compressed */
-    size_t rows_len;
+    lw_buf rows;          /* CSV text not yet compressed */
     unsigned char zout[ROWS_BUF];
 } olmo_impl;
 
 /* Compress what rows holds (to the end of the stream with Z_FINISH). */
 static lw_status deflate_rows(lw_seqw *w, olmo_impl *o, int flush, lw_error *err)
 {
-    o->z.next_in = (unsigned char *)o->rows;
-    o->z.avail_in = (uInt)o->rows_len;
+    o->z.next_in = (unsigned char *)o->rows.data;
+    o->z.avail_in = (uInt)o->rows.len;
     int rc;
     do {
         o->z.next_out = o->zout;
@@ -50,8 +55,31 @@ static lw_status deflate_rows(lw_seqw *w, olmo_impl *o, int flush, lw_error *err
         if (st)
             return st;
     } while (o->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
-    o->rows_len = 0;
+    o->rows.len = 0;
     return LW_OK;
+}
+
+/* A lineage JSON text as one CSV field: a string's characters, any other
+ * value's JSON text; quoted when it holds a comma or a quote. A string with
+ * a line end stays JSON text, escaped: OLMo-core splits the file at every
+ * newline, quoted or not. */
+static int put_field(lw_buf *b, const char *json, size_t len)
+{
+    cJSON *v = cJSON_ParseWithLength(json, len);
+    bool plain = cJSON_IsString(v) && !strpbrk(v->valuestring, "\r\n");
+    const char *s = plain ? v->valuestring : json;
+    size_t n = plain ? strlen(s) : len;
+    int rc = 0;
+    if (strcspn(s, ",\"") >= n) {
+        rc = lw_buf_append(b, s, n);
+    } else {
+        rc = lw_buf_putc(b, '"');
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = s[i] == '"' ? lw_buf_append(b, "\"\"", 2) : lw_buf_putc(b, s[i]);
+        rc = rc ? rc : lw_buf_putc(b, '"');
+    }
+    cJSON_Delete(v);
+    return rc;
 }
 
 static lw_status ol_open(lw_seqw *w, lw_error *err)
@@ -87,9 +115,20 @@ static lw_status ol_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, si
     if (st || n == 0)
         return st;
     unsigned long long start = w->tokens, ord = w->sequences;
-    o->rows_len += (size_t)snprintf(o->rows + o->rows_len, ROW_MAX, "%llu,%llu,%llu,,%llu\n",
-                                    start, start + n, ord, ord);
-    return o->rows_len >= ROWS_BUF ? deflate_rows(w, o, Z_NO_FLUSH, err) : LW_OK;
+    int rc;
+    if (w->label_id) {
+        rc = lw_buf_printf(&o->rows, "%llu,%llu,", start, start + n);
+        rc = rc ? rc : put_field(&o->rows, w->label_id, w->label_id_len);
+        rc = rc ? rc : lw_buf_putc(&o->rows, ',');
+        if (!rc && w->label_source)
+            rc = put_field(&o->rows, w->label_source, w->label_source_len);
+        rc = rc ? rc : lw_buf_printf(&o->rows, ",%llu\n", ord);
+    } else {
+        rc = lw_buf_printf(&o->rows, "%llu,%llu,%llu,,%llu\n", start, start + n, ord, ord);
+    }
+    if (rc)
+        return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    return o->rows.len >= ROWS_BUF ? deflate_rows(w, o, Z_NO_FLUSH, err) : LW_OK;
 }
 
 static lw_status ol_start_mask(lw_seqw *w, lw_error *err)
@@ -121,6 +160,7 @@ static void ol_free(lw_seqw *w)
     lw_bufout_release(&o->ids);
     lw_bufout_release(&o->mask);
     lw_bufout_release(&o->meta);
+    lw_buf_free(&o->rows);
     free(o);
 }
 

@@ -157,6 +157,7 @@ lw_status lw_seqw_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size
     }
     st = w->be->add(w, ids, w->mask_on ? mask : NULL, n, doc_ends, n_docs, err);
     free(ones);
+    w->label_id = w->label_source = NULL; /* it was this sequence's */
     if (st)
         return st;
     w->sequences++;
@@ -178,6 +179,15 @@ lw_status lw_seqw_add_packed(lw_seqw *w, const uint32_t *ids, const uint8_t *mas
     w->packed = false;
     w->positions = NULL;
     return st;
+}
+
+void lw_seqw_label(lw_seqw *w, const char *id, size_t id_len, const char *source,
+                   size_t source_len)
+{
+    w->label_id = id;
+    w->label_id_len = id_len;
+    w->label_source = source;
+    w->label_source_len = source_len;
 }
 
 int lw_seqw_raw_dtype(const lw_seqw *w)

@@ -43,6 +43,10 @@ struct lw_seqw {
      * ends) and these are its position ids (or NULL) */
     bool packed;
     const uint32_t *positions;
+    /* lw_seqw_label's document for the next sequence (JSON texts; label_id
+     * NULL: none) */
+    const char *label_id, *label_source;
+    size_t label_id_len, label_source_len;
     int raw_dtype;          /* Megatron dtype code add_raw takes, or 0 */
     /* outputs, in manifest order; owned by the backend */
     lw_outfile *files[SEQW_MAX_FILES];

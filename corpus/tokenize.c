@@ -184,7 +184,8 @@ static void step_process(void *ctx, const lw_batch *b, int slot, size_t i, int t
 
 /* The document's line of PREFIX.docs.jsonl: its id, or the default id shard
  * gives (PATH:LINE, resolved here in input order), and its source field, or
- * the input's path. */
+ * the input's path. The writer gets them too, as the label of the document's
+ * sequence (olmo's .csv.gz), valid until the next call. */
 static lw_status add_lineage(run_state *r, const lw_unit *u, const unit_result *res,
                              const worker_out *wk, lw_error *err)
 {
@@ -216,6 +217,7 @@ static lw_status add_lineage(run_state *r, const lw_unit *u, const unit_result *
     }
     if (lw_docs_line(&r->docs_lines, id, id_len, source, source_len))
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
+    lw_seqw_label(r->w, id, id_len, source, source_len);
     return LW_OK;
 }
 
@@ -250,9 +252,9 @@ static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *e
                 return st;
             continue;
         }
-        if ((st = lw_seqw_add(r->w, wk->ids.v + res->ids_off, NULL, res->ids_len, NULL, 0,
-                              err)) ||
-            (st = add_lineage(r, u, res, wk, err)))
+        if ((st = add_lineage(r, u, res, wk, err)) ||
+            (st = lw_seqw_add(r->w, wk->ids.v + res->ids_off, NULL, res->ids_len, NULL, 0,
+                              err)))
             return st;
         stats->docs.docs_read++;
         stats->docs.docs_written++;

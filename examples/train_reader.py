@@ -1,5 +1,5 @@
 """Read longweave's outputs from a trainer: memory-map any of the formats
-(megatron, datatrove, mds, llmc, npy, jsonl) and get (tokens, loss mask)
+(megatron, datatrove, mds, llmc, npy, jsonl, olmo) and get (tokens, loss mask)
 pairs or fixed-shape batches. NumPy only; copy what you need.
 
     from train_reader import open_dataset, batches
@@ -11,8 +11,10 @@ pairs or fixed-shape batches. NumPy only; copy what you need.
 PATH is the prefix a longweave command wrote (PREFIX.bin, PREFIX.ds,
 PREFIX_000000.bin, PREFIX.npy, PREFIX.jsonl) or, for mds, the directory.
 """
+import csv
 import glob
 import hashlib
+import gzip
 import json
 import os
 import struct
@@ -129,8 +131,26 @@ def jsonl(path):
         yield ids, None if labels is None else (np.asarray(labels) != -100).astype(np.uint8)
 
 
+def olmo(prefix):
+    """OLMo-core's arrays: PREFIX.npy with no header (uint8, uint16 or uint32:
+    the file's size over the last end in PREFIX.csv.gz), PREFIX.mask.npy (a
+    bool per token), a sequence per row of PREFIX.csv.gz (start,end,...).
+    Empty sequences have no row, so they are not yielded."""
+    with gzip.open(prefix + ".csv.gz", "rt", newline="") as f:
+        rows = [(int(r[0]), int(r[1])) for r in csv.reader(f)]
+    size = os.path.getsize(prefix + ".npy")
+    if not rows or not size:
+        return
+    dtype = {1: np.uint8, 2: np.uint16, 4: np.uint32}[size // rows[-1][1]]
+    tokens = np.memmap(prefix + ".npy", dtype=dtype, mode="r")
+    mask = (np.memmap(prefix + ".mask.npy", dtype=np.bool_, mode="r")
+            if os.path.exists(prefix + ".mask.npy") else None)
+    for start, end in rows:
+        yield tokens[start:end], None if mask is None else mask[start:end].astype(np.uint8)
+
+
 READERS = {"megatron": megatron, "datatrove": datatrove, "mds": mds, "llmc": llmc, "npy": npy,
-           "jsonl": jsonl}
+           "jsonl": jsonl, "olmo": olmo}
 
 
 def open_dataset(fmt, path):

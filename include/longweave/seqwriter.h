@@ -15,7 +15,8 @@
  *              sequences add attention_mask, position_ids and seq_lengths
  *   olmo       PREFIX.npy headerless ids (uint8/16/32 by vocabulary, as
  *              OLMo-core picks), PREFIX.mask.npy (bool), PREFIX.csv.gz
- *              (Dolma's start,end,id,src,loc per non-empty sequence)
+ *              (Dolma's start,end,id,src,loc per non-empty sequence: the
+ *              lw_seqw_label document, else the ordinal)
  *
  * Every file is written under a temporary name and published together; the
  * writer lists them for the manifest. */
@@ -99,6 +100,12 @@ lw_status lw_seqw_open(lw_seqw **w, const char *prefix, const lw_seqw_opts *o, l
  * packed into it (NULL: one document). */
 lw_status lw_seqw_add(lw_seqw *w, const uint32_t *ids, const uint8_t *mask, size_t n,
                       const uint32_t *doc_ends, size_t n_docs, lw_error *err);
+/* The document the next sequence is (tokenize: one document per sequence),
+ * as its lineage line says it: id and source as JSON texts, valid until
+ * that lw_seqw_add. Formats that keep it (olmo's .csv.gz id and src) write
+ * it; the others ignore it. */
+void lw_seqw_label(lw_seqw *w, const char *id, size_t id_len, const char *source,
+                   size_t source_len);
 /* A packed sequence: n_docs samples ending at doc_ends (the last end may
  * be short of n: padding follows), and its position ids (n of them; NULL:
  * restarting at 0 in each sample and in the padding). The datatrove index

@@ -74,9 +74,11 @@ def tokenize_in_every_variable_length_format(tmp):
     check(all(h[:2] == (20240801, 7) for h in headers), "uint32 header for Llama 3")
     run_ok(base + ["--format", "jsonl", "-o", "js/tok"])
     same(formats.read_jsonl("js/tok.jsonl"), ref, "jsonl")
-    # the NumPy reader agrees with the standard-library ones
+    run_ok(base + ["--format", "olmo", "-o", "ol/tok"])
+    # the NumPy reader agrees with the standard-library ones (olmo's own
+    # reader, written from OLMo-core, is test_olmo.py's)
     for fmt, path in [("megatron", "mg/tok"), ("datatrove", "dt/tok"), ("mds", "mds/tok"),
-                      ("jsonl", "js/tok")]:
+                      ("jsonl", "js/tok"), ("olmo", "ol/tok")]:
         check(numpy_digest(fmt, path) == digest(ref), f"train_reader {fmt}")
     check(numpy_digest("llmc", "lc/tok")["tokens"] == len(stream))
     # a 32K vocabulary: uint16 everywhere, llm.c's GPT-2 header
@@ -126,6 +128,9 @@ def cip_with_masks_in_every_format(tmp):
             data = open(os.path.join(fmt, f["path"]), "rb").read()
             check(len(data) == f["bytes"] and hashlib.sha256(data).hexdigest() == f["sha256"],
                   f"{f['path']}: manifest size or checksum")
+    run_ok(base + ["--format", "olmo", "-o", "olmo"])
+    check(numpy_digest("olmo", "olmo/cip/len-0004096/part-00000") == digest(ref),
+          "train_reader cip olmo")
     # without knots or padding nothing is masked: no mask files, llm.c works
     run_ok(["cip", "tok/ll", "--seq-len", "4k", "--last", "drop", "--format", "npy", "-q",
             "-o", "plain"])

@@ -5,6 +5,7 @@ python3-numpy) and compared token by token, mask by mask, with the Megatron
 output of the same run (megatron.py); the dtype OLMo-core picks for a
 vocabulary at the 256 and 65,536 boundaries; verify on the layout; and the
 llm.c refusal naming the branch that reads uint32 shards."""
+import csv
 import gzip
 import json
 import os
@@ -65,7 +66,11 @@ def tokenize_as_olmo_core_reads_it(tmp):
     same(got["eos_documents"], ref, "olmo EOS documents")
     rows = got["rows"]
     check(all(len(r) == 5 for r in rows), "Dolma's start,end,id,src,loc")
-    check([r[2] for r in rows] == [str(i) for i in range(len(ref))], "ids: the ordinals")
+    lineage = [json.loads(line) for line in open("ol/tok.docs.jsonl")]
+    rows = list(csv.reader(gzip.open("ol/tok.csv.gz", "rt", newline="")))
+    check([(r[2], r[3], r[4]) for r in rows] ==
+          [(d["id"], d["source"], str(i)) for i, d in enumerate(lineage)],
+          "id and src: the document's lineage; loc: its line in PREFIX.docs.jsonl")
     m = json.load(open("ol/tok.manifest.json"))
     files = {f["path"] for f in m["files"]}
     check(m["format_name"] == "olmo" and m["dtype"] == "uint32", (m["format_name"], m["dtype"]))
@@ -82,6 +87,27 @@ def tokenize_as_olmo_core_reads_it(tmp):
 
 
 @test
+def metadata_ids_as_csv_reads_them(tmp):
+    # ids and sources with commas, quotes and line ends, and a number: Python's
+    # csv module reads back the lineage's id and source, and OLMo-core's split
+    # at newlines still finds one row per document
+    docs = [{"id": "a,b", "text": "one", "source": 'say "hi"'}, {"id": 42, "text": "two"},
+            {"id": "line\nbreak", "text": "three", "source": "web"}, {"text": "four"}]
+    with open("in.jsonl", "w") as f:
+        for d in docs:
+            f.write(json.dumps(d) + "\n")
+    run_ok(["tokenize", "-t", LLAMA3, "in.jsonl", "-q", "--format", "olmo", "-o", "ol/t"])
+    rows = list(csv.reader(gzip.open("ol/t.csv.gz", "rt", newline="")))
+    want = [("a,b", 'say "hi"'), ("42", "in.jsonl"), (json.dumps("line\nbreak"), "web"),
+            ("in.jsonl:4", "in.jsonl")]
+    check([(r[2], r[3]) for r in rows] == want, rows)
+    check([r[4] for r in rows] == ["0", "1", "2", "3"], rows)
+    got = olmo_read("ol/t", 128256)
+    check(len(got["rows"]) == 4, got["rows"])
+    verify("ol/t", 0)
+
+
+@test
 def empty_documents_have_no_metadata_row(tmp):
     # OLMo-core refuses a row starting at the end of the array (and would make an
     # empty instance of one in the middle): empty sequences get no row
@@ -94,7 +120,8 @@ def empty_documents_have_no_metadata_row(tmp):
     check(len(ref) == 2)
     got = olmo_read("ol/t", 128256)
     same(got["documents"], ref, "non-empty documents")
-    check([r[2] for r in got["rows"]] == ["1", "3"], got["rows"])
+    check([r[4] for r in got["rows"]] == ["1", "3"], got["rows"])
+    check([r[2] for r in got["rows"]] == ["in.jsonl:2", "in.jsonl:4"], got["rows"])
     r = verify("ol/t", 0)
     check(r["sequences"] == 2, r)
 
