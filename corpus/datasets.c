@@ -39,6 +39,42 @@ const lw_companion *lw_companion_find(const char *role)
     return NULL;
 }
 
+lw_status lw_companion_file_open(const char *out, const char *suffix, lw_outfile **f,
+                                 lw_error *err)
+{
+    char *path = lw_concat(out, suffix, "");
+    *f = calloc(1, sizeof **f);
+    lw_status st = path && *f ? lw_outfile_open(*f, path, true, err)
+                              : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    free(path);
+    if (st) {
+        free(*f);
+        *f = NULL;
+    }
+    return st;
+}
+
+lw_status lw_companion_file_done(lw_outfile *f, lw_status st, lw_outfile ***files,
+                                 size_t *n_files, lw_error *err)
+{
+    *files = NULL;
+    *n_files = 0;
+    if (!st)
+        st = lw_outfile_finish(f, err);
+    lw_outfile **list = st ? NULL : malloc(sizeof *list);
+    if (!st && !list)
+        st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+    if (st) {
+        lw_outfile_release(f);
+        free(f);
+        return st;
+    }
+    list[0] = f;
+    *files = list;
+    *n_files = 1;
+    return LW_OK;
+}
+
 /* ---- paths ---- */
 
 static bool ends_with(const char *s, const char *suffix)

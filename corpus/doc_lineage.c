@@ -148,33 +148,17 @@ static lw_status docs_merge(const char *const *parts, const lw_manifest *const *
                             const char *out, lw_outfile ***files, size_t *n_files, lw_error *err)
 {
     (void)ms;
-    *files = NULL;
-    *n_files = 0;
-    char *path = lw_concat(out, LW_DOCS_SUFFIX, "");
-    lw_outfile *f = calloc(1, sizeof *f);
-    lw_outfile **list = malloc(sizeof *list);
-    lw_status st = path && f && list ? lw_outfile_open(f, path, true, err)
-                                     : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    lw_outfile *f;
+    lw_status st = lw_companion_file_open(out, LW_DOCS_SUFFIX, &f, err);
+    if (st)
+        return st;
     for (size_t i = 0; i < n && !st; i++) {
         char *in = lw_concat(parts[i], LW_DOCS_SUFFIX, "");
         st = in ? lw_outfile_write_file(f, in, err)
                 : lw_error_set(err, LW_E_NOMEM, "out of memory");
         free(in);
     }
-    if (!st)
-        st = lw_outfile_finish(f, err);
-    free(path);
-    if (st) {
-        if (f)
-            lw_outfile_release(f);
-        free(f);
-        free(list);
-        return st;
-    }
-    list[0] = f;
-    *files = list;
-    *n_files = 1;
-    return LW_OK;
+    return lw_companion_file_done(f, st, files, n_files, err);
 }
 
 const lw_companion lw_docs_companion = {

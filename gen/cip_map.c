@@ -151,13 +151,10 @@ static bool join_line(void *ctx, uint64_t line, const char *s, size_t n)
 static lw_status map_merge(const char *const *parts, const lw_manifest *const *ms, size_t n,
                            const char *out, lw_outfile ***files, size_t *n_files, lw_error *err)
 {
-    *files = NULL;
-    *n_files = 0;
-    char *path = lw_concat(out, LW_CIP_MAP_SUFFIX, "");
-    lw_outfile *f = calloc(1, sizeof *f);
-    lw_outfile **list = malloc(sizeof *list);
-    lw_status st = path && f && list ? lw_outfile_open(f, path, true, err)
-                                     : lw_error_set(err, LW_E_NOMEM, "out of memory");
+    lw_outfile *f;
+    lw_status st = lw_companion_file_open(out, LW_CIP_MAP_SUFFIX, &f, err);
+    if (st)
+        return st;
     join_state j = {f, NULL, 0, 0, LW_OK, err};
     int64_t before = 0; /* documents of the parts before i */
     for (size_t i = 0; i < n && !st; i++) {
@@ -174,20 +171,7 @@ static lw_status map_merge(const char *const *parts, const lw_manifest *const *m
             st = j.st;
         free(in);
     }
-    if (!st)
-        st = lw_outfile_finish(f, err);
-    free(path);
-    if (st) {
-        if (f)
-            lw_outfile_release(f);
-        free(f);
-        free(list);
-        return st;
-    }
-    list[0] = f;
-    *files = list;
-    *n_files = 1;
-    return LW_OK;
+    return lw_companion_file_done(f, st, files, n_files, err);
 }
 
 const lw_companion lw_cip_map_companion = {

@@ -346,6 +346,15 @@ typedef struct {
     void (*packing_close)(void *reader);
 } lw_companion;
 
+/* A companion's merge that writes one file: open out + suffix (*f is
+ * allocated; NULL on failure), write it, then hand it over with done, which
+ * finishes it and makes it the merge's one file, or, when st (the status of
+ * the writing) or the finish failed, releases it and returns that status. */
+lw_status lw_companion_file_open(const char *out, const char *suffix, lw_outfile **f,
+                                 lw_error *err);
+lw_status lw_companion_file_done(lw_outfile *f, lw_status st, lw_outfile ***files,
+                                 size_t *n_files, lw_error *err);
+
 /* Register a kind (kept by pointer; call at start-up, before any thread). */
 void lw_companion_register(const lw_companion *c);
 /* The kind of a role, or NULL when this program registered none. */

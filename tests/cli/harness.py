@@ -65,6 +65,16 @@ def cached_reference(key_parts, compute):
     return out
 
 
+def python_with_sentencepiece():
+    """A Python that imports sentencepiece (Debian's python3-sentencepiece is
+    for /usr/bin/python3, which need not be the one running the tests)."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if os.path.exists(py) and subprocess.run([py, "-c", "import sentencepiece"],
+                                                 capture_output=True).returncode == 0:
+            return py
+    raise Skip("python3-sentencepiece is not installed (apt-get install python3-sentencepiece)")
+
+
 def node_modules():
     """The reference npm packages of tests/npm (installed on first use by
     scripts/npm_deps.sh into build/npm, or LONGWEAVE_NODE_MODULES)."""

@@ -12,11 +12,10 @@ import json
 import os
 import random
 import subprocess
-import sys
 
 import megatron
-from harness import MULTILINGUAL, ROOT, SAMPLE, Skip, cached_reference, check, jsonl, main, \
-    read_input, run_ok, test, write
+from harness import MULTILINGUAL, ROOT, SAMPLE, cached_reference, check, jsonl, main, \
+    python_with_sentencepiece, read_input, run_ok, test, write
 
 FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 REF = r"""
@@ -26,14 +25,6 @@ sp = spm.SentencePieceProcessor(model_file=sys.argv[1])
 for line in open(sys.argv[2], encoding="utf-8"):
     print(json.dumps(sp.encode(json.loads(line)["text"])))
 """
-
-
-def python_with_sentencepiece():
-    for py in (sys.executable, "/usr/bin/python3"):
-        if os.path.exists(py) and subprocess.run([py, "-c", "import sentencepiece"],
-                                                 capture_output=True).returncode == 0:
-            return py
-    raise Skip("python3-sentencepiece is not installed (apt-get install python3-sentencepiece)")
 
 
 def long_documents():

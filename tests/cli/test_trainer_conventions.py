@@ -9,11 +9,11 @@ libsentencepiece's own trainer (python3-sentencepiece)."""
 import json
 import os
 import subprocess
-import sys
 
 import formats
 import megatron
-from harness import ROOT, SAMPLE, Skip, check, main, read_input, run, run_ok, test
+from harness import (ROOT, SAMPLE, check, main, python_with_sentencepiece, read_input, run,
+                     run_ok, test)
 
 FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 LLAMA3 = os.path.join(FIX, "llama3.tiktoken")
@@ -56,14 +56,6 @@ def cip_bucket(out, L):
     masks = megatron.read_uint8(p + ".mask") if os.path.exists(p + ".mask.idx") else None
     bucket = json.load(open(os.path.join(out, "manifest.json")))["config"]
     return seqs, masks, bucket
-
-
-def sentencepiece_python():
-    for py in (sys.executable, "/usr/bin/python3"):
-        if os.path.exists(py) and subprocess.run([py, "-c", "import sentencepiece"],
-                                                 capture_output=True).returncode == 0:
-            return py
-    raise Skip("python3-sentencepiece is not installed (apt-get install python3-sentencepiece)")
 
 
 def train_spm(py, prefix, pad_id):
@@ -151,7 +143,7 @@ def one_sample_per_sequence_under_each_readers_default(tmp):
 
 @test
 def sentencepiece_pad_when_the_model_has_one(tmp):
-    py = sentencepiece_python()
+    py = python_with_sentencepiece()
     with open("texts.jsonl", "w", encoding="utf-8") as o:
         for r in read_input(SAMPLE):
             o.write(json.dumps({"text": r["text"]}) + "\n")
