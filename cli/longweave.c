@@ -41,6 +41,34 @@ static void print_usage(FILE *out)
             "'longweave --version' prints the version.\n");
 }
 
+/* Optimal string alignment distance (edits, with adjacent swaps) of two
+ * short names: how far a mistyped command is from a real one. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    enum { MAX = 32 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= MAX || m >= MAX)
+        return MAX;
+    size_t d[MAX + 1][MAX + 1];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
 /* What claiming an output reports (temporary files swept, a dataset replaced). */
 static void print_notice(void *ctx, const char *msg)
 {
@@ -81,6 +109,20 @@ int main(int argc, char **argv)
             lw_manifest_set_command(0, NULL);
             return rc;
         }
+    /* the nearest command, when one is within two edits (as git suggests) */
+    size_t best = 3, at = n_commands;
+    for (size_t i = 0; i < n_commands; i++) {
+        size_t d = edit_distance(name, commands[i].name);
+        if (d < best) {
+            best = d;
+            at = i;
+        }
+    }
+    if (at < n_commands) {
+        fprintf(stderr, "longweave: '%s' is not a command. Did you mean '%s'?\n", name,
+                commands[at].name);
+        return LW_E_USAGE;
+    }
     fprintf(stderr, "longweave: '%s' is not a command.\n\n", name);
     print_usage(stderr);
     return LW_E_USAGE;

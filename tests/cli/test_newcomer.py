@@ -1,0 +1,43 @@
+"""Command-line tests of what a new user runs into first (issue 16): a
+mistyped command names the one meant, as git does."""
+from harness import check, main, run, test
+
+COMMANDS = ["shard", "tokenize", "cip", "synl", "needle", "score", "pack", "mix", "merge",
+            "inspect", "verify", "decode"]
+
+
+def distance(a, b):
+    """Optimal string alignment distance, written out here from its
+    definition (insertions, deletions, substitutions, adjacent swaps)."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@test
+def a_mistyped_command_names_the_nearest(tmp):
+    # every command listed by --help, and the typos a hand makes
+    out = run(["--help"])[1].decode()
+    listed = [line.split()[0] for line in out.split("Commands:\n")[1].split("\n\n")[0].splitlines()]
+    check(listed == COMMANDS, listed)
+    for typo in ["tokenise", "tokenze", "shrad", "merg", "inpsect", "verfiy", "synll", "xyz",
+                 "needles", "scoer", "pakc", "qqqqqq", "deocde"]:
+        rc, _, err = run([typo])
+        check(rc == 64, f"{typo}: exit {rc}")
+        best = min(COMMANDS, key=lambda c: (distance(typo, c), COMMANDS.index(c)))
+        if distance(typo, best) <= 2:
+            check(f"Did you mean '{best}'?" in err, f"{typo}: {err}")
+        else:
+            check("Did you mean" not in err and "Commands:" in err, f"{typo}: {err}")
+
+
+main()
