@@ -147,6 +147,11 @@ int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *npa
 int cli_fail(const char *cmd, lw_status st, const char *msg);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The help line of --resume, which every command that writes an output takes. */
+#define CLI_RESUME_HELP                                                                        \
+    "      --resume            skip if the output is complete (manifest present, same\n"      \
+    "                          command, files verified); else redo it\n"
+
 /* --resume: if the output's manifest is there, was written by the same
  * command (lw_manifest_command) and verifies (every file's size and sha256,
  * every dataset's structure, checked with `threads` threads, 0 for all

@@ -345,8 +345,7 @@ const char cli_doc_options_help[] =
     "  -j, --threads N         worker threads (default: all cores)\n"
     "      --part I/N          process only the I-th of N slices of the input\n"
     "      --force             replace an existing output\n"
-    "      --resume            skip this output if it is complete (manifest present, same\n"
-    "                          command, files verified); else redo it\n"
+    CLI_RESUME_HELP
     "  -q, --quiet             no progress, warnings or summary; input that was\n"
     "                          skipped or lost is still counted on stderr\n"
     "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"

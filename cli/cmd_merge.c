@@ -22,8 +22,7 @@ static const char usage[] =
     "\n"
     CLI_FORMAT_HELP
     "      --force             replace an output already there\n"
-    "      --resume            skip if OUT is complete (manifest present, same command,\n"
-    "                          files verified); else redo it\n"
+    CLI_RESUME_HELP
     "  -q, --quiet             no summary\n"
     "  -h, --help              this help\n"
     "\n"

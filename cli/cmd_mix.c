@@ -31,8 +31,7 @@ static const char usage[] =
     "  -o, --output PREFIX     output prefix (required)\n"
     CLI_FORMAT_HELP
     "      --force             replace an existing mixture\n"
-    "      --resume            skip if OUT is complete (manifest present, same command,\n"
-    "                          files verified); else redo it\n"
+    CLI_RESUME_HELP
     "  -q, --quiet             no summary\n"
     "  -h, --help              this help\n"
     "\n"

@@ -35,6 +35,7 @@ static const char usage[] =
     "      --seed S            seed (default 0)\n"
     "  -o, --output DIR        output directory (required)\n"
     "      --force             replace an evaluation set already in DIR\n"
+    CLI_RESUME_HELP
     "  -j, --threads N         worker threads (default: all cores)\n"
     "      --part I/N          generate the I-th of N slices of the samples\n"
     "  -q, --quiet             no progress, warnings or summary\n"

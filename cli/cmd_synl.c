@@ -43,8 +43,7 @@ static const char usage[] =
     "  -o, --output DIR        output directory (required)\n"
     CLI_FORMAT_HELP
     "      --force             replace a dataset already in DIR\n"
-    "      --resume            skip if OUT is complete (manifest present, same command,\n"
-    "                          files verified); else redo it\n"
+    CLI_RESUME_HELP
     "  -j, --threads N         worker threads (default: all cores)\n"
     "      --part I/N          generate the I-th of N slices of the samples\n"
     "  -q, --quiet             no progress or summary\n"

@@ -454,8 +454,15 @@ lw_status lw_output_claim(lw_output **out, const lw_output_spec *spec, lw_error 
     if ((st = other_splits(o, &others, &n_others, err)))
         goto done;
     if ((there || n_others) && !spec->force) {
+        /* say what is there, which need not be what this run makes */
+        lw_manifest *old = NULL;
+        lw_error ignore;
+        char held[64] = "an output";
+        if (there && lw_manifest_load(o->manifest, &old, &ignore) == LW_OK && old->stage)
+            snprintf(held, sizeof held, "the output of '%s'", old->stage);
+        lw_manifest_free(old);
         st = lw_error_set(err, LW_E_CANTCREAT, "%s already holds %s (%s); use --force to "
-                          "replace it", spec->path, there ? what : "the output of another "
+                          "replace it", spec->path, there ? held : "the output of another "
                           "split of the work into parts", there ? o->manifest : others[0]);
         goto done;
     }

@@ -1,6 +1,8 @@
 """Command-line tests of what a new user runs into first (issue 16): a
-mistyped command names the one meant, as git does."""
-from harness import check, main, run, test
+mistyped command names the one meant, as git does; --help lists the options
+a command takes; a refusal to overwrite says what is there."""
+from harness import SAMPLE, check, main, run, run_ok, test
+from llama3_ref import LLAMA3
 
 COMMANDS = ["shard", "tokenize", "cip", "synl", "needle", "score", "pack", "mix", "merge",
             "inspect", "verify", "decode"]
@@ -38,6 +40,29 @@ def a_mistyped_command_names_the_nearest(tmp):
             check(f"Did you mean '{best}'?" in err, f"{typo}: {err}")
         else:
             check("Did you mean" not in err and "Commands:" in err, f"{typo}: {err}")
+
+
+@test
+def help_lists_every_option_the_command_takes(tmp):
+    # --resume and --force: accepted exactly where --help lists them
+    # (needle took --resume without saying so)
+    for cmd in COMMANDS:
+        help_text = run([cmd, "--help"])[1].decode()
+        for opt in ("--resume", "--force"):
+            rc, _, err = run([cmd, opt])
+            taken = "unknown or incomplete option" not in err
+            check(taken == (opt in help_text), f"{cmd} {opt}: taken {taken}, in --help "
+                  f"{opt in help_text}: {err}")
+
+
+@test
+def a_refusal_to_replace_says_what_is_there(tmp):
+    run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
+    run_ok(["cip", "tok/ll", "--seq-len", "4k", "-q", "-o", "out"])
+    rc, _, err = run(["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "2", "-q", "-o", "out"])
+    check(rc == 73 and "holds the output of 'cip'" in err and "--force" in err, f"{rc} {err}")
+    rc, _, err = run(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
+    check(rc == 73 and "holds the output of 'tokenize'" in err, f"{rc} {err}")
 
 
 main()
