@@ -189,8 +189,10 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s);
  * --quiet runs print these: quiet hides progress, not loss. The summary
  * prints them under --quiet; commands without a document summary call it. */
 void cli_print_doc_losses(const cli_reporter *r, const lw_doc_stats *s);
-/* Write stats as JSON to path ("-" = stdout), atomically, with the fields of
- * extra (taken over, may be NULL) added; returns an exit code. extra_ok
+/* Write stats as JSON to path ("-" = stdout), atomically: the document
+ * counts s (NULL when the command read no documents: every key is true or
+ * absent) with the fields of extra (taken over, may be NULL) added; returns
+ * an exit code. extra_ok
  * false (building extra ran out of memory) fails with LW_E_NOMEM and writes
  * nothing, as does any allocation failing here: never a file missing a field. */
 struct cJSON;

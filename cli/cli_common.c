@@ -303,7 +303,7 @@ void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s)
 int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *s,
                          cJSON *extra, bool extra_ok, double seconds)
 {
-    cJSON *o = extra_ok ? lw_doc_stats_json(s) : NULL;
+    cJSON *o = !extra_ok ? NULL : s ? lw_doc_stats_json(s) : cJSON_CreateObject();
     bool ok = o != NULL;
     while (ok && extra && extra->child) {
         cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);

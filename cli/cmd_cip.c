@@ -293,7 +293,8 @@ int cmd_cip(int argc, char **argv)
                                           (double)b->cip.dropped_tokens) != NULL;
             ok &= lw_json_push(bk, j);
         }
-        rc = cli_write_stats_json(cmd, o.stats_json, &stats.docs, extra, ok, cli_now() - rep.start);
+        rc = cli_write_stats_json(cmd, o.stats_json, stats.tokenized ? &stats.docs : NULL, extra,
+                                  ok, cli_now() - rep.start);
     }
 out:
     cli_doc_opts_free(&o);

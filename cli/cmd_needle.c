@@ -190,7 +190,8 @@ int cmd_needle(int argc, char **argv)
         for (int k = 0; lw_needle_task_names[k]; k++)
             ok &= cJSON_AddNumberToObject(pt, lw_needle_task_names[k],
                                           (double)stats.per_task[k]) != NULL;
-        rc = cli_write_stats_json(cmd, o.stats_json, &stats.haystack, extra, ok, secs);
+        rc = cli_write_stats_json(cmd, o.stats_json, n_haystack ? &stats.haystack : NULL, extra,
+                                  ok, secs);
     }
 out:
     free(tasks);

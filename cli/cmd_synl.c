@@ -213,7 +213,6 @@ int cmd_synl(int argc, char **argv)
                     (unsigned long long)stats.per_bucket[b]);
     }
     if (stats_json) {
-        lw_doc_stats none = {0};
         cJSON *extra = cJSON_CreateObject();
         bool ok = extra != NULL;
         ok &= cJSON_AddNumberToObject(extra, "samples", (double)stats.samples) != NULL;
@@ -225,7 +224,7 @@ int cmd_synl(int argc, char **argv)
         for (int k = 0; lw_synl_task_names[k]; k++)
             ok &= cJSON_AddNumberToObject(pt, lw_synl_task_names[k],
                                           (double)stats.per_task[k]) != NULL;
-        rc = cli_write_stats_json(cmd, stats_json, &none, extra, ok, secs);
+        rc = cli_write_stats_json(cmd, stats_json, NULL, extra, ok, secs);
     }
 out:
     free(tasks);

@@ -451,6 +451,7 @@ lw_status lw_cip_run(const lw_cip_config *cfg, lw_cip_run_stats *stats, lw_error
         if ((st = lw_tokenize_run(&tc, &ts, err)))
             goto done_prefixes;
         stats->docs = ts.docs;
+        stats->tokenized = true;
         prefixes[0] = tmp_prefix;
         n_prefixes = 1;
         /* the documents' lineage outlives the hidden tokens: the map's

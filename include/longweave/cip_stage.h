@@ -44,7 +44,8 @@ typedef struct {
 } lw_cip_bucket_stats;
 
 typedef struct {
-    lw_doc_stats docs;          /* when documents were tokenized first */
+    bool tokenized;             /* documents were tokenized first: docs counts them */
+    lw_doc_stats docs;
     uint64_t documents;         /* documents taken */
     lw_cip_bucket_stats buckets[LW_CIP_MAX_BUCKETS];
     size_t n_buckets;

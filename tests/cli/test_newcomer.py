@@ -1,7 +1,7 @@
 """Command-line tests of what a new user runs into first (issue 16): a
 mistyped command names the one meant, as git does; --help lists the options
 a command takes; a refusal to overwrite says what is there."""
-from harness import SAMPLE, check, main, run, run_ok, test
+from harness import SAMPLE, check, main, read_input, run, run_ok, test
 from llama3_ref import LLAMA3
 
 COMMANDS = ["shard", "tokenize", "cip", "synl", "needle", "score", "pack", "mix", "merge",
@@ -63,6 +63,25 @@ def a_refusal_to_replace_says_what_is_there(tmp):
     check(rc == 73 and "holds the output of 'cip'" in err and "--force" in err, f"{rc} {err}")
     rc, _, err = run(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
     check(rc == 73 and "holds the output of 'tokenize'" in err, f"{rc} {err}")
+
+
+@test
+def stats_keys_are_true_or_absent(tmp):
+    # cip of a token dataset, synl and needle read no documents: no document
+    # counts (they said "documents_read": 0); cip -t counts what it read
+    import json
+    docs = len(read_input(SAMPLE))
+    run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
+    doc_keys = {"documents_read", "bytes_written", "bytes_read", "input_files"}
+    for args in (["cip", "tok/ll", "--seq-len", "4k", "-o", "c"],
+                 ["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "2", "-o", "s"],
+                 ["needle", "-t", LLAMA3, "--seq-len", "2k", "-o", "n"]):
+        out = run_ok(args + ["-q", "--stats-json", "-"])[0]
+        stats = json.loads(out)
+        check(not doc_keys & set(stats), f"{args[0]}: {sorted(doc_keys & set(stats))}")
+    stats = json.loads(run_ok(["cip", SAMPLE, "-t", LLAMA3, "--seq-len", "4k", "-o", "ct", "-q",
+                               "--stats-json", "-"])[0])
+    check(stats["documents_read"] == docs and stats["bytes_read"] > 0, stats)
 
 
 main()
