@@ -105,6 +105,13 @@ int cli_parse_pad_id(const char *cmd, const char *s, int64_t *out);
     "                          (Megatron then trains on padding): say eod for it\n"
 int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned min, unsigned max,
                    unsigned *out);
+/* The one reading of a count or size on the command line: digits (a
+ * fraction allowed when the result is whole: 1.5k), then K, M, G or T as
+ * powers of 1024 in any case (32k = 32768, as sequence lengths are said), or
+ * an exponent for decimal counts (5e8); with bytes, a trailing B or iB.
+ * s[0..n); 0, or -1 when it is not one. */
+int cli_parse_quantity(const char *s, size_t n, bool bytes, uint64_t *out);
+#define CLI_QUANTITY_HELP "k, M, G: 1024, 1024^2, 1024^3; 5e8 is decimal"
 /* Byte sizes: 123, 64K, 256M, 2G (binary multiples). */
 int cli_parse_size(const char *cmd, const char *opt, const char *s, uint64_t *out);
 /* --seq-len "32768,131072" or "32k,128k" (k = 1024): up to max lengths,

@@ -81,29 +81,55 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned min
     return 0;
 }
 
+int cli_parse_quantity(const char *s, size_t n, bool bytes, uint64_t *out)
+{
+    const char *p = s, *e = s + n;
+    unsigned __int128 mant = 0, den = 1;
+    bool digits = false, dot = false;
+    for (; p < e && (isdigit((unsigned char)*p) || (*p == '.' && !dot)); p++) {
+        if (*p == '.') {
+            dot = true;
+            continue;
+        }
+        digits = true;
+        mant = mant * 10 + (unsigned)(*p - '0');
+        den *= dot ? 10 : 1;
+        if (mant > UINT64_MAX || den > UINT64_MAX)
+            return -1;
+    }
+    if (!digits)
+        return -1;
+    unsigned __int128 mult = 1;
+    if (p < e && (*p == 'e' || *p == 'E')) { /* decimal: 5e8 */
+        int x = 0;
+        const char *x0 = ++p;
+        for (; p < e && isdigit((unsigned char)*p) && x <= 19; p++)
+            x = x * 10 + (*p - '0');
+        if (p == x0 || x > 19)
+            return -1;
+        while (x--)
+            mult *= 10;
+    } else if (p < e) { /* binary: k = 1024 */
+        const char *units = "KMGT", *u = strchr(units, toupper((unsigned char)*p));
+        if (*p && u) {
+            mult = (unsigned __int128)1 << (10 * (u - units + 1));
+            p++;
+        }
+    }
+    if (bytes && p < e && (*p == 'B' || (*p == 'i' && p + 1 < e && p[1] == 'B')))
+        p += *p == 'i' ? 2 : 1;
+    unsigned __int128 v = mant * mult;
+    if (p != e || v % den || v / den > UINT64_MAX)
+        return -1;
+    *out = (uint64_t)(v / den);
+    return 0;
+}
+
 int cli_parse_size(const char *cmd, const char *opt, const char *s, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    if (!s || !isdigit((unsigned char)*s))
-        return cli_usage_error(cmd, "%s expects a size like 4096, 64K, 256M or 2G, not '%s'",
-                               opt, s ? s : "");
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned shift = 0;
-    switch (toupper((unsigned char)*end)) {
-    case '\0': break;
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    case 'T': shift = 40; end++; break;
-    default: end = NULL;
-    }
-    if (end && (*end == 'i' || *end == 'B'))
-        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-    if (errno || !end || *end || v == 0 || (shift && v > (UINT64_MAX >> shift)))
-        return cli_usage_error(cmd, "%s expects a size like 4096, 64K, 256M or 2G, not '%s'",
-                               opt, s);
-    *out = (uint64_t)v << shift;
+    if (!s || cli_parse_quantity(s, strlen(s), true, out) || *out == 0)
+        return cli_usage_error(cmd, "%s expects a size like 4096, 64K, 256M or 2G (K = 1024), "
+                               "not '%s'", opt, s ? s : "");
     return 0;
 }
 
@@ -452,23 +478,11 @@ void cli_doc_opts_free(cli_doc_opts *o)
     o->n_include = o->include_cap = 0;
 }
 
-/* "131072" or "128k"/"128K" (k = 1024). */
+/* A sequence length: "131072" or "128k" (cli_parse_quantity). */
 static int parse_len(const char *s, size_t n, uint32_t *out)
 {
-    char buf[32];
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    unsigned long long v = strtoull(buf, &end, 10);
-    if (end == buf)
-        return -1;
-    if (*end == 'k' || *end == 'K') {
-        v *= 1024;
-        end++;
-    }
-    if (*end || v < 2 || v > (1u << 31))
+    uint64_t v;
+    if (cli_parse_quantity(s, n, false, &v) || v < 2 || v > (1u << 31))
         return -1;
     *out = (uint32_t)v;
     return 0;

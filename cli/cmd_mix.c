@@ -24,7 +24,8 @@ static const char usage[] =
     "                          one dataset --source PREFIX names (its PREFIX.docs.jsonl);\n"
     "                          documents of other sources are left out\n"
     "      --share NAME=SHARE,...  with --by: a source value and its share (repeatable)\n"
-    "      --tokens N          tokens in the mixture (K, M, G allowed: 500M)\n"
+    "      --tokens N          tokens in the mixture, e.g. 500M or 5e8\n"
+    "                          (" CLI_QUANTITY_HELP ")\n"
     "      --upsample          draw a source again (a new order) once it is used up;\n"
     "                          without it, a source smaller than its share is an error\n"
     "      --seed S            seed (default 0)\n"
@@ -66,19 +67,11 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Sizes in tokens: 1000-based suffixes K, M, G, T, as token counts are said. */
 static int parse_count(const char *cmd, const char *s, uint64_t *out)
 {
-    char *end;
-    double v = strtod(s, &end);
-    double scale = *end == 'K' || *end == 'k' ? 1e3 : *end == 'M' ? 1e6 : *end == 'G' ? 1e9
-                   : *end == 'T' ? 1e12 : 1;
-    if (scale != 1)
-        end++;
-    if (end == s || *end || !(v > 0) || v * scale > 1.8e19)
+    if (cli_parse_quantity(s, strlen(s), false, out) || *out == 0)
         return cli_usage_error(cmd, "--tokens expects a positive count like 500000, 500M or "
-                               "2G, not '%s'", s);
-    *out = (uint64_t)(v * scale + 0.5);
+                               "5e8 (" CLI_QUANTITY_HELP "), not '%s'", s);
     return 0;
 }
 

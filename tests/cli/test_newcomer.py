@@ -84,4 +84,26 @@ def stats_keys_are_true_or_absent(tmp):
     check(stats["documents_read"] == docs and stats["bytes_read"] > 0, stats)
 
 
+@test
+def one_meaning_of_k(tmp):
+    # 32k is 32768 in --seq-len, --tokens and --shard-bytes alike (mix took
+    # it as 32000); an exponent says a decimal count; a fraction must come
+    # out whole
+    import json
+    run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
+    run_ok(["cip", "tok/ll", "--seq-len", "2k", "-q", "-o", "c"])
+    check(json.load(open("c/manifest.json"))["buckets"][0]["seq_len"] == 2048)
+    for given, want in (("32k", 32768), ("1.5K", 1536), ("5e3", 5000), ("12345", 12345),
+                        ("1M", 1 << 20)):
+        run_ok(["mix", "--source", "tok/ll:1", "--tokens", given, "--upsample", "-q", "-o",
+                f"m{want}/x"])
+        got = json.load(open(f"m{want}/x.manifest.json"))["config"]["tokens"]
+        check(got == want, f"--tokens {given}: {got}, not {want}")
+    for bad in ("1.3k", "32kB", "k", "2e", "0", "-5"):
+        rc, _, err = run(["mix", "--source", "tok/ll:1", "--tokens", bad, "-o", "bad/x"])
+        check(rc == 64 and "1024" in err, f"--tokens {bad}: {rc} {err}")
+    for cmd in ("cip", "mix"):
+        check("1024" in run([cmd, "--help"])[1].decode(), f"{cmd} --help does not say k = 1024")
+
+
 main()
