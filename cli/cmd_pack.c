@@ -137,11 +137,23 @@ int cmd_pack(int argc, char **argv)
         fprintf(stderr, "longweave pack: warning: %llu samples longer than %u tokens were "
                 "skipped (--long truncate keeps their beginnings)\n",
                 (unsigned long long)stats.too_long, cfg.seq_len);
-    if (!quiet)
-        fprintf(stderr, "longweave pack: %llu samples into %llu sequences, %llu tokens (%.1f%% "
-                "padding, %llu trained); %.2f s\n", (unsigned long long)stats.samples,
+    if (!quiet) {
+        /* what went in, of what was read */
+        char taken[96];
+        unsigned long long n = stats.samples, skipped = stats.too_long;
+        if (skipped)
+            snprintf(taken, sizeof taken, "%llu of %llu samples (%llu too long, skipped)",
+                     n - skipped, n, skipped);
+        else if (stats.truncated)
+            snprintf(taken, sizeof taken, "%llu samples (%llu too long, truncated)", n,
+                     (unsigned long long)stats.truncated);
+        else
+            snprintf(taken, sizeof taken, "%llu samples", n);
+        fprintf(stderr, "longweave pack: %s into %llu sequences, %llu tokens (%.1f%% "
+                "padding, %llu trained); %.2f s\n", taken,
                 (unsigned long long)stats.packed_sequences, (unsigned long long)stats.tokens,
                 stats.tokens ? 100.0 * (double)stats.padding / (double)stats.tokens : 0.0,
                 (unsigned long long)stats.trained, cli_now() - start);
+    }
     return 0;
 }
