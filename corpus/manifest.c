@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "longweave/buf.h"
 #include "longweave/dataset.h"
@@ -150,12 +151,29 @@ bool lw_tok_ref_same_ids(const lw_tok_ref *a, const lw_tok_ref *b, char *why, si
 
 static const char *const config_keys[3] = {"bos_token", "eos_token", "pad_token"};
 
+/* A tokenizer file's path as the manifest records it: absolute, so that the
+ * dataset's users find it from any folder, with symbolic links kept (a
+ * hub snapshot's tokenizer.json, not the blob it points to); NULL (keep it
+ * as given) for a hub name, which is no file, or when out of memory. */
+static char *absolute_path(const char *path)
+{
+    if (path[0] == '/' || access(path, F_OK) != 0)
+        return NULL;
+    char *cwd = getcwd(NULL, 0);
+    const char *rel = strncmp(path, "./", 2) == 0 ? path + 2 : path;
+    char *abs = cwd ? lw_concat(cwd, "/", rel) : NULL;
+    free(cwd);
+    return abs;
+}
+
 bool lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
 {
     if (!r || !r->known)
         return true;
     cJSON *t = cJSON_AddObjectToObject(m, "tokenizer");
-    bool ok = cJSON_AddStringToObject(t, "path", r->path) != NULL;
+    char *abs = absolute_path(r->path);
+    bool ok = cJSON_AddStringToObject(t, "path", abs ? abs : r->path) != NULL;
+    free(abs);
     if (r->kind[0])
         ok &= cJSON_AddStringToObject(t, "kind", r->kind) != NULL;
     if (r->name[0])
@@ -168,7 +186,9 @@ bool lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
         ok &= cJSON_AddTrueToObject(t, "match_special") != NULL;
     if (r->config_path[0]) { /* "config": {"path", "sha256", and the roles it named} */
         cJSON *c = cJSON_AddObjectToObject(t, "config");
-        ok &= cJSON_AddStringToObject(c, "path", r->config_path) != NULL;
+        char *cabs = absolute_path(r->config_path);
+        ok &= cJSON_AddStringToObject(c, "path", cabs ? cabs : r->config_path) != NULL;
+        free(cabs);
         ok &= cJSON_AddStringToObject(c, "sha256", r->config_sha256) != NULL;
         for (int i = 0; i < 3; i++)
             if (r->config_said[i] == 1)

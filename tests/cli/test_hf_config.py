@@ -62,7 +62,7 @@ def real_configs_decide_bos_eos_pad(tmp):
             check(rc == 64 and "no bos" in err, f"{name}: {rc} {err}")
         m = json.load(open(f"o/{name}.manifest.json"))["tokenizer"]["config"]
         cpath = f"{name}/tokenizer_config.json"
-        check(m["path"] == cpath and
+        check(m["path"] == os.path.abspath(cpath) and  # absolute: found from any folder
               m["sha256"] == hashlib.sha256(open(cpath, "rb").read()).hexdigest(), str(m))
         for k in ROLES:
             check(m.get(k, ABSENT) == said(cfg, k), f"{name}: manifest {k} {m.get(k, ABSENT)}")

@@ -121,4 +121,24 @@ def pack_says_what_it_left_out(tmp):
     check(f"{len(lens)} samples ({long} too long, truncated) into" in err, err)
 
 
+@test
+def a_dataset_finds_its_tokenizer_from_any_folder(tmp):
+    # the manifest recorded -t as given, relative to where tokenize ran, so
+    # decode from another folder could not load it
+    import json
+    import os
+    import shutil
+    os.makedirs("work/tok")
+    shutil.copy(LLAMA3, "work/tok/llama3.tiktoken")
+    with open("work/in.jsonl", "w") as f:
+        f.write(json.dumps({"text": "hello from afar"}) + "\n")
+    os.chdir("work")
+    run_ok(["tokenize", "-t", "tok/llama3.tiktoken", "in.jsonl", "-q", "-o", "ds/x"])
+    path = json.load(open("ds/x.manifest.json"))["tokenizer"]["path"]
+    check(os.path.isabs(path) and os.path.samefile(path, "tok/llama3.tiktoken"), path)
+    os.chdir("..")
+    out, _ = run_ok(["decode", "work/ds/x"])
+    check(out.decode() == "hello from afar\n", out)
+
+
 main()
