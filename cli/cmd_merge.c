@@ -86,6 +86,15 @@ int cmd_merge(int argc, char **argv)
         fprintf(stderr, "longweave merge: warning: %llu input documents of several sequences "
                 "are written as one document per sequence\n",
                 (unsigned long long)stats.flattened);
+    if (stats.short_windows)
+        fprintf(stderr, "longweave merge: note: %s reads windows of seq_len + 1 tokens: read "
+                "these sequences of %llu tokens with seq_len=%llu (the manifest's "
+                "config.reader_seq_len), or make them with cip --format %s, which stores "
+                "%llu + 1\n",
+                lw_seq_format_name(cfg.output_format.format),
+                (unsigned long long)stats.window_len, (unsigned long long)stats.window_len - 1,
+                lw_seq_format_name(cfg.output_format.format),
+                (unsigned long long)stats.window_len);
     if (!quiet)
         fprintf(stderr, "longweave merge: %llu datasets into %llu group%s: %llu sequences, %llu "
                 "tokens; %llu other files joined; %.2f s\n",

@@ -53,6 +53,10 @@ typedef struct {
     made_file *files;
     size_t n_files, cap_files;
     cJSON *manifests;       /* [{"path", "stage", "part"}] of the inputs */
+    /* {dataset: L - extra}: fixed-length datasets whose format's reader takes
+     * windows of seq_len + extra tokens (datatrove), so that one window is
+     * one sequence at seq_len = L - extra (NULL until there is one) */
+    cJSON *reader_seq_len;
 } run;
 
 /* The group of key (made when new). */
@@ -204,6 +208,16 @@ static lw_status merge_datasets(run *r, const group *g, const char *out, lw_erro
         if (k && k->packing_open)
             packing = k;
     }
+    uint32_t extra = lw_seq_format_extra_tokens(r->cfg->output_format.format);
+    if (!st && extra && same_len && fixed > extra && !packing) {
+        if (!r->reader_seq_len && !(r->reader_seq_len = cJSON_CreateObject()))
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        else if (!cJSON_AddNumberToObject(r->reader_seq_len, g->key[0] ? g->key : "",
+                                          (double)(fixed - extra)))
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
+        r->stats->short_windows++;
+        r->stats->window_len = r->stats->window_len ? r->stats->window_len : fixed;
+    }
     lw_seq_buf buf = {0};
     for (size_t i = 0; i < g->n && !st; i++) {
         void *pr = NULL;
@@ -302,6 +316,7 @@ static void run_free(run *r)
     }
     free(r->files);
     cJSON_Delete(r->manifests);
+    cJSON_Delete(r->reader_seq_len);
     lw_datasets_free(&r->set);
 }
 
@@ -421,6 +436,10 @@ lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_err
             ok &= lw_json_push(in, cJSON_CreateString(cfg->inputs[i]));
         ok &= cJSON_AddStringToObject(c, "format",
                                       lw_seq_format_name(cfg->output_format.format)) != NULL;
+        if (r.reader_seq_len) {
+            ok &= lw_json_put(c, "reader_seq_len", r.reader_seq_len);
+            r.reader_seq_len = NULL;
+        }
         ok &= lw_json_put(m, "input_manifests", r.manifests);
         r.manifests = NULL;
         ok &= lw_manifest_put_tokenizer(m, &r.comb.tok);

@@ -32,6 +32,11 @@ typedef struct {
     uint64_t groups, datasets, sequences, tokens;
     uint64_t files_joined;      /* groups of other files joined byte by byte */
     uint64_t flattened;         /* input documents of several sequences (now one each) */
+    /* datasets of fixed-length sequences written for a reader that takes
+     * windows of seq_len + 1 (datatrove): read them at seq_len = L - 1 (the
+     * manifest's config.reader_seq_len); window_len: the first one's L */
+    uint64_t short_windows;
+    uint64_t window_len;
 } lw_merge_stats;
 
 lw_status lw_merge_run(const lw_merge_config *cfg, lw_merge_stats *stats, lw_error *err);

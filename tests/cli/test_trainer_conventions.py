@@ -139,6 +139,16 @@ def one_sample_per_sequence_under_each_readers_default(tmp):
     # the same sequences as CIP of L + 1 for Megatron: one algorithm, one length
     run_ok(["cip", "tok/ll", "--seq-len", str(L + 1), "-q", "-o", "m1"])
     check(cip_bucket("m1", L + 1)[0] == stored, "datatrove's L is CIP's L + 1")
+    # merge of Megatron parts into datatrove cannot add the extra token: the
+    # manifest (and a note) give the seq_len that reads one sequence per window
+    for p in ("0/2", "1/2"):
+        run_ok(["cip", "tok/ll", "--seq-len", str(L), "--part", p, "-q", "-o", "parts"])
+    _, err = run_ok(["merge", "md", "parts", "--format", "datatrove"])
+    cfg = json.load(open("md/manifest.json"))["config"]
+    key = f"cip/len-{L:07d}/part-00000"
+    check(cfg["reader_seq_len"] == {key: L - 1} and f"seq_len={L - 1}" in err, (cfg, err))
+    merged = [ids for ids, _ in formats.read_datatrove(os.path.join("md", key))]
+    check(datatrove_windows(os.path.join("md", key), L - 1) == merged, "windows at L - 1")
 
 
 @test
