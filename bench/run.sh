@@ -5,6 +5,7 @@ set -eu
 LONGWEAVE=${1:-build/longweave}
 HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/shard_bench.sh" "$LONGWEAVE"
+"$HERE/compressed_bench.sh" "$LONGWEAVE"
 "$HERE/tokenize_bench.sh" "$LONGWEAVE"
 "$HERE/bpe_bench.sh" "$LONGWEAVE"
 "$HERE/cip_bench.sh" "$LONGWEAVE"

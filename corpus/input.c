@@ -17,10 +17,23 @@
 
 #include "longweave/vec.h"
 
+/* The one list of compression suffixes a name may end in: BASE, then BASE
+ * with each of them. (The content decides the compression; the name only
+ * selects files in directories and gives the format.) */
+#define WITH_SUFFIXES(base) base, base ".zst", base ".gz", base ".xz", base ".bz2"
+static const char *const compress_suffix[] = {WITH_SUFFIXES("")};
+
+/* A bare *.json is left out: in a folder it is more often one JSON document
+ * (a config, a tokenizer, a manifest) than JSON Lines. Compressed, it is
+ * the JSON Lines of Dolma and C4 (*.json.gz). */
 const char *const lw_default_include[] = {
-    "*.jsonl", "*.jsonl.zst", "*.ndjson", "*.ndjson.zst",
-    "*.txt",   "*.txt.zst",   "*.text",   "*.text.zst",
-    "*.md",    "*.md.zst",    "*.rst",    "*.rst.zst",
+    WITH_SUFFIXES("*.jsonl"),
+    WITH_SUFFIXES("*.ndjson"),
+    "*.json.zst", "*.json.gz", "*.json.xz", "*.json.bz2",
+    WITH_SUFFIXES("*.txt"),
+    WITH_SUFFIXES("*.text"),
+    WITH_SUFFIXES("*.md"),
+    WITH_SUFFIXES("*.rst"),
 };
 const size_t lw_default_include_count =
     sizeof lw_default_include / sizeof lw_default_include[0];
@@ -34,8 +47,11 @@ static bool ends_with(const char *s, size_t n, const char *suffix)
 lw_format lw_format_from_name(const char *path)
 {
     size_t n = strlen(path);
-    if (ends_with(path, n, ".zst"))
-        n -= 4;
+    for (size_t i = 1; i < sizeof compress_suffix / sizeof *compress_suffix; i++)
+        if (ends_with(path, n, compress_suffix[i])) {
+            n -= strlen(compress_suffix[i]);
+            break;
+        }
     static const char *const text_ext[] = {".txt", ".text", ".md", ".rst"};
     static const char *const jsonl_ext[] = {".jsonl", ".ndjson", ".json"};
     for (size_t i = 0; i < sizeof text_ext / sizeof *text_ext; i++)
@@ -47,19 +63,21 @@ lw_format lw_format_from_name(const char *path)
     return LW_FORMAT_AUTO;
 }
 
-/* A zstd frame or a skippable frame starts the content. */
-static lw_status sniff_zstd(const char *path, bool *is_zstd, int *sys_errno, lw_error *err)
+/* The content kind from the first bytes; a plain file whose head cannot be
+ * text is refused here, before anything is read or written. */
+static lw_status sniff_content(const char *path, lw_content_kind *kind, int *sys_errno,
+                               lw_error *err)
 {
-    *is_zstd = false;
+    *kind = LW_CONTENT_PLAIN;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         *sys_errno = errno;
         return lw_error_errno(err, LW_E_NOINPUT, errno, "cannot open", path);
     }
-    unsigned char m[4];
+    unsigned char head[LW_CONTENT_TEXT_SNIFF];
     size_t got = 0;
-    while (got < 4) {
-        ssize_t n = read(fd, m + got, 4 - got);
+    while (got < sizeof head) {
+        ssize_t n = read(fd, head + got, sizeof head - got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -73,10 +91,11 @@ static lw_status sniff_zstd(const char *path, bool *is_zstd, int *sys_errno, lw_
         got += (size_t)n;
     }
     close(fd);
-    if (got == 4) {
-        uint32_t magic = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
-                         (uint32_t)m[3] << 24;
-        *is_zstd = magic == 0xFD2FB528u || (magic & 0xFFFFFFF0u) == 0x184D2A50u;
+    *kind = lw_content_sniff(head, got);
+    if (*kind == LW_CONTENT_PLAIN) {
+        const char *why = lw_content_not_text(head, got);
+        if (why)
+            return lw_content_refuse(err, path, *kind, why);
     }
     return LW_OK;
 }
@@ -130,7 +149,7 @@ static lw_status add_file(builder *b, const char *path, uint64_t size, bool regu
     if (f->stream)
         return LW_OK;
     int e = 0;
-    lw_status st = sniff_zstd(path, &f->zstd, &e, err);
+    lw_status st = sniff_content(path, &f->content, &e, err);
     if (st == LW_E_NOINPUT && in_dir) {
         /* found in a directory but unreadable: skipped and counted */
         free(f->path);
@@ -329,7 +348,7 @@ void lw_input_list_free(lw_input_list *list)
 
 static bool splittable(const lw_input_file *f)
 {
-    return f->format == LW_FORMAT_JSONL && !f->zstd && !f->stream && f->size > 0;
+    return f->format == LW_FORMAT_JSONL && f->content == LW_CONTENT_PLAIN && !f->stream && f->size > 0;
 }
 
 lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,

@@ -1,4 +1,5 @@
-/* The streaming document reader: files, stdin, zstd, lines and text files. */
+/* The streaming document reader: files and stdin, plain or compressed (any
+ * kind lw_decoder reads), as JSON Lines or whole text files. */
 #include "longweave/reader.h"
 
 #include <errno.h>
@@ -7,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zstd.h>
 
+#include "longweave/decompress.h"
 #include "longweave/fileio.h"
 #include "longweave/vec.h"
 
@@ -27,12 +28,11 @@ struct lw_reader {
     const lw_input_file *f;
     size_t file;
     int fd;
-    bool zstd;
-    ZSTD_DCtx *dctx;
-    char *raw; /* compressed input */
-    ZSTD_inBuffer zin;
+    lw_content_kind kind; /* sniffed from the first bytes */
+    lw_decoder *dec;
+    char *raw; /* compressed input: unread bytes are [raw_pos, raw_len) */
+    size_t raw_len, raw_pos;
     bool raw_eof;
-    size_t last_ret;   /* last ZSTD_decompressStream result: 0 = between frames */
     bool eof;          /* the stream has no more data */
     bool corrupt;      /* eof came from damage; message below */
     uint64_t corrupt_at;
@@ -100,12 +100,12 @@ static lw_status make_room(lw_reader *r, lw_error *err)
     return LW_OK;
 }
 
-static void set_corrupt(lw_reader *r, const char *what)
+static void set_corrupt(lw_reader *r)
 {
     r->corrupt = true;
     r->eof = true;
-    r->corrupt_at = r->file_bytes_read - (r->zin.size - r->zin.pos);
-    snprintf(r->corrupt_msg, sizeof r->corrupt_msg, "%s", what);
+    r->corrupt_at = lw_decoder_offset(r->dec);
+    snprintf(r->corrupt_msg, sizeof r->corrupt_msg, "%s", lw_decoder_message(r->dec));
 }
 
 /* Append more stream bytes to the window; *added = 0 means end of stream. */
@@ -118,7 +118,7 @@ static lw_status fill(lw_reader *r, size_t *added, lw_error *err)
     if (st)
         return st;
     size_t room = r->cap - r->end;
-    if (!r->zstd) {
+    if (!lw_content_compressed(r->kind)) {
         size_t n;
         if ((st = read_fd(r, r->win + r->end, room, &n, err)))
             return st;
@@ -131,35 +131,55 @@ static lw_status fill(lw_reader *r, size_t *added, lw_error *err)
         return LW_OK;
     }
     for (;;) {
-        if (r->zin.pos == r->zin.size && !r->raw_eof) {
+        if (r->raw_pos == r->raw_len && !r->raw_eof) {
             size_t n;
             if ((st = read_fd(r, r->raw, READ_CHUNK, &n, err)))
                 return st;
-            r->zin = (ZSTD_inBuffer){r->raw, n, 0};
+            r->raw_len = n;
+            r->raw_pos = 0;
             r->raw_eof = n == 0;
         }
-        if (r->zin.pos == r->zin.size && r->raw_eof) {
-            if (r->last_ret != 0)
-                set_corrupt(r, "truncated zstd stream: the file ends inside a frame");
+        size_t out;
+        lw_dec_result res = lw_decoder_step(r->dec, r->raw, r->raw_len, &r->raw_pos, r->raw_eof,
+                                            r->win + r->end, room, &out);
+        r->end += out;
+        *added = out;
+        r->stats.bytes_decoded += out;
+        r->any_data |= out > 0;
+        switch (res) {
+        case LW_DEC_NOMEM:
+            return lw_error_set(err, LW_E_NOMEM, "out of memory decompressing %s", r->f->path);
+        case LW_DEC_CORRUPT:
+            set_corrupt(r);
+            return LW_OK;
+        case LW_DEC_DONE:
             r->eof = true;
             return LW_OK;
+        case LW_DEC_OK:
+            if (out > 0)
+                return LW_OK;
+            break;
         }
-        ZSTD_outBuffer out = {r->win + r->end, room, 0};
-        size_t ret = ZSTD_decompressStream(r->dctx, &out, &r->zin);
-        r->end += out.pos;
-        *added = out.pos;
-        r->stats.bytes_decoded += out.pos;
-        r->any_data |= out.pos > 0;
-        if (ZSTD_isError(ret)) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "corrupt zstd stream: %s", ZSTD_getErrorName(ret));
-            set_corrupt(r, msg);
-            return LW_OK;
-        }
-        r->last_ret = ret;
-        if (out.pos > 0)
-            return LW_OK;
     }
+}
+
+/* Refuse a content that cannot be text: the head of what the file decodes
+ * to, for every input that input planning could not look at itself (a
+ * stream) or saw only compressed. */
+static lw_status check_text(lw_reader *r, lw_error *err)
+{
+    size_t added = 1;
+    while (r->end - r->start < LW_CONTENT_TEXT_SNIFF && added) {
+        lw_status st = fill(r, &added, err);
+        if (st)
+            return st;
+    }
+    size_t n = r->end - r->start;
+    const char *why = lw_content_not_text(r->win + r->start,
+                                          n < LW_CONTENT_TEXT_SNIFF ? n : LW_CONTENT_TEXT_SNIFF);
+    if (!why)
+        return LW_OK;
+    return lw_content_refuse(err, r->f->path, r->kind, why);
 }
 
 static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *err)
@@ -180,14 +200,13 @@ static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *er
     r->start = r->end = r->scan = 0;
     r->win_offset = 0;
     r->eof = r->raw_eof = r->corrupt = r->any_data = false;
-    r->last_ret = 0;
-    r->zin = (ZSTD_inBuffer){r->raw, 0, 0};
+    r->raw_len = r->raw_pos = 0;
     r->file_bytes_read = 0;
     r->range_end = rg->end;
     r->line = 0;
     r->line_origin = 0;
     r->skip_partial = false;
-    r->zstd = false;
+    r->kind = LW_CONTENT_PLAIN;
     if (rg->begin > 0) {
         /* A mid-file range of an uncompressed file: start one byte early and
          * drop everything up to the first newline, so that a line starting
@@ -199,24 +218,21 @@ static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *er
         r->any_data = true;
         return LW_OK;
     }
-    /* Sniff the content: a zstd frame (or skippable frame) means decompress. */
+    /* Sniff the content: the magic of a compression means decompress. */
     size_t n = 0, got;
     lw_status st;
-    while (n < 4) {
-        if ((st = read_fd(r, r->raw + n, 4 - n, &got, err)))
+    while (n < LW_CONTENT_MAGIC_BYTES) {
+        if ((st = read_fd(r, r->raw + n, LW_CONTENT_MAGIC_BYTES - n, &got, err)))
             return st;
         if (got == 0)
             break;
         n += got;
     }
-    uint32_t magic = 0;
-    if (n == 4)
-        magic = (uint32_t)(unsigned char)r->raw[0] | (uint32_t)(unsigned char)r->raw[1] << 8 |
-                (uint32_t)(unsigned char)r->raw[2] << 16 | (uint32_t)(unsigned char)r->raw[3] << 24;
-    if (magic == 0xFD2FB528u || (magic & 0xFFFFFFF0u) == 0x184D2A50u) {
-        r->zstd = true;
-        ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
-        r->zin = (ZSTD_inBuffer){r->raw, n, 0};
+    r->kind = lw_content_sniff(r->raw, n);
+    if (lw_content_compressed(r->kind)) {
+        if ((st = lw_decoder_start(r->dec, r->kind, err)))
+            return st;
+        r->raw_len = n;
     } else {
         if ((st = make_room(r, err)))
             return st;
@@ -224,9 +240,12 @@ static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *er
         r->end = n;
         r->stats.bytes_decoded += n;
         r->any_data = n > 0;
-        r->eof = n < 4; /* the sniff loop stops short only at end of file */
+        r->eof = n < LW_CONTENT_MAGIC_BYTES; /* the sniff loop stops short only at end of file */
     }
-    return LW_OK;
+    /* A regular plain file was looked at when the inputs were listed. */
+    if (r->kind == LW_CONTENT_PARQUET || (r->kind == LW_CONTENT_PLAIN && !r->f->stream))
+        return LW_OK;
+    return check_text(r, err);
 }
 
 static bool is_blank(const char *s, size_t n)
@@ -252,7 +271,7 @@ static lw_status next_text(lw_reader *r, lw_unit *u, lw_error *err)
     u->format = LW_FORMAT_TEXT;
     u->offset = 0;
     u->line = 0;
-    if (!r->zstd && !r->f->stream && r->f->size > r->max_doc) {
+    if (r->kind == LW_CONTENT_PLAIN && !r->f->stream && r->f->size > r->max_doc) {
         u->kind = LW_UNIT_TOO_LARGE;
         u->len = r->f->size;
         return LW_OK;
@@ -436,8 +455,8 @@ lw_status lw_reader_open(lw_reader **out, const lw_input_list *list, const lw_pa
     r->fd = -1;
     r->max_doc = opts && opts->max_doc_bytes ? opts->max_doc_bytes : LW_DEFAULT_MAX_DOC_BYTES;
     r->raw = malloc(READ_CHUNK);
-    r->dctx = ZSTD_createDCtx();
-    if (!r->raw || !r->dctx) {
+    lw_error ignore;
+    if (!r->raw || lw_decoder_new(&r->dec, &ignore)) {
         lw_reader_close(r);
         return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
@@ -456,7 +475,7 @@ void lw_reader_close(lw_reader *r)
         return;
     if (r->open)
         close_file(r);
-    ZSTD_freeDCtx(r->dctx);
+    lw_decoder_free(r->dec);
     free(r->raw);
     free(r->win);
     free(r);

@@ -4,8 +4,11 @@
  * Inputs are files, directories (walked recursively; hidden entries skipped;
  * paths sorted bytewise so the order never depends on the file system) and
  * "-" for standard input. A file's format is JSON Lines or plain text (one
- * file = one document), from its name with any ".zst" removed, unless forced;
- * compression is detected from the content (zstd magic), not the name. */
+ * file = one document), from its name with any compression suffix (.zst,
+ * .gz, .xz, .bz2) removed, unless forced. Compression is detected from the
+ * content (magic bytes: zstd, gzip, xz, bzip2), never from the name; a plain
+ * file whose first 4 KiB cannot be text (see lw_content_not_text) is
+ * refused by name when the list is built. */
 #ifndef LONGWEAVE_INPUT_H
 #define LONGWEAVE_INPUT_H
 
@@ -13,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "longweave/decompress.h"
 #include "longweave/status.h"
 
 typedef enum { LW_FORMAT_AUTO = 0, LW_FORMAT_JSONL, LW_FORMAT_TEXT } lw_format;
@@ -21,7 +25,8 @@ typedef struct {
     char *path;       /* "-" for stdin */
     uint64_t size;    /* bytes on disk; 0 for stdin */
     lw_format format; /* JSONL or TEXT, never AUTO */
-    bool zstd;        /* content starts with a zstd frame (stdin: detected when read) */
+    lw_content_kind content; /* from the first bytes (a stream: PLAIN here, detected
+                                when the reader reads it); compressed is never split */
     bool is_stdin;
     bool stream;      /* not a regular file (stdin, a pipe, a FIFO, a device): read
                          once, whole, by one part; never opened before the reader */
@@ -44,7 +49,8 @@ typedef struct {
     size_t n_include;
 } lw_input_opts;
 
-/* Default directory patterns: JSON Lines and plain-text names, each optionally .zst. */
+/* Default directory patterns: JSON Lines and plain-text names, each also
+ * with .zst, .gz, .xz or .bz2 (and *.json only compressed: *.json.gz). */
 extern const char *const lw_default_include[];
 extern const size_t lw_default_include_count;
 
@@ -55,7 +61,7 @@ lw_status lw_input_list_build(lw_input_list *out, const char *const *paths, size
                               const lw_input_opts *opts, lw_error *err);
 void lw_input_list_free(lw_input_list *list);
 
-/* Format of a file from its name alone (".zst" stripped): TEXT for .txt,
+/* Format of a file from its name alone (.zst, .gz, .xz or .bz2 stripped): TEXT for .txt,
  * .text, .md, .rst; JSONL for .jsonl, .ndjson, .json; AUTO when unknown. */
 lw_format lw_format_from_name(const char *path);
 

@@ -1,16 +1,20 @@
 /* The document reader: one iterator over the planned inputs that yields raw
  * documents ("units"): a line of a JSON Lines file, or a whole text file.
  *
- * It streams: zstd input (multi-frame, skippable frames) is decompressed with
- * libzstd's streaming API, lines of any length up to max_doc_bytes are
+ * It streams: compressed input (zstd, gzip, xz, bzip2: the kind sniffed from
+ * the first bytes of what is read, so stdin and pipes too) goes through
+ * lw_decoder (decompress.h) chunk by chunk, lines of any length up to max_doc_bytes are
  * assembled in a window that only grows to the longest line, and nothing is
  * ever read whole into memory. CRLF endings lose their CR, a UTF-8 BOM at the
  * start of a file is dropped, and blank lines are skipped and counted.
  *
  * Problems that concern one document or one file (an oversized line, a
- * corrupt or truncated zstd stream, an empty file) come back as units with a
- * kind, so the caller can skip-and-count or fail under --strict, in input
- * order. Only I/O failures are errors of lw_reader_next itself. */
+ * corrupt or truncated compressed stream, an empty file) come back as units
+ * with a kind, so the caller can skip-and-count or fail under --strict, in
+ * input order. Errors of lw_reader_next itself are I/O failures and content
+ * that cannot be text (LW_E_DATA naming the file: binary data, or a
+ * compressed file whose first 4 KiB decompressed are not text), checked
+ * when a file is opened; a plain regular file was checked when listed. */
 #ifndef LONGWEAVE_READER_H
 #define LONGWEAVE_READER_H
 

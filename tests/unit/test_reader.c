@@ -179,7 +179,7 @@ static void test_zstd_multiframe_and_skippable(void **state)
     char *p = tu_write(dir, "a.data", z, len); /* no .zst in the name: content decides */
     lw_input_list list;
     units us = read_paths((const char *[]){p}, 1, 0, &list);
-    assert_true(list.files[0].zstd);
+    assert_true(list.files[0].content == LW_CONTENT_ZSTD);
     assert_int_equal(us.n, 3);
     assert_string_equal(us.u[0].data, "{\"t\":\"one\"}");
     assert_string_equal(us.u[1].data, "{\"t\":\"two\"}");
