@@ -4,6 +4,7 @@
 #include "longweave/vec.h"
 #include "longweave/fileio.h"
 #include "longweave/dataset.h"
+#include "longweave/parquet.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +22,7 @@ const char *const lw_default_include[] = {
     "*.jsonl", "*.jsonl.zst", "*.ndjson", "*.ndjson.zst",
     "*.txt",   "*.txt.zst",   "*.text",   "*.text.zst",
     "*.md",    "*.md.zst",    "*.rst",    "*.rst.zst",
+    "*.parquet",
 };
 const size_t lw_default_include_count =
     sizeof lw_default_include / sizeof lw_default_include[0];
@@ -131,6 +133,8 @@ static lw_status add_file(builder *b, const char *path, uint64_t size, bool regu
         return LW_OK;
     int e = 0;
     lw_status st = sniff_zstd(path, &f->zstd, &e, err);
+    if (st == LW_OK && !f->zstd)
+        f->parquet = lw_parquet_sniff(path);
     if (st == LW_E_NOINPUT && in_dir) {
         /* found in a directory but unreadable: skipped and counted */
         free(f->path);
@@ -329,7 +333,8 @@ void lw_input_list_free(lw_input_list *list)
 
 static bool splittable(const lw_input_file *f)
 {
-    return f->format == LW_FORMAT_JSONL && !f->zstd && !f->stream && f->size > 0;
+    return (f->parquet || (f->format == LW_FORMAT_JSONL && !f->zstd)) && !f->stream &&
+           f->size > 0;
 }
 
 lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,

@@ -10,6 +10,7 @@
 #include <zstd.h>
 
 #include "longweave/fileio.h"
+#include "longweave/parquet.h"
 #include "longweave/vec.h"
 
 enum { READ_CHUNK = 1 << 20 };
@@ -20,6 +21,8 @@ struct lw_reader {
     size_t max_doc;
     size_t next_range; /* index of the next range to open */
     bool open;         /* a file is being read */
+    lw_parquet *pq;    /* the file being read is Parquet: its rows are the units */
+    uint64_t pq_bytes; /* of its bytes read, those counted in stats */
 
     /* current file */
     const lw_input_file *f;
@@ -52,6 +55,8 @@ struct lw_reader {
 
 static void close_file(lw_reader *r)
 {
+    lw_parquet_close(r->pq);
+    r->pq = NULL;
     if (r->fd >= 0 && !r->f->is_stdin)
         close(r->fd);
     r->fd = -1;
@@ -149,6 +154,14 @@ static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *er
     r->file = rg->file;
     r->f = &r->list->files[rg->file];
     const char *path = r->f->path;
+    if (r->f->parquet) {
+        lw_parquet_opts po = {.max_doc_bytes = r->max_doc};
+        lw_status st = lw_parquet_open(&r->pq, path, r->f->size, rg->begin, rg->end, &po, err);
+        r->pq_bytes = 0;
+        r->open = st == LW_OK;
+        r->stats.files_opened += st == LW_OK;
+        return st;
+    }
     if (r->f->is_stdin) {
         r->fd = STDIN_FILENO;
     } else {
@@ -200,6 +213,10 @@ static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *er
         ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
         r->zin = (ZSTD_inBuffer){r->raw, n, 0};
     } else {
+        if (r->f->stream && lw_parquet_magic(r->raw, n))
+            return lw_error_set(err, LW_E_USAGE, "%s: a Parquet file cannot be read from a pipe "
+                                "or standard input (its footer is at the end); give the file "
+                                "itself", path);
         if ((st = make_room(r, err)))
             return st;
         memcpy(r->win, r->raw, n);
@@ -361,6 +378,30 @@ static lw_status next_line(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
     }
 }
 
+/* The next row of a Parquet file (parquet_reader.c) as a unit. */
+static lw_status next_parquet(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
+{
+    lw_parquet_row row;
+    lw_status st = lw_parquet_next(r->pq, &row, got, err);
+    lw_parquet_info info;
+    lw_parquet_info_get(r->pq, &info);
+    r->stats.bytes_read += info.bytes_read - r->pq_bytes;
+    r->pq_bytes = info.bytes_read;
+    if (st || !*got)
+        return st;
+    u->kind = row.kind == LW_PARQUET_ROW         ? LW_UNIT_DOC
+              : row.kind == LW_PARQUET_TOO_LARGE ? LW_UNIT_TOO_LARGE
+                                                 : LW_UNIT_NOTE;
+    u->format = LW_FORMAT_JSONL;
+    u->file = r->file;
+    u->data = row.data;
+    u->len = row.len;
+    u->line = row.row; /* warnings and default ids say FILE:ROW */
+    if (u->kind == LW_UNIT_DOC)
+        r->stats.bytes_decoded += row.len;
+    return LW_OK;
+}
+
 lw_status lw_reader_next(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
 {
     memset(u, 0, sizeof *u);
@@ -383,6 +424,14 @@ lw_status lw_reader_next(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
                 *got = true;
                 return LW_OK;
             }
+        }
+        if (r->pq) {
+            lw_status st = next_parquet(r, u, got, err);
+            if (st || !*got)
+                close_file(r);
+            if (st || *got)
+                return st;
+            continue;
         }
         lw_status st = next_line(r, u, got, err);
         if (st) {

@@ -22,6 +22,8 @@ typedef struct {
     uint64_t size;    /* bytes on disk; 0 for stdin */
     lw_format format; /* JSONL or TEXT, never AUTO */
     bool zstd;        /* content starts with a zstd frame (stdin: detected when read) */
+    bool parquet;     /* content starts with PAR1: a Parquet file, whose rows are read
+                         as JSON objects (format JSONL); --part splits it by row groups */
     bool is_stdin;
     bool stream;      /* not a regular file (stdin, a pipe, a FIFO, a device): read
                          once, whole, by one part; never opened before the reader */
@@ -44,7 +46,8 @@ typedef struct {
     size_t n_include;
 } lw_input_opts;
 
-/* Default directory patterns: JSON Lines and plain-text names, each optionally .zst. */
+/* Default directory patterns: JSON Lines and plain-text names, each optionally
+ * .zst, and *.parquet. */
 extern const char *const lw_default_include[];
 extern const size_t lw_default_include_count;
 
@@ -77,7 +80,8 @@ typedef struct {
 /* Cut the concatenation of all input files (in list order, T bytes) into
  * nparts byte ranges [T*i/N, T*(i+1)/N). A document belongs to the part in
  * which it starts: a line of an uncompressed JSON Lines file at its first
- * byte, any other file at its first byte. So the parts hold every document
+ * byte, a row group of a Parquet file at its first column chunk's offset,
+ * any other file at its first byte. So the parts hold every document
  * exactly once, in input order. */
 lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,
                             lw_part_plan *plan, lw_error *err);
