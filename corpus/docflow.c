@@ -268,6 +268,9 @@ lw_status lw_docflow_unit(lw_docflow *f, const lw_unit *u, bool *handled, lw_err
         f->stats->empty_files++;
         /* An empty file holds no documents: worth a warning, never an error. */
         return report(f, u, LW_SKIP_NONE, "empty file (no documents)", false, err);
+    case LW_UNIT_NOTE:
+        snprintf(detail, sizeof detail, "%.*s", (int)u->len, u->data ? u->data : "");
+        return report(f, u, LW_SKIP_NONE, detail, false, err);
     }
     return LW_OK;
 }

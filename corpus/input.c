@@ -34,6 +34,7 @@ const char *const lw_default_include[] = {
     WITH_SUFFIXES("*.text"),
     WITH_SUFFIXES("*.md"),
     WITH_SUFFIXES("*.rst"),
+    "*.parquet",
 };
 const size_t lw_default_include_count =
     sizeof lw_default_include / sizeof lw_default_include[0];
@@ -348,7 +349,10 @@ void lw_input_list_free(lw_input_list *list)
 
 static bool splittable(const lw_input_file *f)
 {
-    return f->format == LW_FORMAT_JSONL && f->content == LW_CONTENT_PLAIN && !f->stream && f->size > 0;
+    /* a Parquet file splits by row groups, plain JSON Lines at line starts */
+    return (f->content == LW_CONTENT_PARQUET ||
+            (f->format == LW_FORMAT_JSONL && f->content == LW_CONTENT_PLAIN)) &&
+           !f->stream && f->size > 0;
 }
 
 lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,

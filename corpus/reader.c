@@ -11,6 +11,7 @@
 
 #include "longweave/decompress.h"
 #include "longweave/fileio.h"
+#include "longweave/parquet.h"
 #include "longweave/vec.h"
 
 /* the window reads this much at a time, and keeps up to WINDOW_KEEP bytes of
@@ -23,6 +24,8 @@ struct lw_reader {
     size_t max_doc;
     size_t next_range; /* index of the next range to open */
     bool open;         /* a file is being read */
+    lw_parquet *pq;    /* the file being read is Parquet: its rows are the units */
+    uint64_t pq_bytes; /* of its bytes read, those counted in stats */
 
     /* current file */
     const lw_input_file *f;
@@ -54,6 +57,8 @@ struct lw_reader {
 
 static void close_file(lw_reader *r)
 {
+    lw_parquet_close(r->pq);
+    r->pq = NULL;
     if (r->fd >= 0 && !r->f->is_stdin)
         close(r->fd);
     r->fd = -1;
@@ -187,6 +192,14 @@ static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *er
     r->file = rg->file;
     r->f = &r->list->files[rg->file];
     const char *path = r->f->path;
+    if (r->f->content == LW_CONTENT_PARQUET) {
+        lw_parquet_opts po = {.max_doc_bytes = r->max_doc};
+        lw_status st = lw_parquet_open(&r->pq, path, r->f->size, rg->begin, rg->end, &po, err);
+        r->pq_bytes = 0;
+        r->open = st == LW_OK;
+        r->stats.files_opened += st == LW_OK;
+        return st;
+    }
     if (r->f->is_stdin) {
         r->fd = STDIN_FILENO;
     } else {
@@ -234,6 +247,10 @@ static lw_status open_range(lw_reader *r, const lw_input_range *rg, lw_error *er
             return st;
         r->raw_len = n;
     } else {
+        if (r->f->stream && r->kind == LW_CONTENT_PARQUET)
+            return lw_error_set(err, LW_E_USAGE, "%s: a Parquet file cannot be read from a pipe "
+                                "or standard input (its footer is at the end); give the file "
+                                "itself", path);
         if ((st = make_room(r, err)))
             return st;
         memcpy(r->win, r->raw, n);
@@ -398,6 +415,30 @@ static lw_status next_line(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
     }
 }
 
+/* The next row of a Parquet file (parquet_reader.c) as a unit. */
+static lw_status next_parquet(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
+{
+    lw_parquet_row row;
+    lw_status st = lw_parquet_next(r->pq, &row, got, err);
+    lw_parquet_info info;
+    lw_parquet_info_get(r->pq, &info);
+    r->stats.bytes_read += info.bytes_read - r->pq_bytes;
+    r->pq_bytes = info.bytes_read;
+    if (st || !*got)
+        return st;
+    u->kind = row.kind == LW_PARQUET_ROW         ? LW_UNIT_DOC
+              : row.kind == LW_PARQUET_TOO_LARGE ? LW_UNIT_TOO_LARGE
+                                                 : LW_UNIT_NOTE;
+    u->format = LW_FORMAT_JSONL;
+    u->file = r->file;
+    u->data = row.data;
+    u->len = row.len;
+    u->line = row.row; /* warnings and default ids say FILE:ROW */
+    if (u->kind == LW_UNIT_DOC)
+        r->stats.bytes_decoded += row.len;
+    return LW_OK;
+}
+
 lw_status lw_reader_next(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
 {
     memset(u, 0, sizeof *u);
@@ -420,6 +461,14 @@ lw_status lw_reader_next(lw_reader *r, lw_unit *u, bool *got, lw_error *err)
                 *got = true;
                 return LW_OK;
             }
+        }
+        if (r->pq) {
+            lw_status st = next_parquet(r, u, got, err);
+            if (st || !*got)
+                close_file(r);
+            if (st || *got)
+                return st;
+            continue;
         }
         lw_status st = next_line(r, u, got, err);
         if (st) {

@@ -26,7 +26,9 @@ typedef struct {
     uint64_t size;    /* bytes on disk; 0 for stdin */
     lw_format format; /* JSONL or TEXT, never AUTO */
     lw_content_kind content; /* from the first bytes (a stream: PLAIN here, detected
-                                when the reader reads it); compressed is never split */
+                                when the reader reads it); compressed is never split;
+                                PARQUET: its rows are read as JSON objects (format
+                                JSONL), and --part splits it by row groups */
     bool is_stdin;
     bool stream;      /* not a regular file (stdin, a pipe, a FIFO, a device): read
                          once, whole, by one part; never opened before the reader */
@@ -50,7 +52,8 @@ typedef struct {
 } lw_input_opts;
 
 /* Default directory patterns: JSON Lines and plain-text names, each also
- * with .zst, .gz, .xz or .bz2 (and *.json only compressed: *.json.gz). */
+ * with .zst, .gz, .xz or .bz2 (and *.json only compressed: *.json.gz), and
+ * *.parquet. */
 extern const char *const lw_default_include[];
 extern const size_t lw_default_include_count;
 
@@ -83,7 +86,8 @@ typedef struct {
 /* Cut the concatenation of all input files (in list order, T bytes) into
  * nparts byte ranges [T*i/N, T*(i+1)/N). A document belongs to the part in
  * which it starts: a line of an uncompressed JSON Lines file at its first
- * byte, any other file at its first byte. So the parts hold every document
+ * byte, a row group of a Parquet file at its first column chunk's offset,
+ * any other file at its first byte. So the parts hold every document
  * exactly once, in input order. */
 lw_status lw_part_plan_make(const lw_input_list *list, unsigned part, unsigned nparts,
                             lw_part_plan *plan, lw_error *err);

@@ -5,7 +5,8 @@
  * the first bytes of what is read, so stdin and pipes too) goes through
  * lw_decoder (decompress.h) chunk by chunk, lines of any length up to max_doc_bytes are
  * assembled in a window that only grows to the longest line, and nothing is
- * ever read whole into memory. CRLF endings lose their CR, a UTF-8 BOM at the
+ * ever read whole into memory. A Parquet file (PAR1 content) yields each row
+ * as one JSON object (format JSONL), through corpus/parquet_reader.c. CRLF endings lose their CR, a UTF-8 BOM at the
  * start of a file is dropped, and blank lines are skipped and counted.
  *
  * Problems that concern one document or one file (an oversized line, a
@@ -31,7 +32,8 @@ typedef enum {
     LW_UNIT_DOC = 0,    /* data/len hold the document's bytes */
     LW_UNIT_TOO_LARGE,  /* a document over max_doc_bytes; len = its size (or a lower bound) */
     LW_UNIT_CORRUPT,    /* the file's compressed stream is damaged; data = message */
-    LW_UNIT_EMPTY_FILE  /* a JSON Lines file with no bytes at all */
+    LW_UNIT_EMPTY_FILE, /* a JSON Lines file with no bytes at all */
+    LW_UNIT_NOTE        /* a warning about the file, not a document; data = message */
 } lw_unit_kind;
 
 typedef struct {
@@ -42,7 +44,8 @@ typedef struct {
     size_t file;          /* index in the input list */
     uint64_t offset;      /* byte offset of the unit in the (decompressed) stream;
                              for CORRUPT, the offset in the compressed file */
-    uint64_t line;        /* 1-based line, counted from line_origin; 0 for TEXT */
+    uint64_t line;        /* 1-based line, counted from line_origin; 0 for TEXT;
+                             for a Parquet row, its 1-based row number in the file */
     uint64_t line_origin; /* byte offset where line counting started (0 = file start) */
 } lw_unit;
 
