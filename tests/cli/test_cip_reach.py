@@ -171,6 +171,32 @@ def report_recomputed_from_the_map(tmp):
 
 
 @test
+def inspect_shows_the_report(tmp):
+    # text and SVG bars of inspect against the report recomputed from the maps
+    import xml.etree.ElementTree as ET
+    sample_tokens()
+    run_ok(["cip", "tok", "--seq-len", "8k,32k", "--reach", "spread", "-o", "c", "-q"])
+    text = run_ok(["inspect", "c", "--svg", "r.svg"])[0].decode()
+    bars = [int(b.get("data-count")) for b in ET.parse("r.svg").getroot().iter(
+        "{http://www.w3.org/2000/svg}rect") if b.get("class") == "reach-bar"]
+    want_bars = []
+    for L in (8192, 32768):
+        _, _, maps = read_bucket("c", L)
+        w = cip_reference.report_from_map(maps, L)
+        rb, total = w["reach_back"], w["interleaved_tokens"] + w["single_chunk_tokens"] + \
+            w["long_tokens"]
+        line = (f"reach-back, length {L // 1024}K: "
+                f"{100 * w['interleaved_tokens'] / total:.1f}% of document tokens interleaved, "
+                f"{100 * w['long_tokens'] / total:.1f}% long documents; {rb['gaps']:,} gaps, "
+                f"median {rb['median']:,} tokens, 90% within {rb['p5']:,}-{rb['p95']:,}")
+        check(line in text, f"no '{line}' in\n{text}")
+        block = text.split(line)[1].splitlines()[1:17]
+        check([int(x.split()[-1]) for x in block] == rb["bins"], f"{block} vs {rb['bins']}")
+        want_bars += rb["bins"]
+    check(bars == want_bars, f"svg bars {bars}, want {want_bars}")
+
+
+@test
 def spread_bins_on_the_sample(tmp):
     # 8 equal bins over [0, L(C-1)/C), C = 2 (the default --chunks-per-doc):
     # each holds 5-25% of the gaps; paper puts most of them in the last bin
