@@ -384,7 +384,8 @@ static int append(lw_cip *c, const uint32_t *t, uint64_t doc, uint64_t start, ui
 {
     if (!LW_VEC_GROW(&c->segs, &c->cap_segs, c->n_segs + 1))
         return -1;
-    memcpy(c->store + c->store_len, t, (size_t)n * sizeof *t);
+    if (n) /* an empty document may come without a buffer */
+        memcpy(c->store + c->store_len, t, (size_t)n * sizeof *t);
     c->segs[c->n_segs++] = (segment){doc, start, n, chunks_of(c, n), ends, c->store_len};
     c->store_len += n;
     c->used += (uint32_t)size_of(c, n, ends);
