@@ -38,6 +38,10 @@ static const char usage_head[] =
     "      --last L            the last partial sequence: pad (default) or drop\n"
     "      --long-docs D       documents of L tokens or more: keep (default: cut into\n"
     "                          sequences as they are) or interleave\n"
+    "      --reach R           how far back a chunk's previous chunk lies: paper\n"
+    "                          (default: one round-robin per sequence, about L/C)\n"
+    "                          or spread (round-robins over runs of the sequence's\n"
+    "                          documents, chosen to fill [0, L/2) evenly at C = 2)\n"
     "      --shuffle-window W  documents are taken in a seeded order from a window of\n"
     "                          W (default 65536; 1 = input order)\n"
     "      --seed S            seed of the order, random splits and knots (default 0)\n"
@@ -72,7 +76,7 @@ static const char usage_tail[] =
 enum {
     OPT_SEQ_LEN = 256, OPT_MIX, OPT_MODE, OPT_CHUNKS, OPT_MIN_CHUNK, OPT_SPLIT, OPT_REMAINDER,
     OPT_LAST, OPT_LONG, OPT_WINDOW, OPT_EOD, OPT_BOS, OPT_EOD_ID, OPT_BOS_ID, OPT_PAD_ID,
-    OPT_KNOTS, OPT_KNOT_TOKENS, OPT_KNOT_IDS, OPT_PATTERN
+    OPT_KNOTS, OPT_KNOT_TOKENS, OPT_KNOT_IDS, OPT_PATTERN, OPT_REACH
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +90,7 @@ static const struct option long_opts[] = {
     {"remainder", required_argument, NULL, OPT_REMAINDER},
     {"last", required_argument, NULL, OPT_LAST},
     {"long-docs", required_argument, NULL, OPT_LONG},
+    {"reach", required_argument, NULL, OPT_REACH},
     {"shuffle-window", required_argument, NULL, OPT_WINDOW},
     {"eod", no_argument, NULL, OPT_EOD},
     {"bos", no_argument, NULL, OPT_BOS},
@@ -131,6 +136,37 @@ static int choose(const char *cmd, const char *opt, const char *arg, const char 
     return cli_usage_error(cmd, "%s: '%s' is not one of the choices (see --help)", opt, arg);
 }
 
+/* 1234567 as "1,234,567" */
+static const char *grouped(uint64_t v, char buf[32])
+{
+    char raw[24];
+    int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+static void print_reach(const lw_cip_bucket_stats *b)
+{
+    const lw_cip_stats *s = &b->cip;
+    uint64_t doc = s->interleaved_tokens + s->single_tokens + s->long_tokens;
+    double pct = doc ? 100.0 * (double)s->interleaved_tokens / (double)doc : 0;
+    char a[32], lo[32], hi[32];
+    if (s->reach_gaps)
+        fprintf(stderr, "    %.1f%% of document tokens interleaved, %.1f%% long documents; "
+                "reach-back: median %s tokens, 90%% within %s-%s\n", pct,
+                doc ? 100.0 * (double)s->long_tokens / (double)doc : 0,
+                grouped(s->reach_median, a), grouped(s->reach_p5, lo), grouped(s->reach_p95, hi));
+    else
+        fprintf(stderr, "    %.1f%% of document tokens interleaved, %.1f%% long documents; "
+                "reach-back: no interleaved chunks\n", pct,
+                doc ? 100.0 * (double)s->long_tokens / (double)doc : 0);
+}
+
 int cmd_cip(int argc, char **argv)
 {
     static const char *cmd = "cip";
@@ -172,6 +208,10 @@ int cmd_cip(int argc, char **argv)
         case OPT_SPLIT:
             rc = choose(cmd, "--split", optarg, (const char *[]){"equal", "random"}, 2, &v);
             cfg.cip.split = (lw_cip_split)v;
+            break;
+        case OPT_REACH:
+            rc = choose(cmd, "--reach", optarg, (const char *[]){"paper", "spread"}, 2, &v);
+            cfg.cip.reach = (lw_cip_reach)v;
             break;
         case OPT_REMAINDER:
             rc = choose(cmd, "--remainder", optarg, (const char *[]){"carry", "drop", "pad"}, 3,
@@ -270,6 +310,7 @@ int cmd_cip(int argc, char **argv)
                     (unsigned long long)b->cip.inserted_tokens,
                     (unsigned long long)b->cip.pad_tokens,
                     (unsigned long long)b->cip.dropped_tokens, b->masked ? " (loss mask)" : "");
+            print_reach(b);
         }
     }
     cli_print_doc_losses(&rep, &stats.docs);

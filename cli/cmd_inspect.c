@@ -19,12 +19,14 @@ static const char usage[] =
     "What a token output holds. PATH is a Megatron dataset PREFIX, a bucket folder or\n"
     "a whole output directory (every *.idx under it). Prints datasets, sequences,\n"
     "documents and tokens, the id type, the tokenizer and counts from the manifest,\n"
-    "the loss mask's coverage for SFT data, and a histogram of sequence lengths.\n"
+    "the loss mask's coverage for SFT data, and a histogram of sequence lengths;\n"
+    "for cip output, each bucket's reach-back (tokens between a document's\n"
+    "consecutive chunks) and share of interleaved tokens, from the manifest.\n"
     "\n"
     "      --show N            decode the first N sequences (tokenizer from the manifest)\n"
     "      --chars N           show at most N characters of each (default 600)\n"
     "  -t, --tokenizer FILE    decode with this tokenizer instead\n"
-    "      --svg FILE          also draw the length histogram as an SVG chart\n"
+    "      --svg FILE          also draw the length histogram (and reach-back) as SVG\n"
     "      --json              print the figures as one JSON object instead\n"
     "  -h, --help              this help\n"
     "\n"
@@ -65,7 +67,120 @@ static void bin_label(int k, char *out, size_t cap)
     snprintf(out, cap, "[%s, %s)", lo, hi);
 }
 
-static int write_svg(const char *cmd, const char *path, const lw_inspect *in, const char *title)
+/* A cip manifest's reach-back report of bucket j (docs/DESIGN.md, "CIP,
+ * exactly", step 5): NULL when the manifest has none. */
+static const cJSON *reach_of(const cJSON *m, int j, double *L)
+{
+    const cJSON *b = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "buckets"), j);
+    const cJSON *r = cJSON_GetObjectItem(b, "reach_back");
+    const cJSON *bins = cJSON_GetObjectItem(r, "bins");
+    *L = cJSON_GetNumberValue(cJSON_GetObjectItem(b, "seq_len"));
+    return cJSON_IsArray(bins) && cJSON_GetArraySize(bins) > 0 && *L > 0 ? r : NULL;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    double v = cJSON_GetNumberValue(cJSON_GetObjectItem(o, key));
+    return v == v ? v : 0; /* NaN: missing */
+}
+
+/* Bin i of n over [0, L): [floor(i*L/n), floor((i+1)*L/n)). */
+static void reach_label(double L, int i, int n, char *out, size_t cap)
+{
+    char lo[24], hi[24];
+    length_label((uint64_t)((uint64_t)L * (uint64_t)i / (uint64_t)n), lo, sizeof lo);
+    length_label((uint64_t)((uint64_t)L * (uint64_t)(i + 1) / (uint64_t)n), hi, sizeof hi);
+    snprintf(out, cap, "[%s, %s)", lo, hi);
+}
+
+/* 1234567 as "1,234,567" */
+static const char *grouped(double v, char buf[32])
+{
+    char raw[24];
+    int n = snprintf(raw, sizeof raw, "%.0f", v), o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+static void print_reach(const cJSON *m)
+{
+    double L;
+    int nb = cJSON_GetArraySize(cJSON_GetObjectItem(m, "buckets"));
+    for (int j = 0; j < nb; j++) {
+        const cJSON *r = reach_of(m, j, &L);
+        if (!r)
+            continue;
+        const cJSON *b = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "buckets"), j);
+        double in = num(b, "interleaved_tokens"), lg = num(b, "long_tokens");
+        double all = in + lg + num(b, "single_chunk_tokens");
+        char len[24], g[32], md[32], lo[32], hi[32];
+        length_label((uint64_t)L, len, sizeof len);
+        printf("reach-back, length %s: %.1f%% of document tokens interleaved, %.1f%% long "
+               "documents; %s gaps, median %s tokens, 90%% within %s-%s\n", len,
+               all ? 100 * in / all : 0, all ? 100 * lg / all : 0, grouped(num(r, "gaps"), g),
+               grouped(num(r, "median"), md), grouped(num(r, "p5"), lo),
+               grouped(num(r, "p95"), hi));
+        const cJSON *bins = cJSON_GetObjectItem(r, "bins");
+        int n = cJSON_GetArraySize(bins);
+        double top = 1;
+        for (int i = 0; i < n; i++)
+            top = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i)) > top
+                      ? cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i))
+                      : top;
+        for (int i = 0; i < n; i++) {
+            double v = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i));
+            char label[64];
+            reach_label(L, i, n, label, sizeof label);
+            int w = (int)(40.0 * v / top + 0.5);
+            printf("  %16s  ", label);
+            for (int k = 0; k < (w ? w : v > 0); k++)
+                fputs("\u2588", stdout);
+            printf(" %.0f\n", v);
+        }
+    }
+}
+
+/* The reach-back chart of one bucket, below the length chart at y0. */
+static void svg_reach(lw_svg *s, double y0, double L, const cJSON *r, const char *path)
+{
+    const cJSON *bins = cJSON_GetObjectItem(r, "bins");
+    int n = cJSON_GetArraySize(bins);
+    double bw = 44, left = 70, chart_h = 220, top = 1;
+    for (int i = 0; i < n; i++)
+        top = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i)) > top
+                  ? cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i))
+                  : top;
+    char title[400], len[24], md[32];
+    length_label((uint64_t)L, len, sizeof len);
+    snprintf(title, sizeof title, "Reach-back of %s, length %s (%.0f gaps, median %s tokens)",
+             path, len, num(r, "gaps"), grouped(num(r, "median"), md));
+    lw_svg_text(s, left + bw * n / 2, y0 + 24, "middle", 14, "#000", 0, "bold", title);
+    for (int i = 0; i < n; i++) {
+        double v = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i));
+        double h = chart_h * v / top, x = left + bw * i;
+        char label[64], count[24], tip[128];
+        reach_label(L, i, n, label, sizeof label);
+        snprintf(count, sizeof count, "%.0f", v);
+        snprintf(tip, sizeof tip, "%s tokens back: %s gaps", label, count);
+        const char *data[] = {"data-bin", label, "data-count", count, NULL};
+        lw_svg_rect(s, x + 3, y0 + 40 + chart_h - h, bw - 6, h, "#d73027", "reach-bar", data,
+                    tip);
+        lw_svg_text(s, x + bw / 2, y0 + 36 + chart_h - h, "middle", 10, "#000", 0, NULL, count);
+        lw_svg_text(s, x + bw / 2, y0 + 56 + chart_h, "middle", 8, "#000", 0, NULL, label);
+    }
+    lw_svg_line(s, left, y0 + 40 + chart_h, left + bw * n, y0 + 40 + chart_h, "#000", 1);
+    lw_svg_text(s, left + bw * n / 2, y0 + 84 + chart_h, "middle", 12, "#000", 0, NULL,
+                "Tokens between a document's consecutive chunks");
+    lw_svg_text(s, 20, y0 + 40 + chart_h / 2, "middle", 12, "#000", -90, NULL, "Gaps");
+}
+
+static int write_svg(const char *cmd, const char *path, const lw_inspect *in, const char *title,
+                     const cJSON *m, const char *where)
 {
     int first = LW_INSPECT_BINS, last = -1;
     uint64_t top = 1;
@@ -77,6 +192,17 @@ static int write_svg(const char *cmd, const char *path, const lw_inspect *in, co
         }
     int bars = last >= first ? last - first + 1 : 0;
     double bw = 56, left = 70, chart_h = 220, width = left + bw * bars + 30, height = chart_h + 110;
+    int panels = 0, nb = cJSON_GetArraySize(cJSON_GetObjectItem(m, "buckets"));
+    double L;
+    for (int j = 0; j < nb; j++)
+        if (reach_of(m, j, &L)) {
+            const cJSON *r = reach_of(m, j, &L);
+            double w = 70 + 44.0 * cJSON_GetArraySize(cJSON_GetObjectItem(r, "bins")) + 30;
+            width = w > width ? w : width;
+            panels++;
+        }
+    double panel_top = height;
+    height += panels * (chart_h + 110);
     lw_svg s = {0};
     lw_svg_begin(&s, width, height, "Helvetica, Arial, sans-serif");
     lw_svg_rect(&s, 0, 0, width, height, "#ffffff", NULL, NULL, NULL);
@@ -97,6 +223,11 @@ static int write_svg(const char *cmd, const char *path, const lw_inspect *in, co
     lw_svg_text(&s, left + bw * bars / 2, 84 + chart_h, "middle", 12, "#000", 0, NULL,
                 "Sequence length (tokens)");
     lw_svg_text(&s, 20, 40 + chart_h / 2, "middle", 12, "#000", -90, NULL, "Sequences");
+    for (int j = 0, p = 0; j < nb; j++) {
+        const cJSON *r = reach_of(m, j, &L);
+        if (r)
+            svg_reach(&s, panel_top + (chart_h + 110) * p++, L, r, where);
+    }
     lw_error err = {0};
     int rc = 0;
     if (lw_svg_end(&s))
@@ -294,12 +425,13 @@ int cmd_inspect(int argc, char **argv)
                 fputs("\u2588", stdout);
             printf(" %llu\n", (unsigned long long)in.hist[k]);
         }
+        print_reach(m);
     }
     if (svg && !rc) {
         char title[300];
         snprintf(title, sizeof title, "Sequence lengths of %s (%llu sequences)", path,
                  (unsigned long long)in.sequences);
-        rc = write_svg(cmd, svg, &in, title);
+        rc = write_svg(cmd, svg, &in, title, m, path);
     }
     if (show_n && !rc && in.n)
         rc = show(cmd, in.ds[0].prefix, tok_path, show_n, chars);

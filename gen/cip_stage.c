@@ -217,6 +217,8 @@ static cJSON *config_json(const lw_cip_config *c, const run_shared *sh)
     ok &= cJSON_AddNumberToObject(o, "min_chunk_tokens", c->cip.min_chunk) != NULL;
     ok &= cJSON_AddStringToObject(o, "split", split[c->cip.split]) != NULL;
     ok &= cJSON_AddStringToObject(o, "remainder", rem[c->cip.remainder]) != NULL;
+    ok &= cJSON_AddStringToObject(o, "reach",
+                                  c->cip.reach == LW_CIP_REACH_SPREAD ? "spread" : "paper") != NULL;
     ok &= cJSON_AddStringToObject(o, "last", c->cip.drop_last ? "drop" : "pad") != NULL;
     ok &= cJSON_AddStringToObject(o, "long_docs",
                                   c->cip.interleave_long ? "interleave" : "keep") != NULL;
@@ -260,6 +262,19 @@ static bool cip_stats_json(cJSON *o, const lw_cip_stats *s)
     ok &= cJSON_AddNumberToObject(o, "inserted_tokens", (double)s->inserted_tokens) != NULL;
     ok &= cJSON_AddNumberToObject(o, "pad_tokens", (double)s->pad_tokens) != NULL;
     ok &= cJSON_AddNumberToObject(o, "dropped_tokens", (double)s->dropped_tokens) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "interleaved_tokens", (double)s->interleaved_tokens) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "single_chunk_tokens", (double)s->single_tokens) != NULL;
+    ok &= cJSON_AddNumberToObject(o, "long_tokens", (double)s->long_tokens) != NULL;
+    cJSON *r = cJSON_AddObjectToObject(o, "reach_back");
+    ok &= r != NULL;
+    ok &= cJSON_AddNumberToObject(r, "gaps", (double)s->reach_gaps) != NULL;
+    ok &= cJSON_AddNumberToObject(r, "p5", s->reach_p5) != NULL;
+    ok &= cJSON_AddNumberToObject(r, "median", s->reach_median) != NULL;
+    ok &= cJSON_AddNumberToObject(r, "p95", s->reach_p95) != NULL;
+    cJSON *bins = cJSON_AddArrayToObject(r, "bins");
+    ok &= bins != NULL;
+    for (int i = 0; i < LW_CIP_REACH_BINS; i++)
+        ok &= lw_json_push(bins, cJSON_CreateNumber((double)s->reach_bins[i]));
     return ok;
 }
 

@@ -16,6 +16,12 @@
 
 typedef enum { LW_CIP_SPLIT_EQUAL = 0, LW_CIP_SPLIT_RANDOM } lw_cip_split;
 typedef enum { LW_CIP_CARRY = 0, LW_CIP_DROP, LW_CIP_PAD } lw_cip_remainder;
+/* How far back a chunk's previous chunk lies: paper = one round-robin over
+ * the whole sequence; spread = round-robins over runs of random lengths. */
+typedef enum { LW_CIP_REACH_PAPER = 0, LW_CIP_REACH_SPREAD } lw_cip_reach;
+
+/* The reach-back histogram: equal bins over [0, L). */
+enum { LW_CIP_REACH_BINS = 16 };
 
 typedef struct {
     uint32_t seq_len;           /* L */
@@ -26,6 +32,7 @@ typedef struct {
     bool drop_last;             /* the last partial sequence: dropped, else padded */
     bool interleave_long;       /* --long-docs interleave (else keep) */
     bool concat;                /* --mode concat: no chunking */
+    lw_cip_reach reach;
     uint32_t knot_tokens;       /* K; 0 = no knots */
     const uint32_t *knot_ids;   /* the marker alphabet (knot_tokens > 0) */
     size_t n_knot_ids;
@@ -51,6 +58,17 @@ typedef struct {
     uint64_t inserted_tokens;   /* BOS, EOD, knot markers and recaps */
     uint64_t pad_tokens;
     uint64_t dropped_tokens;    /* document tokens dropped (remainder drop, --last drop) */
+    /* Document tokens written in segments of two or more chunks, of one
+     * chunk, and as whole sequences of long documents (step 3). */
+    uint64_t interleaved_tokens, single_tokens, long_tokens;
+    /* Reach-back: for each chunk after a segment's first, the tokens between
+     * the end of the segment's previous chunk and its start. Filled by
+     * lw_cip_finish: the count, bins of width L/LW_CIP_REACH_BINS (bin i
+     * holds gaps in [floor(i*L/B), floor((i+1)*L/B))), and the 5%, 50% and
+     * 95% quantiles (the ceil(q*n)-th smallest gap; 0 without gaps). */
+    uint64_t reach_gaps;
+    uint64_t reach_bins[LW_CIP_REACH_BINS];
+    uint32_t reach_p5, reach_median, reach_p95;
 } lw_cip_stats;
 
 typedef struct lw_cip lw_cip;

@@ -82,7 +82,9 @@ def buckets_of(docs_in_order, lengths, shares):
 
 class Bucket:
     def __init__(self, L, C, M, split, remainder, last, long_docs, mode, K, knot_ids, bos, eod,
-                 pad, seed):
+                 pad, seed, reach="paper"):
+        self.reach = reach
+        self.hist = [0] * 8  # reach-back gaps so far, in 8 bins over [0, L(C-1)/C)
         self.L, self.C, self.M, self.split, self.remainder = L, C, M, split, remainder
         self.last, self.long_docs, self.mode, self.K = last, long_docs, mode, K
         self.knot_ids, self.bos, self.eod, self.pad, self.seed = knot_ids, bos, eod, pad, seed
@@ -158,6 +160,81 @@ class Bucket:
             markers = [self.knot_ids[rng.below(len(self.knot_ids))] for _ in range(c * self.K)]
         return sizes, markers
 
+    def run_gaps(self, items):
+        """The reach-back gaps a round-robin of items would write."""
+        ends, pos, gaps = {}, 0, []
+        rounds = max([len(p[0]) for _, p in items] + [1])
+        for r in range(rounds):
+            for i, ((d, s, t, e), (sizes, markers)) in enumerate(items):
+                c = len(sizes)
+                if c == 0:
+                    pos += 1 if r == 0 and e and self.eod is not None else 0
+                    continue
+                if r >= c:
+                    continue
+                pos += self.K
+                if r > 0:
+                    gaps.append(pos - ends[i])
+                pos += sizes[r]
+                ends[i] = pos
+                if r == c - 1:
+                    pos += c * self.K + (1 if e and self.eod is not None else 0)
+        return gaps
+
+    def run_length(self, items, lo):
+        """spread: candidates m_k (k = 0..7): the fewest segments whose
+        others hold C*(middle of bin k) document tokens (or all that are
+        left); the one whose gaps land in the emptiest bins on average."""
+        R = self.L * (self.C - 1) // self.C
+        cands = []
+        for k in range(8):
+            t = (2 * k + 1) * R // 16
+            others, m = 0, len(items) - lo
+            for j in range(1, len(items) - lo + 1):
+                if j > 1:
+                    others += len(items[lo + j - 1][0][2])
+                if others >= self.C * t:
+                    m = j
+                    break
+            if m not in cands:
+                cands.append(m)
+        best = None  # (sum of the fills, gaps), compared as fractions; no gaps first
+        for m in cands:
+            g = self.run_gaps(items[lo:lo + m])
+            score = (sum(self.hist[min(7, x * 8 // R)] for x in g), len(g))
+            if best is None:
+                best, best_m = score, m
+            elif best[1] and (not score[1] or score[0] * best[1] < best[0] * score[1]):
+                best, best_m = score, m
+        return best_m
+
+    def round_robin(self, items, toks, put):
+        """Step 5 over the segments of one run; counts each reach-back gap."""
+        rounds = max([len(p[0]) for _, p in items] + [1])
+        ends = {}
+        R = self.L * (self.C - 1) // self.C
+        for r in range(rounds):
+            for i, ((d, s, t, e), (sizes, markers)) in enumerate(items):
+                c = len(sizes)
+                if c == 0:
+                    if r == 0 and e and self.eod is not None:
+                        put([self.eod], 1, [-1, -1, 0, 1])
+                    continue
+                if r >= c:
+                    continue
+                off = sum(sizes[:r])
+                if self.K:
+                    put(markers[r * self.K:(r + 1) * self.K], 0, [-1, -1, 0, self.K])
+                if r > 0:
+                    self.hist[min(7, (len(toks) - ends[i]) * 8 // R)] += 1
+                put(t[off:off + sizes[r]], 1, [d, r, s + off, sizes[r]])
+                ends[i] = len(toks)
+                if r == c - 1:
+                    if self.K:
+                        put(markers, 1, [-1, -1, 0, len(markers)])
+                    if e and self.eod is not None:
+                        put([self.eod], 1, [-1, -1, 0, 1])
+
     def flush(self):
         toks, mask, spans = [], [], []
 
@@ -174,25 +251,14 @@ class Bucket:
         if self.bos is not None:
             put([self.bos], 1, [-1, -1, 0, 1])
         plans = [self.plan(d, s, len(t)) for d, s, t, e in self.group]
-        rounds = max([len(p[0]) for p in plans] + [1])
-        for r in range(rounds):
-            for (d, s, t, e), (sizes, markers) in zip(self.group, plans):
-                c = len(sizes)
-                if c == 0:
-                    if r == 0 and e and self.eod is not None:
-                        put([self.eod], 1, [-1, -1, 0, 1])
-                    continue
-                if r >= c:
-                    continue
-                off = sum(sizes[:r])
-                if self.K:
-                    put(markers[r * self.K:(r + 1) * self.K], 0, [-1, -1, 0, self.K])
-                put(t[off:off + sizes[r]], 1, [d, r, s + off, sizes[r]])
-                if r == c - 1:
-                    if self.K:
-                        put(markers, 1, [-1, -1, 0, len(markers)])
-                    if e and self.eod is not None:
-                        put([self.eod], 1, [-1, -1, 0, 1])
+        items = list(zip(self.group, plans))
+        lo = 0
+        while lo < len(items):
+            m = len(items) if self.reach == "paper" else self.run_length(items, lo)
+            self.round_robin(items[lo:lo + m], toks, put)
+            lo += m
+        if not items:
+            self.round_robin([], toks, put)
         put([self.pad] * (self.L - len(toks)), 0, [-1, -1, 0, self.L - len(toks)])
         self.out.append((toks, mask, spans))
         self.group, self.used = [], 0
@@ -216,3 +282,46 @@ def cip(docs, lengths, shares=None, first=0, end=None, window=65536, seed=0, **o
     for b in buckets:
         b.finish()
     return {L: b.out for L, b in zip(lengths, buckets)}
+
+
+def report_from_map(maps, L, bos=False, bins=16):
+    """The reach-back report of one bucket recomputed from its .map.jsonl
+    records alone (not from longweave's numbers): document tokens of
+    documents cut into chunks in a sequence (interleaved), of whole sequences
+    of one document (long: a span of L - BOS tokens, --long-docs keep), and
+    the others (single); the gaps between a document's consecutive chunks in
+    a sequence, in `bins` bins [floor(i*L/bins), floor((i+1)*L/bins)), and
+    their 5/50/95% quantiles (the ceil(q*n)-th smallest)."""
+    import bisect
+    import math
+    cap = L - (1 if bos else 0)
+    inter = single = long_ = 0
+    gaps = []
+    for m in maps:
+        pos, end, spans = 0, {}, []
+        for d, c, s, n in m["chunks"]:
+            if d >= 0:
+                if c > 0:
+                    gaps.append(pos - end[d])
+                end[d] = pos + n
+                spans.append((d, c, n))
+            pos += n
+        cut = {d for d, c, _ in spans if c > 0}
+        for d, c, n in spans:
+            if d in cut:
+                inter += n
+            elif n == cap and len(spans) == 1:
+                long_ += n
+            else:
+                single += n
+    edges = [i * L // bins for i in range(bins)]
+    hist = [0] * bins
+    for g in gaps:
+        hist[bisect.bisect_right(edges, g) - 1] += 1
+    gaps.sort()
+
+    def q(p):
+        return gaps[max(1, math.ceil(p * len(gaps))) - 1] if gaps else 0
+    return {"interleaved_tokens": inter, "single_chunk_tokens": single, "long_tokens": long_,
+            "reach_back": {"gaps": len(gaps), "p5": q(0.05), "median": q(0.5), "p95": q(0.95),
+                           "bins": hist}, "all_gaps": gaps}
