@@ -189,6 +189,8 @@ double cli_now(void);
 
 /* "1.5 MB", "312 kB", ... (decimal units, as throughput is usually given). */
 const char *cli_human_bytes(uint64_t n, char *buf, size_t cap);
+/* v with its thousands grouped: "4,031" (buf of 32 bytes, returned). */
+const char *cli_grouped(uint64_t v, char buf[32]);
 /* Print the document summary lines (docs, skips by reason, bytes, speed). */
 void cli_print_doc_summary(const cli_reporter *r, const lw_doc_stats *s);
 /* One warning line per kind of input that was skipped or lost (bad-input

@@ -217,6 +217,19 @@ void cli_warn(void *ctx, lw_skip why, const char *msg)
                 r->cmd, lw_skip_name(why));
 }
 
+const char *cli_grouped(uint64_t v, char buf[32])
+{
+    char raw[24];
+    int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 const char *cli_human_bytes(uint64_t n, char *buf, size_t cap)
 {
     static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};

@@ -137,34 +137,20 @@ static int choose(const char *cmd, const char *opt, const char *arg, const char 
 }
 
 /* 1234567 as "1,234,567" */
-static const char *grouped(uint64_t v, char buf[32])
-{
-    char raw[24];
-    int n = snprintf(raw, sizeof raw, "%llu", (unsigned long long)v), o = 0;
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = raw[i];
-    }
-    buf[o] = 0;
-    return buf;
-}
-
 static void print_reach(const lw_cip_bucket_stats *b)
 {
     const lw_cip_stats *s = &b->cip;
     uint64_t doc = s->interleaved_tokens + s->single_tokens + s->long_tokens;
-    double pct = doc ? 100.0 * (double)s->interleaved_tokens / (double)doc : 0;
     char a[32], lo[32], hi[32];
+    fprintf(stderr, "    %.1f%% of document tokens interleaved, %.1f%% long documents; ",
+            doc ? 100.0 * (double)s->interleaved_tokens / (double)doc : 0,
+            doc ? 100.0 * (double)s->long_tokens / (double)doc : 0);
     if (s->reach_gaps)
-        fprintf(stderr, "    %.1f%% of document tokens interleaved, %.1f%% long documents; "
-                "reach-back: median %s tokens, 90%% within %s-%s\n", pct,
-                doc ? 100.0 * (double)s->long_tokens / (double)doc : 0,
-                grouped(s->reach_median, a), grouped(s->reach_p5, lo), grouped(s->reach_p95, hi));
+        fprintf(stderr, "reach-back: median %s tokens, 90%% within %s-%s\n",
+                cli_grouped(s->reach_median, a), cli_grouped(s->reach_p5, lo),
+                cli_grouped(s->reach_p95, hi));
     else
-        fprintf(stderr, "    %.1f%% of document tokens interleaved, %.1f%% long documents; "
-                "reach-back: no interleaved chunks\n", pct,
-                doc ? 100.0 * (double)s->long_tokens / (double)doc : 0);
+        fprintf(stderr, "reach-back: no interleaved chunks\n");
 }
 
 int cmd_cip(int argc, char **argv)

@@ -94,17 +94,15 @@ static void reach_label(double L, int i, int n, char *out, size_t cap)
 }
 
 /* 1234567 as "1,234,567" */
-static const char *grouped(double v, char buf[32])
+/* The largest count of a reach-back histogram, at least 1 (bars scale by it). */
+static double bins_top(const cJSON *bins)
 {
-    char raw[24];
-    int n = snprintf(raw, sizeof raw, "%.0f", v), o = 0;
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = raw[i];
+    double top = 1;
+    for (int i = 0, n = cJSON_GetArraySize(bins); i < n; i++) {
+        double v = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i));
+        top = v > top ? v : top;
     }
-    buf[o] = 0;
-    return buf;
+    return top;
 }
 
 static void print_reach(const cJSON *m)
@@ -122,16 +120,12 @@ static void print_reach(const cJSON *m)
         length_label((uint64_t)L, len, sizeof len);
         printf("reach-back, length %s: %.1f%% of document tokens interleaved, %.1f%% long "
                "documents; %s gaps, median %s tokens, 90%% within %s-%s\n", len,
-               all ? 100 * in / all : 0, all ? 100 * lg / all : 0, grouped(num(r, "gaps"), g),
-               grouped(num(r, "median"), md), grouped(num(r, "p5"), lo),
-               grouped(num(r, "p95"), hi));
+               all ? 100 * in / all : 0, all ? 100 * lg / all : 0, cli_grouped((uint64_t)num(r, "gaps"), g),
+               cli_grouped((uint64_t)num(r, "median"), md), cli_grouped((uint64_t)num(r, "p5"), lo),
+               cli_grouped((uint64_t)num(r, "p95"), hi));
         const cJSON *bins = cJSON_GetObjectItem(r, "bins");
         int n = cJSON_GetArraySize(bins);
-        double top = 1;
-        for (int i = 0; i < n; i++)
-            top = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i)) > top
-                      ? cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i))
-                      : top;
+        double top = bins_top(bins);
         for (int i = 0; i < n; i++) {
             double v = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i));
             char label[64];
@@ -150,15 +144,11 @@ static void svg_reach(lw_svg *s, double y0, double L, const cJSON *r, const char
 {
     const cJSON *bins = cJSON_GetObjectItem(r, "bins");
     int n = cJSON_GetArraySize(bins);
-    double bw = 44, left = 70, chart_h = 220, top = 1;
-    for (int i = 0; i < n; i++)
-        top = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i)) > top
-                  ? cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i))
-                  : top;
+    double bw = 44, left = 70, chart_h = 220, top = bins_top(bins);
     char title[400], len[24], md[32];
     length_label((uint64_t)L, len, sizeof len);
     snprintf(title, sizeof title, "Reach-back of %s, length %s (%.0f gaps, median %s tokens)",
-             path, len, num(r, "gaps"), grouped(num(r, "median"), md));
+             path, len, num(r, "gaps"), cli_grouped((uint64_t)num(r, "median"), md));
     lw_svg_text(s, left + bw * n / 2, y0 + 24, "middle", 14, "#000", 0, "bold", title);
     for (int i = 0; i < n; i++) {
         double v = cJSON_GetNumberValue(cJSON_GetArrayItem(bins, i));
