@@ -1,6 +1,8 @@
 """A reader of the Megatron-Core indexed dataset written from the published
 layout (megatron/core/datasets/indexed_dataset.py, DESIGN.md §3), not from
 longweave's C code. Standard library only."""
+import json
+import os
 import struct
 
 MAGIC = b"MMIDIDX\x00\x00"
@@ -97,3 +99,18 @@ def write_manifest(prefix, vocab, sha256="0" * 64, tokenizer="/nonexistent"):
          "files": files}
     with open(prefix + ".manifest.json", "w") as f:
         json.dump(m, f)
+
+
+def cip_bucket_path(out, L, part=0):
+    """The dataset prefix of bucket L, part `part`, of a cip output folder."""
+    return os.path.join(out, "cip", f"len-{L:07d}", f"part-{part:05d}")
+
+
+def read_cip_bucket(out, L, part=0):
+    """Its sequences, masks (all ones without a mask file) and .map.jsonl records."""
+    p = cip_bucket_path(out, L, part)
+    _, seqs, _ = read(p)
+    masks = read_uint8(p + ".mask") if os.path.exists(p + ".mask.idx") else \
+        [[1] * len(s) for s in seqs]
+    maps = [json.loads(line) for line in open(p + ".map.jsonl")]
+    return [list(s) for s in seqs], masks, maps

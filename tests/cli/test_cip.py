@@ -31,19 +31,6 @@ def make_dataset(prefix, seed=1, n=60, with_long=True):
     return docs
 
 
-def bucket_path(out, L, part=0):
-    return os.path.join(out, "cip", f"len-{L:07d}", f"part-{part:05d}")
-
-
-def read_bucket(out, L, part=0):
-    p = bucket_path(out, L, part)
-    _, seqs, _ = megatron.read(p)
-    masks = megatron.read_uint8(p + ".mask") if os.path.exists(p + ".mask.idx") else \
-        [[1] * len(s) for s in seqs]
-    maps = [json.loads(line) for line in open(p + ".map.jsonl")]
-    return [list(s) for s in seqs], masks, maps
-
-
 SETTINGS = [
     dict(C=2, M=8, split="equal", remainder="carry", last="pad", long_docs="keep", mode="cip"),
     dict(C=3, M=4, split="random", remainder="carry", last="pad", long_docs="interleave",
@@ -90,7 +77,7 @@ def matches_the_reference_implementation(tmp):
             run_ok(["cip", "d", "-o", out] + args_for(s, lengths, window))
             want = reference(docs, s, lengths, window)
             for L in lengths:
-                seqs, masks, maps = read_bucket(out, L)
+                seqs, masks, maps = megatron.read_cip_bucket(out, L)
                 ref = want[L]
                 check(len(seqs) == len(ref), f"{s} L={L}: {len(seqs)} sequences, want {len(ref)}")
                 for k, (t, m, sp) in enumerate(ref):
@@ -112,7 +99,7 @@ def carry_keeps_every_token_once_in_document_order(tmp):
             "-q", "--eod", "--knots"])
     seen = collections.defaultdict(list)
     for L in (4096, 16384):
-        seqs, masks, maps = read_bucket("out", L)
+        seqs, masks, maps = megatron.read_cip_bucket("out", L)
         for t, mp in zip(seqs, maps):
             pos = 0
             for d, c, start, length in mp["chunks"]:
@@ -153,7 +140,7 @@ def threads_and_parts(tmp):
           os.path.exists("p/manifest.part-00001.json"))
     m = json.load(open("p/manifest.part-00001.json"))
     check(m["inputs"]["first_document"] == 100 and m["inputs"]["end_document"] == 200)
-    check(os.path.exists(bucket_path("p", 64, 1) + ".bin"))
+    check(os.path.exists(megatron.cip_bucket_path("p", 64, 1) + ".bin"))
 
 
 def part_seed(seed, part):
@@ -187,7 +174,7 @@ def text_parts_draw_from_seeds_of_their_own(tmp):
             split=s["split"], remainder=s["remainder"], last=s["last"],
             long_docs=s["long_docs"], mode=s["mode"], K=0, knot_ids=[20, 21, 22, 23],
             bos=None, eod=None, pad=3)[64]
-        got, masks, _ = read_bucket("out", 64, i)
+        got, masks, _ = megatron.read_cip_bucket("out", 64, i)
         check(got == [t for t, _, _ in want], f"part {i}: sequences differ from the reference")
         seeds.append(seed)
     check(seeds[0] != seeds[1])
@@ -198,7 +185,7 @@ def documents_with_a_tokenizer(tmp):
     write("d.jsonl", jsonl([{"text": f"document number {i} " * (i + 1)} for i in range(30)]))
     run_ok(["cip", "d.jsonl", "-t", os.path.join(FIX, "r50k_base.tiktoken"), "--seq-len", "64",
             "--eod", "-o", "out", "-q"])
-    seqs, masks, maps = read_bucket("out", 64)
+    seqs, masks, maps = megatron.read_cip_bucket("out", 64)
     check(len(seqs) > 5 and all(len(s) == 64 for s in seqs))
     check(not [f for f in os.listdir("out") if f.startswith(".cip-tokens")], "temporary left")
     m = json.load(open("out/manifest.json"))

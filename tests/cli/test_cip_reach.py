@@ -27,19 +27,6 @@ def make_dataset(prefix, seed=1, n=120):
     return docs
 
 
-def bucket_path(out, L, part=0):
-    return os.path.join(out, "cip", f"len-{L:07d}", f"part-{part:05d}")
-
-
-def read_bucket(out, L, part=0):
-    p = bucket_path(out, L, part)
-    _, seqs, _ = megatron.read(p)
-    masks = megatron.read_uint8(p + ".mask") if os.path.exists(p + ".mask.idx") else \
-        [[1] * len(s) for s in seqs]
-    maps = [json.loads(line) for line in open(p + ".map.jsonl")]
-    return [list(s) for s in seqs], masks, maps
-
-
 SETTINGS = [
     dict(C=2, M=8, split="equal", remainder="carry", last="pad", long_docs="keep"),
     dict(C=3, M=4, split="random", remainder="carry", last="pad", long_docs="interleave"),
@@ -75,7 +62,7 @@ def reference(docs, s, lengths, window, first=0, end=None, reach="spread"):
 
 def same_as_reference(out, want, lengths, what, part=0):
     for L in lengths:
-        seqs, masks, maps = read_bucket(out, L, part)
+        seqs, masks, maps = megatron.read_cip_bucket(out, L, part)
         ref = want[L]
         check(len(seqs) == len(ref), f"{what} L={L}: {len(seqs)} sequences, want {len(ref)}")
         for k, (t, m, sp) in enumerate(ref):
@@ -123,7 +110,7 @@ def paper_is_the_default(tmp):
     run_ok(base + ["--reach", "paper", "-o", "b"])
     for L in (64, 200):
         for ext in (".bin", ".idx", ".map.jsonl"):
-            pa, pb = bucket_path("a", L) + ext, bucket_path("b", L) + ext
+            pa, pb = megatron.cip_bucket_path("a", L) + ext, megatron.cip_bucket_path("b", L) + ext
             check(open(pa, "rb").read() == open(pb, "rb").read(), f"{pa}: --reach paper differs")
     check(json.load(open("a/manifest.json"))["config"]["reach"] == "paper")
     rc, _, err = run(base + ["--reach", "sideways", "-o", "c"])
@@ -138,7 +125,7 @@ def check_report(out, L, err):
     """The manifest's report against the one recomputed from the map."""
     m = json.load(open(os.path.join(out, "manifest.json")))
     b = next(b for b in m["buckets"] if b["seq_len"] == L)
-    _, _, maps = read_bucket(out, L)
+    _, _, maps = megatron.read_cip_bucket(out, L)
     want = cip_reference.report_from_map(maps, L)
     for k in ("interleaved_tokens", "single_chunk_tokens", "long_tokens", "reach_back"):
         check(b[k] == want[k], f"{out} L={L} {k}: manifest {b[k]}, map says {want[k]}")
@@ -164,7 +151,7 @@ def report_recomputed_from_the_map(tmp):
     _, err = run_ok(["cip", "tok", "--seq-len", "4k", "--knots", "--eod", "--bos", "-o", "k",
                      "--reach", "spread"])
     m = json.load(open("k/manifest.json"))
-    _, _, maps = read_bucket("k", 4096)
+    _, _, maps = megatron.read_cip_bucket("k", 4096)
     want = cip_reference.report_from_map(maps, 4096, bos=True)
     for k in ("interleaved_tokens", "single_chunk_tokens", "long_tokens", "reach_back"):
         check(m["buckets"][0][k] == want[k], f"knots {k}: {m['buckets'][0][k]} vs {want[k]}")
@@ -181,7 +168,7 @@ def inspect_shows_the_report(tmp):
         "{http://www.w3.org/2000/svg}rect") if b.get("class") == "reach-bar"]
     want_bars = []
     for L in (8192, 32768):
-        _, _, maps = read_bucket("c", L)
+        _, _, maps = megatron.read_cip_bucket("c", L)
         w = cip_reference.report_from_map(maps, L)
         rb, total = w["reach_back"], w["interleaved_tokens"] + w["single_chunk_tokens"] + \
             w["long_tokens"]
@@ -207,7 +194,7 @@ def spread_bins_on_the_sample(tmp):
         for reach in ("spread", "paper"):
             out = f"{reach}-{L}"
             run_ok(["cip", "tok", "--seq-len", str(L), "--reach", reach, "-o", out, "-q"])
-            seqs, _, maps = read_bucket(out, L)
+            seqs, _, maps = megatron.read_cip_bucket(out, L)
             gaps = cip_reference.report_from_map(maps, L)["all_gaps"]
             bins = [0] * 8
             for g in gaps:
