@@ -14,8 +14,8 @@ DESTDIR ?=
 BUILD ?= build
 
 # Debian packages the build, tests and demo need.
-DEB_PACKAGES = gcc g++ make libzstd-dev zstd zlib1g-dev liblzma-dev libbz2-dev xz-utils bzip2 \
-               gzip tabix libsnappy-dev liblz4-dev libcjson-dev libpcre2-dev libxxhash-dev \
+DEB_PACKAGES = gcc g++ make libzstd-dev zstd zlib1g-dev liblzma-dev libbz2-dev libisal-dev \
+               xz-utils bzip2 gzip tabix libsnappy-dev liblz4-dev libcjson-dev libpcre2-dev libxxhash-dev \
                nettle-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy \
                xxhash parallel \
                python3-sentencepiece python3-jinja2
@@ -39,7 +39,7 @@ endif
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fopenmp -pthread -D_GNU_SOURCE -Iinclude -MMD -MP
 # The SentencePiece shim is the only C++ file.
 ALL_CXXFLAGS = -std=c++17 $(CFLAGS) $(WARN) -Iinclude -MMD -MP
-LIBS = -lzstd -lz -llzma -lbz2 -lsnappy -llz4 -lcjson -lpcre2-8 -lxxhash -lnettle -lutf8proc \
+LIBS = -lzstd -lz -llzma -lbz2 -lisal -lsnappy -llz4 -lcjson -lpcre2-8 -lxxhash -lnettle -lutf8proc \
        -lsentencepiece -lstdc++ -lm
 LDFLAGS_ALL = -fopenmp -pthread $(LDSAN) $(LDFLAGS)
 

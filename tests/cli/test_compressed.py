@@ -202,6 +202,28 @@ def damaged_bytes_in_the_middle_are_corrupt(tmp):
 
 
 @test
+def a_wrong_gzip_trailer_is_corrupt(tmp):
+    # The deflate data is intact; only the member's CRC-32 or its length
+    # (the last 8 bytes) is wrong. gzip -t refuses both; so must the reader,
+    # after the documents of the member (whose check failed) were decoded.
+    data = sample_bytes()
+    good = compress("gzip", data)
+    for what, at in (("crc32", len(good) - 8), ("isize", len(good) - 2)):
+        packed = bytearray(good)
+        packed[at] ^= 0x01
+        check(decompress("gzip", bytes(packed))[0] != 0, f"{what}: gzip refuses it")
+        name = f"{what}.jsonl.gz"
+        write(name, bytes(packed))
+        rc, _, err = run(["shard", name, "--stats-json", "s.json", "-o", f"out-{what}"])
+        check(rc == 0, f"{what}: exit {rc}: {err}")
+        s = json.load(open("s.json"))
+        check(s["skipped"]["corrupt_input"] == 1, f"{what}: {s['skipped']}")
+        check(f"{name}@{len(good)}: corrupt gzip stream" in err, f"{what}: {err}")
+        rc, _, err = run(["shard", name, "--strict", "-o", f"strict-{what}"])
+        check(rc == 65 and f"{name}@" in err, f"{what}: {rc} {err}")
+
+
+@test
 def parts_never_split_a_compressed_file(tmp):
     data = sample_bytes()
     write("s.jsonl.gz", compress("gzip", data))
