@@ -41,6 +41,7 @@ typedef struct {
     uint64_t seed;
     unsigned part, nparts;
     bool quiet, force, resume, strict;
+    double progress_every;     /* --progress-every (cli_parse_progress_every) */
     const char *stats_json;
     lw_input_opts input;
     lw_doc_opts doc;
@@ -52,7 +53,7 @@ typedef struct {
 enum {
     CLI_OPT_TEXT_KEY = 1000, CLI_OPT_ID_KEY, CLI_OPT_INPUT_FORMAT, CLI_OPT_INCLUDE,
     CLI_OPT_MAX_DOC, CLI_OPT_UTF8, CLI_OPT_STRICT, CLI_OPT_FORCE, CLI_OPT_SEED, CLI_OPT_PART,
-    CLI_OPT_STATS, CLI_OPT_RESUME
+    CLI_OPT_STATS, CLI_OPT_RESUME, CLI_OPT_PROGRESS_EVERY
 };
 
 #define CLI_DOC_OPTIONS                                                                        \
@@ -69,7 +70,8 @@ enum {
         {"resume", no_argument, NULL, CLI_OPT_RESUME},                                        \
         {"seed", required_argument, NULL, CLI_OPT_SEED},                                      \
         {"part", required_argument, NULL, CLI_OPT_PART},                                      \
-        {"stats-json", required_argument, NULL, CLI_OPT_STATS}
+        {"stats-json", required_argument, NULL, CLI_OPT_STATS},                               \
+        {"progress-every", required_argument, NULL, CLI_OPT_PROGRESS_EVERY}
 
 /* The help lines of the shared options. */
 extern const char cli_doc_options_help[];
@@ -175,13 +177,25 @@ struct cli_reporter {
     const char *cmd;
     bool quiet;
     bool tty;           /* stderr is a terminal: draw the progress line */
+    double every;       /* not a terminal: seconds between progress lines (0: none) */
     double start;       /* monotonic seconds */
     double last_draw;
+    const char *phase;  /* the made_unit of the last progress: a new one restarts the ETA */
+    double phase_start;
     bool line_drawn;
     uint64_t shown[LW_SKIP_COUNT_];
 };
 
-void cli_reporter_init(cli_reporter *r, const char *cmd, bool quiet);
+/* progress_every as cli_parse_progress_every leaves it (0: the default). */
+void cli_reporter_init(cli_reporter *r, const char *cmd, bool quiet, double progress_every);
+/* --progress-every S: seconds between progress lines when stderr is not a
+ * terminal (logs); decimals allowed; 0 for none. Stored as 0 for the
+ * default (30 s) and -1 for none. */
+int cli_parse_progress_every(const char *cmd, const char *s, double *out);
+#define CLI_PROGRESS_EVERY_DEFAULT 30.0
+#define CLI_PROGRESS_HELP                                                                      \
+    "      --progress-every S  when stderr is not a terminal (a log), print a progress\n"      \
+    "                          line every S seconds (default 30; 0: none)\n"
 void cli_warn(void *ctx, lw_skip why, const char *msg);
 void cli_progress(void *ctx, const lw_progress *p);
 void cli_progress_clear(cli_reporter *r);

@@ -183,13 +183,15 @@ double cli_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void cli_reporter_init(cli_reporter *r, const char *cmd, bool quiet)
+void cli_reporter_init(cli_reporter *r, const char *cmd, bool quiet, double progress_every)
 {
     memset(r, 0, sizeof *r);
     r->cmd = cmd;
     r->quiet = quiet;
     r->tty = !quiet && isatty(STDERR_FILENO);
-    r->start = cli_now();
+    r->every = progress_every == 0 ? CLI_PROGRESS_EVERY_DEFAULT
+                                   : progress_every < 0 ? 0 : progress_every;
+    r->start = r->last_draw = r->phase_start = cli_now();
 }
 
 void cli_progress_clear(cli_reporter *r)
@@ -246,32 +248,98 @@ const char *cli_human_bytes(uint64_t n, char *buf, size_t cap)
     return buf;
 }
 
+int cli_parse_progress_every(const char *cmd, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0 && v <= 86400))
+        return cli_usage_error(cmd, "--progress-every is seconds from 0 to 86400, not '%s'", s);
+    *out = v == 0 ? -1 : v;
+    return 0;
+}
+
+/* 1234567 -> "1.2M" (decimal, as rates are said). */
+static const char *human_count(double v, char *buf, size_t cap)
+{
+    static const char *const units[] = {"", "k", "M", "G", "T"};
+    int u = 0;
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, cap, u ? "%.1f%s" : "%.0f%s", v, units[u]);
+    return buf;
+}
+
+/* The progress line's text: what is finished, its rate and the ETA from it.
+ * A stage that makes a counted thing (samples) says how many of how many;
+ * one that reads documents says how many bytes of the input are done. */
+static void progress_text(const cli_reporter *r, const lw_progress *p, double now, char *out,
+                          size_t cap)
+{
+    double secs = now - r->phase_start;
+    double done = 0; /* fraction finished, when the total is known */
+    char a[32], b[32], c[32], tok[96] = "", eta[48] = "";
+    int n;
+    if (p->made_unit) {
+        if (p->made_total)
+            n = snprintf(out, cap, "%s of %s %s", cli_grouped(p->made, a),
+                         cli_grouped(p->made_total, b), p->made_unit);
+        else
+            n = snprintf(out, cap, "%s %s", cli_grouped(p->made, a), p->made_unit);
+        if (p->made_total)
+            done = (double)p->made / (double)p->made_total;
+    } else {
+        cli_human_bytes(p->bytes_read, a, sizeof a);
+        cli_human_bytes(p->bytes_total, b, sizeof b);
+        cli_human_bytes(secs > 0 ? (uint64_t)((double)p->bytes_decoded / secs) : 0, c,
+                        sizeof c);
+        char docs[32];
+        n = snprintf(out, cap, "%s docs done  %s%s%s read  %s/s", cli_grouped(p->docs_read, docs),
+                     a, p->bytes_total ? " of " : "", p->bytes_total ? b : "", c);
+        if (p->bytes_total && p->bytes_read <= p->bytes_total)
+            done = (double)p->bytes_read / (double)p->bytes_total;
+    }
+    if (p->tokens) {
+        human_count((double)p->tokens, a, sizeof a);
+        human_count(secs > 0 ? (double)p->tokens / secs : 0, b, sizeof b);
+        snprintf(tok, sizeof tok, "  %s tokens  %s tokens/s", a, b);
+    }
+    if (done > 0) {
+        unsigned s = (unsigned)(secs * (1 - done) / done);
+        snprintf(eta, sizeof eta, "  %3.0f%%  ETA %u:%02u:%02u", 100 * done, s / 3600,
+                 s / 60 % 60, s % 60);
+    }
+    if (n >= 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, "%s%s", tok, eta);
+}
+
 void cli_progress(void *ctx, const lw_progress *p)
 {
     cli_reporter *r = ctx;
-    if (!r->tty)
+    if (r->quiet || (!r->tty && r->every <= 0))
         return;
     double now = cli_now();
-    if (now - r->last_draw < 0.2)
+    if (p->made_unit != r->phase) { /* cip: tokenizing, then interleaving */
+        r->phase = p->made_unit;
+        r->phase_start = now;
+    }
+    if (now - r->last_draw < (r->tty ? 0.2 : r->every))
         return;
     r->last_draw = now;
-    double secs = now - r->start;
-    char in[32], dec[32], rate[32], eta[48] = "";
-    cli_human_bytes(p->bytes_read, in, sizeof in);
-    cli_human_bytes(p->bytes_decoded, dec, sizeof dec);
-    cli_human_bytes(secs > 0 ? (uint64_t)((double)p->bytes_decoded / secs) : 0, rate,
-                    sizeof rate);
-    if (p->bytes_total && p->bytes_read > 0 && p->bytes_read <= p->bytes_total) {
-        double left = secs * (double)(p->bytes_total - p->bytes_read) / (double)p->bytes_read;
-        unsigned s = (unsigned)left;
-        snprintf(eta, sizeof eta, "  %3.0f%%  ETA %u:%02u:%02u",
-                 100.0 * (double)p->bytes_read / (double)p->bytes_total, s / 3600, s / 60 % 60,
-                 s % 60);
+    char line[320];
+    progress_text(r, p, now, line, sizeof line);
+    if (r->tty) {
+        fprintf(stderr, "\r\033[K%s: %s", r->cmd, line);
+        r->line_drawn = true;
+    } else {
+        /* a log: whole lines, with the time since the start */
+        unsigned s = (unsigned)(now - r->start);
+        fprintf(stderr, "longweave %s: [%u:%02u:%02u] %s\n", r->cmd, s / 3600, s / 60 % 60,
+                s % 60, line);
     }
-    fprintf(stderr, "\r\033[K%s: %" PRIu64 " docs  %s read (%s decoded)  %s/s%s", r->cmd,
-            p->docs_read, in, dec, rate, eta);
     fflush(stderr);
-    r->line_drawn = true;
 }
 
 void cli_print_doc_losses(const cli_reporter *r, const lw_doc_stats *s)
@@ -388,6 +456,7 @@ const char cli_doc_options_help[] =
     CLI_RESUME_HELP
     "  -q, --quiet             no progress, warnings or summary; input that was\n"
     "                          skipped or lost is still counted on stderr\n"
+    CLI_PROGRESS_HELP
     "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
     "  -h, --help              this help\n";
 
@@ -447,6 +516,9 @@ int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int
     case CLI_OPT_SEED: *rc = cli_parse_u64(cmd, "--seed", arg, &o->seed); return 1;
     case CLI_OPT_PART: *rc = cli_parse_part(cmd, arg, &o->part, &o->nparts); return 1;
     case CLI_OPT_STATS: o->stats_json = arg; return 1;
+    case CLI_OPT_PROGRESS_EVERY:
+        *rc = cli_parse_progress_every(cmd, arg, &o->progress_every);
+        return 1;
     }
     return 0;
 }

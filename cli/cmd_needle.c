@@ -132,7 +132,7 @@ int cmd_needle(int argc, char **argv)
         goto out;
     }
     cli_reporter rep;
-    cli_reporter_init(&rep, cmd, o.quiet);
+    cli_reporter_init(&rep, cmd, o.quiet, o.progress_every);
     cli_doc_source(&cfg.haystack, &o, haystack, (int)n_haystack, &rep);
     cfg.haystack.part = 0; /* --part slices the samples; the haystack is read whole */
     cfg.haystack.nparts = 1;

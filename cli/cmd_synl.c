@@ -47,6 +47,7 @@ static const char usage[] =
     "  -j, --threads N         worker threads (default: all cores)\n"
     "      --part I/N          generate the I-th of N slices of the samples\n"
     "  -q, --quiet             no progress or summary\n"
+    CLI_PROGRESS_HELP
     "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
     "  -h, --help              this help\n"
     "\n"
@@ -59,7 +60,7 @@ static const char usage[] =
 
 enum { OPT_PATTERN = 256, OPT_TEMPLATE, OPT_SYSTEM, OPT_SEQ_LEN, OPT_MIX, OPT_TASKS,
        OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_RESUME, OPT_PART, OPT_STATS,
-       OPT_TABLE_FORMAT };
+       OPT_TABLE_FORMAT, OPT_PROGRESS_EVERY };
 
 static const struct option long_opts[] = {
     {"tokenizer", required_argument, NULL, 't'}, {"pattern", required_argument, NULL, OPT_PATTERN},
@@ -76,6 +77,7 @@ static const struct option long_opts[] = {
     {"part", required_argument, NULL, OPT_PART}, {"quiet", no_argument, NULL, 'q'},
     {"stats-json", required_argument, NULL, OPT_STATS}, {"help", no_argument, NULL, 'h'},
     {"table-format", required_argument, NULL, OPT_TABLE_FORMAT},
+    {"progress-every", required_argument, NULL, OPT_PROGRESS_EVERY},
     {NULL, 0, NULL, 0},
 };
 
@@ -88,6 +90,7 @@ int cmd_synl(int argc, char **argv)
     const char **tasks = NULL, **formats = NULL, **domains = NULL, **schemas = NULL;
     size_t schemas_cap = 0;
     bool quiet = false, resume = false;
+    double progress_every = 0;
     int rc = 0, c;
     unsigned u = 0;
     optind = 1;
@@ -158,6 +161,7 @@ int cmd_synl(int argc, char **argv)
             break;
         case OPT_PART: rc = cli_parse_part(cmd, optarg, &cfg.part, &cfg.nparts); break;
         case 'q': quiet = true; break;
+        case OPT_PROGRESS_EVERY: rc = cli_parse_progress_every(cmd, optarg, &progress_every); break;
         case OPT_STATS: stats_json = optarg; break;
         case 'h': fputs(usage, stdout); goto out;
         default: rc = cli_usage_error(cmd, "unknown or incomplete option");
@@ -189,7 +193,7 @@ int cmd_synl(int argc, char **argv)
         goto out;
     }
     cli_reporter rep;
-    cli_reporter_init(&rep, cmd, quiet);
+    cli_reporter_init(&rep, cmd, quiet, progress_every);
     cfg.progress = cli_progress;
     cfg.cb_ctx = &rep;
     lw_synl_stats stats;

@@ -109,7 +109,7 @@ int cmd_tokenize(int argc, char **argv)
         goto out;
     }
     cli_reporter rep;
-    cli_reporter_init(&rep, cmd, o.quiet);
+    cli_reporter_init(&rep, cmd, o.quiet, o.progress_every);
     cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);
     cfg.prefix = o.output;
     cfg.force = o.force;

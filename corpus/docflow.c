@@ -78,6 +78,7 @@ lw_status lw_batch_fill(lw_batch *b, lw_reader *r, size_t target_bytes, size_t m
         uintptr_t at = (uintptr_t)b->units[i].data;
         b->units[i].data = at == SIZE_MAX ? NULL : b->data.data + at;
     }
+    lw_reader_consumed(r, &b->end_on_disk, &b->end_decoded);
     return LW_OK;
 }
 

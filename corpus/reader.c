@@ -518,6 +518,15 @@ const lw_reader_stats *lw_reader_stats_get(const lw_reader *r)
     return &r->stats;
 }
 
+void lw_reader_consumed(const lw_reader *r, uint64_t *on_disk, uint64_t *decoded)
+{
+    uint64_t ahead = r->open && !r->pq ? r->end - r->start : 0;
+    *decoded = r->stats.bytes_decoded - ahead;
+    if (r->open && !r->pq && lw_content_compressed(r->kind))
+        ahead = r->raw_len - r->raw_pos; /* the decoded window has no on-disk size */
+    *on_disk = r->stats.bytes_read - ahead;
+}
+
 void lw_reader_close(lw_reader *r)
 {
     if (!r)

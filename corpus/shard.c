@@ -321,7 +321,7 @@ static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *e
         commit(r->cfg, &r->src.flow, b, r->res, r->workers, r->dedup, r->w, &r->idbuf, err);
     if (!st)
         st = lw_jsonl_shards_flush(r->w, err);
-    lw_source_progress(&r->src);
+    lw_source_progress(&r->src, b, 0);
     return st;
 }
 

@@ -49,7 +49,7 @@ lw_status lw_source_open(lw_source *s, const lw_source_config *cfg, lw_doc_stats
     return LW_OK;
 }
 
-void lw_source_progress(lw_source *s)
+void lw_source_progress(lw_source *s, const lw_batch *done, uint64_t tokens)
 {
     const lw_reader_stats *rs = lw_reader_stats_get(s->reader);
     lw_doc_stats *stats = s->flow.stats;
@@ -57,14 +57,21 @@ void lw_source_progress(lw_source *s)
     stats->bytes_read = rs->bytes_read;
     stats->bytes_decoded = rs->bytes_decoded;
     if (s->cfg->progress) {
-        lw_progress p = {stats->docs_read, stats->bytes_read, s->plan.bytes, stats->bytes_decoded};
+        lw_progress p = {.docs_read = stats->docs_read, .bytes_total = s->plan.bytes,
+                         .tokens = tokens};
+        if (done) {
+            p.bytes_read = done->end_on_disk;
+            p.bytes_decoded = done->end_decoded;
+        } else {
+            lw_reader_consumed(s->reader, &p.bytes_read, &p.bytes_decoded);
+        }
         s->cfg->progress(s->cfg->cb_ctx, &p);
     }
 }
 
 lw_status lw_source_finish(lw_source *s, lw_error *err)
 {
-    lw_source_progress(s);
+    lw_source_progress(s, NULL, 0);
     return lw_docflow_check_end(&s->flow, s->cfg->doc.text_key, err);
 }
 

@@ -269,7 +269,7 @@ static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *e
     if (r->docs_lines.len &&
         (st = lw_outfile_write(&r->docs, r->docs_lines.data, r->docs_lines.len, err)))
         return st;
-    lw_source_progress(&r->src);
+    lw_source_progress(&r->src, b, stats->tokens);
     return LW_OK;
 }
 

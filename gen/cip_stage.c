@@ -115,7 +115,8 @@ static lw_status run_bucket(run_shared *sh, size_t me, bucket *b, lw_error *err)
         if (me == 0 && (k - sh->first) % PROGRESS_EVERY == 0 && cfg->src.progress) {
 #pragma omp critical(lw_cip_progress)
             {
-                lw_progress p = {k - sh->first, 0, 0, 0};
+                lw_progress p = {.made_unit = "documents interleaved", .made = k - sh->first,
+                                 .made_total = sh->end - sh->first};
                 cfg->src.progress(cfg->src.cb_ctx, &p);
             }
         }

@@ -408,7 +408,7 @@ static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, si
     if (!st)
         st = lw_source_finish(&src, err);
     else
-        lw_source_progress(&src);
+        lw_source_progress(&src, NULL, 0);
     lw_buf_free(&scratch);
     lw_buf_free(&sentence);
     lw_source_close(&src);
@@ -703,7 +703,8 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
             stats->redraws += m->attempts - 1;
         }
         if (!st && cfg->progress) {
-            lw_progress p = {stats->samples, 0, 0, 0};
+            lw_progress p = {.made_unit = "samples", .made = stats->samples,
+                             .made_total = end - first, .tokens = stats->tokens};
             cfg->progress(cfg->cb_ctx, &p);
         }
     }

@@ -439,7 +439,8 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
             stats->per_task[m->task]++;
         }
         if (!st && cfg->progress) {
-            lw_progress pr = {stats->samples, 0, 0, 0};
+            lw_progress pr = {.made_unit = "samples", .made = stats->samples,
+                              .made_total = end - first, .tokens = stats->tokens};
             cfg->progress(cfg->cb_ctx, &pr);
         }
     }

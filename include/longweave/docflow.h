@@ -43,11 +43,16 @@ struct cJSON *lw_doc_stats_json(const lw_doc_stats *s);
 
 typedef void (*lw_warn_fn)(void *ctx, lw_skip why, const char *message);
 
+/* How far a run is, from work finished (committed), never from read-ahead. */
 typedef struct {
-    uint64_t docs_read;
-    uint64_t bytes_read;    /* on disk, of bytes_total */
+    uint64_t docs_read;     /* documents finished */
+    uint64_t bytes_read;    /* on disk, of bytes_total, of the finished documents */
     uint64_t bytes_total;   /* 0 when unknown (stdin) */
-    uint64_t bytes_decoded;
+    uint64_t bytes_decoded; /* the same after decompression */
+    const char *made_unit;  /* what a generating stage counts ("samples"); NULL: none */
+    uint64_t made;          /* made so far, of made_total */
+    uint64_t made_total;    /* 0 when unknown */
+    uint64_t tokens;        /* tokens written so far (0: not counted) */
 } lw_progress;
 
 typedef void (*lw_progress_fn)(void *ctx, const lw_progress *p);
@@ -57,6 +62,7 @@ typedef struct {
     lw_unit *units;
     size_t count, cap;
     lw_buf data;
+    uint64_t end_on_disk, end_decoded; /* lw_reader_consumed after its last unit */
 } lw_batch;
 
 /* Read units until about target_bytes of data or max_units are held (at

@@ -68,6 +68,11 @@ lw_status lw_reader_open(lw_reader **out, const lw_input_list *list, const lw_pa
 /* *got = false at the end of input. */
 lw_status lw_reader_next(lw_reader *r, lw_unit *unit, bool *got, lw_error *err);
 const lw_reader_stats *lw_reader_stats_get(const lw_reader *r);
+/* The input handed out as units so far: the stats' counts without what the
+ * reader holds read ahead and not yet returned (its window, and for
+ * compressed input the raw bytes not yet decoded). What progress reports:
+ * the work that units finished, not the reader's read-ahead. */
+void lw_reader_consumed(const lw_reader *r, uint64_t *on_disk, uint64_t *decoded);
 void lw_reader_close(lw_reader *r);
 
 /* Number of newline bytes in path[0..offset): the line number base for units

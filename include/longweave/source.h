@@ -44,8 +44,11 @@ typedef struct {
 lw_status lw_source_open(lw_source *s, const lw_source_config *cfg, lw_doc_stats *stats,
                          lw_error *err);
 /* Copy the reader's byte and blank-line counts into the stats and report
- * progress; call after each committed batch. */
-void lw_source_progress(lw_source *s);
+ * progress; call after each committed batch, done (NULL: what the reader
+ * has handed out), with the tokens written so far (0: not counted). The
+ * bytes reported are done's: the read-ahead of the batch after it is not
+ * work finished. */
+void lw_source_progress(lw_source *s, const lw_batch *done, uint64_t tokens);
 /* At the end of the input, before the output is published: the final
  * lw_source_progress, then lw_docflow_check_end (nothing written because
  * no document had the text field is LW_E_DATA). */

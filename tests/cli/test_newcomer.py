@@ -1,7 +1,9 @@
 """Command-line tests of what a new user runs into first (issue 16): a
 mistyped command names the one meant, as git does; --help lists the options
 a command takes; a refusal to overwrite says what is there."""
-from harness import SAMPLE, check, main, read_input, run, run_ok, test
+import re
+
+from harness import SAMPLE, check, main, read_input, run, run_ok, test, write, zstd_bytes
 from llama3_ref import LLAMA3
 
 COMMANDS = ["shard", "tokenize", "cip", "synl", "needle", "score", "pack", "mix", "merge",
@@ -139,6 +141,67 @@ def a_dataset_finds_its_tokenizer_from_any_folder(tmp):
     os.chdir("..")
     out, _ = run_ok(["decode", "work/ds/x"])
     check(out.decode() == "hello from afar\n", out)
+
+
+
+
+PROGRESS_DOCS = re.compile(r"^longweave tokenize: \[\d+:\d\d:\d\d\] ([\d,]+) docs done  "
+                           r"([\d.]+) (B|kB|MB) of ([\d.]+) MB read  .*tokens/s  +(\d+)%  ETA ")
+UNITS = {"B": 1, "kB": 1e3, "MB": 1e6}
+
+
+@test
+def progress_in_a_log_reports_finished_work(tmp):
+    # stderr is a pipe here, as in a Slurm log: a line every --progress-every
+    # seconds. Its bytes are those of the documents it counts as done (the
+    # reader's read-ahead, a batch or more, is not work done), and it never
+    # says 100% before the end.
+    one = zstd_bytes(SAMPLE)
+    data = one * 5  # 25 MB: several batches
+    write("in.jsonl", data)
+    ends, at = [], 0  # bytes through each document
+    for line in data.splitlines(keepends=True):
+        at += len(line)
+        ends.append(at)
+    for j in ("1", "2"):
+        rc, _, err = run(["tokenize", "-t", LLAMA3, "in.jsonl", "-j", j, "-o", f"t{j}/t",
+                          "--progress-every", "0.001"])
+        check(rc == 0, err)
+        lines = [m for m in map(PROGRESS_DOCS.match, err.splitlines()) if m]
+        check(len(lines) >= 3, f"-j {j}: {len(lines)} progress lines: {err}")
+        last_docs = 0
+        for m in lines:
+            docs = int(m.group(1).replace(",", ""))
+            done = float(m.group(2)) * UNITS[m.group(3)]
+            check(docs >= last_docs, f"-j {j}: docs went back: {m.group(0)}")
+            last_docs = docs
+            check(0 < docs <= len(ends), m.group(0))
+            check(abs(done - ends[docs - 1]) <= 0.051e6,
+                  f"-j {j}: {docs} documents are {ends[docs - 1]} bytes, line says {m.group(0)}")
+            check(int(m.group(5)) < 100 or docs == len(ends), f"-j {j}: {m.group(0)}")
+    rc, _, err = run(["tokenize", "-t", LLAMA3, "in.jsonl", "-o", "t0/t", "--progress-every", "0"])
+    check(rc == 0 and "docs done" not in err, err)
+    rc, _, err = run(["tokenize", "-t", LLAMA3, "in.jsonl", "-o", "t0/t", "--force",
+                      "--progress-every", "soon"])
+    check(rc == 64 and "--progress-every" in err, err)
+
+
+@test
+def generators_say_how_many_of_how_many(tmp):
+    # synl and needle make a known number of samples: progress counts them,
+    # with the total, tokens/s and an ETA (they showed "0 B read")
+    rc, _, err = run(["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "300", "-o", "s",
+                      "--progress-every", "0.001"])
+    check(rc == 0, err)
+    got = re.findall(r"^longweave synl: \[[\d:]+\] ([\d,]+) of 300 samples  .* tokens/s  +\d+%"
+                     r"  ETA \d+:\d\d:\d\d$", err, re.M)
+    check(got, err)
+    counts = [int(g.replace(",", "")) for g in got]
+    check(counts == sorted(counts) and 0 < counts[-1] <= 300, counts)
+    check(" read " not in err, err)
+    rc, _, err = run(["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "300", "-o", "q", "-q",
+                      "--progress-every", "0.001"])
+    check(rc == 0 and err == "", err)
 
 
 main()

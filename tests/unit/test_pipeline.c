@@ -3,7 +3,8 @@
  * own batch's process made, at any thread count, with and without
  * overlap_commit; a failing commit stops the run with its error and nothing
  * is committed after it. The expected sequence is the file's lines read
- * back with stdio. */
+ * back with stdio. Each batch's end position (what progress reports) is
+ * the end of its own last line, not the reader's read-ahead. */
 #include "testutil.h"
 
 #include "longweave/docflow.h"
@@ -23,6 +24,7 @@ typedef struct {
     size_t commits;           /* batches committed */
     size_t fail_at;           /* commit number that fails (0: none) */
     bool slot_mixup;          /* a commit found results of another slot */
+    bool end_wrong;           /* a batch's end_decoded was not its last line's end */
 } ctx_t;
 
 static lw_status prepare(void *c, const lw_batch *b, int slot, lw_error *err)
@@ -54,6 +56,10 @@ static lw_status commit(void *c, const lw_batch *b, int slot, lw_error *err)
             x->slot_mixup = true;
         x->committed[x->n_committed++] = r->hash;
     }
+    /* the input is plain: on disk and decoded are the same bytes */
+    const lw_unit *last = &b->units[b->count - 1];
+    if (b->end_decoded != last->offset + last->len + 1 || b->end_on_disk != b->end_decoded)
+        x->end_wrong = true;
     return LW_OK;
 }
 
@@ -126,6 +132,7 @@ static void test_every_unit_once_in_order(void **state)
             assert_int_equal(x->n_committed, LINES);
             assert_true(x->commits > 100); /* many batches: both slots in use */
             assert_false(x->slot_mixup);
+            assert_false(x->end_wrong);
             assert_memory_equal(x->committed, expect, sizeof expect);
             free(x->committed);
             free(x);
