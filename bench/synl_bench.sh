@@ -25,7 +25,7 @@ t_synl=$(best "$LONGWEAVE" synl -t "$TOK" --seq-len 32k -n "$N" --cot -j 1 -o ou
 python3 - <<'PY'
 import json
 with open("texts.jsonl", "w") as out:
-    for line in open("out/synl/chat/part-00000.jsonl"):
+    for line in open("out/chat/part-00000.jsonl"):
         msgs = json.loads(line)["messages"]
         out.write(json.dumps({"text": "".join(m["content"] for m in msgs)}) + "\n")
 PY

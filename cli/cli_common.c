@@ -660,8 +660,26 @@ int cli_load_dataset_tokenizer(const char *cmd, const char *prefix, const char *
     const lw_manifest *m = !st && set.n ? set.ds[0].manifest : NULL;
     const lw_tok_ref *t = m && m->tok.known ? &m->tok : NULL;
     const char *path = given ? given : t ? t->path : NULL;
+    char *moved = NULL;
     int rc = 0;
-    if (!path) {
+    if (!given && t && access(t->path, R_OK) != 0) {
+        /* not where it was: the same file (sha256) near the dataset */
+        char looked[1024], *near = strdup(set.ds[0].prefix), *slash = NULL;
+        if (near && (slash = strrchr(near, '/')))
+            *slash = '\0';
+        path = moved = lw_tok_ref_locate(t, near && slash ? near : ".", looked, sizeof looked);
+        free(near);
+        if (!moved) {
+            char msg[LW_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg, "the tokenizer %.250s (sha256 %.12s...) that %.250s "
+                     "records is not there, nor a file of that name and sha256 in %.250s or "
+                     "$LONGWEAVE_TOKENIZERS; give -t FILE", t->path, t->sha256, m->path, looked);
+            rc = cli_fail(cmd, LW_E_NOINPUT, msg);
+        }
+    }
+    if (rc) {
+        /* said above */
+    } else if (!path) {
         rc = st ? cli_fail(cmd, st, err.msg)
              : m ? cli_fail(cmd, LW_E_DATA, "the manifest names no tokenizer; give -t FILE")
                  : cli_fail(cmd, LW_E_NOINPUT, "no manifest names the tokenizer of this dataset "
@@ -684,6 +702,7 @@ int cli_load_dataset_tokenizer(const char *cmd, const char *prefix, const char *
         lw_tok_free(*tok);
         *tok = NULL;
     }
+    free(moved);
     lw_datasets_free(&set);
     return rc;
 }

@@ -19,7 +19,7 @@ static const char usage_head[] =
     "exactly L tokens, so the model must look far back to continue each document.\n"
     "INPUT is a token dataset prefix (PREFIX.bin/.idx, e.g. from `longweave\n"
     "tokenize`), several of them, or documents with -t (tokenized first). Writes\n"
-    "OUTDIR/cip/len-LLLLLLL/part-IIIII.{bin,idx} (one sample per sequence), a\n"
+    "OUTDIR/len-LLLLLLL/part-IIIII.{bin,idx} (one sample per sequence), a\n"
     ".mask.{bin,idx} loss mask when some tokens are masked, a .map.jsonl of where\n"
     "every span came from, and OUTDIR/manifest.json. docs/DESIGN.md defines the\n"
     "algorithm exactly.\n"

@@ -92,10 +92,17 @@ int cmd_decode(int argc, char **argv)
     lw_dataset_set set = {0};
     lw_error err = {0};
     const char *prefix = argv[optind];
-    if (lw_datasets_open(argv[optind], &set, &err) == LW_OK && set.n == 1)
-        prefix = set.ds[0].prefix;
+    lw_status st = LW_OK;
+    if (lw_datasets_open(argv[optind], &set, &err) == LW_OK && set.n > 0) {
+        const lw_dataset *one;
+        if ((st = lw_datasets_one(&set, argv[optind], &one, &err))) {
+            lw_datasets_free(&set);
+            return cli_fail(cmd, st, err.msg);
+        }
+        prefix = one->prefix;
+    }
     lw_megatron_dataset d;
-    lw_status st = lw_megatron_read(&d, prefix, &err);
+    st = lw_megatron_read(&d, prefix, &err);
     if (st) {
         rc = cli_fail(cmd, st, err.msg);
         lw_datasets_free(&set);

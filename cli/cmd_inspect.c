@@ -32,7 +32,7 @@ static const char usage[] =
     "\n"
     "Examples:\n"
     "  longweave inspect out/cip\n"
-    "  longweave inspect out/synl/synl/len-0032768/part-00000 --show 2\n"
+    "  longweave inspect out/synl/len-0032768/part-00000 --show 2\n"
     "\n"
     "Exit status: 0 ok, 64 usage, 65 a damaged dataset, 66 nothing at PATH.\n";
 
@@ -423,8 +423,12 @@ int cmd_inspect(int argc, char **argv)
                  (unsigned long long)in.sequences);
         rc = write_svg(cmd, svg, &in, title, m, path);
     }
-    if (show_n && !rc && in.n)
-        rc = show(cmd, in.ds[0].prefix, tok_path, show_n, chars);
+    if (show_n && !rc && in.n) {
+        const lw_dataset *one;
+        lw_error err = {0};
+        lw_status st = lw_datasets_one(&in.set, path, &one, &err);
+        rc = st ? cli_fail(cmd, st, err.msg) : show(cmd, one->prefix, tok_path, show_n, chars);
+    }
     if (fflush(stdout) != 0 && !rc)
         rc = cli_fail(cmd, LW_E_IO, "cannot write to standard output");
     lw_inspect_free(&in);

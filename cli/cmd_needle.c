@@ -39,6 +39,7 @@ static const char usage[] =
     "  -j, --threads N         worker threads (default: all cores)\n"
     "      --part I/N          generate the I-th of N slices of the samples\n"
     "  -q, --quiet             no progress, warnings or summary\n"
+    CLI_PROGRESS_HELP
     "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
     "  -h, --help              this help\n"
     "Haystack input (as for shard): --text-key, --input-format, --include,\n"

@@ -38,7 +38,7 @@ static const char usage[] =
     "  -h, --help              this help\n"
     "\n"
     "Examples:\n"
-    "  longweave pack synl/synl/len-0032768 -o packed/sft32k --seq-len 32k \\\n"
+    "  longweave pack synl/len-0032768 -o packed/sft32k --seq-len 32k \\\n"
     "      --loss-weighting sample\n"
     "  longweave pack synl/ --strategy sort --batch-size 16 -o sorted/sft\n"
     "\n"

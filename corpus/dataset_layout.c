@@ -23,9 +23,9 @@ char *lw_layout_manifest(const char *out, lw_out_kind kind, unsigned part, unsig
     return lw_concat(out, "/", name);
 }
 
-void lw_layout_bucket(char *out, size_t cap, const char *stage, uint32_t seq_len, unsigned part)
+void lw_layout_bucket(char *out, size_t cap, uint32_t seq_len, unsigned part)
 {
-    snprintf(out, cap, "%s/len-%07u/" PART_TAG, stage, seq_len, part);
+    snprintf(out, cap, "len-%07u/" PART_TAG, seq_len, part);
 }
 
 uint32_t lw_layout_bucket_len(const char *rel)

@@ -336,6 +336,27 @@ lw_status lw_datasets_open(const char *path, lw_dataset_set *s, lw_error *err)
     return st;
 }
 
+lw_status lw_datasets_one(const lw_dataset_set *set, const char *path, const lw_dataset **one,
+                          lw_error *err)
+{
+    *one = NULL;
+    if (set->n == 1) {
+        *one = &set->ds[0];
+        return LW_OK;
+    }
+    if (set->n == 0)
+        return lw_error_set(err, LW_E_NOINPUT, "%s holds no dataset", path);
+    enum { SHOWN = 6 };
+    char list[LW_ERROR_MSG_MAX / 2] = "";
+    size_t at = 0;
+    for (size_t i = 0; i < set->n && i < SHOWN && at < sizeof list; i++) {
+        int w = snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "", set->ds[i].prefix);
+        at += w > 0 ? (size_t)w : 0;
+    }
+    return lw_error_set(err, LW_E_USAGE, "%s holds %zu datasets: %s%s; give one of them", path,
+                        set->n, list, set->n > SHOWN ? ", ..." : "");
+}
+
 lw_status lw_manifests_in(const char *dir, lw_manifest ***out, size_t *n, lw_error *err)
 {
     char **list;

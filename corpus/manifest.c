@@ -166,6 +166,57 @@ static char *absolute_path(const char *path)
     return abs;
 }
 
+/* dir/name if it is r's file (same sha256), else NULL; the folder goes on looked. */
+static char *same_file_in(const lw_tok_ref *r, const char *dir, const char *name, char *looked,
+                          size_t cap)
+{
+    size_t at = strlen(looked);
+    if (at + 1 < cap)
+        snprintf(looked + at, cap - at, "%s%s", at ? ", " : "", dir);
+    char *p = lw_concat(dir, "/", name);
+    char hex[LW_SHA256_HEX];
+    if (p && access(p, R_OK) == 0 && lw_sha256_file(p, hex, NULL) == LW_OK &&
+        strcmp(hex, r->sha256) == 0)
+        return p;
+    free(p);
+    return NULL;
+}
+
+char *lw_tok_ref_locate(const lw_tok_ref *r, const char *near, char *looked, size_t cap)
+{
+    if (cap)
+        looked[0] = '\0';
+    if (!r->known)
+        return NULL;
+    if (access(r->path, R_OK) == 0)
+        return strdup(r->path);
+    const char *slash = strrchr(r->path, '/');
+    const char *name = slash ? slash + 1 : r->path;
+    char *found = NULL;
+    char *dir = near && *near ? strdup(near) : NULL;
+    for (int up = 0; dir && up < 4 && !found; up++) {
+        found = same_file_in(r, dir, name, looked, cap);
+        if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0)
+            break;
+        char *s = strrchr(dir, '/');
+        if (!s) {
+            free(dir);
+            dir = strdup(".");
+        } else {
+            s[s == dir] = '\0'; /* "/x" goes up to "/" */
+        }
+    }
+    free(dir);
+    const char *env = getenv("LONGWEAVE_TOKENIZERS");
+    char *list = env ? strdup(env) : NULL, *save = NULL;
+    for (char *d = list ? strtok_r(list, ":", &save) : NULL; d && !found;
+         d = strtok_r(NULL, ":", &save))
+        if (*d)
+            found = same_file_in(r, d, name, looked, cap);
+    free(list);
+    return found;
+}
+
 bool lw_manifest_put_tokenizer(cJSON *m, const lw_tok_ref *r)
 {
     if (!r || !r->known)

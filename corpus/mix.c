@@ -181,11 +181,9 @@ lw_status lw_mix_run(const lw_mix_config *cfg, lw_mix_stats *stats, lw_error *er
         source *s = &src[i];
         if ((st = lw_datasets_open(cfg->prefix[i], &sets[i], err)))
             break;
-        if (sets[i].n != 1) {
-            st = lw_error_set(err, LW_E_USAGE, "%s holds %zu datasets: give each source as one "
-                              "dataset PREFIX", cfg->prefix[i], sets[i].n);
+        const lw_dataset *one;
+        if ((st = lw_datasets_one(&sets[i], cfg->prefix[i], &one, err)))
             break;
-        }
         if ((st = lw_combine_add(&comb, &sets[i].ds[0], 0, err)) ||
             (st = lw_megatron_source_open(&s->s, sets[i].ds[0].prefix,
                                                  lw_dataset_mask(&sets[i].ds[0]), err)))

@@ -26,17 +26,17 @@ echo
 echo
 echo "== 3. cip: chunk-interleaved sequences of 8K and 32K tokens (CIP-2), half the tokens each"
 "$LONGWEAVE" cip "$OUT/tokens/llama3" --seq-len 8k,32k --length-mix 1,1 --force -o "$OUT/cip"
-ls -l "$OUT/cip/cip/len-0008192"
+ls -l "$OUT/cip/len-0008192"
 echo
 echo "Where the spans of an interleaved 8K sequence come from ([document, chunk, start, length];"
 echo "a document's chunk 1 follows the chunks 0 of the others):"
-grep -m 1 '\],\[.*\],\[.*\],\[' "$OUT/cip/cip/len-0008192/part-00000.map.jsonl"
+grep -m 1 '\],\[.*\],\[.*\],\[' "$OUT/cip/len-0008192/part-00000.map.jsonl"
 echo
 echo "== 4. synl: 40 synthetic long-table questions with exact answers, 4K and 16K tokens"
 "$LONGWEAVE" synl -t "$TOK" --seq-len 4k,16k -n 40 --cot --force -o "$OUT/synl"
 echo
 echo "One of them (the table cut short here), its answer and its meta record:"
-head -n 1 "$OUT/synl/synl/chat/part-00000.jsonl" | python3 -c '
+head -n 1 "$OUT/synl/chat/part-00000.jsonl" | python3 -c '
 import json, sys
 s = json.loads(sys.stdin.readline())
 user, answer = s["messages"][0]["content"], s["messages"][1]["content"]

@@ -3,7 +3,7 @@
 pairs or fixed-shape batches. NumPy only; copy what you need.
 
     from train_reader import open_dataset, batches
-    for tokens, mask in batches(open_dataset("megatron", "out/cip/len-0032768/part-00000"), 8):
+    for tokens, mask in batches(open_dataset("megatron", "out/len-0032768/part-00000"), 8):
         ...  # tokens: (8, 32768) int64, mask: (8, 32768) uint8 (1 = train on it)
 
     python3 train_reader.py FORMAT PATH [--digest]    # counts (and a checksum)

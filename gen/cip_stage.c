@@ -156,7 +156,7 @@ static lw_status open_bucket(bucket *b, const run_shared *sh, uint32_t seq_len, 
 {
     const lw_cip_config *cfg = sh->cfg;
     char name[64];
-    lw_layout_bucket(name, sizeof name, "cip", seq_len, cfg->src.part);
+    lw_layout_bucket(name, sizeof name, seq_len, cfg->src.part);
     b->seq_len = seq_len;
     b->prefix = lw_concat(cfg->outdir, "/", name);
     char *dir = b->prefix ? strdup(b->prefix) : NULL;

@@ -45,7 +45,8 @@ typedef struct {
     const synl_schema **schemas;
     size_t n_schemas;
     bool task_on[SYNL_TASK_COUNT_], format_on[SYNL_FORMAT_COUNT_];
-    double share[LW_SYNL_MAX_BUCKETS];
+    double token_share[LW_SYNL_MAX_BUCKETS]; /* --length-mix, normalised */
+    double share[LW_SYNL_MAX_BUCKETS];       /* of the samples: token_share / L, normalised */
 } shared;
 
 static lw_status encode(const shared *sh, lw_tok_scratch *s, const synl_sample *smp, made *m,
@@ -270,11 +271,18 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
             return lw_error_set(err, LW_E_USAGE, "--seq-len %u: SynL samples need at least 2048 "
                                 "tokens", cfg->seq_len[b]);
     shared sh = {.cfg = cfg};
-    double total = 0;
+    /* --length-mix is a share of tokens, as in cip. A sample fills 90-100% of
+     * its length, so a length's share of the samples is its token share over
+     * the length. */
+    double total = 0, per_token = 0;
     for (size_t b = 0; b < cfg->n_buckets; b++)
         total += cfg->mix[b] > 0 ? cfg->mix[b] : 1;
+    for (size_t b = 0; b < cfg->n_buckets; b++) {
+        sh.token_share[b] = (cfg->mix[b] > 0 ? cfg->mix[b] : 1) / total;
+        per_token += sh.token_share[b] / cfg->seq_len[b];
+    }
     for (size_t b = 0; b < cfg->n_buckets; b++)
-        sh.share[b] = (cfg->mix[b] > 0 ? cfg->mix[b] : 1) / total;
+        sh.share[b] = sh.token_share[b] / cfg->seq_len[b] / per_token;
     for (int t = 0; t < SYNL_TASK_COUNT_; t++)
         sh.task_on[t] = cfg->n_tasks == 0;
     for (size_t k = 0; k < cfg->n_tasks; k++) {
@@ -361,7 +369,7 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     }
     for (size_t b = 0; b < cfg->n_buckets && !st; b++) {
         char rel[96], prefix[4400];
-        lw_layout_bucket(rel, sizeof rel, "synl", cfg->seq_len[b], part);
+        lw_layout_bucket(rel, sizeof rel, cfg->seq_len[b], part);
         snprintf(prefix, sizeof prefix, "%s/%s", cfg->outdir, rel);
         lw_seqw_opts wo = lw_seqw_opts_for(&cfg->output, lw_tok_vocab_size(tok),
                                            LW_MASK_ALWAYS, 0, lw_tok_name(tok));
@@ -371,7 +379,7 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     if (st)
         goto done;
     char chat_dir[4300], chat_path[4400];
-    snprintf(chat_dir, sizeof chat_dir, "%s/synl/chat", cfg->outdir);
+    snprintf(chat_dir, sizeof chat_dir, "%s/" LW_LAYOUT_CHAT_DIR, cfg->outdir);
     lw_layout_part_file(chat_path, sizeof chat_path, chat_dir, part, ".jsonl");
     if ((st = lw_mkdirs(chat_dir, err)) || (st = lw_outfile_open(&chat, chat_path, true, err)))
         goto done;
@@ -465,11 +473,12 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     }
     cJSON *c = cJSON_AddObjectToObject(m, "config");
     bool ok = c != NULL;
-    cJSON *lens = cJSON_AddArrayToObject(c, "seq_len"), *mix = cJSON_AddArrayToObject(c, "mix");
+    cJSON *lens = cJSON_AddArrayToObject(c, "seq_len");
+    cJSON *mix = cJSON_AddArrayToObject(c, "length_mix");
     ok &= lens && mix;
     for (size_t b = 0; b < cfg->n_buckets; b++) {
         ok &= lw_json_push(lens, cJSON_CreateNumber(cfg->seq_len[b]));
-        ok &= lw_json_push(mix, cJSON_CreateNumber(sh.share[b]));
+        ok &= lw_json_push(mix, cJSON_CreateNumber(sh.token_share[b]));
     }
     ok &= cJSON_AddNumberToObject(c, "count", (double)cfg->count) != NULL;
     ok &= cJSON_AddNumberToObject(c, "seed", (double)cfg->seed) != NULL;

@@ -51,9 +51,12 @@ typedef enum { LW_OUT_DIR, LW_OUT_DIR_PARTS, LW_OUT_PREFIX } lw_out_kind;
 
 /* The manifest path of an output (malloc'd; NULL when out of memory). */
 char *lw_layout_manifest(const char *out, lw_out_kind kind, unsigned part, unsigned nparts);
-/* The dataset prefix of a bucket, relative to OUTDIR: "STAGE/len-NNNNNNN/part-IIIII"
- * (lengths zero-padded to 7 digits so that folders sort by length). */
-void lw_layout_bucket(char *out, size_t cap, const char *stage, uint32_t seq_len, unsigned part);
+/* The dataset prefix of a bucket, relative to OUTDIR: "len-NNNNNNN/part-IIIII"
+ * (lengths zero-padded to 7 digits so that folders sort by length). The
+ * manifest in OUTDIR says which stage wrote it: no folder repeats that. */
+void lw_layout_bucket(char *out, size_t cap, uint32_t seq_len, unsigned part);
+/* The folder, relative to OUTDIR, of synl's conversations (chat/part-IIIII.jsonl). */
+#define LW_LAYOUT_CHAT_DIR "chat"
 /* The sequence length of the bucket folder a relative path lies in, 0 if none. */
 uint32_t lw_layout_bucket_len(const char *rel);
 /* A part's file in a folder shared by parts: "FOLDER/part-IIIII SUFFIX". */
@@ -108,6 +111,12 @@ void lw_tok_ref_of(lw_tok_ref *r, const struct lw_tokenizer *tok, const char *pa
 /* The options that load the tokenizer again as it was used (pattern and
  * match_special point into r). */
 struct lw_tok_opts lw_tok_ref_opts(const lw_tok_ref *r);
+/* Where r's file is now (malloc'd), found by either fact the manifest
+ * keeps: its recorded path when that exists; else a file of the same name
+ * and sha256 in `near` (the dataset's folder) or up to three folders above
+ * it, or in a folder of $LONGWEAVE_TOKENIZERS (colon-separated). NULL when
+ * none is: looked then lists the folders tried. */
+char *lw_tok_ref_locate(const lw_tok_ref *r, const char *near, char *looked, size_t cap);
 /* Do the two encode text to the same ids: the same file (sha256), the same
  * --pattern and --match-special? If not, *why (cap bytes) says what differs. */
 bool lw_tok_ref_same_ids(const lw_tok_ref *a, const lw_tok_ref *b, char *why, size_t cap);
@@ -276,6 +285,11 @@ typedef struct {
  * Files no manifest lists are never picked up. */
 lw_status lw_datasets_open(const char *path, lw_dataset_set *set, lw_error *err);
 void lw_datasets_free(lw_dataset_set *set);
+/* For a command that needs one dataset: set's only one, or an LW_E_USAGE
+ * error that lists them ("cip/ holds 2 datasets: cip/len-0008192/part-00000,
+ * cip/len-0032768/part-00000; give one of them"). set was opened from path. */
+lw_status lw_datasets_one(const lw_dataset_set *set, const char *path, const lw_dataset **one,
+                          lw_error *err);
 /* What a reader does about d's loss mask (megatron.h: LW_MASK_LISTED,
  * LW_MASK_ABSENT, or LW_MASK_PROBE for a bare dataset): a mask file that the
  * manifest does not list is never read. */

@@ -27,7 +27,7 @@ typedef struct {
     bool force;
     lw_seq_output output;       /* --format, --shard-tokens, --shard-bytes */
     uint32_t seq_len[LW_SYNL_MAX_BUCKETS];
-    double mix[LW_SYNL_MAX_BUCKETS]; /* share of samples per length */
+    double mix[LW_SYNL_MAX_BUCKETS]; /* share of tokens per length (0: equal) */
     size_t n_buckets;
     uint64_t count;                  /* samples in all (before --part) */
     uint64_t seed;

@@ -103,7 +103,7 @@ def write_manifest(prefix, vocab, sha256="0" * 64, tokenizer="/nonexistent"):
 
 def cip_bucket_path(out, L, part=0):
     """The dataset prefix of bucket L, part `part`, of a cip output folder."""
-    return os.path.join(out, "cip", f"len-{L:07d}", f"part-{part:05d}")
+    return os.path.join(out, f"len-{L:07d}", f"part-{part:05d}")
 
 
 def read_cip_bucket(out, L, part=0):

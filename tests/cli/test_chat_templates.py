@@ -179,8 +179,8 @@ def synl_samples(name, system):
     args = ["synl", "-t", tok, "--template", name, "--seq-len", "2k", "-n", "4", "--cot",
             "--seed", "3", "-o", out, "-q"]
     run_ok(args + (["--system", SYSTEM] if system else []))
-    convs = [json.loads(l)["messages"] for l in open(f"{out}/synl/chat/part-00000.jsonl")]
-    prefix = f"{out}/synl/len-0002048/part-00000"
+    convs = [json.loads(l)["messages"] for l in open(f"{out}/chat/part-00000.jsonl")]
+    prefix = f"{out}/len-0002048/part-00000"
     _, seqs, _ = megatron.read(prefix)
     return convs, list(zip(seqs, megatron.read_uint8(prefix + ".mask")))
 
@@ -215,7 +215,7 @@ def conversations(table):
 def table_text():
     run_ok(["synl", "-t", tokenizer("llama3"), "--seq-len", "2k", "-n", "1", "--seed", "9",
             "--tasks", "lookup", "-o", "t", "-q"])
-    user = json.loads(open("t/synl/chat/part-00000.jsonl").readline())["messages"][0]["content"]
+    user = json.loads(open("t/chat/part-00000.jsonl").readline())["messages"][0]["content"]
     return user[:3000]
 
 

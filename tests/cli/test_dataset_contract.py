@@ -46,7 +46,7 @@ def tokenized(prefix="tok/ll"):
 def force_replaces_exactly_the_old_dataset(tmp):
     tok = tokenized()
     run_ok(["cip", tok, "--seq-len", "8k,32k", "-q", "-o", "D"])
-    check(os.path.isdir("D/cip/len-0032768"))
+    check(os.path.isdir("D/len-0032768"))
     # case 1: the old buckets went stale and every consumer read them
     run_ok(["cip", tok, "--seq-len", "16k", "--force", "-q", "-o", "D"])
     check(sorted(os.listdir("D/cip")) == ["len-0016384"], os.listdir("D/cip"))
@@ -82,24 +82,24 @@ def a_stray_dataset_is_read_by_no_one_and_named_by_verify(tmp):
     tok = tokenized()
     run_ok(["cip", tok, "--seq-len", "8k", "-q", "-o", "D"])
     # case 2: a dataset no manifest lists, copied in
-    os.makedirs("D/cip/len-0065536")
+    os.makedirs("D/len-0065536")
     for ext in (".bin", ".idx"):
-        shutil.copy(f"D/cip/len-0008192/part-00000{ext}", f"D/cip/len-0065536/part-00000{ext}")
+        shutil.copy(f"D/len-0008192/part-00000{ext}", f"D/len-0065536/part-00000{ext}")
     rc, r, err = verify_json("D")
     check(rc == 65 and "unlisted" in r["problems"], err)
     check("len-0065536/part-00000" in r["problems"]["unlisted"]["first"] and
           r["problems"]["unlisted"]["count"] == 2, r["problems"])
-    _, seqs, _ = megatron.read("D/cip/len-0008192/part-00000")
+    _, seqs, _ = megatron.read("D/len-0008192/part-00000")
     out, _ = run_ok(["inspect", "D", "--json"])
     check(json.loads(out)["datasets"] == 1 and json.loads(out)["sequences"] == len(seqs), out)
     run_ok(["merge", "M", "D", "-q"])
-    check(not os.path.exists("M/cip/len-0065536"), all_files("M"))
+    check(not os.path.exists("M/len-0065536"), all_files("M"))
     run_ok(["pack", "D", "--seq-len", "8k", "-q", "-o", "p/pk"])
     m = json.load(open("p/pk.manifest.json"))
-    check(m["config"]["inputs"] == ["D/cip/len-0008192/part-00000"], m["config"]["inputs"])
+    check(m["config"]["inputs"] == ["D/len-0008192/part-00000"], m["config"]["inputs"])
     run_ok(["cip", "D", "--seq-len", "4k", "-q", "-o", "C"])
     m = json.load(open("C/manifest.json"))
-    check([d["prefix"] for d in m["inputs"]["datasets"]] == ["D/cip/len-0008192/part-00000"],
+    check([d["prefix"] for d in m["inputs"]["datasets"]] == ["D/len-0008192/part-00000"],
           m["inputs"])
 
 
@@ -319,7 +319,7 @@ def outputs_go_where_they_can_be_read(tmp):
     rc, _, err = run(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "C/tok"])
     check(rc == 73 and "inside the output directory" in err, f"{rc} {err}")
     # a dataset inside an output is verified against the output's manifest
-    part = "C/cip/len-0008192/part-00000"
+    part = "C/len-0008192/part-00000"
     with open(part + ".bin", "r+b") as f:
         f.seek(100)
         b = f.read(1)

@@ -73,7 +73,7 @@ def merge_cip_parts_keeps_sequences_masks_and_maps(tmp):
                 "-o", "parts"])
     run_ok(["merge", "m", "parts", "-q"])
     for b in ["0004096", "0008192"]:
-        d = f"cip/len-{b}"
+        d = f"len-{b}"
         got = pairs(f"m/{d}/part-00000")
         want = pairs(f"parts/{d}/part-00000") + pairs(f"parts/{d}/part-00001")
         check(got == want, f"{d}: sequences or masks")
@@ -97,7 +97,7 @@ def merge_of_masked_and_unmasked_datasets_masks_with_ones(tmp):
     # CIP writes a mask only where a token is masked, so parts may differ
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
     run_ok(["synl", "-t", LLAMA3, "-n", "4", "--seq-len", "4k", "-q", "-o", "s"])
-    masked = "s/synl/len-0004096/part-00000"
+    masked = "s/len-0004096/part-00000"
     run_ok(["merge", "m/x", "tok/ll", masked, "-q"])
     want = [(t, tuple([1] * len(t))) for t, _ in pairs("tok/ll")] + pairs(masked)
     check(pairs("m/x") == want, "tokens or masks")
@@ -108,7 +108,7 @@ def mix_by_token_share(tmp):
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "a/ll"])
     run_ok(["cip", "a/ll", "--seq-len", "2k", "-q", "-o", "c"])
     run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "40", "-q", "-o", "s"])
-    srcs = {"c": "c/cip/len-0002048/part-00000", "s": "s/synl/len-0002048/part-00000"}
+    srcs = {"c": "c/len-0002048/part-00000", "s": "s/len-0002048/part-00000"}
     base = ["mix", "--source", srcs["c"] + ":3", "--source", srcs["s"] + ":1", "--tokens",
             "200000", "-q"]
     run_ok(base + ["-o", "m1/x"])
@@ -167,7 +167,7 @@ def packed_samples(prefix, seq_len):
 @test
 def pack_every_sample_once(tmp):
     run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k,4k", "-n", "50", "-q", "-o", "s"])
-    inputs = pairs("s/synl/len-0002048/part-00000") + pairs("s/synl/len-0004096/part-00000")
+    inputs = pairs("s/len-0002048/part-00000") + pairs("s/len-0004096/part-00000")
     run_ok(["pack", "s", "-o", "p/x", "--seq-len", "8k", "--loss-weighting", "sample", "-q"])
     got, packed, cu = packed_samples("p/x", 8192)  # cu: each sequence's sample bounds
     check(collections.Counter(got) == collections.Counter(inputs), "samples lost or doubled")
@@ -199,7 +199,7 @@ def pack_every_sample_once(tmp):
 @test
 def sorted_batches(tmp):
     run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k,4k", "-n", "30", "-q", "-o", "s"])
-    inputs = pairs("s/synl/len-0002048/part-00000") + pairs("s/synl/len-0004096/part-00000")
+    inputs = pairs("s/len-0002048/part-00000") + pairs("s/len-0004096/part-00000")
     run_ok(["pack", "s", "-o", "b/x", "--strategy", "sort", "--batch-size", "4", "-q"])
     out = pairs("b/x")
     check(collections.Counter(out) == collections.Counter(inputs))
@@ -220,7 +220,7 @@ def inspect_counts_and_samples(tmp):
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "t/ll"])
     run_ok(["cip", "t/ll", "--seq-len", "4k,8k", "--knots", "-q", "-o", "c"])
     r = json.loads(run_ok(["inspect", "c", "--json", "--svg", "h.svg"])[0])
-    want = [pairs(f"c/cip/len-{b}/part-00000") for b in ["0004096", "0008192"]]
+    want = [pairs(f"c/len-{b}/part-00000") for b in ["0004096", "0008192"]]
     check(r["datasets"] == 2 and r["sequences"] == sum(map(len, want)), r)
     check(r["tokens"] == sum(len(s) for w in want for s, _ in w))
     check(r["trained_tokens"] == sum(sum(m) for w in want for _, m in w))

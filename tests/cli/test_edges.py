@@ -211,7 +211,7 @@ def schema_text_is_utf8_without_nul(tmp):
     rc, _, err = synl_schema("good.json", "g")
     check(rc == 0, err)
     seen = set()
-    for line in open("g/synl/chat/part-00000.jsonl", "rb"):
+    for line in open("g/chat/part-00000.jsonl", "rb"):
         content = json.loads(line)["messages"][0]["content"]
         seen |= {v for v in values if f"status: {v}\n" in content}
     check(seen == set(values), f"values in the output: {seen}")

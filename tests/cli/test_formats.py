@@ -98,16 +98,16 @@ def cip_with_masks_in_every_format(tmp):
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
     base = ["cip", "tok/ll", "--seq-len", "4k", "--knots", "-q"]
     run_ok(base + ["-o", "mg"])
-    ref = megatron_pairs("mg/cip/len-0004096/part-00000")
+    ref = megatron_pairs("mg/len-0004096/part-00000")
     check(all(m is not None for _, m in ref) and any(0 in m for _, m in ref),
           "knot markers and padding are masked")
     # datatrove's reader takes windows of seq_len + 1: its sequences of 4k are
     # Megatron's of 4k + 1 (lw_seq_format_extra_tokens)
     run_ok(["cip", "tok/ll", "--seq-len", "4097", "--knots", "-q", "-o", "mg1"])
-    ref_plus_one = megatron_pairs("mg1/cip/len-0004097/part-00000")
+    ref_plus_one = megatron_pairs("mg1/len-0004097/part-00000")
     for fmt in ["datatrove", "mds", "npy", "jsonl"]:
         run_ok(base + ["--format", fmt, "-o", fmt])
-        prefix = f"{fmt}/cip/len-0004096/part-00000"
+        prefix = f"{fmt}/len-0004096/part-00000"
         want = ref_plus_one if fmt == "datatrove" else ref
         if fmt == "datatrove":
             got = formats.read_datatrove(prefix)
@@ -129,16 +129,16 @@ def cip_with_masks_in_every_format(tmp):
             check(len(data) == f["bytes"] and hashlib.sha256(data).hexdigest() == f["sha256"],
                   f"{f['path']}: manifest size or checksum")
     run_ok(base + ["--format", "olmo", "-o", "olmo"])
-    check(numpy_digest("olmo", "olmo/cip/len-0004096/part-00000") == digest(ref),
+    check(numpy_digest("olmo", "olmo/len-0004096/part-00000") == digest(ref),
           "train_reader cip olmo")
     # without knots or padding nothing is masked: no mask files, llm.c works
     run_ok(["cip", "tok/ll", "--seq-len", "4k", "--last", "drop", "--format", "npy", "-q",
             "-o", "plain"])
-    check(not os.path.exists("plain/cip/len-0004096/part-00000.mask.npy"))
+    check(not os.path.exists("plain/len-0004096/part-00000.mask.npy"))
     run_ok(["cip", "tok/ll", "--seq-len", "4k", "--last", "drop", "--format", "llmc", "-q",
             "-o", "lc"])
-    rows, _ = formats.read_npy("plain/cip/len-0004096/part-00000.npy")
-    stream, _ = formats.read_llmc("lc/cip/len-0004096/part-00000")
+    rows, _ = formats.read_npy("plain/len-0004096/part-00000.npy")
+    stream, _ = formats.read_llmc("lc/len-0004096/part-00000")
     check(stream == [t for r in rows for t in r], "llmc stream of the cip sequences")
     # refused before anything is made (issue 12, case 9: it used to make the
     # bucket folders and fail on the first masked token)
@@ -154,10 +154,10 @@ def synl_labels_and_refusals(tmp):
     base = ["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "20", "-q"]
     run_ok(base + ["-o", "mg"])
     run_ok(base + ["--format", "jsonl", "-o", "js"])
-    ref = megatron_pairs("mg/synl/len-0002048/part-00000")
-    same(formats.read_jsonl("js/synl/len-0002048/part-00000.jsonl"), ref, "synl jsonl labels")
-    check(open("mg/synl/chat/part-00000.jsonl", "rb").read() ==
-          open("js/synl/chat/part-00000.jsonl", "rb").read(), "the chat file depends on --format")
+    ref = megatron_pairs("mg/len-0002048/part-00000")
+    same(formats.read_jsonl("js/len-0002048/part-00000.jsonl"), ref, "synl jsonl labels")
+    check(open("mg/chat/part-00000.jsonl", "rb").read() ==
+          open("js/chat/part-00000.jsonl", "rb").read(), "the chat file depends on --format")
     for args, words in [(["--format", "llmc"], ["llm.c", "loss mask"]),
                         (["--format", "npy"], ["npy", "one length"]),
                         (["--format", "parquet"], ["--format is one of", "--table-format"])]:
@@ -175,7 +175,7 @@ def synl_labels_and_refusals(tmp):
     # table formats still pass through --format (before --table-format existed)
     _, err = run_ok(base + ["--format", "csv", "-o", "csv", "-n", "3"])
     check("--table-format" in err)
-    check(all(json.loads(l)["meta"]["format"] == "csv" for l in open("csv/synl/chat/part-00000.jsonl")))
+    check(all(json.loads(l)["meta"]["format"] == "csv" for l in open("csv/chat/part-00000.jsonl")))
 
 
 @test

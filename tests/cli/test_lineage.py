@@ -254,11 +254,11 @@ def mix_by_source_refuses_what_it_cannot_do(tmp):
     check(rc == 64, f"{rc}: {err}")
     # a mixture of a dataset without lineage (a CIP bucket) leaves it out: it is lineage only
     run_ok(["cip", "t/tok", "--seq-len", "32", "--min-chunk-tokens", "4", "-q", "-o", "c"])
-    run_ok(["mix", "--source", "t/tok:1", "--source", "c/cip/len-0000032/part-00000:1",
+    run_ok(["mix", "--source", "t/tok:1", "--source", "c/len-0000032/part-00000:1",
             "--tokens", "200", "--upsample", "-q", "-o", "m/e"])
     check(not os.path.exists("m/e.docs.jsonl"), "a lineage for only some sources")
     # and so does merge (a tokenized dataset beside one without: SynL's, a CIP bucket)
-    run_ok(["merge", "mg/all", "t/tok", "c/cip/len-0000032/part-00000", "-q"])
+    run_ok(["merge", "mg/all", "t/tok", "c/len-0000032/part-00000", "-q"])
     check(not os.path.exists("mg/all.docs.jsonl"), "merge: a lineage for only some datasets")
     run_ok(["verify", "mg/all", "-q"])
 

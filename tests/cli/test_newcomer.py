@@ -1,9 +1,15 @@
 """Command-line tests of what a new user runs into first (issue 16): a
 mistyped command names the one meant, as git does; --help lists the options
-a command takes; a refusal to overwrite says what is there."""
+a command takes, and the README says which command takes which; a refusal to
+overwrite says what is there; progress counts finished work, in logs too;
+outputs are where a user looks, and a folder of several datasets is listed
+where one is needed; one meaning of k and of --length-mix."""
+import json
+import os
 import re
 
-from harness import SAMPLE, check, main, read_input, run, run_ok, test, write, zstd_bytes
+import megatron
+from harness import ROOT, SAMPLE, check, main, read_input, run, run_ok, test, write, zstd_bytes
 from llama3_ref import LLAMA3
 
 COMMANDS = ["shard", "tokenize", "cip", "synl", "needle", "score", "pack", "mix", "merge",
@@ -71,7 +77,6 @@ def a_refusal_to_replace_says_what_is_there(tmp):
 def stats_keys_are_true_or_absent(tmp):
     # cip of a token dataset, synl and needle read no documents: no document
     # counts (they said "documents_read": 0); cip -t counts what it read
-    import json
     docs = len(read_input(SAMPLE))
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
     doc_keys = {"documents_read", "bytes_written", "bytes_read", "input_files"}
@@ -91,7 +96,6 @@ def one_meaning_of_k(tmp):
     # 32k is 32768 in --seq-len, --tokens and --shard-bytes alike (mix took
     # it as 32000); an exponent says a decimal count; a fraction must come
     # out whole
-    import json
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
     run_ok(["cip", "tok/ll", "--seq-len", "2k", "-q", "-o", "c"])
     check(json.load(open("c/manifest.json"))["buckets"][0]["seq_len"] == 2048)
@@ -111,7 +115,6 @@ def one_meaning_of_k(tmp):
 @test
 def pack_says_what_it_left_out(tmp):
     # it said "20 samples into 5 sequences" after skipping half of them
-    import megatron
     run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k,8k", "-n", "12", "-q", "-o", "s"])
     lens = [len(q) for b in ("len-0002048", "len-0008192")
             for q in megatron.read(f"s/synl/{b}/part-00000")[1]]
@@ -127,8 +130,6 @@ def pack_says_what_it_left_out(tmp):
 def a_dataset_finds_its_tokenizer_from_any_folder(tmp):
     # the manifest recorded -t as given, relative to where tokenize ran, so
     # decode from another folder could not load it
-    import json
-    import os
     import shutil
     os.makedirs("work/tok")
     shutil.copy(LLAMA3, "work/tok/llama3.tiktoken")
@@ -143,6 +144,27 @@ def a_dataset_finds_its_tokenizer_from_any_folder(tmp):
     check(out.decode() == "hello from afar\n", out)
 
 
+@test
+def a_moved_tokenizer_is_found_by_its_sha256(tmp):
+    # the recorded path is gone: the same file (same name and sha256) beside
+    # the dataset, in a folder above it, or in $LONGWEAVE_TOKENIZERS is used;
+    # a file of that name with other content is not
+    import shutil
+    os.makedirs("a/tok")
+    shutil.copy(LLAMA3, "a/tok/llama3.tiktoken")
+    write("in.jsonl", json.dumps({"text": "moved along"}).encode() + b"\n")
+    run_ok(["tokenize", "-t", "a/tok/llama3.tiktoken", "in.jsonl", "-q", "-o", "proj/ds/x"])
+    os.rename("a/tok", "elsewhere")
+    rc, _, err = run(["decode", "proj/ds/x"])
+    check(rc == 66 and "a/tok/llama3.tiktoken" in err and "proj/ds" in err and
+          "LONGWEAVE_TOKENIZERS" in err and "-t FILE" in err, f"{rc} {err}")
+    out, _ = run_ok(["decode", "proj/ds/x"], env={"LONGWEAVE_TOKENIZERS": "nowhere:elsewhere"})
+    check(out.decode() == "moved along\n", out)
+    shutil.copy("elsewhere/llama3.tiktoken", "proj/llama3.tiktoken")  # a folder above
+    check(run_ok(["decode", "proj/ds/x"])[0] == out, "found above the dataset")
+    with open("proj/ds/llama3.tiktoken", "wb") as f:  # nearer, but another file
+        f.write(open(LLAMA3, "rb").read()[:-100])
+    check(run_ok(["decode", "proj/ds/x"])[0] == out, "a file of the same name only")
 
 
 PROGRESS_DOCS = re.compile(r"^longweave tokenize: \[\d+:\d\d:\d\d\] ([\d,]+) docs done  "
@@ -202,6 +224,64 @@ def generators_say_how_many_of_how_many(tmp):
     rc, _, err = run(["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "300", "-o", "q", "-q",
                       "--progress-every", "0.001"])
     check(rc == 0 and err == "", err)
+
+
+@test
+def outputs_are_where_a_user_looks(tmp):
+    # -o c/ puts the buckets in c/len-LLLLLLL/ (it was c/cip/len-.../), and a
+    # command that needs one dataset, given the folder of several, lists them
+    run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
+    run_ok(["cip", "tok/ll", "--seq-len", "4k,8k", "-q", "-o", "c/"])
+    check(sorted(os.listdir("c")) == ["len-0004096", "len-0008192", "manifest.json"],
+          os.listdir("c"))
+    run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "5", "-q", "-o", "s/"])
+    check(sorted(os.listdir("s")) == ["chat", "len-0002048", "manifest.json"], os.listdir("s"))
+    check(os.path.exists("s/chat/part-00000.jsonl") and
+          os.path.exists("s/len-0002048/part-00000.bin"), os.listdir("s"))
+    both = "c/len-0004096/part-00000, c/len-0008192/part-00000; give one of them"
+    for args in (["decode", "c/", "--index", "0"], ["inspect", "c/", "--show", "1"],
+                 ["mix", "--source", "c/:1", "--tokens", "64k", "-o", "m/x"]):
+        rc, _, err = run(args)
+        check(rc == 64 and "holds 2 datasets: " + both in err, f"{args}: {rc} {err}")
+    one = run_ok(["decode", "c/len-0004096/part-00000", "--index", "0"])[0]
+    for path in ("c/len-0004096", "c/len-0004096/part-00000.bin", "c/len-0004096/part-00000.idx"):
+        check(run_ok(["decode", path, "--index", "0"])[0] == one, path)
+
+
+@test
+def the_readme_says_which_command_takes_which_option(tmp):
+    # the README's table of shared options against every command's --help
+    # (it said every command takes -j, --part and --stats-json)
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    table = readme.split("| option | commands |\n|---|---|\n")[1].split("\n\n")[0]
+    rows = 0
+    for line in table.splitlines():
+        cell, cmds = line.strip("|").split(" | ")
+        opt = cell.split("`")[1].split()[0]
+        said = set(c.strip() for c in cmds.split(","))
+        taken = set()
+        for cmd in COMMANDS:
+            help_text = run([cmd, "--help"])[1].decode()
+            if re.search(r"^\s+(-\w, )?" + re.escape(opt) + r"\b" if opt.startswith("--")
+                         else r"^\s+" + re.escape(opt) + r", --", help_text, re.M):
+                taken.add(cmd)
+        check(said == taken, f"{opt}: the README says {sorted(said)}, --help {sorted(taken)}")
+        rows += 1
+    check(rows >= 9, table)
+
+
+@test
+def length_mix_is_a_share_of_tokens_everywhere(tmp):
+    # cip took --length-mix as a share of tokens, synl as a share of samples
+    run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k,8k", "--length-mix", "1,1", "-n", "50",
+            "-q", "-o", "s"])
+    tokens = [sum(len(x) for x in megatron.read(f"s/len-{L:07d}/part-00000")[1])
+              for L in (2048, 8192)]
+    counts = [len(megatron.read(f"s/len-{L:07d}/part-00000")[1]) for L in (2048, 8192)]
+    check(counts == [40, 10], counts)  # 50 samples, 4:1 so that the tokens are 1:1
+    check(0.8 < tokens[0] / tokens[1] < 1.25, tokens)
+    m = json.load(open("s/manifest.json"))["config"]
+    check(m["length_mix"] == [0.5, 0.5] and "mix" not in m, m)
 
 
 main()

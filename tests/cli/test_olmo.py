@@ -131,7 +131,7 @@ def cip_and_pack_with_label_masks(tmp):
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "tok/ll"])
     base = ["cip", "tok/ll", "--seq-len", "4k", "--knots", "-q"]
     run_ok(base + ["-o", "mg"])
-    prefix = "cip/len-0004096/part-00000"
+    prefix = "len-0004096/part-00000"
     ref = megatron.pairs("mg/" + prefix)
     check(any(0 in m for _, m in ref), "knot markers and padding are masked")
     run_ok(base + ["--format", "olmo", "-o", "ol"])
@@ -182,7 +182,7 @@ def verify_catches_a_broken_olmo_layout(tmp):
             "-o", "t/tok"])
     run_ok(["tokenize", "-t", LLAMA3, SAMPLE, "-q", "-o", "t/mg"])
     run_ok(["cip", "t/mg", "--seq-len", "4k", "--knots", "-q", "--format", "olmo", "-o", "c"])
-    mask = "c/cip/len-0004096/part-00000.mask.npy"
+    mask = "c/len-0004096/part-00000.mask.npy"
     # without a manifest: the structure, the id size from the metadata's last end
     os.makedirs("bare")
     for ext in (".npy", ".csv.gz"):

@@ -113,12 +113,12 @@ def cip_parts_take_every_document_once(tmp):
     rc, err = parallel(["-n", "4", "cip", "c", "tok/ll"] + cip)
     check(rc == 0, err)
     run_ok(["verify", "c", "-q"])
-    check_each_document_once("c/cip/len-0008192/part-00000.map.jsonl", seqs, docs)
+    check_each_document_once("c/len-0008192/part-00000.map.jsonl", seqs, docs)
     # from text: each part tokenizes its own slice; the merged map numbers
     # the documents as the single tokenize run does
     rc, err = parallel(["-n", "4", "cip", "t", "-t", LLAMA3, sample] + cip)
     check(rc == 0, err)
-    check_each_document_once("t/cip/len-0008192/part-00000.map.jsonl", seqs, docs)
+    check_each_document_once("t/len-0008192/part-00000.map.jsonl", seqs, docs)
 
 
 @test
@@ -285,6 +285,26 @@ def full_disk_is_exit_74_with_nothing_published(tmp):
               f"{name} left {final_files('out')}")
         check(not os.path.isdir("out") or not tmp_files("out"), f"{name}: {tmp_files('out')}")
         subprocess.run(["rm", "-rf", "out"], check=True)
+
+
+@test
+def parallel_sh_checks_first_and_says_what_it_did(tmp):
+    # it printed nothing on success, and ran every part before the merge
+    # found that the output was already there
+    args = ["-n", "3", "synl", "sy", "-t", LLAMA3, "-n", "6", "--seq-len", "4k"]
+    rc, err = parallel(args)
+    check(rc == 0 and "parallel.sh: synl in 3 parts, merged into sy in " in err and
+          "manifest: sy/manifest.json" in err, err)
+    joblog = os.path.getmtime("sy.parts/joblog")
+    first = open("sy/chat/part-00000.jsonl", "rb").read()
+    rc, err = parallel(args)
+    check(rc == 73 and "sy already holds an output (sy/manifest.json)" in err and
+          "--resume" in err and "--force" in err, f"{rc} {err}")
+    check(os.path.getmtime("sy.parts/joblog") == joblog, "parts ran before the refusal")
+    rc, err = parallel(["--resume"] + args)
+    check(rc == 0 and "3 had an output already" in err, err)
+    rc, err = parallel(["--force"] + args)
+    check(rc == 0 and open("sy/chat/part-00000.jsonl", "rb").read() == first, err)
 
 
 if __name__ == "__main__":

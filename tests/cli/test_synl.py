@@ -15,7 +15,7 @@ FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 
 
 def chat_lines(out, part=0):
-    return [json.loads(l) for l in open(os.path.join(out, "synl", "chat", f"part-{part:05d}.jsonl"))]
+    return [json.loads(l) for l in open(os.path.join(out, "chat", f"part-{part:05d}.jsonl"))]
 
 
 @test
@@ -44,7 +44,7 @@ def lengths_fill_their_buckets_and_masks_cover_the_answer(tmp):
     for s in samples:
         by_len[s["meta"]["seq_len"]].append(s)
     for L in (2048, 8192):
-        prefix = os.path.join("out", "synl", f"len-{L:07d}", "part-00000")
+        prefix = os.path.join("out", f"len-{L:07d}", "part-00000")
         _, seqs, _ = megatron.read(prefix)
         masks = megatron.read_uint8(prefix + ".mask")
         check(len(seqs) == len(by_len[L]) == 20, f"{L}: {len(seqs)} sequences")
@@ -75,8 +75,8 @@ def threads_and_parts_give_the_same_samples(tmp):
                   f"{pa} differs at -j 2")
     for i in range(3):
         run_ok(base + ["--part", f"{i}/3", "-o", "p"])
-    joined = [l for i in range(3) for l in open(f"p/synl/chat/part-{i:05d}.jsonl")]
-    check(joined == open("a/synl/chat/part-00000.jsonl").readlines(), "parts differ from the whole")
+    joined = [l for i in range(3) for l in open(f"p/chat/part-{i:05d}.jsonl")]
+    check(joined == open("a/chat/part-00000.jsonl").readlines(), "parts differ from the whole")
 
 
 @test
@@ -149,7 +149,7 @@ def templates_and_usage_errors(tmp):
     write("t.json", json.dumps(tpl))
     run_ok(["synl", "-t", os.path.join(FIX, "llama2-equivalent.model"), "--template", "t.json",
             "--seq-len", "2k", "-n", "5", "-o", "custom", "-q"])
-    _, seqs, _ = megatron.read("custom/synl/len-0002048/part-00000")
+    _, seqs, _ = megatron.read("custom/len-0002048/part-00000")
     check(all(s[0] == 1 and s[-1] == 2 for s in seqs), "BOS first and EOS last")
     for args in (["--seq-len", "512"], ["--tasks", "nope"], ["--table-format", "xml"],
                  ["--format", "xml"],

@@ -51,7 +51,7 @@ def datatrove_windows(prefix, seq_len):
 
 
 def cip_bucket(out, L):
-    p = os.path.join(out, "cip", f"len-{L:07d}", "part-00000")
+    p = os.path.join(out, f"len-{L:07d}", "part-00000")
     seqs = [list(s) for s in megatron.read(p)[1]]
     masks = megatron.read_uint8(p + ".mask") if os.path.exists(p + ".mask.idx") else None
     bucket = json.load(open(os.path.join(out, "manifest.json")))["config"]
@@ -129,7 +129,7 @@ def one_sample_per_sequence_under_each_readers_default(tmp):
     # datatrove (DatatroveFolderDataset, seq_len = L): L + 1 stored tokens, each
     # window exactly one sequence; the bucket keeps the name of L
     run_ok(["cip", "tok/ll", "--seq-len", str(L), "--format", "datatrove", "-q", "-o", "d"])
-    prefix = os.path.join("d", "cip", f"len-{L:07d}", "part-00000")
+    prefix = os.path.join("d", f"len-{L:07d}", "part-00000")
     stored = [ids for ids, _ in formats.read_datatrove(prefix)]
     windows = datatrove_windows(prefix, L)
     check(len(windows) == len(stored) and windows == stored and
@@ -145,7 +145,7 @@ def one_sample_per_sequence_under_each_readers_default(tmp):
         run_ok(["cip", "tok/ll", "--seq-len", str(L), "--part", p, "-q", "-o", "parts"])
     _, err = run_ok(["merge", "md", "parts", "--format", "datatrove"])
     cfg = json.load(open("md/manifest.json"))["config"]
-    key = f"cip/len-{L:07d}/part-00000"
+    key = f"len-{L:07d}/part-00000"
     check(cfg["reader_seq_len"] == {key: L - 1} and f"seq_len={L - 1}" in err, (cfg, err))
     merged = [ids for ids, _ in formats.read_datatrove(os.path.join("md", key))]
     check(datatrove_windows(os.path.join("md", key), L - 1) == merged, "windows at L - 1")

@@ -90,7 +90,7 @@ def cip_masks_and_maps(tmp):
     run_ok(["cip", "tok/ll", "--seq-len", "4k", "--knots", "-q", "-o", "c"])
     r, _ = verify("c", 0)
     check(r["datasets"] == 1 and r["sequences"] > 300, r)
-    part = "cip/len-0004096/part-00000"
+    part = "len-0004096/part-00000"
     shutil.copytree("c", "m")
     with open(f"m/{part}.mask.bin", "r+b") as f:
         f.seek(100)
@@ -142,11 +142,11 @@ def other_formats_are_checked_too(tmp):
     edit_manifest_entry("jsonl/tok.manifest.json", "tok.jsonl")
     _, err = verify("jsonl/tok", 65, ["token"])
     check("tok.jsonl:1:" in err, err)
-    npy = "npy/cip/len-0004096/part-00000"
+    npy = "npy/len-0004096/part-00000"
     data = bytearray(open(f"{npy}.mask.npy", "rb").read())
     data[-1] = 7
     open(f"{npy}.mask.npy", "wb").write(bytes(data))
-    edit_manifest_entry("npy/manifest.json", "cip/len-0004096/part-00000.mask.npy")
+    edit_manifest_entry("npy/manifest.json", "len-0004096/part-00000.mask.npy")
     verify("npy", 65, ["mask"])
 
 
