@@ -117,7 +117,7 @@ def pack_says_what_it_left_out(tmp):
     # it said "20 samples into 5 sequences" after skipping half of them
     run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k,8k", "-n", "12", "-q", "-o", "s"])
     lens = [len(q) for b in ("len-0002048", "len-0008192")
-            for q in megatron.read(f"s/synl/{b}/part-00000")[1]]
+            for q in megatron.read(f"s/{b}/part-00000")[1]]
     long = sum(n > 4096 for n in lens)
     check(0 < long < len(lens), lens)
     _, err = run_ok(["pack", "s", "--seq-len", "4096", "-o", "p/x"])

@@ -30,8 +30,8 @@ def synl_samples():
     run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k,4k", "-n", "30", "-q", "-o", "s"])
     out = []
     for b in ("len-0002048", "len-0004096"):
-        _, seqs, _ = megatron.read(f"s/synl/{b}/part-00000")
-        masks = megatron.read_uint8(f"s/synl/{b}/part-00000.mask")
+        _, seqs, _ = megatron.read(f"s/{b}/part-00000")
+        masks = megatron.read_uint8(f"s/{b}/part-00000.mask")
         out += [(tuple(s), tuple(m)) for s, m in zip(seqs, masks)]
     return out
 
