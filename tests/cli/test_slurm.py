@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import LONGWEAVE, ROOT, SAMPLE, Skip, check, main, run_ok, test, write, zstd_bytes
+from harness import LONGWEAVE, ROOT, SAMPLE, Failure, Skip, check, main, run_ok, test, write, zstd_bytes
 
 SUBMIT = os.path.join(ROOT, "examples", "slurm", "submit.sh")
 CL100K = os.path.join(ROOT, "tests", "fixtures", "tokenizers", "cl100k_base.tiktoken")
@@ -201,7 +201,7 @@ PartitionName=lw Nodes={name} Default=YES MaxTime=INFINITE State=UP
             if until([s for t in got.values() for s in t.values()]):
                 return got
             if time.time() > end:
-                raise AssertionError(f"jobs {jobs} still {got} after {timeout} s\n"
+                raise Failure(f"jobs {jobs} still {got} after {timeout} s\n"
                                      + self.log_tail("slurmctld.log"))
             time.sleep(0.2)
 
