@@ -17,7 +17,7 @@ BUILD ?= build
 DEB_PACKAGES = gcc g++ make libzstd-dev zstd zlib1g-dev liblzma-dev libbz2-dev libisal-dev \
                xz-utils bzip2 gzip tabix libsnappy-dev liblz4-dev libcjson-dev libpcre2-dev libxxhash-dev \
                nettle-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy \
-               xxhash parallel \
+               xxhash parallel slurm-wlm munge \
                python3-sentencepiece python3-jinja2
 
 # What `make fuzz` adds (clang with its libFuzzer and OpenMP runtimes).

@@ -131,7 +131,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --array=*) array=${1#--array=};;
     --dependency=*) dep=${1#--dependency=};;
-    --parsable|--job-name=*|--output=*) ;;
+    --parsable|--*=*) ;;
     *) break;;
   esac
   shift
