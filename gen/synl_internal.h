@@ -77,6 +77,10 @@ int synl_put_value(lw_buf *out, const synl_table *t, size_t row, size_t col);
 int synl_value_text(const synl_table *t, size_t row, size_t col, char *out, size_t cap);
 
 typedef enum { SYNL_MARKDOWN, SYNL_CSV, SYNL_JSON, SYNL_KV, SYNL_FORMAT_COUNT_ } synl_format;
+/* A value exactly as a table in format f shows it (JSON's booleans are
+ * true/false): questions, worked solutions and answers quote values so. */
+int synl_value_in(const synl_table *t, size_t row, size_t col, synl_format f, char *out,
+                  size_t cap);
 const char *synl_format_name(synl_format f);
 int synl_render(lw_buf *out, const synl_table *t, synl_format f);
 
@@ -121,6 +125,11 @@ typedef struct {
     uint32_t keys;               /* rows the question depends on (planted) */
     double depth[SYNL_MAX_KEYS]; /* where they go, as fractions of the table */
     uint32_t k;                  /* top-k */
+    uint32_t ties;               /* top-k: extra rows tied with the k-th */
+    double threshold;            /* conditions X > t: t as a fraction of X's range */
+    double probe;                /* find with no match: where the absent value comes from;
+                                  * conditions: where a row holds exactly the threshold */
+    bool boundary;               /* conditions: plant that row */
     synl_format format;
     bool cot;
 } synl_plan;

@@ -139,6 +139,16 @@ int synl_value_text(const synl_table *t, size_t row, size_t col, char *out, size
     return snprintf(out, cap, "?");
 }
 
+int synl_value_in(const synl_table *t, size_t row, size_t col, synl_format f, char *out,
+                  size_t cap)
+{
+    /* A JSON table writes booleans as JSON's true/false; everything else is
+     * the same text in every format (numbers bare, strings quoted). */
+    if (f == SYNL_JSON && t->schema->cols[col].type == SYNL_BOOL)
+        return snprintf(out, cap, "%s", synl_cell(t, row, col) ? "true" : "false");
+    return synl_value_text(t, row, col, out, cap);
+}
+
 int synl_put_value(lw_buf *out, const synl_table *t, size_t row, size_t col)
 {
     char tmp[256];
@@ -192,13 +202,11 @@ int synl_render(lw_buf *out, const synl_table *t, synl_format f)
             rc |= lw_buf_putc(out, '{');
             for (size_t c = 0; c < s->n_cols; c++) {
                 const synl_column *col = &s->cols[c];
-                int n = synl_value_text(t, r, c, v, sizeof v);
+                int n = synl_value_in(t, r, c, SYNL_JSON, v, sizeof v);
                 rc |= (c && lw_buf_puts(out, ", ")) |
                       lw_json_put_string(out, col->name, strlen(col->name)) | lw_buf_puts(out, ": ");
-                if (col->type == SYNL_INT || col->type == SYNL_DECIMAL)
+                if (col->type == SYNL_INT || col->type == SYNL_DECIMAL || col->type == SYNL_BOOL)
                     rc |= lw_buf_append(out, v, (size_t)n);
-                else if (col->type == SYNL_BOOL)
-                    rc |= lw_buf_puts(out, synl_cell(t, r, c) ? "true" : "false");
                 else
                     rc |= lw_json_put_string(out, v, (size_t)n);
             }

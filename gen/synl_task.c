@@ -51,6 +51,29 @@ static bool is_discrete(synl_type t)
     return t == SYNL_CATEGORY || t == SYNL_PLACE || t == SYNL_TEXT || t == SYNL_NAME;
 }
 
+/* Columns with enough different values that a value can be made to occur
+ * 0, 1 or a few times without distorting the column. */
+static bool findable(const synl_column *c)
+{
+    switch (c->type) {
+    case SYNL_NAME: return true;
+    case SYNL_TEXT: return !c->values || c->n_values >= 50;
+    case SYNL_PLACE: return c->values ? c->n_values >= 50 : synl_n_places >= 50;
+    case SYNL_INT:
+    case SYNL_DATE: return c->max - c->min >= 99;
+    default: return false;
+    }
+}
+
+static int pick_findable(const synl_schema *s, lw_rng *r)
+{
+    int n = 0, cols[64];
+    for (size_t c = 1; c < s->n_cols && n < 64; c++)
+        if (findable(&s->cols[c]))
+            cols[n++] = (int)c;
+    return n ? cols[lw_rng_below(r, (uint64_t)n)] : -1;
+}
+
 static bool applicable(const synl_schema *s, synl_task t)
 {
     bool date = false, cat = false;
@@ -88,6 +111,15 @@ int synl_plan_draw(synl_plan *p, const synl_schema *s, uint64_t seed, uint64_t s
     switch (p->task) {
     case SYNL_LOOKUP: p->col = pick(s, &r, is_any); p->keys = 1; break;
     case SYNL_FIND:
+        /* 0, 1 or several rows hold the value (1 in 5 none, 2 in 5 one). */
+        p->col = pick_findable(s, &r);
+        if (p->col < 0) {
+            p->keys = 1;
+        } else {
+            uint32_t m = (uint32_t)lw_rng_below(&r, 5);
+            p->keys = m == 0 ? 0 : m <= 2 ? 1 : 2 + (uint32_t)lw_rng_below(&r, 4);
+        }
+        break;
     case SYNL_ROW:
     case SYNL_ROW_AT: p->keys = 1; break;
     case SYNL_COUNT:
@@ -97,7 +129,7 @@ int synl_plan_draw(synl_plan *p, const synl_schema *s, uint64_t seed, uint64_t s
     case SYNL_ARGMIN:
         p->col = pick(s, &r, is_numeric);
         p->col2 = pick(s, &r, is_numeric);
-        p->keys = 1 + (uint32_t)lw_rng_below(&r, 8);
+        p->keys = (uint32_t)lw_rng_below(&r, 9); /* 0 to 8 matching rows */
         if (lw_rng_below(&r, 2)) {
             p->eq_col = pick(s, &r, is_category);
             if (p->eq_col >= 0)
@@ -111,16 +143,24 @@ int synl_plan_draw(synl_plan *p, const synl_schema *s, uint64_t seed, uint64_t s
         p->keys = 1;
         break;
     case SYNL_DATE_DIFF: p->col = pick(s, &r, is_date); p->keys = 2; break;
-    case SYNL_TOPK:
+    case SYNL_TOPK: {
         p->col = pick(s, &r, is_numeric);
         p->k = 3 + (uint32_t)lw_rng_below(&r, 6);
-        p->keys = p->k;
+        /* Half the samples have one or two rows tied with the k-th. */
+        uint32_t t = (uint32_t)lw_rng_below(&r, 4);
+        p->ties = t >= 2 ? t - 1 : 0;
+        p->keys = p->k + p->ties;
         break;
+    }
     case SYNL_DISTINCT: p->col = pick(s, &r, is_discrete); break;
     case SYNL_GROUP_COUNT: p->col = pick(s, &r, is_category); break;
     case SYNL_TOTAL_ROWS:
     case SYNL_TASK_COUNT_: break;
     }
+    /* Each sample its own threshold, from 30% to 95% up the column's range. */
+    p->threshold = 0.30 + 0.65 * lw_rng_double(&r);
+    p->probe = lw_rng_double(&r);
+    p->boundary = lw_rng_below(&r, 2) != 0;
     for (uint32_t i = 0; i < p->keys; i++)
         p->depth[i] = lw_rng_double(&r);
     return 0;
@@ -152,13 +192,95 @@ typedef struct {
     dim_schema dim;
 } sample_extra;
 
-static char *text_of(const synl_table *t, size_t row, size_t col, char *buf, size_t cap)
+/* Every sentence a sample says, one template per task: a second language is a
+ * second table. All arguments are strings (numbers already rendered as their
+ * column renders them), so a language may reorder them with %1$s. */
+typedef struct {
+    const char *intro, *one_table, *two_tables, *table_head, *question_head, *answer;
+    const char *none;                        /* the answer when no row qualifies */
+    const char *row, *rows, *day, *days;
+    const char *gt, *gt_sym, *eq, *eq_sym;   /* conditions: column, value */
+    const char *lookup, *find, *row_q, *row_at, *count, *sum, *avg, *argmax, *argmin;
+    const char *compare, *compare_date, *join, *date_diff, *topk, *distinct, *group_count;
+    const char *total_rows;
+    /* worked solutions */
+    const char *w_rows_with, *w_no_rows, *w_item, *w_item2, *w_count, *w_sum, *w_avg;
+    const char *w_largest, *w_smallest, *w_compare, *w_join, *w_date_diff;
+} words;
+
+static const words en = {
+    .intro = "Answer the question about the %s below. Use only the data shown.\n\n",
+    .one_table = "table", .two_tables = "tables",
+    .table_head = "### Table: %s\n", .question_head = "\n### Question\n", .answer = "Answer: ",
+    .none = "none", .row = "row", .rows = "rows", .day = "day", .days = "days",
+    .gt = "%s greater than %s", .gt_sym = "%s > %s",
+    .eq = " and %s equal to %s", .eq_sym = " and %s = %s",
+    /* column, entity, id */
+    .lookup = "What is the %s of the %s with id %s?",
+    /* entity, column, value */
+    .find = "Which %s rows have %s equal to %s? Give their ids in table order, or 'none' if no "
+            "row does.",
+    /* entity, id */
+    .row_q = "Give all fields of the %s with id %s, as 'column: value' pairs in column order.",
+    /* position, table */
+    .row_at = "What is the id of row number %s of the %s table (counting data rows from 1)?",
+    /* entity, condition */
+    .count = "How many %s rows have %s?",
+    /* column, entity, condition */
+    .sum = "What is the sum of %s over the %s rows with %s? (The sum over no rows is 0.)",
+    .avg = "What is the average %s over the %s rows with %s? Round to 2 decimals, or answer "
+           "'none' if no row matches.",
+    /* entity, condition, column */
+    .argmax = "Among the %s rows with %s, which has the largest %s? Give its id (all ids in "
+              "table order if tied), or 'none' if no row matches.",
+    .argmin = "Among the %s rows with %s, which has the smallest %s? Give its id (all ids in "
+              "table order if tied), or 'none' if no row matches.",
+    /* column, entity, id, id */
+    .compare = "Which has the larger %s: the %s with id %s or the one with id %s? Answer with "
+               "the id, or 'equal'.",
+    .compare_date = "Which has the later %s: the %s with id %s or the one with id %s? Answer "
+                    "with the id, or 'equal'.",
+    /* other column, column, entity, id, column, dimension table */
+    .join = "What is the %s of the %s of the %s with id %s? Look the %s up in the %s table.",
+    /* column, entity, id, column, entity, id */
+    .date_diff = "How many days after the %s of the %s with id %s is the %s of the %s with id "
+                 "%s? (Negative if it is earlier.)",
+    /* k, entity, column */
+    .topk = "List the ids of the %s %s rows with the largest %s, largest first (ties: earlier "
+            "rows first).",
+    /* column */
+    .distinct = "How many distinct values does the %s column have?",
+    /* entity, column */
+    .group_count = "How many %s rows are there for each %s? Answer as 'value: count' pairs in "
+                   "alphabetical order of the value (ignoring case).",
+    /* entity */
+    .total_rows = "How many %s rows does the table have?",
+    .w_rows_with = "Rows with %s:\n", .w_no_rows = "No rows match.\n",
+    .w_item = "- %s: %s %s\n", .w_item2 = "- %s: %s %s, %s %s\n",
+    .w_count = "That is %s %s.\n",                    /* count, row(s) */
+    .w_sum = "Sum: %s\n",
+    .w_avg = "Sum %s over %s %s; average %s\n",       /* sum, count, row(s), average */
+    .w_largest = "The largest %s is %s.\n", .w_smallest = "The smallest %s is %s.\n",
+    .w_compare = "%s has %s %s; %s has %s %s.\n",
+    .w_join = "%s has %s %s; in the %s table, %s has %s %s.\n",
+    .w_date_diff = "%s: %s; %s: %s; difference %s %s.\n", /* ..., days, day(s) */
+};
+
+static const char *plural(const words *w, long long n, bool days)
 {
-    synl_value_text(t, row, col, buf, cap);
+    bool one = n == 1 || n == -1;
+    return days ? (one ? w->day : w->days) : (one ? w->row : w->rows);
+}
+
+/* A value as the sample's table shows it. */
+static char *text_of(const synl_table *t, size_t row, size_t col, synl_format f, char *buf,
+                     size_t cap)
+{
+    synl_value_in(t, row, col, f, buf, cap);
     return buf;
 }
 
-/* A value as a typed JSON item. */
+/* A value as a typed JSON item, for meta. */
 static cJSON *typed(const synl_table *t, size_t row, size_t col)
 {
     char b[256];
@@ -167,8 +289,15 @@ static cJSON *typed(const synl_table *t, size_t row, size_t col)
     case SYNL_INT: return cJSON_CreateNumber((double)v);
     case SYNL_DECIMAL: return cJSON_CreateNumber((double)v / 100.0);
     case SYNL_BOOL: return cJSON_CreateBool(v != 0);
-    default: return cJSON_CreateString(text_of(t, row, col, b, sizeof b));
+    default: return cJSON_CreateString(text_of(t, row, col, SYNL_MARKDOWN, b, sizeof b));
     }
+}
+
+/* The same value as the answer text shows it: as its table renders it. */
+static cJSON *shown(const synl_table *t, size_t row, size_t col, synl_format f)
+{
+    char b[256];
+    return cJSON_CreateString(text_of(t, row, col, f, b, sizeof b));
 }
 
 static int64_t cents(const synl_table *t, size_t row, size_t col)
@@ -177,10 +306,29 @@ static int64_t cents(const synl_table *t, size_t row, size_t col)
     return t->schema->cols[col].type == SYNL_DECIMAL ? v : v * 100;
 }
 
-static void put_cents(lw_buf *b, int64_t c)
+/* A number in cents as a decimal column renders it (2 decimals), or as an
+ * int column does (when is_int; then c is a whole number of units). */
+static char *num_text(char *b, size_t cap, int64_t c, bool is_int)
 {
-    lw_buf_printf(b, "%s%lld.%02lld", c < 0 ? "-" : "", (long long)(llabs(c) / 100),
-                  (long long)(llabs(c) % 100));
+    if (is_int)
+        snprintf(b, cap, "%lld", (long long)(c / 100));
+    else
+        snprintf(b, cap, "%s%lld.%02lld", c < 0 ? "-" : "", (long long)(llabs(c) / 100),
+                 (long long)(llabs(c) % 100));
+    return b;
+}
+
+static cJSON *shown_num(int64_t c, bool is_int)
+{
+    char b[64];
+    return cJSON_CreateString(num_text(b, sizeof b, c, is_int));
+}
+
+static cJSON *shown_count(long long n)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%lld", n);
+    return cJSON_CreateString(b);
 }
 
 /* Numbers of the answer in JSON: ints stay ints. */
@@ -189,40 +337,47 @@ static cJSON *number_cents(int64_t c, bool is_int)
     return is_int ? cJSON_CreateNumber((double)(c / 100)) : cJSON_CreateNumber((double)c / 100.0);
 }
 
-static void answer_text_of(lw_buf *out, const cJSON *a)
+/* The answer text, from the tree of shown strings. */
+static void answer_text_of(lw_buf *out, const cJSON *a, const words *w)
 {
+    const cJSON *e;
+    bool first = true;
     if (cJSON_IsArray(a)) {
-        const cJSON *e;
-        bool first = true;
         if (cJSON_GetArraySize(a) == 0)
-            lw_buf_puts(out, "none");
+            lw_buf_puts(out, w->none);
         cJSON_ArrayForEach(e, a)
         {
             if (!first)
                 lw_buf_puts(out, ", ");
-            answer_text_of(out, e);
+            answer_text_of(out, e, w);
             first = false;
         }
     } else if (cJSON_IsObject(a)) {
-        const cJSON *e;
-        bool first = true;
         cJSON_ArrayForEach(e, a)
         {
             lw_buf_printf(out, "%s%s: ", first ? "" : ", ", e->string);
-            answer_text_of(out, e);
+            answer_text_of(out, e, w);
             first = false;
         }
     } else if (cJSON_IsString(a)) {
         lw_buf_puts(out, a->valuestring);
-    } else if (cJSON_IsBool(a)) {
-        lw_buf_puts(out, cJSON_IsTrue(a) ? "yes" : "no");
-    } else if (cJSON_IsNumber(a)) {
-        double d = a->valuedouble;
-        if (d == (double)(long long)d)
-            lw_buf_printf(out, "%lld", (long long)d);
-        else
-            lw_buf_printf(out, "%.2f", d);
+    } else {
+        lw_buf_puts(out, w->none);
     }
+}
+
+/* Alphabetical order: ASCII letters compared without case, then bytes (so
+ * "korean" comes before "Research", and "Apple" before "apple"). */
+static int alpha_cmp(const char *a, const char *b)
+{
+    for (const unsigned char *x = (const void *)a, *y = (const void *)b;; x++, y++) {
+        int cx = *x >= 'A' && *x <= 'Z' ? *x + 32 : *x, cy = *y >= 'A' && *y <= 'Z' ? *y + 32 : *y;
+        if (cx != cy)
+            return cx - cy;
+        if (!*x)
+            break;
+    }
+    return strcmp(a, b);
 }
 
 /* Does row r satisfy the plan's condition (col > t, and eq)? */
@@ -240,17 +395,22 @@ static bool holds(const synl_table *t, size_t r, const condition *c)
     return c->eq_col < 0 || synl_cell(t, r, (size_t)c->eq_col) == c->eq_value;
 }
 
-static void condition_text(lw_buf *b, const synl_table *t, const condition *c, bool prose)
+static char *threshold_text(char *b, size_t cap, const synl_table *t, const condition *c)
+{
+    return num_text(b, cap, t->schema->cols[c->col].type == SYNL_DECIMAL ? c->threshold
+                                                                          : c->threshold * 100,
+                    t->schema->cols[c->col].type != SYNL_DECIMAL);
+}
+
+static void condition_text(lw_buf *b, const synl_table *t, const condition *c, bool prose,
+                           const words *w)
 {
     const synl_schema *s = t->schema;
-    const synl_column *col = &s->cols[c->col];
-    lw_buf_printf(b, "%s %s ", col->name, prose ? "greater than" : ">");
-    if (col->type == SYNL_DECIMAL)
-        put_cents(b, c->threshold);
-    else
-        lw_buf_printf(b, "%lld", (long long)c->threshold);
+    char v[64];
+    lw_buf_printf(b, prose ? w->gt : w->gt_sym, s->cols[c->col].name,
+                  threshold_text(v, sizeof v, t, c));
     if (c->eq_col >= 0)
-        lw_buf_printf(b, " and %s %s %s", s->cols[c->eq_col].name, prose ? "equal to" : "=",
+        lw_buf_printf(b, prose ? w->eq : w->eq_sym, s->cols[c->eq_col].name,
                       s->cols[c->eq_col].values[c->eq_value]);
 }
 
@@ -261,14 +421,8 @@ static cJSON *where_json(const synl_table *t, const condition *c)
     cJSON *gt = cJSON_CreateObject();
     cJSON_AddStringToObject(gt, "column", s->cols[c->col].name);
     cJSON_AddStringToObject(gt, "op", "gt");
-    lw_buf v = {0};
-    if (s->cols[c->col].type == SYNL_DECIMAL)
-        put_cents(&v, c->threshold);
-    else
-        lw_buf_printf(&v, "%lld", (long long)c->threshold);
-    lw_buf_putc(&v, '\0');
-    cJSON_AddStringToObject(gt, "value", v.data);
-    lw_buf_free(&v);
+    char v[64];
+    cJSON_AddStringToObject(gt, "value", threshold_text(v, sizeof v, t, c));
     cJSON_AddItemToArray(w, gt);
     if (c->eq_col >= 0) {
         cJSON *eq = cJSON_CreateObject();
@@ -281,14 +435,19 @@ static cJSON *where_json(const synl_table *t, const condition *c)
 }
 
 /* Plant: the key rows get values above the threshold (and the eq value),
- * every other row a value at or below it, so exactly the key rows match. */
+ * every other row a value at or below it, so exactly the key rows match.
+ * The threshold is the plan's fraction of the column's range, so it differs
+ * from sample to sample. A top-k plan's tie rows then take the k-th largest
+ * value of the first k key rows. */
 static void plant(synl_table *t, const synl_plan *p, const size_t *keys, uint32_t n_keys,
                   uint64_t seed, uint64_t sample, condition *c)
 {
     const synl_column *col = &t->schema->cols[p->col];
     int64_t span = col->max - col->min;
     c->col = p->col;
-    c->threshold = col->min + span * 9 / 10;
+    c->threshold = col->min + (int64_t)((double)span * p->threshold);
+    if (c->threshold >= col->max)
+        c->threshold = col->max - 1;
     c->eq_col = p->eq_col;
     c->eq_value = p->eq_value;
     size_t n = t->n_rows, nc = t->schema->n_cols;
@@ -307,6 +466,54 @@ static void plant(synl_table *t, const synl_plan *p, const size_t *keys, uint32_
             *cell = col->min + (int64_t)lw_rng_below(&rng, (uint64_t)(c->threshold - col->min) + 1);
         }
     }
+    /* Half the conditions have a row holding exactly the threshold (which
+     * does not match: the condition is strict). */
+    size_t at = (size_t)(p->probe * (double)n);
+    bool at_key = false;
+    for (uint32_t k = 0; k < n_keys; k++)
+        at_key |= keys[k] == at;
+    if (p->boundary && p->task != SYNL_TOPK && !at_key)
+        t->cells[at * nc + (size_t)p->col] = c->threshold;
+    if (p->task == SYNL_TOPK && p->ties && n_keys > p->k) {
+        int64_t v[SYNL_MAX_KEYS];
+        for (uint32_t k = 0; k < p->k; k++)
+            v[k] = t->cells[keys[k] * nc + (size_t)p->col];
+        for (uint32_t i = 1; i < p->k; i++) /* largest first */
+            for (uint32_t j = i; j > 0 && v[j] > v[j - 1]; j--) {
+                int64_t x = v[j];
+                v[j] = v[j - 1];
+                v[j - 1] = x;
+            }
+        for (uint32_t k = p->k; k < n_keys; k++)
+            t->cells[keys[k] * nc + (size_t)p->col] = v[p->k - 1];
+    }
+}
+
+/* Find: the key rows hold the value V of the plan's column and no other row
+ * does; V is the first key row's own value, or (no key rows) the value of
+ * the row at the plan's probe depth, which is then changed like the rest. */
+static int64_t plant_find(synl_table *t, const synl_plan *p, const size_t *keys,
+                          uint32_t n_keys, uint64_t seed, uint64_t sample)
+{
+    const synl_column *col = &t->schema->cols[p->col];
+    size_t n = t->n_rows, nc = t->schema->n_cols;
+    size_t src = n_keys ? keys[0] : (size_t)(p->probe * (double)n);
+    int64_t v = t->cells[src * nc + (size_t)p->col];
+    for (size_t r = 0; r < n; r++) {
+        bool key = false;
+        for (uint32_t k = 0; k < n_keys; k++)
+            key |= keys[k] == r;
+        int64_t *cell = &t->cells[r * nc + (size_t)p->col];
+        if (key) {
+            *cell = v;
+            continue;
+        }
+        lw_rng rng;
+        lw_rng_init(&rng, seed, LW_STREAM_SYNL + 33, sample << 24 | (uint64_t)r);
+        while (*cell == v) /* findable columns have many values: this ends */
+            *cell = synl_draw(col, &rng);
+    }
+    return v;
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -368,12 +575,15 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
         out->has_dim = true;
     }
 
+    const words *w = &en;
+    const synl_format f = p->format;
     const char *entity = s->entity;
-    char b1[256], b2[256], b3[256], b4[256];
+    char b1[256], b2[256], b3[256], b4[256], n1[64], n2[64];
     lw_buf q = {0};          /* the question */
     lw_buf work = {0};       /* the worked solution */
     cJSON *query = cJSON_CreateObject();
-    cJSON *answer = NULL;
+    cJSON *answer = NULL;    /* typed, for meta */
+    cJSON *show = NULL;      /* the same answer as strings, as the text shows them */
     cJSON *depths = cJSON_CreateArray();
     cJSON_AddStringToObject(query, "op", synl_task_name(p->task));
     cJSON_AddStringToObject(query, "table", s->name);
@@ -381,58 +591,81 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
     const synl_column *col = p->col >= 0 ? &s->cols[p->col] : NULL;
     switch (p->task) {
     case SYNL_LOOKUP:
-        text_of(t, k0, 0, b1, sizeof b1);
-        lw_buf_printf(&q, "What is the %s of the %s with id %s?", col->name, entity, b1);
+        text_of(t, k0, 0, f, b1, sizeof b1);
+        lw_buf_printf(&q, w->lookup, col->name, entity, b1);
         cJSON_AddStringToObject(query, "key", b1);
         cJSON_AddStringToObject(query, "column", col->name);
         answer = typed(t, k0, (size_t)p->col);
+        show = shown(t, k0, (size_t)p->col, f);
         break;
     case SYNL_FIND: {
-        /* The column where the key row's value is rarest. */
-        int best = -1;
-        size_t best_count = 0;
-        for (size_t c = 1; c < s->n_cols; c++) {
-            if (s->cols[c].type == SYNL_BOOL || s->cols[c].type == SYNL_DECIMAL)
-                continue;
-            size_t count = 0;
-            int64_t v = synl_cell(t, k0, c);
-            for (size_t r = 0; r < n; r++)
-                count += synl_cell(t, r, c) == v;
-            if (best < 0 || count < best_count) {
-                best = (int)c;
-                best_count = count;
+        int fc = p->col;
+        int64_t v;
+        if (fc >= 0) {
+            v = plant_find(t, p, out->key_rows, p->keys, seed, sample);
+        } else {
+            /* No column with many values: the one where the key row's value
+             * is rarest. */
+            size_t best_count = 0;
+            for (size_t c = 1; c < s->n_cols; c++) {
+                if (s->cols[c].type == SYNL_BOOL || s->cols[c].type == SYNL_DECIMAL)
+                    continue;
+                size_t count = 0;
+                int64_t cv = synl_cell(t, k0, c);
+                for (size_t r = 0; r < n; r++)
+                    count += synl_cell(t, r, c) == cv;
+                if (fc < 0 || count < best_count) {
+                    fc = (int)c;
+                    best_count = count;
+                }
             }
+            v = synl_cell(t, k0, (size_t)fc);
         }
-        text_of(t, k0, (size_t)best, b1, sizeof b1);
-        lw_buf_printf(&q, "Which %s rows have %s equal to %s? Give their ids in table order.",
-                      entity, s->cols[best].name, b1);
-        cJSON_AddStringToObject(query, "column", s->cols[best].name);
+        /* The value's text: a row's, as every row holding v shows it. */
+        size_t any = 0;
+        if (p->keys)
+            any = k0;
+        else
+            for (size_t r = 0; r < n; r++)
+                if (synl_cell(t, r, (size_t)fc) != v) {
+                    any = r;
+                    break;
+                }
+        int64_t saved = t->cells[any * s->n_cols + (size_t)fc];
+        t->cells[any * s->n_cols + (size_t)fc] = v;
+        text_of(t, any, (size_t)fc, f, b1, sizeof b1);
+        t->cells[any * s->n_cols + (size_t)fc] = saved;
+        lw_buf_printf(&q, w->find, entity, s->cols[fc].name, b1);
+        cJSON_AddStringToObject(query, "column", s->cols[fc].name);
         cJSON_AddStringToObject(query, "value", b1);
         answer = cJSON_CreateArray();
-        int64_t v = synl_cell(t, k0, (size_t)best);
         out->n_keys = 0;
         for (size_t r = 0; r < n; r++)
-            if (synl_cell(t, r, (size_t)best) == v) {
-                cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, r, 0, b2, sizeof b2)));
+            if (synl_cell(t, r, (size_t)fc) == v) {
+                cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, r, 0, f, b2, sizeof b2)));
                 if (out->n_keys < SYNL_MAX_KEYS)
                     out->key_rows[out->n_keys++] = r;
             }
+        show = cJSON_Duplicate(answer, 1);
         break;
     }
     case SYNL_ROW:
-        text_of(t, k0, 0, b1, sizeof b1);
-        lw_buf_printf(&q, "Give all fields of the %s with id %s, as 'column: value' pairs in "
-                      "column order.", entity, b1);
+        text_of(t, k0, 0, f, b1, sizeof b1);
+        lw_buf_printf(&q, w->row_q, entity, b1);
         cJSON_AddStringToObject(query, "key", b1);
         answer = cJSON_CreateObject();
-        for (size_t c = 0; c < s->n_cols; c++)
+        show = cJSON_CreateObject();
+        for (size_t c = 0; c < s->n_cols; c++) {
             cJSON_AddItemToObject(answer, s->cols[c].name, typed(t, k0, c));
+            cJSON_AddItemToObject(show, s->cols[c].name, shown(t, k0, c, f));
+        }
         break;
     case SYNL_ROW_AT:
-        lw_buf_printf(&q, "What is the id of row number %zu of the %s table (counting data rows "
-                      "from 1)?", k0 + 1, s->name);
+        snprintf(n1, sizeof n1, "%zu", k0 + 1);
+        lw_buf_printf(&q, w->row_at, n1, s->name);
         cJSON_AddNumberToObject(query, "position", (double)(k0 + 1));
-        answer = cJSON_CreateString(text_of(t, k0, 0, b1, sizeof b1));
+        answer = cJSON_CreateString(text_of(t, k0, 0, f, b1, sizeof b1));
+        show = cJSON_Duplicate(answer, 1);
         break;
     case SYNL_COUNT:
     case SYNL_SUM:
@@ -440,15 +673,16 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
     case SYNL_ARGMAX:
     case SYNL_ARGMIN: {
         lw_buf cs = {0};
-        condition_text(&cs, t, &cond, true);
+        condition_text(&cs, t, &cond, true, w);
         lw_buf_putc(&cs, '\0');
+        lw_buf sym = {0};
+        condition_text(&sym, t, &cond, false, w);
+        lw_buf_putc(&sym, '\0');
         const synl_column *agg = &s->cols[p->col2];
         bool agg_int = agg->type == SYNL_INT;
         int64_t sum = 0, best = 0;
         size_t matched = 0;
-        lw_buf_puts(&work, "Rows with ");
-        condition_text(&work, t, &cond, false);
-        lw_buf_puts(&work, ":\n");
+        lw_buf_printf(&work, w->w_rows_with, sym.data);
         for (size_t r = 0; r < n; r++) {
             if (!holds(t, r, &cond))
                 continue;
@@ -457,110 +691,114 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
                 best = v;
             sum += v;
             matched++;
-            lw_buf_printf(&work, "- %s: %s %s", text_of(t, r, 0, b1, sizeof b1), col->name,
-                          text_of(t, r, (size_t)p->col, b2, sizeof b2));
+            text_of(t, r, 0, f, b1, sizeof b1);
+            text_of(t, r, (size_t)p->col, f, b2, sizeof b2);
             if (p->task != SYNL_COUNT && p->col2 != p->col)
-                lw_buf_printf(&work, ", %s %s", agg->name, text_of(t, r, (size_t)p->col2, b3, sizeof b3));
-            lw_buf_putc(&work, '\n');
+                lw_buf_printf(&work, w->w_item2, b1, col->name, b2, agg->name,
+                              text_of(t, r, (size_t)p->col2, f, b3, sizeof b3));
+            else
+                lw_buf_printf(&work, w->w_item, b1, col->name, b2);
         }
+        if (!matched)
+            lw_buf_puts(&work, w->w_no_rows);
+        snprintf(n2, sizeof n2, "%zu", matched);
         cJSON_AddItemToObject(query, "where", where_json(t, &cond));
         if (p->task != SYNL_COUNT)
             cJSON_AddStringToObject(query, "column", agg->name);
         if (p->task == SYNL_COUNT) {
-            lw_buf_printf(&q, "How many %s rows have %s?", entity, cs.data);
+            lw_buf_printf(&q, w->count, entity, cs.data);
             answer = cJSON_CreateNumber((double)matched);
-            lw_buf_printf(&work, "That is %zu rows.\n", matched);
+            show = shown_count((long long)matched);
+            lw_buf_printf(&work, w->w_count, n2, plural(w, (long long)matched, false));
         } else if (p->task == SYNL_SUM) {
-            lw_buf_printf(&q, "What is the sum of %s over the %s rows with %s?", agg->name, entity,
-                          cs.data);
+            lw_buf_printf(&q, w->sum, agg->name, entity, cs.data);
             answer = number_cents(sum, agg_int);
-            lw_buf_puts(&work, "Sum: ");
-            put_cents(&work, sum);
-            lw_buf_putc(&work, '\n');
+            show = shown_num(sum, agg_int);
+            lw_buf_printf(&work, w->w_sum, num_text(n1, sizeof n1, sum, agg_int));
         } else if (p->task == SYNL_AVG) {
-            lw_buf_printf(&q, "What is the average %s over the %s rows with %s? Round to 2 "
-                          "decimals.", agg->name, entity, cs.data);
-            int64_t avg = (2 * sum + (int64_t)matched) / (2 * (int64_t)matched); /* half up */
-            answer = cJSON_CreateNumber((double)avg / 100.0);
-            lw_buf_puts(&work, "Sum ");
-            put_cents(&work, sum);
-            lw_buf_printf(&work, " over %zu rows; average ", matched);
-            put_cents(&work, avg);
-            lw_buf_putc(&work, '\n');
+            lw_buf_printf(&q, w->avg, agg->name, entity, cs.data);
+            if (matched) {
+                int64_t avg = (2 * sum + (int64_t)matched) / (2 * (int64_t)matched); /* half up */
+                answer = cJSON_CreateNumber((double)avg / 100.0);
+                show = shown_num(avg, false); /* the question asks for 2 decimals */
+                lw_buf_printf(&work, w->w_avg, num_text(n1, sizeof n1, sum, agg_int), n2,
+                              plural(w, (long long)matched, false),
+                              num_text(b4, sizeof b4, avg, false));
+            } else {
+                answer = cJSON_CreateNull();
+                show = cJSON_CreateNull();
+            }
         } else {
             bool max = p->task == SYNL_ARGMAX;
-            lw_buf_printf(&q, "Among the %s rows with %s, which has the %s %s? Give its id (all "
-                          "ids in table order if tied).", entity, cs.data,
-                          max ? "largest" : "smallest", agg->name);
+            lw_buf_printf(&q, max ? w->argmax : w->argmin, entity, cs.data, agg->name);
             answer = cJSON_CreateArray();
             for (size_t r = 0; r < n; r++)
                 if (holds(t, r, &cond) && cents(t, r, (size_t)p->col2) == best)
-                    cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, r, 0, b1, sizeof b1)));
-            lw_buf_printf(&work, "The %s %s is ", max ? "largest" : "smallest", agg->name);
-            if (agg_int)
-                lw_buf_printf(&work, "%lld", (long long)(best / 100));
-            else
-                put_cents(&work, best);
-            lw_buf_puts(&work, ".\n");
+                    cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, r, 0, f, b1, sizeof b1)));
+            show = cJSON_Duplicate(answer, 1);
+            if (matched)
+                lw_buf_printf(&work, max ? w->w_largest : w->w_smallest, agg->name,
+                              num_text(n1, sizeof n1, best, agg_int));
         }
         lw_buf_free(&cs);
+        lw_buf_free(&sym);
         break;
     }
     case SYNL_COMPARE: {
-        text_of(t, k0, 0, b1, sizeof b1);
-        text_of(t, k1, 0, b2, sizeof b2);
-        bool date = col->type == SYNL_DATE;
-        lw_buf_printf(&q, "Which has the %s %s: the %s with id %s or the one with id %s? Answer "
-                      "with the id, or 'equal'.", date ? "later" : "larger", col->name, entity,
-                      b1, b2);
+        text_of(t, k0, 0, f, b1, sizeof b1);
+        text_of(t, k1, 0, f, b2, sizeof b2);
+        lw_buf_printf(&q, col->type == SYNL_DATE ? w->compare_date : w->compare, col->name,
+                      entity, b1, b2);
         cJSON *keys = cJSON_AddArrayToObject(query, "keys");
         cJSON_AddItemToArray(keys, cJSON_CreateString(b1));
         cJSON_AddItemToArray(keys, cJSON_CreateString(b2));
         cJSON_AddStringToObject(query, "column", col->name);
         int64_t a = synl_cell(t, k0, (size_t)p->col), c = synl_cell(t, k1, (size_t)p->col);
         answer = cJSON_CreateString(a > c ? b1 : a < c ? b2 : "equal");
-        lw_buf_printf(&work, "%s has %s %s; %s has %s %s.\n", b1, col->name,
-                      text_of(t, k0, (size_t)p->col, b3, sizeof b3), b2, col->name,
-                      text_of(t, k1, (size_t)p->col, b4, sizeof b4));
+        show = cJSON_Duplicate(answer, 1);
+        lw_buf_printf(&work, w->w_compare, b1, col->name,
+                      text_of(t, k0, (size_t)p->col, f, b3, sizeof b3), b2, col->name,
+                      text_of(t, k1, (size_t)p->col, f, b4, sizeof b4));
         break;
     }
     case SYNL_JOIN: {
         const synl_table *d = &out->dim;
         const char *other = d->schema->cols[p->other_col].name;
-        text_of(t, k0, 0, b1, sizeof b1);
+        text_of(t, k0, 0, f, b1, sizeof b1);
         int64_t v = synl_cell(t, k0, (size_t)p->col);
-        lw_buf_printf(&q, "What is the %s of the %s of the %s with id %s? Look the %s up in the "
-                      "%s table.", other, col->name, entity, b1, col->name, s->dim_name);
+        lw_buf_printf(&q, w->join, other, col->name, entity, b1, col->name, s->dim_name);
         cJSON_AddStringToObject(query, "key", b1);
         cJSON_AddStringToObject(query, "column", col->name);
         cJSON_AddStringToObject(query, "other", s->dim_name);
         cJSON_AddStringToObject(query, "other_column", other);
         answer = typed(d, (size_t)v, (size_t)p->other_col);
-        lw_buf_printf(&work, "%s has %s %s; in the %s table, %s has %s %s.\n", b1, col->name,
-                      col->values[v], s->dim_name, col->values[v], other,
-                      text_of(d, (size_t)v, (size_t)p->other_col, b2, sizeof b2));
+        show = shown(d, (size_t)v, (size_t)p->other_col, f);
+        lw_buf_printf(&work, w->w_join, b1, col->name, col->values[v], s->dim_name,
+                      col->values[v], other,
+                      text_of(d, (size_t)v, (size_t)p->other_col, f, b2, sizeof b2));
         break;
     }
     case SYNL_DATE_DIFF: {
-        text_of(t, k0, 0, b1, sizeof b1);
-        text_of(t, k1, 0, b2, sizeof b2);
-        lw_buf_printf(&q, "How many days after the %s of the %s with id %s is the %s of the %s "
-                      "with id %s? (Negative if it is earlier.)", col->name, entity, b1,
-                      col->name, entity, b2);
+        text_of(t, k0, 0, f, b1, sizeof b1);
+        text_of(t, k1, 0, f, b2, sizeof b2);
+        lw_buf_printf(&q, w->date_diff, col->name, entity, b1, col->name, entity, b2);
         cJSON *keys = cJSON_AddArrayToObject(query, "keys");
         cJSON_AddItemToArray(keys, cJSON_CreateString(b1));
         cJSON_AddItemToArray(keys, cJSON_CreateString(b2));
         cJSON_AddStringToObject(query, "column", col->name);
         int64_t days = synl_cell(t, k1, (size_t)p->col) - synl_cell(t, k0, (size_t)p->col);
         answer = cJSON_CreateNumber((double)days);
-        lw_buf_printf(&work, "%s: %s; %s: %s; difference %lld days.\n", b1,
-                      text_of(t, k0, (size_t)p->col, b3, sizeof b3), b2,
-                      text_of(t, k1, (size_t)p->col, b4, sizeof b4), (long long)days);
+        show = shown_count((long long)days);
+        snprintf(n1, sizeof n1, "%lld", (long long)days);
+        lw_buf_printf(&work, w->w_date_diff, b1,
+                      text_of(t, k0, (size_t)p->col, f, b3, sizeof b3), b2,
+                      text_of(t, k1, (size_t)p->col, f, b4, sizeof b4), n1,
+                      plural(w, (long long)days, true));
         break;
     }
     case SYNL_TOPK: {
-        lw_buf_printf(&q, "List the ids of the %u %s rows with the largest %s, largest first "
-                      "(ties: earlier rows first).", p->k, entity, col->name);
+        snprintf(n1, sizeof n1, "%u", p->k);
+        lw_buf_printf(&q, w->topk, n1, entity, col->name);
         cJSON_AddStringToObject(query, "column", col->name);
         cJSON_AddNumberToObject(query, "k", p->k);
         cJSON_AddStringToObject(query, "order", "desc");
@@ -578,7 +816,8 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
             }
         answer = cJSON_CreateArray();
         for (size_t i = 0; i < m && i < p->k; i++)
-            cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, idx[i], 0, b1, sizeof b1)));
+            cJSON_AddItemToArray(answer, cJSON_CreateString(text_of(t, idx[i], 0, f, b1, sizeof b1)));
+        show = cJSON_Duplicate(answer, 1);
         break;
     }
     case SYNL_DISTINCT:
@@ -598,25 +837,28 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
             distinct += counts[synl_cell(t, r, (size_t)p->col)]++ == 0;
         cJSON_AddStringToObject(query, "column", col->name);
         if (p->task == SYNL_DISTINCT) {
-            lw_buf_printf(&q, "How many distinct values does the %s column have?", col->name);
+            lw_buf_printf(&q, w->distinct, col->name);
             answer = cJSON_CreateNumber((double)distinct);
+            show = shown_count((long long)distinct);
         } else {
-            lw_buf_printf(&q, "How many %s rows are there for each %s? Answer as 'value: count' "
-                          "pairs in alphabetical order of the value.", entity, col->name);
+            lw_buf_printf(&q, w->group_count, entity, col->name);
             answer = cJSON_CreateObject();
+            show = cJSON_CreateObject();
             size_t nv = col->n_values;
             size_t *order = malloc(nv * sizeof *order);
             for (size_t i = 0; order && i < nv; i++)
                 order[i] = i;
-            for (size_t i = 1; order && i < nv; i++) /* by value text */
-                for (size_t j = i; j > 0 && strcmp(col->values[order[j]], col->values[order[j - 1]]) < 0; j--) {
+            for (size_t i = 1; order && i < nv; i++) /* by value text, as the question says */
+                for (size_t j = i; j > 0 && alpha_cmp(col->values[order[j]], col->values[order[j - 1]]) < 0; j--) {
                     size_t x = order[j];
                     order[j] = order[j - 1];
                     order[j - 1] = x;
                 }
             for (size_t i = 0; order && counts && i < nv; i++)
-                if (counts[order[i]])
+                if (counts[order[i]]) {
                     cJSON_AddNumberToObject(answer, col->values[order[i]], counts[order[i]]);
+                    cJSON_AddItemToObject(show, col->values[order[i]], shown_count(counts[order[i]]));
+                }
             free(order);
         }
         free(counts);
@@ -624,31 +866,33 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
         break;
     }
     case SYNL_TOTAL_ROWS:
-        lw_buf_printf(&q, "How many %s rows does the table have?", entity);
+        lw_buf_printf(&q, w->total_rows, entity);
         answer = cJSON_CreateNumber((double)n);
+        show = shown_count((long long)n);
         out->n_keys = 0;
         break;
     case SYNL_TASK_COUNT_: break;
     }
-    if (planted && p->task != SYNL_TOPK)
-        qsort(out->key_rows, out->n_keys, sizeof *out->key_rows, cmp_size);
+    /* depths in table order, for every task */
+    qsort(out->key_rows, out->n_keys, sizeof *out->key_rows, cmp_size);
     for (uint32_t k = 0; k < out->n_keys; k++)
         cJSON_AddItemToArray(depths, cJSON_CreateNumber((double)out->key_rows[k] / (double)n));
 
     /* The messages. */
     int rc = 0;
     lw_buf *u = &out->user;
-    rc |= lw_buf_printf(u, "Answer the question about the %s below. Use only the data shown.\n\n",
-                        out->has_dim ? "tables" : "table");
-    rc |= lw_buf_printf(u, "### Table: %s\n", s->name) | synl_render(u, t, p->format);
+    rc |= lw_buf_printf(u, w->intro, out->has_dim ? w->two_tables : w->one_table);
+    rc |= lw_buf_printf(u, w->table_head, s->name) | synl_render(u, t, f);
     if (out->has_dim)
-        rc |= lw_buf_printf(u, "\n### Table: %s\n", s->dim_name) | synl_render(u, &out->dim, p->format);
-    rc |= lw_buf_puts(u, "\n### Question\n") | lw_buf_append(u, q.data, q.len);
+        rc |= lw_buf_puts(u, "\n") | lw_buf_printf(u, w->table_head, s->dim_name) |
+              synl_render(u, &out->dim, f);
+    rc |= lw_buf_puts(u, w->question_head) | lw_buf_append(u, q.data, q.len);
     lw_buf *a = &out->assistant;
     bool reasoning = strcmp(synl_task_family(p->task), "reasoning") == 0;
     if (p->cot && reasoning)
-        rc |= lw_buf_append(a, work.data, work.len) | lw_buf_puts(a, "Answer: ");
-    answer_text_of(a, answer);
+        rc |= lw_buf_append(a, work.data, work.len) | lw_buf_puts(a, w->answer);
+    answer_text_of(a, show, w);
+    cJSON_Delete(show);
     lw_buf_free(&q);
     lw_buf_free(&work);
     out->query = query;

@@ -1,5 +1,6 @@
 """Command-line tests of `longweave synl`: answers recomputed by an independent
-checker from the rendered tables, lengths within the buckets, loss masks on
+checker from the rendered tables, the question and assistant texts written as
+the tables write their values, variety over many samples, lengths within the buckets, loss masks on
 exactly the assistant's tokens (decoded in Python from the rank file), thread
 and part determinism, and clear errors for bad schema files."""
 import collections
@@ -33,6 +34,46 @@ def answers_recompute_from_the_tables(tmp):
     check(len(formats) == 4 and len(families) == 3, f"{formats} {families}")
     domains = collections.Counter(s["meta"]["domain"] for s in samples)
     check(len(domains) == 8, str(domains))
+    problems, numbers = synl_check.distribution(samples)
+    print(f"    distribution over {len(samples)} samples: {numbers}")
+    check(not problems, "; ".join(problems))
+
+
+@test
+def texts_write_values_as_their_table_does(tmp):
+    # A JSON table writes booleans true/false and decimals with 2 decimals:
+    # so must the answers (lookup, row) and the worked solutions (sum, avg).
+    run_ok(["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "120", "--cot", "--seed", "9",
+            "--table-format", "json", "--tasks", "lookup,row,sum,avg,count", "-o", "out", "-q"])
+    samples = chat_lines("out")
+    bad = [e for s in samples if (e := synl_check.check(s))]
+    check(not bad, f"{len(bad)} wrong: {bad[:3]}")
+    answers = [next(m["content"] for m in s["messages"] if m["role"] == "assistant")
+               for s in samples]
+    check(any(": true" in a or ": false" in a for a in answers), "no row answer with a boolean")
+    check(not any(": yes" in a or ": no," in a for a in answers), "yes/no in a JSON sample")
+    check(any(s["meta"]["task"] == "avg" and s["meta"]["answer"] is None for s in samples) or
+          any(s["meta"]["task"] in ("count", "sum") and not s["meta"]["depths"] for s in samples),
+          "no condition matched zero rows")
+
+
+@test
+def group_counts_in_the_order_the_question_states(tmp):
+    # Mixed case: alphabetical order (as the question says) puts "korean"
+    # before "Research"; byte order would not.
+    values = ["Research", "korean", "Apple", "banana", "apple", "Zebra", "delta"]
+    schema = {"name": "labs", "columns": [
+        {"name": "team", "type": "category", "values": values},
+        {"name": "n", "type": "int", "min": 1, "max": 99}]}
+    write("m.json", json.dumps(schema))
+    run_ok(["synl", "-t", LLAMA3, "--schema", "m.json", "--tasks", "group_count",
+            "--seq-len", "2k", "-n", "10", "-o", "out", "-q"])
+    samples = chat_lines("out")
+    bad = [e for s in samples if (e := synl_check.check(s))]
+    check(not bad, str(bad[:3]))
+    for s in samples:
+        keys = list(s["meta"]["answer"])
+        check(keys == sorted(keys, key=lambda k: (k.lower(), k)), f"order {keys}")
 
 
 @test
