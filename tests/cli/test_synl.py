@@ -88,7 +88,9 @@ def lengths_fill_their_buckets_and_masks_cover_the_answer(tmp):
         prefix = os.path.join("out", f"len-{L:07d}", "part-00000")
         _, seqs, _ = megatron.read(prefix)
         masks = megatron.read_uint8(prefix + ".mask")
-        check(len(seqs) == len(by_len[L]) == 20, f"{L}: {len(seqs)} sequences")
+        # equal token shares (--length-mix): four samples of 2K per sample of 8K
+        want = {2048: 32, 8192: 8}[L]
+        check(len(seqs) == len(by_len[L]) == want, f"{L}: {len(seqs)} sequences, not {want}")
         for ids, mask, s in zip(seqs, masks, by_len[L]):
             check(0.9 * L <= len(ids) <= L, f"{L}: a sample of {len(ids)} tokens")
             check(len(ids) == s["meta"]["tokens"] and len(mask) == len(ids))
