@@ -26,6 +26,9 @@ static const char usage[] =
     "      --tasks LIST        niah_single,niah_multikey,niah_multivalue,niah_multiquery,\n"
     "                          passkey,vt,cwe,kv (default all)\n"
     "      --count-per-cell N  samples per (task, length, depth) (default 1)\n"
+    "      --lang en|zh        language of the instructions, needles and questions\n"
+    "                          (default en); zh also cuts the haystack into sentences\n"
+    "                          at \u3002\uff01\uff1f\uff1b and Unicode's other terminators\n"
     "      --haystack PATH     take the haystack's sentences from this corpus (file or\n"
     "                          directory, any format the readers accept; repeatable);\n"
     "                          default: the built-in filler (\"The grass is green. ...\")\n"
@@ -54,7 +57,7 @@ static const char usage[] =
     "output, 74 I/O error.\n";
 
 enum { OPT_PATTERN = 256, OPT_SEQ_LEN, OPT_DEPTHS, OPT_TASKS, OPT_PER_CELL, OPT_HAYSTACK,
-       OPT_ONE_FILE, OPT_BOS };
+       OPT_ONE_FILE, OPT_BOS, OPT_LANG };
 
 static const struct option long_opts[] = {
     CLI_DOC_OPTIONS,
@@ -67,6 +70,7 @@ static const struct option long_opts[] = {
     {"haystack", required_argument, NULL, OPT_HAYSTACK},
     {"one-file", no_argument, NULL, OPT_ONE_FILE},
     {"prepend-bos", no_argument, NULL, OPT_BOS},
+    {"lang", required_argument, NULL, OPT_LANG},
     CLI_FORMAT_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -112,6 +116,7 @@ int cmd_needle(int argc, char **argv)
             break;
         case OPT_ONE_FILE: cfg.one_file = true; break;
         case OPT_BOS: cfg.prepend_bos = true; break;
+        case OPT_LANG: cfg.lang = optarg; break;
         case 'h': fputs(usage, stdout); goto out;
         default: rc = cli_usage_error(cmd, "unknown or incomplete option");
         }

@@ -37,6 +37,7 @@ typedef struct {
     const lw_tokenizer *tok;
     nd_haystack hay;
     int64_t bos; /* -1: none */
+    int lang;
 } shared;
 
 /* One sample being made, and what it becomes. Reused across batches. */
@@ -287,6 +288,7 @@ static int put_record(const nd_sample *s, uint32_t len, double depth, int depth_
     cJSON *o = cJSON_CreateObject();
     bool ok = cJSON_AddStringToObject(o, "id", id) != NULL;
     ok &= cJSON_AddStringToObject(o, "task", lw_needle_task_names[s->task]) != NULL;
+    ok &= cJSON_AddStringToObject(o, "lang", nd_lang_names[s->lang]) != NULL;
     ok &= cJSON_AddNumberToObject(o, "length", len) != NULL;
     if (s->task == ND_CWE) /* the answers are spread over the whole list */
         ok &= cJSON_AddNullToObject(o, "depth") != NULL;
@@ -317,7 +319,8 @@ static lw_status make_sample(const shared *sh, lw_tok_scratch *ts, int task, uin
     lw_status st = LW_OK;
     for (unsigned attempt = 0;; attempt++) {
         nd_sample s;
-        if (nd_sample_setup(&s, task, sh->cfg->seed, index, attempt, depth, len, &sh->hay)) {
+        if (nd_sample_setup(&s, task, sh->lang, sh->cfg->seed, index, attempt, depth, len,
+                            &sh->hay)) {
             nd_sample_free(&s);
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
         }
@@ -346,19 +349,39 @@ static lw_status make_sample(const shared *sh, lw_tok_scratch *ts, int task, uin
     }
 }
 
-/* Haystack sentences: documents' text with whitespace runs made one space,
- * cut after . ! or ? followed by a space or the end; kept when 20 to 400
- * bytes long. Reads documents until `want` bytes of sentences are held. */
-static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, size_t want,
+typedef struct {
+    nd_haystack *hay;
+    size_t cap, bytes;
+} keeper;
+
+static int keep_sentence(void *ctx, const char *s, size_t len)
+{
+    keeper *k = ctx;
+    nd_haystack *hay = k->hay;
+    if (len < 20 || len > 400)
+        return 0;
+    if (!LW_VEC_GROW(&hay->sentences, &k->cap, hay->n + 1) ||
+        !(hay->sentences[hay->n] = strndup(s, len)))
+        return -1;
+    k->bytes += len;
+    hay->n++;
+    return 0;
+}
+
+/* Haystack sentences: documents' text cut into sentences by the rules of
+ * the language (needle_sentences.c); kept when 20 to 400 bytes long. Reads
+ * documents until `want` bytes of sentences are held. */
+static lw_status read_haystack(const shared *sh, nd_haystack *hay, size_t want,
                                lw_needle_stats *stats, lw_error *err)
 {
+    const lw_needle_config *cfg = sh->cfg;
     lw_source src;
     lw_status st = lw_source_open(&src, &cfg->haystack, &stats->haystack, err);
     if (st)
         return st;
-    size_t cap = 0, bytes = 0;
+    keeper k = {hay, 0, 0};
     lw_buf scratch = {0}, sentence = {0};
-    while (!st && bytes < want) {
+    while (!st && k.bytes < want) {
         lw_unit u;
         bool got, handled;
         if ((st = lw_reader_next(src.reader, &u, &got, err)) || !got)
@@ -374,35 +397,9 @@ static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, si
         }
         stats->haystack.docs_read++;
         stats->haystack.docs_written++;
-        sentence.len = 0;
-        for (size_t i = 0; i < d.text_len && !st; i++) {
-            char c = d.text[i];
-            bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-            if (space && (sentence.len == 0 || sentence.data[sentence.len - 1] == ' '))
-                continue;
-            if (lw_buf_putc(&sentence, space ? ' ' : c)) {
-                st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                break;
-            }
-            bool end = (c == '.' || c == '!' || c == '?') &&
-                       (i + 1 == d.text_len || d.text[i + 1] == ' ' || d.text[i + 1] == '\n' ||
-                        d.text[i + 1] == '\t' || d.text[i + 1] == '\r');
-            if (!end)
-                continue;
-            if (sentence.len >= 20 && sentence.len <= 400) {
-                if (!LW_VEC_GROW(&hay->sentences, &cap, hay->n + 1)) {
-                    st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                    break;
-                }
-                if (!(hay->sentences[hay->n] = strndup(sentence.data, sentence.len))) {
-                    st = lw_error_set(err, LW_E_NOMEM, "out of memory");
-                    break;
-                }
-                bytes += sentence.len;
-                hay->n++;
-            }
-            sentence.len = 0;
-        }
+        int rc = nd_split_sentences(sh->lang, d.text, d.text_len, &sentence, keep_sentence, &k);
+        if (rc)
+            st = lw_error_set(err, LW_E_NOMEM, "out of memory");
         lw_doc_clear(&d);
     }
     if (!st)
@@ -413,10 +410,13 @@ static lw_status read_haystack(const lw_needle_config *cfg, nd_haystack *hay, si
     lw_buf_free(&sentence);
     lw_source_close(&src);
     stats->haystack_sentences = hay->n;
-    stats->haystack_bytes = bytes;
+    stats->haystack_bytes = k.bytes;
     if (!st && hay->n < 16)
         st = lw_error_set(err, LW_E_DATA, "the haystack has only %zu usable sentences (16 are "
-                          "needed: 20 to 400 bytes, ending in . ! or ?)", hay->n);
+                          "needed: 20 to 400 bytes, ending in %s)", hay->n,
+                          sh->lang == ND_LANG_ZH ? "。！？； or in . ! ? and a space"
+                                                 : ". ! or ? and a space; for Chinese text give "
+                                                   "--lang zh");
     return st;
 }
 
@@ -506,6 +506,7 @@ static cJSON *manifest(const lw_needle_config *cfg, const lw_tokenizer *tok,
             ok &= lw_json_push(tasks, cJSON_CreateString(lw_needle_task_names[t]));
     for (size_t i = 0; i < cfg->n_lengths; i++)
         ok &= lw_json_push(lens, cJSON_CreateNumber(cfg->lengths[i]));
+    ok &= cJSON_AddStringToObject(c, "lang", cfg->lang ? cfg->lang : "en") != NULL;
     ok &= cJSON_AddNumberToObject(c, "depths", depths) != NULL;
     ok &= cJSON_AddNumberToObject(c, "count_per_cell", per_cell) != NULL;
     ok &= cJSON_AddNumberToObject(c, "seed", (double)cfg->seed) != NULL;
@@ -620,7 +621,15 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
     uint32_t per_cell = cfg->count_per_cell ? cfg->count_per_cell : 1;
     unsigned nparts = cfg->nparts ? cfg->nparts : 1;
     int threads = cfg->threads > 0 ? cfg->threads : omp_get_num_procs();
-    shared sh = {.cfg = cfg, .bos = -1};
+    shared sh = {.cfg = cfg, .bos = -1, .lang = -1};
+    for (int l = 0; l < ND_LANGS; l++)
+        if (!cfg->lang || strcmp(cfg->lang, nd_lang_names[l]) == 0) {
+            sh.lang = l;
+            break;
+        }
+    if (sh.lang < 0)
+        return lw_error_set(err, LW_E_USAGE, "--lang: unknown language '%s' (known: en, zh)",
+                            cfg->lang);
     lw_tokenizer *tok = NULL;
     outputs out = {0};
     made *batch = NULL;
@@ -644,7 +653,7 @@ lw_status lw_needle_run(const lw_needle_config *cfg, lw_needle_stats *stats, lw_
         /* enough text for the longest sample (about 4 bytes a token), and a
          * few MiB so that short samples differ */
         size_t want = (size_t)longest * 8 > HAYSTACK_MIN ? (size_t)longest * 8 : HAYSTACK_MIN;
-        if ((st = read_haystack(cfg, &sh.hay, want, stats, err)))
+        if ((st = read_haystack(&sh, &sh.hay, want, stats, err)))
             goto done;
     }
     lw_output_spec spec = {cfg->outdir, LW_OUT_DIR_PARTS, cfg->part, nparts, cfg->force,

@@ -1,6 +1,6 @@
 /* `score`: read an evaluation set's answer keys and a model's predictions,
  * score every sample (share of answers the prediction contains, ignoring
- * case), and sum the scores per (task, length, depth). */
+ * case and character width), and sum the scores per (task, length, depth). */
 #include "longweave/score.h"
 
 #include <cjson/cJSON.h>
@@ -22,14 +22,35 @@
 #include "longweave/source.h"
 #include "score_internal.h"
 
-/* Case folding and NFC, so "ÄBC" matches "äbc" in either form; bytes that
- * are not UTF-8 are compared with ASCII case folding only. */
+/* The width forms to their usual characters: what NFKC does to the code
+ * points whose decomposition is <wide> or <narrow> (full-width ASCII
+ * U+FF01..FF5E, the ideographic space U+3000, full-width ￥ and half-width
+ * katakana), and nothing else, so that a Chinese model's "４８２７" or
+ * "ＵＵＩＤ" matches while ① or ² (other compatibility forms) stay themselves. */
+static utf8proc_int32_t unwiden(utf8proc_int32_t cp, void *data)
+{
+    (void)data;
+    int type = utf8proc_get_property(cp)->decomp_type;
+    if (type != UTF8PROC_DECOMP_TYPE_WIDE && type != UTF8PROC_DECOMP_TYPE_NARROW)
+        return cp;
+    utf8proc_int32_t d[4];
+    int boundclass = 0;
+    utf8proc_ssize_t n = utf8proc_decompose_char(cp, d, 4, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT,
+                                                  &boundclass);
+    return n == 1 ? d[0] : cp;
+}
+
+/* Width folding, case folding and NFC, so "ÄBC" matches "äbc" in either
+ * form and "ＡＢＣ" too; bytes that are not UTF-8 are compared with ASCII
+ * case folding only. Answers are found anywhere in the prediction (no word
+ * boundaries), as Chinese is written without spaces. */
 static char *fold(const char *s)
 {
     utf8proc_uint8_t *out = NULL;
-    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
-                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                          UTF8PROC_CASEFOLD);
+    utf8proc_ssize_t n = utf8proc_map_custom((const utf8proc_uint8_t *)s, 0, &out,
+                                             UTF8PROC_NULLTERM | UTF8PROC_STABLE |
+                                                 UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD,
+                                             unwiden, NULL);
     if (n >= 0)
         return (char *)out;
     char *c = strdup(s);

@@ -16,7 +16,7 @@ typedef struct {
     double depth;       /* NAN: the task has no depth (cwe) */
     size_t n_answers;
     char **answers;     /* as the set gives them */
-    char **folded;      /* case-folded, NFC */
+    char **folded;      /* width- and case-folded, NFC */
     bool *found;
     double score;
     bool predicted;

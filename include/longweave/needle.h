@@ -34,6 +34,7 @@ typedef struct {
     bool one_file;              /* all tasks in OUTDIR/needle.*, else OUTDIR/TASK.* */
     lw_seq_output output;       /* --format, --shard-tokens, --shard-bytes */
     bool prepend_bos;           /* the tokenized inputs start with BOS (within the length) */
+    const char *lang;           /* "en" (NULL) or "zh": templates and haystack sentence rules */
     /* A haystack corpus (any reader input); n_inputs 0: the built-in filler. */
     lw_source_config haystack;
     uint64_t seed;
