@@ -57,6 +57,17 @@ t, i = r["input"], r["input"].index("The pass key is")
 print(t[:160] + " [...] " + t[i - 80:i + 70] + " [...] " + t[-120:])
 print("--- answers:", r["answers"], " tokens:", r["tokens"], " needle at token", r["needle_token_offset"])'
 echo
+echo "== 5b. needle --lang zh: Chinese templates, the haystack from the multilingual sample"
+echo "   (sentences also end at 。！？；)"
+"$LONGWEAVE" needle -t "$TOK" --lang zh --seq-len 4k --depths 3 --tasks niah_single,passkey \
+    --haystack "$HERE/data/multilingual.jsonl.zst" --force -o "$OUT/eval-zh"
+grep -m 1 '"id":"niah_single-4096-01-0"' "$OUT/eval-zh/niah_single.jsonl" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+t = r["input"]
+print(t[:120] + " [...] " + t[-160:])
+print("--- answers:", r["answers"], " tokens:", r["tokens"], " lang:", r["lang"])'
+echo
 echo "== 6. score: answers of a stand-in for a model with a 4K-token window (it finds an"
 echo "   answer only in the last 16,000 characters; cwe's common words occur there too),"
 echo "   a report and the depth x length heatmaps"
