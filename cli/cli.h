@@ -13,6 +13,8 @@
 #include "longweave/source.h"
 #include "longweave/status.h"
 
+#include "cli_options.h"
+
 typedef struct {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -32,9 +34,12 @@ int cmd_merge(int argc, char **argv);
 int cmd_mix(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 
-/* Options of every command that reads documents. Parse them with
- * cli_doc_option() from the getopt_long loop; list CLI_DOC_OPTIONS in the
- * command's option table. */
+/* Options of every command that reads documents: cli_doc_options(&o) is
+ * their table (input, then run), bound to o's fields; a command includes it
+ * with CLI_OPT_SHARED and declares -o and --seed itself where it takes them.
+ * cli_run_options(&o) is the run part alone (-j, --part, --force, --resume,
+ * -q, --progress-every, --stats-json), for commands that read no documents. */
+enum { CLI_DOC_TABLE = 12, CLI_RUN_TABLE = 12 };
 typedef struct {
     const char *output;        /* -o */
     int threads;               /* -j; 0: all cores */
@@ -48,33 +53,12 @@ typedef struct {
     uint64_t max_doc_bytes;
     const char **include;      /* owned array (strings are argv's) */
     size_t n_include, include_cap;
+    cli_option table[CLI_DOC_TABLE];     /* cli_doc_options */
+    cli_option run_table[CLI_RUN_TABLE]; /* cli_run_options */
 } cli_doc_opts;
 
-enum {
-    CLI_OPT_TEXT_KEY = 1000, CLI_OPT_ID_KEY, CLI_OPT_INPUT_FORMAT, CLI_OPT_INCLUDE,
-    CLI_OPT_MAX_DOC, CLI_OPT_UTF8, CLI_OPT_STRICT, CLI_OPT_FORCE, CLI_OPT_SEED, CLI_OPT_PART,
-    CLI_OPT_STATS, CLI_OPT_RESUME, CLI_OPT_PROGRESS_EVERY
-};
-
-#define CLI_DOC_OPTIONS                                                                        \
-    {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 'j'},       \
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},                   \
-        {"text-key", required_argument, NULL, CLI_OPT_TEXT_KEY},                              \
-        {"id-key", required_argument, NULL, CLI_OPT_ID_KEY},                                  \
-        {"input-format", required_argument, NULL, CLI_OPT_INPUT_FORMAT},                      \
-        {"include", required_argument, NULL, CLI_OPT_INCLUDE},                                \
-        {"max-doc-bytes", required_argument, NULL, CLI_OPT_MAX_DOC},                          \
-        {"utf8", required_argument, NULL, CLI_OPT_UTF8},                                      \
-        {"strict", no_argument, NULL, CLI_OPT_STRICT},                                        \
-        {"force", no_argument, NULL, CLI_OPT_FORCE},                                          \
-        {"resume", no_argument, NULL, CLI_OPT_RESUME},                                        \
-        {"seed", required_argument, NULL, CLI_OPT_SEED},                                      \
-        {"part", required_argument, NULL, CLI_OPT_PART},                                      \
-        {"stats-json", required_argument, NULL, CLI_OPT_STATS},                               \
-        {"progress-every", required_argument, NULL, CLI_OPT_PROGRESS_EVERY}
-
-/* The help lines of the shared options. */
-extern const char cli_doc_options_help[];
+const cli_option *cli_doc_options(cli_doc_opts *o);
+const cli_option *cli_run_options(cli_doc_opts *o);
 
 typedef struct cli_reporter cli_reporter;
 /* Fill a stage's source from the shared options, the inputs and the
@@ -82,15 +66,9 @@ typedef struct cli_reporter cli_reporter;
 void cli_doc_source(lw_source_config *src, const cli_doc_opts *o, char **inputs, int n,
                     cli_reporter *rep);
 
-/* If c is a shared option, apply it and return 1 (*rc: 0 or an exit code);
- * otherwise return 0. */
-int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int *rc);
 void cli_doc_opts_free(cli_doc_opts *o);
-/* --help of a document-reading command: its own text, the shared options,
- * then its examples. */
-void cli_print_help(const char *head, const char *tail);
 /* Usage errors for a missing INPUT or -o; returns 0 when both are there. */
-int cli_require_io(const char *cmd, int argc, int optind, const cli_doc_opts *o,
+int cli_require_io(const char *cmd, int argc, int first, const cli_doc_opts *o,
                    const char *input_hint, const char *output_hint);
 
 /* Parsers: return 0, or print a usage error naming the option and return
@@ -98,13 +76,37 @@ int cli_require_io(const char *cmd, int argc, int optind, const cli_doc_opts *o,
 int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
 /* --pad-id N or --pad-id eod (LW_PAD_EOD, longweave/pad.h). */
 int cli_parse_pad_id(const char *cmd, const char *s, int64_t *out);
-/* The help line of --pad-id, for every command that pads. */
-#define CLI_PAD_HELP \
-    "      --pad-id N|eod      padding id (loss mask 0). Default: the tokenizer's pad,\n" \
-    "                          else a reserved pad token (<|finetune_right_pad_id|>,\n" \
-    "                          <pad>), else the end of document; the manifest says\n" \
-    "                          which. N equal to the end of document is refused\n" \
-    "                          (Megatron then trains on padding): say eod for it\n"
+/* The values of an option (argv's strings): a repeatable one collects one
+ * per use (cli_push_string), a comma list is split (cli_set_comma_list, in
+ * place; a repeated list replaces the last). Free v. */
+typedef struct {
+    const char **v;
+    size_t n, cap;
+} cli_strings;
+int cli_push_string(const char *cmd, const cli_option *opt, const char *arg);
+int cli_set_comma_list(const char *cmd, const cli_option *opt, const char *arg);
+/* --eod-id N and --bos-id N: the id, and that the token is then added. */
+typedef struct {
+    int64_t *id;
+    bool *add;
+} cli_special_id;
+int cli_set_special_id(const char *cmd, const cli_option *opt, const char *arg);
+/* --seq-len LIST (cli_parse_lengths) into a bucket table. */
+typedef struct {
+    uint32_t *lens;
+    char (*names)[32];
+    size_t max, *n;
+} cli_lengths;
+int cli_set_lengths(const char *cmd, const cli_option *opt, const char *arg);
+/* --pad-id, for every command that pads: an entry of its option table. */
+int cli_set_pad_id(const char *cmd, const cli_option *opt, const char *arg);
+#define CLI_OPT_PAD_ID(v)                                                                      \
+    CLI_OPT_CALL(0, "pad-id", "N|eod", v, cli_set_pad_id,                                      \
+                 "padding id (loss mask 0). Default: the tokenizer's pad,\n"                  \
+                 "else a reserved pad token (<|finetune_right_pad_id|>,\n"                    \
+                 "<pad>), else the end of document; the manifest says\n"                      \
+                 "which. N equal to the end of document is refused\n"                         \
+                 "(Megatron then trains on padding): say eod for it")
 int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned min, unsigned max,
                    unsigned *out);
 /* The one reading of a count or size on the command line: digits (a
@@ -125,24 +127,20 @@ int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char nam
                   size_t n_lens, double *mix);
 /* Split a comma list in place into *out (grown; free it). */
 int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n);
-/* The output options of every command that writes token sequences:
- * --format, --shard-tokens (llmc), --shard-bytes (mds). List
- * CLI_FORMAT_OPTIONS in the option table and parse them with
- * cli_format_option(). */
-enum { CLI_OPT_FORMAT = 1100, CLI_OPT_SHARD_TOKENS, CLI_OPT_SHARD_BYTES };
-#define CLI_FORMAT_OPTIONS                                                                     \
-    {"format", required_argument, NULL, CLI_OPT_FORMAT},                                       \
-        {"shard-tokens", required_argument, NULL, CLI_OPT_SHARD_TOKENS},                       \
-        {"shard-bytes", required_argument, NULL, CLI_OPT_SHARD_BYTES}
-#define CLI_FORMAT_HELP                                                                        \
-    "      --format F          output format, one of\n"                                      \
-    "                          " LW_SEQ_FORMAT_LIST "\n"                                     \
-    "                          (default megatron; npy for fixed-length outputs only)\n"     \
-    "      --shard-tokens N    llmc: tokens per shard file (default 100000000)\n"            \
-    "      --shard-bytes SIZE  mds: shard size limit (default 64M)\n"
-/* If c is an output option, apply it to *out and return 1 (*rc: 0 or an exit
- * code); otherwise return 0. */
-int cli_format_option(const char *cmd, int c, const char *arg, lw_seq_output *out, int *rc);
+/* The output options of every command that writes token sequences
+ * (--format, --shard-tokens for llmc, --shard-bytes for mds), as entries of
+ * its option table, bound to an lw_seq_output. */
+int cli_set_format(const char *cmd, const cli_option *opt, const char *arg);
+int cli_set_shard_tokens(const char *cmd, const cli_option *opt, const char *arg);
+int cli_set_shard_bytes(const char *cmd, const cli_option *opt, const char *arg);
+#define CLI_OPT_FORMATS(out)                                                                   \
+    CLI_OPT_CALL(0, "format", "F", out, cli_set_format,                                        \
+                 "output format, one of\n" LW_SEQ_FORMAT_LIST "\n"                            \
+                 "(default megatron; npy for fixed-length outputs only)"),                    \
+        CLI_OPT_CALL(0, "shard-tokens", "N", out, cli_set_shard_tokens,                        \
+                     "llmc: tokens per shard file (default 100000000)"),                       \
+        CLI_OPT_CALL(0, "shard-bytes", "SIZE", out, cli_set_shard_bytes,                       \
+                     "mds: shard size limit (default 64M)")
 /* The tokenizer a dataset was written with (path, pattern and sha256 from its
  * manifest), or `given` (-t). Prints the error and returns an exit code, or 0. */
 struct lw_tokenizer;
@@ -156,10 +154,11 @@ int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *npa
 int cli_fail(const char *cmd, lw_status st, const char *msg);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The help line of --resume, which every command that writes an output takes. */
-#define CLI_RESUME_HELP                                                                        \
-    "      --resume            skip if the output is complete (manifest present, same\n"      \
-    "                          command, files verified); else redo it\n"
+/* --resume, which every command that writes an output takes. */
+#define CLI_OPT_RESUME(v)                                                                      \
+    CLI_OPT_BOOL(0, "resume", v,                                                               \
+                 "skip if the output is complete (manifest present, same\n"                   \
+                 "command, files verified); else redo it")
 
 /* --resume: if the output's manifest is there, was written by the same
  * command (lw_manifest_command) and verifies (every file's size and sha256,
@@ -193,9 +192,11 @@ void cli_reporter_init(cli_reporter *r, const char *cmd, bool quiet, double prog
  * default (30 s) and -1 for none. */
 int cli_parse_progress_every(const char *cmd, const char *s, double *out);
 #define CLI_PROGRESS_EVERY_DEFAULT 30.0
-#define CLI_PROGRESS_HELP                                                                      \
-    "      --progress-every S  when stderr is not a terminal (a log), print a progress\n"      \
-    "                          line every S seconds (default 30; 0: none)\n"
+int cli_set_progress_every(const char *cmd, const cli_option *opt, const char *arg);
+#define CLI_OPT_PROGRESS_EVERY(v)                                                              \
+    CLI_OPT_CALL(0, "progress-every", "S", v, cli_set_progress_every,                          \
+                 "when stderr is not a terminal (a log), print a progress\n"                  \
+                 "line every S seconds (default 30; 0: none)")
 void cli_warn(void *ctx, lw_skip why, const char *msg);
 void cli_progress(void *ctx, const lw_progress *p);
 void cli_progress_clear(cli_reporter *r);

@@ -133,27 +133,74 @@ int cli_parse_size(const char *cmd, const char *opt, const char *s, uint64_t *ou
     return 0;
 }
 
-int cli_format_option(const char *cmd, int c, const char *arg, lw_seq_output *o, int *rc)
+int cli_set_format(const char *cmd, const cli_option *opt, const char *arg)
 {
-    *rc = 0;
-    switch (c) {
-    case CLI_OPT_FORMAT:
-        if (lw_seq_format_parse(arg, &o->format) != 0)
-            *rc = cli_usage_error(cmd, "--format is one of %s, not '%s'", lw_seq_format_list(),
-                                  arg);
-        return 1;
-    case CLI_OPT_SHARD_TOKENS:
-        *rc = cli_parse_u64(cmd, "--shard-tokens", arg, &o->shard_tokens);
-        if (!*rc && (o->shard_tokens == 0 || o->shard_tokens > INT32_MAX))
-            *rc = cli_usage_error(cmd, "--shard-tokens must be between 1 and %d", INT32_MAX);
-        return 1;
-    case CLI_OPT_SHARD_BYTES:
-        *rc = cli_parse_size(cmd, "--shard-bytes", arg, &o->shard_bytes);
-        if (!*rc && o->shard_bytes > UINT32_MAX)
-            *rc = cli_usage_error(cmd, "--shard-bytes is at most 4G (MDS offsets are 32-bit)");
-        return 1;
-    }
+    lw_seq_output *o = opt->value;
+    if (lw_seq_format_parse(arg, &o->format) != 0)
+        return cli_usage_error(cmd, "--format is one of %s, not '%s'", lw_seq_format_list(), arg);
     return 0;
+}
+
+int cli_set_shard_tokens(const char *cmd, const cli_option *opt, const char *arg)
+{
+    lw_seq_output *o = opt->value;
+    int rc = cli_parse_u64(cmd, "--shard-tokens", arg, &o->shard_tokens);
+    if (!rc && (o->shard_tokens == 0 || o->shard_tokens > INT32_MAX))
+        rc = cli_usage_error(cmd, "--shard-tokens must be between 1 and %d", INT32_MAX);
+    return rc;
+}
+
+int cli_set_shard_bytes(const char *cmd, const cli_option *opt, const char *arg)
+{
+    lw_seq_output *o = opt->value;
+    int rc = cli_parse_size(cmd, "--shard-bytes", arg, &o->shard_bytes);
+    if (!rc && o->shard_bytes > UINT32_MAX)
+        rc = cli_usage_error(cmd, "--shard-bytes is at most 4G (MDS offsets are 32-bit)");
+    return rc;
+}
+
+int cli_push_string(const char *cmd, const cli_option *opt, const char *arg)
+{
+    cli_strings *l = opt->value;
+    if (!LW_VEC_GROW(&l->v, &l->cap, l->n + 1))
+        return cli_fail(cmd, LW_E_NOMEM, "out of memory");
+    l->v[l->n++] = arg;
+    return 0;
+}
+
+int cli_set_comma_list(const char *cmd, const cli_option *opt, const char *arg)
+{
+    cli_strings *l = opt->value;
+    char name[64];
+    snprintf(name, sizeof name, "--%s", opt->long_name);
+    free(l->v);
+    l->v = NULL;
+    l->cap = 0;
+    /* argv's strings may be written: the list is split in place */
+    return cli_split_list(cmd, name, (char *)(uintptr_t)arg, &l->v, &l->n);
+}
+
+int cli_set_special_id(const char *cmd, const cli_option *opt, const char *arg)
+{
+    const cli_special_id *s = opt->value;
+    uint64_t v = 0;
+    char name[64];
+    snprintf(name, sizeof name, "--%s", opt->long_name);
+    int rc = cli_parse_u64(cmd, name, arg, &v);
+    *s->id = (int64_t)v;
+    *s->add = true;
+    return rc;
+}
+
+int cli_set_lengths(const char *cmd, const cli_option *opt, const char *arg)
+{
+    const cli_lengths *l = opt->value;
+    return cli_parse_lengths(cmd, arg, l->lens, l->names, l->max, l->n);
+}
+
+int cli_set_pad_id(const char *cmd, const cli_option *opt, const char *arg)
+{
+    return cli_parse_pad_id(cmd, arg, opt->value);
 }
 
 int cli_parse_part(const char *cmd, const char *s, unsigned *part, unsigned *nparts)
@@ -436,91 +483,98 @@ int cli_write_stats_json(const char *cmd, const char *path, const lw_doc_stats *
     return st ? cli_fail(cmd, st, err.msg) : 0;
 }
 
-const char cli_doc_options_help[] =
-    "Input:\n"
-    "      --text-key KEY      JSON field holding the text (default text)\n"
-    "      --id-key KEY        JSON field holding the id (default id; else FILE:LINE)\n"
-    "      --input-format F    auto (default: by file name), jsonl or text\n"
-    "      --include GLOB      file names to read inside directories (repeatable;\n"
-    "                          default *.jsonl *.ndjson *.txt *.text *.md *.rst, each\n"
-    "                          also with .zst .gz .xz .bz2; *.json compressed only;\n"
-    "                          *.parquet)\n"
-    "      --max-doc-bytes N   skip documents larger than N bytes (default 256M)\n"
-    "      --utf8 POLICY       invalid UTF-8: replace (default, U+FFFD), drop, strict\n"
-    "      --strict            stop at the first bad input (exit 65) instead of\n"
-    "                          skipping and counting it\n"
-    "Run:\n"
-    "  -j, --threads N         worker threads (default: all cores)\n"
-    "      --part I/N          process only the I-th of N slices of the input\n"
-    "      --force             replace an existing output\n"
-    CLI_RESUME_HELP
-    "  -q, --quiet             no progress, warnings or summary; input that was\n"
-    "                          skipped or lost is still counted on stderr\n"
-    CLI_PROGRESS_HELP
-    "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
-    "  -h, --help              this help\n";
-
-int cli_doc_option(const char *cmd, int c, const char *arg, cli_doc_opts *o, int *rc)
+static int set_threads(const char *cmd, const cli_option *opt, const char *arg)
 {
-    uint64_t v = 0;
     unsigned u = 0;
-    *rc = 0;
-    switch (c) {
-    case 'o': o->output = arg; return 1;
-    case 'j':
-        *rc = cli_parse_uint(cmd, "--threads", arg, 1, 1024, &u);
-        o->threads = (int)u;
-        return 1;
-    case 'q': o->quiet = true; return 1;
-    case CLI_OPT_TEXT_KEY: o->doc.text_key = arg; return 1;
-    case CLI_OPT_ID_KEY: o->doc.id_key = arg; return 1;
-    case CLI_OPT_INPUT_FORMAT:
-        if (strcmp(arg, "auto") == 0)
-            o->input.format = LW_FORMAT_AUTO;
-        else if (strcmp(arg, "jsonl") == 0)
-            o->input.format = LW_FORMAT_JSONL;
-        else if (strcmp(arg, "text") == 0)
-            o->input.format = LW_FORMAT_TEXT;
-        else
-            *rc = cli_usage_error(cmd, "--input-format is auto, jsonl or text, not '%s'", arg);
-        return 1;
-    case CLI_OPT_INCLUDE: {
-        if (!LW_VEC_GROW(&o->include, &o->include_cap, o->n_include + 1)) {
-            *rc = cli_fail(cmd, LW_E_NOMEM, "out of memory");
-            return 1;
-        }
-        o->include[o->n_include++] = arg;
-        o->input.include = o->include;
-        o->input.n_include = o->n_include;
-        return 1;
-    }
-    case CLI_OPT_MAX_DOC:
-        *rc = cli_parse_size(cmd, "--max-doc-bytes", arg, &v);
-        if (!*rc && v > ((uint64_t)1 << 32))
-            *rc = cli_usage_error(cmd, "--max-doc-bytes is at most 4G");
-        o->max_doc_bytes = v;
-        return 1;
-    case CLI_OPT_UTF8:
-        if (strcmp(arg, "replace") == 0)
-            o->doc.utf8 = LW_UTF8_REPLACE;
-        else if (strcmp(arg, "drop") == 0)
-            o->doc.utf8 = LW_UTF8_DROP;
-        else if (strcmp(arg, "strict") == 0)
-            o->doc.utf8 = LW_UTF8_STRICT;
-        else
-            *rc = cli_usage_error(cmd, "--utf8 is replace, drop or strict, not '%s'", arg);
-        return 1;
-    case CLI_OPT_STRICT: o->strict = true; return 1;
-    case CLI_OPT_FORCE: o->force = true; return 1;
-    case CLI_OPT_RESUME: o->resume = true; return 1;
-    case CLI_OPT_SEED: *rc = cli_parse_u64(cmd, "--seed", arg, &o->seed); return 1;
-    case CLI_OPT_PART: *rc = cli_parse_part(cmd, arg, &o->part, &o->nparts); return 1;
-    case CLI_OPT_STATS: o->stats_json = arg; return 1;
-    case CLI_OPT_PROGRESS_EVERY:
-        *rc = cli_parse_progress_every(cmd, arg, &o->progress_every);
-        return 1;
-    }
+    int rc = cli_parse_uint(cmd, "--threads", arg, 1, 1024, &u);
+    *(int *)opt->value = (int)u;
+    return rc;
+}
+
+static int set_include(const char *cmd, const cli_option *opt, const char *arg)
+{
+    cli_doc_opts *o = opt->value;
+    if (!LW_VEC_GROW(&o->include, &o->include_cap, o->n_include + 1))
+        return cli_fail(cmd, LW_E_NOMEM, "out of memory");
+    o->include[o->n_include++] = arg;
+    o->input.include = o->include;
+    o->input.n_include = o->n_include;
     return 0;
+}
+
+static int set_max_doc(const char *cmd, const cli_option *opt, const char *arg)
+{
+    int rc = cli_parse_size(cmd, "--max-doc-bytes", arg, opt->value);
+    if (!rc && *(uint64_t *)opt->value > ((uint64_t)1 << 32))
+        rc = cli_usage_error(cmd, "--max-doc-bytes is at most 4G");
+    return rc;
+}
+
+static int set_part(const char *cmd, const cli_option *opt, const char *arg)
+{
+    cli_doc_opts *o = opt->value;
+    return cli_parse_part(cmd, arg, &o->part, &o->nparts);
+}
+
+int cli_set_progress_every(const char *cmd, const cli_option *opt, const char *arg)
+{
+    return cli_parse_progress_every(cmd, arg, opt->value);
+}
+
+static const char *const input_formats[] = {"auto", "jsonl", "text", NULL};
+static const char *const utf8_policies[] = {"replace", "drop", "strict", NULL};
+
+const cli_option *cli_doc_options(cli_doc_opts *o)
+{
+    const cli_option t[] = {
+        CLI_OPT_GROUP("Input:"),
+        CLI_OPT_STR(0, "text-key", "KEY", &o->doc.text_key,
+                    "JSON field holding the text (default text)"),
+        CLI_OPT_STR(0, "id-key", "KEY", &o->doc.id_key,
+                    "JSON field holding the id (default id; else FILE:LINE)"),
+        CLI_OPT_CHOICE(0, "input-format", "F", &o->input.format, input_formats,
+                       "auto (default: by file name), jsonl or text"),
+        CLI_OPT_CALL(0, "include", "GLOB", o, set_include,
+                     "file names to read inside directories (repeatable;\n"
+                     "default *.jsonl *.ndjson *.txt *.text *.md *.rst, each\n"
+                     "also with .zst .gz .xz .bz2; *.json compressed only;\n"
+                     "*.parquet)"),
+        CLI_OPT_CALL(0, "max-doc-bytes", "N", &o->max_doc_bytes, set_max_doc,
+                     "skip documents larger than N bytes (default 256M)"),
+        CLI_OPT_CHOICE(0, "utf8", "POLICY", &o->doc.utf8, utf8_policies,
+                       "invalid UTF-8: replace (default, U+FFFD), drop, strict"),
+        CLI_OPT_BOOL(0, "strict", &o->strict,
+                     "stop at the first bad input (exit 65) instead of\n"
+                     "skipping and counting it"),
+        CLI_OPT_SHARED(cli_run_options(o)),
+        CLI_OPT_END,
+    };
+    _Static_assert(sizeof t / sizeof t[0] <= CLI_DOC_TABLE, "cli_doc_opts.table is too small");
+    memcpy(o->table, t, sizeof t);
+    return o->table;
+}
+
+const cli_option *cli_run_options(cli_doc_opts *o)
+{
+    const cli_option t[] = {
+        CLI_OPT_GROUP("Run:"),
+        CLI_OPT_CALL('j', "threads", "N", &o->threads, set_threads,
+                     "worker threads (default: all cores)"),
+        CLI_OPT_CALL(0, "part", "I/N", o, set_part,
+                     "process only the I-th of N slices of the input"),
+        CLI_OPT_BOOL(0, "force", &o->force, "replace an existing output"),
+        CLI_OPT_RESUME(&o->resume),
+        CLI_OPT_BOOL('q', "quiet", &o->quiet,
+                     "no progress, warnings or summary; input that was\n"
+                     "skipped or lost is still counted on stderr"),
+        CLI_OPT_PROGRESS_EVERY(&o->progress_every),
+        CLI_OPT_STR(0, "stats-json", "FILE", &o->stats_json,
+                    "write the run's counts as JSON (- for stdout)"),
+        CLI_OPT_END,
+    };
+    _Static_assert(sizeof t / sizeof t[0] <= CLI_RUN_TABLE, "cli_doc_opts.run_table is too small");
+    memcpy(o->run_table, t, sizeof t);
+    return o->run_table;
 }
 
 void cli_doc_source(lw_source_config *src, const cli_doc_opts *o, char **inputs, int n,
@@ -540,17 +594,10 @@ void cli_doc_source(lw_source_config *src, const cli_doc_opts *o, char **inputs,
     src->cb_ctx = rep;
 }
 
-void cli_print_help(const char *head, const char *tail)
-{
-    fputs(head, stdout);
-    fputs(cli_doc_options_help, stdout);
-    fputs(tail, stdout);
-}
-
-int cli_require_io(const char *cmd, int argc, int optind, const cli_doc_opts *o,
+int cli_require_io(const char *cmd, int argc, int first, const cli_doc_opts *o,
                    const char *input_hint, const char *output_hint)
 {
-    if (optind >= argc)
+    if (first >= argc)
         return cli_usage_error(cmd, "no INPUT given (%s)", input_hint);
     if (!o->output)
         return cli_usage_error(cmd, "no output given (-o %s)", output_hint);

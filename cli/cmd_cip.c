@@ -1,7 +1,6 @@
 /* `longweave cip`: flags in, lw_cip_run, summary and exit code out. */
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,45 +22,7 @@ static const char usage_head[] =
     ".mask.{bin,idx} loss mask when some tokens are masked, a .map.jsonl of where\n"
     "every span came from, and OUTDIR/manifest.json. docs/DESIGN.md defines the\n"
     "algorithm exactly.\n"
-    "\n"
-    "Sequences:\n"
-    "      --seq-len LIST      lengths, e.g. 32768,131072 or 32k,128k (k = 1024)\n"
-    "      --length-mix LIST   token share of each length: 1,3 or 32k:1,128k:3\n"
-    "                          (default equal)\n"
-    "      --mode M            cip (default) or concat (same documents, no\n"
-    "                          interleaving: the usual packing, for comparison)\n"
-    "      --chunks-per-doc C  chunks per document (default 2, the paper's CIP-2)\n"
-    "      --min-chunk-tokens M  short documents get fewer chunks (default 32)\n"
-    "      --split S           equal (default) or random cut points\n"
-    "      --remainder R       the tail that does not fit: carry (default: starts the\n"
-    "                          next sequence), drop, or pad\n"
-    "      --last L            the last partial sequence: pad (default) or drop\n"
-    "      --long-docs D       documents of L tokens or more: keep (default: cut into\n"
-    "                          sequences as they are) or interleave\n"
-    "      --reach R           how far back a chunk's previous chunk lies: paper\n"
-    "                          (default: one round-robin per sequence, about L/C)\n"
-    "                          or spread (round-robins over runs of the sequence's\n"
-    "                          documents, chosen to fill [0, L/2) evenly at C = 2)\n"
-    "      --shuffle-window W  documents are taken in a seeded order from a window of\n"
-    "                          W (default 65536; 1 = input order)\n"
-    "      --seed S            seed of the order, random splits and knots (default 0)\n"
-    "Inserted tokens:\n"
-    "      --eod, --bos        end-of-document after each document / BOS first in\n"
-    "                          each sequence (off by default, as in the paper)\n"
-    "      --eod-id N, --bos-id N   ids (default: the tokenizer's)\n"
-    CLI_PAD_HELP
-    "      --knots             Untie-the-Knots markers: each chunk is preceded by a\n"
-    "                          random id (loss mask 0) and each document's last chunk\n"
-    "                          is followed by its ids again, in order (mask 1)\n"
-    "      --knot-tokens K     marker length (default 2)\n"
-    "      --knot-ids LIST     marker alphabet (default: the tokenizer's digits)\n"
-    "Tokenizer:\n"
-    "  -t, --tokenizer FILE    needed for document input; default for datasets: the\n"
-    "                          one in PREFIX.manifest.json\n"
-    "      --pattern P         split pattern of a rank file (see tokenize)\n"
-    "Output:\n"
-    "  -o, --output DIR        output directory (required)\n"
-    CLI_FORMAT_HELP;
+    "\n";
 
 static const char usage_tail[] =
     "\n"
@@ -73,38 +34,12 @@ static const char usage_tail[] =
     "Exit status: 0 ok, 64 usage, 65 bad input, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum {
-    OPT_SEQ_LEN = 256, OPT_MIX, OPT_MODE, OPT_CHUNKS, OPT_MIN_CHUNK, OPT_SPLIT, OPT_REMAINDER,
-    OPT_LAST, OPT_LONG, OPT_WINDOW, OPT_EOD, OPT_BOS, OPT_EOD_ID, OPT_BOS_ID, OPT_PAD_ID,
-    OPT_KNOTS, OPT_KNOT_TOKENS, OPT_KNOT_IDS, OPT_PATTERN, OPT_REACH
-};
-
-static const struct option long_opts[] = {
-    CLI_DOC_OPTIONS,
-    {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
-    {"length-mix", required_argument, NULL, OPT_MIX},
-    {"mode", required_argument, NULL, OPT_MODE},
-    {"chunks-per-doc", required_argument, NULL, OPT_CHUNKS},
-    {"min-chunk-tokens", required_argument, NULL, OPT_MIN_CHUNK},
-    {"split", required_argument, NULL, OPT_SPLIT},
-    {"remainder", required_argument, NULL, OPT_REMAINDER},
-    {"last", required_argument, NULL, OPT_LAST},
-    {"long-docs", required_argument, NULL, OPT_LONG},
-    {"reach", required_argument, NULL, OPT_REACH},
-    {"shuffle-window", required_argument, NULL, OPT_WINDOW},
-    {"eod", no_argument, NULL, OPT_EOD},
-    {"bos", no_argument, NULL, OPT_BOS},
-    {"eod-id", required_argument, NULL, OPT_EOD_ID},
-    {"bos-id", required_argument, NULL, OPT_BOS_ID},
-    {"pad-id", required_argument, NULL, OPT_PAD_ID},
-    {"knots", no_argument, NULL, OPT_KNOTS},
-    {"knot-tokens", required_argument, NULL, OPT_KNOT_TOKENS},
-    {"knot-ids", required_argument, NULL, OPT_KNOT_IDS},
-    {"tokenizer", required_argument, NULL, 't'},
-    {"pattern", required_argument, NULL, OPT_PATTERN},
-    CLI_FORMAT_OPTIONS,
-    {NULL, 0, NULL, 0},
-};
+/* --knot-ids LIST into a knot_ids value */
+typedef struct {
+    uint32_t **ids;
+    size_t *n;
+    bool *knots;
+} knot_ids;
 
 static int parse_ids(const char *cmd, const char *s, uint32_t **out, size_t *n)
 {
@@ -125,16 +60,29 @@ static int parse_ids(const char *cmd, const char *s, uint32_t **out, size_t *n)
     return *n >= 2 ? 0 : cli_usage_error(cmd, "--knot-ids needs at least two ids");
 }
 
-static int choose(const char *cmd, const char *opt, const char *arg, const char *const *names,
-                  int n, int *out)
+static int set_knot_ids(const char *cmd, const cli_option *opt, const char *arg)
 {
-    for (int i = 0; i < n; i++)
-        if (strcmp(arg, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    return cli_usage_error(cmd, "%s: '%s' is not one of the choices (see --help)", opt, arg);
+    const knot_ids *k = opt->value;
+    *k->knots = true;
+    return parse_ids(cmd, arg, k->ids, k->n);
 }
+
+static int set_knot_tokens(const char *cmd, const cli_option *opt, const char *arg)
+{
+    const knot_ids *k = opt->value; /* its knots flag, and the count in *n */
+    *k->knots = true;
+    unsigned v = 0;
+    int rc = cli_parse_uint(cmd, "--knot-tokens", arg, 1, 64, &v);
+    *k->n = v;
+    return rc;
+}
+
+static const char *const modes[] = {"cip", "concat", NULL};
+static const char *const splits[] = {"equal", "random", NULL};
+static const char *const reaches[] = {"paper", "spread", NULL};
+static const char *const remainders[] = {"carry", "drop", "pad", NULL};
+static const char *const lasts[] = {"pad", "drop", NULL};
+static const char *const long_docs[] = {"keep", "interleave", NULL};
 
 /* 1234567 as "1,234,567" */
 static void print_reach(const lw_cip_bucket_stats *b)
@@ -157,101 +105,98 @@ int cmd_cip(int argc, char **argv)
 {
     static const char *cmd = "cip";
     lw_cip_config cfg = {.bos_id = -1, .eod_id = -1, .pad_id = LW_PAD_DEFAULT};
-    cfg.cip.chunks = 2;
-    cfg.cip.min_chunk = 32;
     uint32_t knot_tokens = 2;
     bool knots = false;
     char names[LW_CIP_MAX_BUCKETS][32];
     const char *mix = NULL;
-    uint32_t *knot_ids = NULL;
+    uint32_t *knot_ids_v = NULL;
     cli_doc_opts o = {0};
-    int rc = 0, c, v = 0;
-    uint64_t u = 0;
-    unsigned x = 0;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "o:t:j:qh", long_opts, NULL)) != -1) {
-        if (cli_doc_option(cmd, c, optarg, &o, &rc) ||
-            cli_format_option(cmd, c, optarg, &cfg.output, &rc))
-            continue;
-        switch (c) {
-        case OPT_SEQ_LEN:
-            rc = cli_parse_lengths(cmd, optarg, cfg.seq_len, names, LW_CIP_MAX_BUCKETS,
-                                   &cfg.n_buckets);
-            break;
-        case OPT_MIX: mix = optarg; break;
-        case OPT_MODE:
-            rc = choose(cmd, "--mode", optarg, (const char *[]){"cip", "concat"}, 2, &v);
-            cfg.cip.concat = v == 1;
-            break;
-        case OPT_CHUNKS:
-            rc = cli_parse_uint(cmd, "--chunks-per-doc", optarg, 1, 1024, &x);
-            cfg.cip.chunks = x;
-            break;
-        case OPT_MIN_CHUNK:
-            rc = cli_parse_uint(cmd, "--min-chunk-tokens", optarg, 1, 1u << 30, &x);
-            cfg.cip.min_chunk = x;
-            break;
-        case OPT_SPLIT:
-            rc = choose(cmd, "--split", optarg, (const char *[]){"equal", "random"}, 2, &v);
-            cfg.cip.split = (lw_cip_split)v;
-            break;
-        case OPT_REACH:
-            rc = choose(cmd, "--reach", optarg, (const char *[]){"paper", "spread"}, 2, &v);
-            cfg.cip.reach = (lw_cip_reach)v;
-            break;
-        case OPT_REMAINDER:
-            rc = choose(cmd, "--remainder", optarg, (const char *[]){"carry", "drop", "pad"}, 3,
-                        &v);
-            cfg.cip.remainder = (lw_cip_remainder)v;
-            break;
-        case OPT_LAST:
-            rc = choose(cmd, "--last", optarg, (const char *[]){"pad", "drop"}, 2, &v);
-            cfg.cip.drop_last = v == 1;
-            break;
-        case OPT_LONG:
-            rc = choose(cmd, "--long-docs", optarg, (const char *[]){"keep", "interleave"}, 2,
-                        &v);
-            cfg.cip.interleave_long = v == 1;
-            break;
-        case OPT_WINDOW:
-            rc = cli_parse_uint(cmd, "--shuffle-window", optarg, 1, 1u << 26, &x);
-            cfg.shuffle_window = x;
-            break;
-        case OPT_EOD: cfg.eod = true; break;
-        case OPT_BOS: cfg.bos = true; break;
-        case OPT_EOD_ID:
-            rc = cli_parse_u64(cmd, "--eod-id", optarg, &u);
-            cfg.eod_id = (int64_t)u;
-            cfg.eod = true;
-            break;
-        case OPT_BOS_ID:
-            rc = cli_parse_u64(cmd, "--bos-id", optarg, &u);
-            cfg.bos_id = (int64_t)u;
-            cfg.bos = true;
-            break;
-        case OPT_PAD_ID: rc = cli_parse_pad_id(cmd, optarg, &cfg.pad_id); break;
-        case OPT_KNOTS: knots = true; break;
-        case OPT_KNOT_TOKENS:
-            rc = cli_parse_uint(cmd, "--knot-tokens", optarg, 1, 64, &knot_tokens);
-            knots = true;
-            break;
-        case OPT_KNOT_IDS:
-            rc = parse_ids(cmd, optarg, &knot_ids, &cfg.n_knot_ids);
-            cfg.knot_ids = knot_ids;
-            knots = true;
-            break;
-        case 't': cfg.tokenizer = optarg; break;
-        case OPT_PATTERN: cfg.pattern = optarg; break;
-        case 'h':
-            cli_print_help(usage_head, usage_tail);
-            goto out;
-        default:
-            rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
-    if (rc)
+    int mode = 0, last = 0, long_mode = 0, split = 0, reach = 0, remainder = 0;
+    unsigned chunks = 2, min_chunk = 32, window = 0;
+    cli_special_id eod = {&cfg.eod_id, &cfg.eod}, bos = {&cfg.bos_id, &cfg.bos};
+    cli_lengths lens = {cfg.seq_len, names, LW_CIP_MAX_BUCKETS, &cfg.n_buckets};
+    knot_ids kids = {&knot_ids_v, &cfg.n_knot_ids, &knots};
+    size_t n_knot_tokens = 2;
+    knot_ids ktok = {NULL, &n_knot_tokens, &knots};
+    const cli_option options[] = {
+        CLI_OPT_GROUP("Sequences:"),
+        CLI_OPT_CALL(0, "seq-len", "LIST", &lens, cli_set_lengths,
+                     "lengths, e.g. 32768,131072 or 32k,128k (k = 1024)"),
+        CLI_OPT_STR(0, "length-mix", "LIST", &mix,
+                    "token share of each length: 1,3 or 32k:1,128k:3\n(default equal)"),
+        CLI_OPT_CHOICE(0, "mode", "M", &mode, modes,
+                       "cip (default) or concat (same documents, no\n"
+                       "interleaving: the usual packing, for comparison)"),
+        CLI_OPT_UINT(0, "chunks-per-doc", "C", &chunks, 1, 1024,
+                     "chunks per document (default 2, the paper's CIP-2)"),
+        CLI_OPT_UINT(0, "min-chunk-tokens", "M", &min_chunk, 1, 1u << 30,
+                     "short documents get fewer chunks (default 32)"),
+        CLI_OPT_CHOICE(0, "split", "S", &split, splits, "equal (default) or random cut points"),
+        CLI_OPT_CHOICE(0, "remainder", "R", &remainder, remainders,
+                       "the tail that does not fit: carry (default: starts the\n"
+                       "next sequence), drop, or pad"),
+        CLI_OPT_CHOICE(0, "last", "L", &last, lasts,
+                       "the last partial sequence: pad (default) or drop"),
+        CLI_OPT_CHOICE(0, "long-docs", "D", &long_mode, long_docs,
+                       "documents of L tokens or more: keep (default: cut into\n"
+                       "sequences as they are) or interleave"),
+        CLI_OPT_CHOICE(0, "reach", "R", &reach, reaches,
+                       "how far back a chunk's previous chunk lies: paper\n"
+                       "(default: one round-robin per sequence, about L/C)\n"
+                       "or spread (round-robins over runs of the sequence's\n"
+                       "documents, chosen to fill [0, L/2) evenly at C = 2)"),
+        CLI_OPT_UINT(0, "shuffle-window", "W", &window, 1, 1u << 26,
+                     "documents are taken in a seeded order from a window of\n"
+                     "W (default 65536; 1 = input order)"),
+        CLI_OPT_U64(0, "seed", "S", &o.seed,
+                    "seed of the order, random splits and knots (default 0)"),
+        CLI_OPT_GROUP("Inserted tokens:"),
+        CLI_OPT_BOOL(0, "eod", &cfg.eod,
+                     "an end-of-document token after each document (off by\n"
+                     "default, as in the paper)"),
+        CLI_OPT_BOOL(0, "bos", &cfg.bos, "a BOS token first in each sequence (off by default)"),
+        CLI_OPT_CALL(0, "eod-id", "N", &eod, cli_set_special_id,
+                     "the end-of-document id (default: the tokenizer's)"),
+        CLI_OPT_CALL(0, "bos-id", "N", &bos, cli_set_special_id,
+                     "the BOS id (default: the tokenizer's)"),
+        CLI_OPT_PAD_ID(&cfg.pad_id),
+        CLI_OPT_BOOL(0, "knots", &knots,
+                     "Untie-the-Knots markers: each chunk is preceded by a\n"
+                     "random id (loss mask 0) and each document's last chunk\n"
+                     "is followed by its ids again, in order (mask 1)"),
+        CLI_OPT_CALL(0, "knot-tokens", "K", &ktok, set_knot_tokens,
+                     "marker length (default 2)"),
+        CLI_OPT_CALL(0, "knot-ids", "LIST", &kids, set_knot_ids,
+                     "marker alphabet (default: the tokenizer's digits)"),
+        CLI_OPT_GROUP("Tokenizer:"),
+        CLI_OPT_STR('t', "tokenizer", "FILE", &cfg.tokenizer,
+                    "needed for document input; default for datasets: the\n"
+                    "one in PREFIX.manifest.json"),
+        CLI_OPT_STR(0, "pattern", "P", &cfg.pattern, "split pattern of a rank file (see tokenize)"),
+        CLI_OPT_GROUP("Output:"),
+        CLI_OPT_STR('o', "output", "DIR", &o.output, "output directory (required)"),
+        CLI_OPT_FORMATS(&cfg.output),
+        CLI_OPT_SHARED(cli_doc_options(&o)),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first);
+    if (rc) {
+        rc = rc < 0 ? 0 : rc;
         goto out;
-    if ((rc = cli_require_io(cmd, argc, optind, &o,
+    }
+    knot_tokens = (uint32_t)n_knot_tokens;
+    cfg.knot_ids = knot_ids_v;
+    cfg.cip.concat = mode == 1;
+    cfg.cip.chunks = chunks;
+    cfg.cip.min_chunk = min_chunk;
+    cfg.cip.split = (lw_cip_split)split;
+    cfg.cip.reach = (lw_cip_reach)reach;
+    cfg.cip.remainder = (lw_cip_remainder)remainder;
+    cfg.cip.drop_last = last == 1;
+    cfg.cip.interleave_long = long_mode == 1;
+    if (window)
+        cfg.shuffle_window = window;
+    if ((rc = cli_require_io(cmd, argc, first, &o,
                              "a token dataset prefix, or documents with -t", "OUTDIR")))
         goto out;
     if (cfg.n_buckets == 0) {
@@ -270,7 +215,7 @@ int cmd_cip(int argc, char **argv)
     }
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, o.quiet, o.progress_every);
-    cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);
+    cli_doc_source(&cfg.src, &o, argv + first, argc - first, &rep);
     cfg.outdir = o.output;
     cfg.force = o.force;
     cfg.seed = o.seed;
@@ -325,6 +270,6 @@ int cmd_cip(int argc, char **argv)
     }
 out:
     cli_doc_opts_free(&o);
-    free(knot_ids);
+    free(knot_ids_v);
     return rc;
 }

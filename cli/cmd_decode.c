@@ -2,7 +2,6 @@
  * for tests. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,14 +19,9 @@ static const char usage[] =
     "\n"
     "Print the sequences of the token dataset PREFIX.bin/.idx as text. The tokenizer\n"
     "is the one recorded in PREFIX.manifest.json (its sha256 is checked), or -t.\n"
-    "\n"
-    "  -t, --tokenizer FILE    tokenizer to decode with\n"
-    "      --index I           only sequence I, printed exactly (no newline added)\n"
-    "      --ids               print token ids (one sequence per line) instead of text;\n"
-    "                          a float32 dataset (pack's PREFIX.weights) prints numbers\n"
-    "      --jsonl             print {\"index\": I, \"text\": ...} per sequence\n"
-    "  -o, --output FILE       write to FILE instead of standard output\n"
-    "  -h, --help              this help\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Without --index every sequence is printed, each followed by a newline.\n"
     "\n"
@@ -35,7 +29,18 @@ static const char usage[] =
     "  longweave decode tok/llama3 --index 3\n"
     "  longweave decode tok/llama3 --jsonl | head\n";
 
-enum { OPT_INDEX = 256, OPT_IDS, OPT_JSONL };
+/* --index I: that sequence alone */
+typedef struct {
+    uint64_t index;
+    bool one;
+} one_index;
+
+static int set_index(const char *cmd, const cli_option *opt, const char *arg)
+{
+    one_index *x = opt->value;
+    x->one = true;
+    return cli_parse_u64(cmd, "--index", arg, &x->index);
+}
 
 /* The shortest decimal that reads back as exactly this float32 (as numpy's
  * repr does), so that "0.2" is printed for 0.2f and not 0.200000003. */
@@ -54,48 +59,39 @@ static void put_float(lw_buf *b, float v)
     lw_buf_puts(b, s);
 }
 
-static const struct option long_opts[] = {
-    {"tokenizer", required_argument, NULL, 't'}, {"index", required_argument, NULL, OPT_INDEX},
-    {"ids", no_argument, NULL, OPT_IDS},         {"jsonl", no_argument, NULL, OPT_JSONL},
-    {"output", required_argument, NULL, 'o'},    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
 int cmd_decode(int argc, char **argv)
 {
     static const char *cmd = "decode";
     const char *tok_path = NULL, *out_path = NULL;
-    uint64_t index = 0;
-    bool one = false, ids_only = false, jsonl = false;
-    int rc = 0, c;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "t:o:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 't': tok_path = optarg; break;
-        case 'o': out_path = optarg; break;
-        case OPT_INDEX:
-            rc = cli_parse_u64(cmd, "--index", optarg, &index);
-            one = true;
-            break;
-        case OPT_IDS: ids_only = true; break;
-        case OPT_JSONL: jsonl = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
+    one_index sel = {0};
+    bool ids_only = false, jsonl = false;
+    const cli_option options[] = {
+        CLI_OPT_STR('t', "tokenizer", "FILE", &tok_path, "tokenizer to decode with"),
+        CLI_OPT_CALL(0, "index", "I", &sel, set_index,
+                     "only sequence I, printed exactly (no newline added)"),
+        CLI_OPT_BOOL(0, "ids", &ids_only,
+                     "print token ids (one sequence per line) instead of text;\n"
+                     "a float32 dataset (pack's PREFIX.weights) prints numbers"),
+        CLI_OPT_BOOL(0, "jsonl", &jsonl, "print {\"index\": I, \"text\": ...} per sequence"),
+        CLI_OPT_STR('o', "output", "FILE", &out_path, "write to FILE instead of standard output"),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
     if (rc)
-        return rc;
-    if (optind + 1 != argc)
+        return rc < 0 ? 0 : rc;
+    uint64_t index = sel.index;
+    bool one = sel.one;
+    if (first + 1 != argc)
         return cli_usage_error(cmd, "give exactly one dataset PREFIX");
     /* the dataset as the manifests name it (PREFIX, PREFIX.bin, PREFIX.idx, a
      * folder with one dataset), or a companion such as PREFIX.weights */
     lw_dataset_set set = {0};
     lw_error err = {0};
-    const char *prefix = argv[optind];
+    const char *prefix = argv[first];
     lw_status st = LW_OK;
-    if (lw_datasets_open(argv[optind], &set, &err) == LW_OK && set.n > 0) {
+    if (lw_datasets_open(argv[first], &set, &err) == LW_OK && set.n > 0) {
         const lw_dataset *one;
-        if ((st = lw_datasets_one(&set, argv[optind], &one, &err))) {
+        if ((st = lw_datasets_one(&set, argv[first], &one, &err))) {
             lw_datasets_free(&set);
             return cli_fail(cmd, st, err.msg);
         }

@@ -1,7 +1,6 @@
 /* `longweave inspect`: lw_inspect_run, then a report on stdout (text or JSON),
  * a length histogram (text bars, or SVG with --svg) and decoded samples. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,28 +21,15 @@ static const char usage[] =
     "the loss mask's coverage for SFT data, and a histogram of sequence lengths;\n"
     "for cip output, each bucket's reach-back (tokens between a document's\n"
     "consecutive chunks) and share of interleaved tokens, from the manifest.\n"
-    "\n"
-    "      --show N            decode the first N sequences (tokenizer from the manifest)\n"
-    "      --chars N           show at most N characters of each (default 600)\n"
-    "  -t, --tokenizer FILE    decode with this tokenizer instead\n"
-    "      --svg FILE          also draw the length histogram (and reach-back) as SVG\n"
-    "      --json              print the figures as one JSON object instead\n"
-    "  -h, --help              this help\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Examples:\n"
     "  longweave inspect out/cip\n"
     "  longweave inspect out/synl/len-0032768/part-00000 --show 2\n"
     "\n"
     "Exit status: 0 ok, 64 usage, 65 a damaged dataset, 66 nothing at PATH.\n";
-
-enum { OPT_SHOW = 256, OPT_CHARS, OPT_SVG, OPT_JSON };
-
-static const struct option long_opts[] = {
-    {"show", required_argument, NULL, OPT_SHOW}, {"chars", required_argument, NULL, OPT_CHARS},
-    {"tokenizer", required_argument, NULL, 't'}, {"svg", required_argument, NULL, OPT_SVG},
-    {"json", no_argument, NULL, OPT_JSON},       {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static void length_label(uint64_t v, char *out, size_t cap)
 {
@@ -280,24 +266,23 @@ int cmd_inspect(int argc, char **argv)
     unsigned show_n = 0, chars = 600;
     const char *tok_path = NULL, *svg = NULL;
     bool json = false;
-    int c, rc = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "t:h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_SHOW: rc = cli_parse_uint(cmd, "--show", optarg, 0, 1000000, &show_n); break;
-        case OPT_CHARS: rc = cli_parse_uint(cmd, "--chars", optarg, 1, 1u << 30, &chars); break;
-        case 't': tok_path = optarg; break;
-        case OPT_SVG: svg = optarg; break;
-        case OPT_JSON: json = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return cli_usage_error(cmd, "unknown or incomplete option");
-        }
-        if (rc)
-            return rc;
-    }
-    if (argc - optind != 1)
+    const cli_option options[] = {
+        CLI_OPT_UINT(0, "show", "N", &show_n, 0, 1000000,
+                     "decode the first N sequences (tokenizer from the manifest)"),
+        CLI_OPT_UINT(0, "chars", "N", &chars, 1, 1u << 30,
+                     "show at most N characters of each (default 600)"),
+        CLI_OPT_STR('t', "tokenizer", "FILE", &tok_path, "decode with this tokenizer instead"),
+        CLI_OPT_STR(0, "svg", "FILE", &svg,
+                    "also draw the length histogram (and reach-back) as SVG"),
+        CLI_OPT_BOOL(0, "json", &json, "print the figures as one JSON object instead"),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (argc - first != 1)
         return cli_usage_error(cmd, "give one PATH (a dataset PREFIX or an output directory)");
-    const char *path = argv[optind];
+    const char *path = argv[first];
     lw_inspect in;
     lw_error err = {0};
     lw_status st = lw_inspect_run(path, &in, &err);

@@ -1,5 +1,4 @@
 /* `longweave merge`: flags in, lw_merge_run, summary and exit code out. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,17 +13,15 @@ static const char usage[] =
     "flat). IN are Megatron dataset prefixes, merged in the order given into the\n"
     "prefix OUT; or output directories (the parts of --part I/N runs, in one\n"
     "directory or several), merged into the directory OUT: files are grouped by\n"
-    "their name with the part number taken out (cip/len-0008192/part-00003 joins\n"
+    "their name with the part number taken out (len-0008192/part-00003 joins\n"
     "part-00000; TASK.part-00003.jsonl joins TASK.jsonl), and each group is joined in\n"
     "order: datasets with their loss masks, CIP .map sidecars renumbered (documents\n"
     "made global), other files (chat JSON Lines, shards) byte by byte. Merging the\n"
     "parts of tokenize or shard gives the files of one run. Writes a manifest.\n"
     "\n"
-    CLI_FORMAT_HELP
-    "      --force             replace an output already there\n"
-    CLI_RESUME_HELP
-    "  -q, --quiet             no summary\n"
-    "  -h, --help              this help\n"
+    "";
+
+static const char usage_tail[] =
     "\n"
     "Examples:\n"
     "  longweave merge tok/all tok/part0 tok/part1 tok/part2\n"
@@ -34,42 +31,26 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 datasets that do not go together, 66 missing\n"
     "input, 73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_FORCE = 256, OPT_RESUME };
-
-static const struct option long_opts[] = {
-    CLI_FORMAT_OPTIONS,
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
 int cmd_merge(int argc, char **argv)
 {
     static const char *cmd = "merge";
     lw_merge_config cfg = {0};
     bool quiet = false, resume = false;
-    int c, rc = 0;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
-        if (cli_format_option(cmd, c, optarg, &cfg.output_format, &rc))
-            continue;
-        switch (c) {
-        case OPT_FORCE: cfg.force = true; break;
-        case OPT_RESUME: resume = true; break;
-        case 'q': quiet = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
+    const cli_option options[] = {
+        CLI_OPT_FORMATS(&cfg.output_format),
+        CLI_OPT_BOOL(0, "force", &cfg.force, "replace an output already there"),
+        CLI_OPT_RESUME(&resume),
+        CLI_OPT_BOOL('q', "quiet", &quiet, "no summary"),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
     if (rc)
-        return rc;
-    if (argc - optind < 2)
+        return rc < 0 ? 0 : rc;
+    if (argc - first < 2)
         return cli_usage_error(cmd, "give the output and at least one input");
-    cfg.output = argv[optind];
-    cfg.inputs = (const char *const *)argv + optind + 1;
-    cfg.n_inputs = (size_t)(argc - optind - 1);
+    cfg.output = argv[first];
+    cfg.inputs = (const char *const *)argv + first + 1;
+    cfg.n_inputs = (size_t)(argc - first - 1);
     struct stat sb; /* directories merge into a directory, prefixes into a prefix */
     bool dirs = stat(cfg.inputs[0], &sb) == 0 && S_ISDIR(sb.st_mode);
     int done = cli_prepare_output(cmd, cfg.output, dirs ? LW_OUT_DIR : LW_OUT_PREFIX, 0, 1, 0,

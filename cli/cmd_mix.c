@@ -1,5 +1,5 @@
 /* `longweave mix`: flags in, lw_mix_run, per-source summary and exit code out. */
-#include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,24 +17,9 @@ static const char usage[] =
     "holds the shares. The manifest records what each source gave. When every source\n"
     "carries its document lineage (PREFIX.docs.jsonl, from tokenize), so does the\n"
     "mixture: the line of each sequence's document.\n"
-    "\n"
-    "      --source PREFIX:SHARE   a source and its share (repeatable; shares need not\n"
-    "                          add up to 1)\n"
-    "      --by source         take the shares by the documents' source field, from the\n"
-    "                          one dataset --source PREFIX names (its PREFIX.docs.jsonl);\n"
-    "                          documents of other sources are left out\n"
-    "      --share NAME=SHARE,...  with --by: a source value and its share (repeatable)\n"
-    "      --tokens N          tokens in the mixture, e.g. 500M or 5e8\n"
-    "                          (" CLI_QUANTITY_HELP ")\n"
-    "      --upsample          draw a source again (a new order) once it is used up;\n"
-    "                          without it, a source smaller than its share is an error\n"
-    "      --seed S            seed (default 0)\n"
-    "  -o, --output PREFIX     output prefix (required)\n"
-    CLI_FORMAT_HELP
-    "      --force             replace an existing mixture\n"
-    CLI_RESUME_HELP
-    "  -q, --quiet             no summary\n"
-    "  -h, --help              this help\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Examples:\n"
     "  longweave mix --source cip/len-0032768/part-00000:0.6 \\\n"
@@ -46,32 +31,61 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 sources that do not go together or are too small,\n"
     "66 missing input, 73 cannot create output, 74 I/O error.\n";
 
-enum {
-    OPT_SOURCE = 256, OPT_BY, OPT_SHARE, OPT_TOKENS, OPT_UPSAMPLE, OPT_SEED, OPT_FORCE,
-    OPT_RESUME
-};
-
-static const struct option long_opts[] = {
-    CLI_FORMAT_OPTIONS,
-    {"source", required_argument, NULL, OPT_SOURCE},
-    {"by", required_argument, NULL, OPT_BY},
-    {"share", required_argument, NULL, OPT_SHARE},
-    {"tokens", required_argument, NULL, OPT_TOKENS},
-    {"upsample", no_argument, NULL, OPT_UPSAMPLE},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"output", required_argument, NULL, 'o'},
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static int parse_count(const char *cmd, const char *s, uint64_t *out)
+static int parse_count(const char *cmd, const cli_option *opt, const char *s)
 {
+    uint64_t *out = opt->value;
     if (cli_parse_quantity(s, strlen(s), false, out) || *out == 0)
         return cli_usage_error(cmd, "--tokens expects a positive count like 500000, 500M or "
                                "5e8 (" CLI_QUANTITY_HELP "), not '%s'", s);
+    return 0;
+}
+
+/* What --by, --share and --source fill in. */
+typedef struct {
+    lw_mix_config *cfg;
+    char *raw_src[LW_MIX_MAX_SOURCES]; /* parsed after the loop, when --by is known */
+    size_t n_shares, n_raw;
+} mix_args;
+
+static int set_by(const char *cmd, const cli_option *opt, const char *arg)
+{
+    mix_args *m = opt->value;
+    m->cfg->by = arg;
+    return strcmp(arg, "source") == 0 ? 0
+                                      : cli_usage_error(cmd, "--by takes 'source', not '%s'", arg);
+}
+
+static int set_share(const char *cmd, const cli_option *opt, const char *arg)
+{
+    mix_args *m = opt->value;
+    lw_mix_config *cfg = m->cfg;
+    int rc = 0;
+    /* NAME=SHARE,NAME=SHARE: a name runs to its last '='; argv is split in place */
+    for (char *item = strtok((char *)(uintptr_t)arg, ","); item && !rc;
+         item = strtok(NULL, ",")) {
+        char *eq = strrchr(item, '='), *end = NULL;
+        double share = eq ? strtod(eq + 1, &end) : 0;
+        if (!eq || eq == item || !end || *end || !(share > 0))
+            return cli_usage_error(cmd, "--share expects NAME=SHARE[,NAME=SHARE...] with "
+                                   "positive shares, not '%s'", item);
+        if (m->n_shares == LW_MIX_MAX_SOURCES)
+            return cli_usage_error(cmd, "at most %d shares", LW_MIX_MAX_SOURCES);
+        *eq = '\0';
+        for (size_t k = 0; k < m->n_shares && !rc; k++)
+            if (strcmp(cfg->value[k], item) == 0)
+                rc = cli_usage_error(cmd, "--share names '%s' twice", item);
+        cfg->value[m->n_shares] = item;
+        cfg->share[m->n_shares++] = share;
+    }
+    return rc;
+}
+
+static int add_source(const char *cmd, const cli_option *opt, const char *arg)
+{
+    mix_args *m = opt->value;
+    if (m->n_raw == LW_MIX_MAX_SOURCES)
+        return cli_usage_error(cmd, "at most %d sources", LW_MIX_MAX_SOURCES);
+    m->raw_src[m->n_raw++] = (char *)(uintptr_t)arg;
     return 0;
 }
 
@@ -80,63 +94,38 @@ int cmd_mix(int argc, char **argv)
     static const char *cmd = "mix";
     lw_mix_config cfg = {0};
     bool quiet = false, resume = false;
-    char *raw_src[LW_MIX_MAX_SOURCES];
-    size_t n_shares = 0, n_raw = 0;
-    int c, rc = 0;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
-        if (cli_format_option(cmd, c, optarg, &cfg.output_format, &rc))
-            continue;
-        switch (c) {
-        case OPT_BY:
-            if (strcmp(optarg, "source") != 0)
-                rc = cli_usage_error(cmd, "--by takes 'source', not '%s'", optarg);
-            cfg.by = optarg;
-            break;
-        case OPT_SHARE:
-            /* NAME=SHARE,NAME=SHARE: a name runs to its last '=' */
-            for (char *item = strtok(optarg, ","); item && !rc; item = strtok(NULL, ",")) {
-                char *eq = strrchr(item, '='), *end = NULL;
-                double share = eq ? strtod(eq + 1, &end) : 0;
-                if (!eq || eq == item || !end || *end || !(share > 0)) {
-                    rc = cli_usage_error(cmd, "--share expects NAME=SHARE[,NAME=SHARE...] with "
-                                         "positive shares, not '%s'", item);
-                    break;
-                }
-                if (n_shares == LW_MIX_MAX_SOURCES) {
-                    rc = cli_usage_error(cmd, "at most %d shares", LW_MIX_MAX_SOURCES);
-                    break;
-                }
-                *eq = '\0';
-                for (size_t k = 0; k < n_shares && !rc; k++)
-                    if (strcmp(cfg.value[k], item) == 0)
-                        rc = cli_usage_error(cmd, "--share names '%s' twice", item);
-                cfg.value[n_shares] = item;
-                cfg.share[n_shares++] = share;
-            }
-            break;
-        case OPT_SOURCE: /* parsed below, when --by is known */
-            if (n_raw == LW_MIX_MAX_SOURCES)
-                rc = cli_usage_error(cmd, "at most %d sources", LW_MIX_MAX_SOURCES);
-            else
-                raw_src[n_raw++] = optarg;
-            break;
-        case OPT_TOKENS: rc = parse_count(cmd, optarg, &cfg.tokens); break;
-        case OPT_UPSAMPLE: cfg.upsample = true; break;
-        case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
-        case 'o': cfg.output = optarg; break;
-        case OPT_FORCE: cfg.force = true; break;
-        case OPT_RESUME: resume = true; break;
-        case 'q': quiet = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
+    mix_args m = {.cfg = &cfg};
+    const cli_option options[] = {
+        CLI_OPT_CALL(0, "source", "PREFIX:SHARE", &m, add_source,
+                     "a source and its share (repeatable; shares need not\n"
+                     "add up to 1)"),
+        CLI_OPT_CALL(0, "by", "source", &m, set_by,
+                     "take the shares by the documents' source field, from the\n"
+                     "one dataset --source PREFIX names (its PREFIX.docs.jsonl);\n"
+                     "documents of other sources are left out"),
+        CLI_OPT_CALL(0, "share", "NAME=SHARE,...", &m, set_share,
+                     "with --by: a source value and its share (repeatable)"),
+        CLI_OPT_CALL(0, "tokens", "N", &cfg.tokens, parse_count,
+                     "tokens in the mixture, e.g. 500M or 5e8\n(" CLI_QUANTITY_HELP ")"),
+        CLI_OPT_BOOL(0, "upsample", &cfg.upsample,
+                     "draw a source again (a new order) once it is used up;\n"
+                     "without it, a source smaller than its share is an error"),
+        CLI_OPT_U64(0, "seed", "S", &cfg.seed, "seed (default 0)"),
+        CLI_OPT_STR('o', "output", "PREFIX", &cfg.output, "output prefix (required)"),
+        CLI_OPT_FORMATS(&cfg.output_format),
+        CLI_OPT_BOOL(0, "force", &cfg.force, "replace an existing mixture"),
+        CLI_OPT_RESUME(&resume),
+        CLI_OPT_BOOL('q', "quiet", &quiet, "no summary"),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
     if (rc)
-        return rc;
-    if (optind < argc)
+        return rc < 0 ? 0 : rc;
+    char **raw_src = m.raw_src;
+    size_t n_shares = m.n_shares, n_raw = m.n_raw;
+    if (first < argc)
         return cli_usage_error(cmd, "sources are given with --source PREFIX:SHARE ('%s')",
-                               argv[optind]);
+                               argv[first]);
     if (cfg.by) {
         if (n_raw != 1 || !n_shares)
             return cli_usage_error(cmd, "--by source takes one --source PREFIX and the shares "

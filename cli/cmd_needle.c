@@ -1,6 +1,5 @@
 /* `longweave needle`: flags in, lw_needle_run, summary and exit code out. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,35 +17,9 @@ static const char usage[] =
     "(id, task, length, depth, input, answers, needle_token_offset, tokens),\n"
     "OUTDIR/TASK.{bin,idx} (the tokenized inputs, same order) and OUTDIR/manifest.json.\n"
     "Score a model's answers with 'longweave score'.\n"
-    "\n"
-    "  -t, --tokenizer FILE    tokenizer (required): lengths are measured in its tokens\n"
-    "      --pattern P         split pattern of a rank file (see tokenize)\n"
-    "      --seq-len LIST      lengths, e.g. 4096,8192,16384 or 4k,32k,128k\n"
-    "      --depths N          depths evenly from 0% to 100% (default 11)\n"
-    "      --tasks LIST        niah_single,niah_multikey,niah_multivalue,niah_multiquery,\n"
-    "                          passkey,vt,cwe,kv (default all)\n"
-    "      --count-per-cell N  samples per (task, length, depth) (default 1)\n"
-    "      --lang en|zh        language of the instructions, needles and questions\n"
-    "                          (default en); zh also cuts the haystack into sentences\n"
-    "                          at \u3002\uff01\uff1f\uff1b and Unicode's other terminators\n"
-    "      --haystack PATH     take the haystack's sentences from this corpus (file or\n"
-    "                          directory, any format the readers accept; repeatable);\n"
-    "                          default: the built-in filler (\"The grass is green. ...\")\n"
-    "      --one-file          write all tasks to OUTDIR/needle.{jsonl,bin,idx}\n"
-    CLI_FORMAT_HELP
-    "      --prepend-bos       start each tokenized input with BOS (counted in the length)\n"
-    "      --seed S            seed (default 0)\n"
-    "  -o, --output DIR        output directory (required)\n"
-    "      --force             replace an evaluation set already in DIR\n"
-    CLI_RESUME_HELP
-    "  -j, --threads N         worker threads (default: all cores)\n"
-    "      --part I/N          generate the I-th of N slices of the samples\n"
-    "  -q, --quiet             no progress, warnings or summary\n"
-    CLI_PROGRESS_HELP
-    "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
-    "  -h, --help              this help\n"
-    "Haystack input (as for shard): --text-key, --input-format, --include,\n"
-    "      --max-doc-bytes, --utf8, --strict\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Examples:\n"
     "  longweave needle -t llama3.tiktoken --seq-len 4k,8k,16k,32k,64k,128k -o eval/\n"
@@ -56,76 +29,57 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 bad haystack, 66 missing input, 73 cannot create\n"
     "output, 74 I/O error.\n";
 
-enum { OPT_PATTERN = 256, OPT_SEQ_LEN, OPT_DEPTHS, OPT_TASKS, OPT_PER_CELL, OPT_HAYSTACK,
-       OPT_ONE_FILE, OPT_BOS, OPT_LANG };
-
-static const struct option long_opts[] = {
-    CLI_DOC_OPTIONS,
-    {"tokenizer", required_argument, NULL, 't'},
-    {"pattern", required_argument, NULL, OPT_PATTERN},
-    {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
-    {"depths", required_argument, NULL, OPT_DEPTHS},
-    {"tasks", required_argument, NULL, OPT_TASKS},
-    {"count-per-cell", required_argument, NULL, OPT_PER_CELL},
-    {"haystack", required_argument, NULL, OPT_HAYSTACK},
-    {"one-file", no_argument, NULL, OPT_ONE_FILE},
-    {"prepend-bos", no_argument, NULL, OPT_BOS},
-    {"lang", required_argument, NULL, OPT_LANG},
-    CLI_FORMAT_OPTIONS,
-    {NULL, 0, NULL, 0},
-};
-
 int cmd_needle(int argc, char **argv)
 {
     static const char *cmd = "needle";
     lw_needle_config cfg = {0};
     cli_doc_opts o = {0};
     char names[LW_NEEDLE_MAX_LENGTHS][32];
-    const char **tasks = NULL;
-    char **haystack = NULL;
-    size_t n_haystack = 0, haystack_cap = 0;
-    int rc = 0, c;
-    unsigned u = 0;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "t:o:j:qh", long_opts, NULL)) != -1) {
-        if (cli_doc_option(cmd, c, optarg, &o, &rc) ||
-            cli_format_option(cmd, c, optarg, &cfg.output, &rc))
-            continue;
-        switch (c) {
-        case 't': cfg.tokenizer = optarg; break;
-        case OPT_PATTERN: cfg.pattern = optarg; break;
-        case OPT_SEQ_LEN:
-            rc = cli_parse_lengths(cmd, optarg, cfg.lengths, names, LW_NEEDLE_MAX_LENGTHS,
-                                   &cfg.n_lengths);
-            break;
-        case OPT_DEPTHS:
-            rc = cli_parse_uint(cmd, "--depths", optarg, 1, 1001, &u);
-            cfg.depths = u;
-            break;
-        case OPT_TASKS: rc = cli_split_list(cmd, "--tasks", optarg, &tasks, &cfg.n_tasks); break;
-        case OPT_PER_CELL:
-            rc = cli_parse_uint(cmd, "--count-per-cell", optarg, 1, 100000, &u);
-            cfg.count_per_cell = u;
-            break;
-        case OPT_HAYSTACK:
-            if (!LW_VEC_GROW(&haystack, &haystack_cap, n_haystack + 1)) {
-                rc = cli_fail(cmd, LW_E_NOMEM, "out of memory");
-                break;
-            }
-            haystack[n_haystack++] = optarg;
-            break;
-        case OPT_ONE_FILE: cfg.one_file = true; break;
-        case OPT_BOS: cfg.prepend_bos = true; break;
-        case OPT_LANG: cfg.lang = optarg; break;
-        case 'h': fputs(usage, stdout); goto out;
-        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
-    if (rc)
+    cli_strings tasks = {0}, haystack = {0};
+    unsigned depths = 0, per_cell = 0;
+    cli_lengths lens = {cfg.lengths, names, LW_NEEDLE_MAX_LENGTHS, &cfg.n_lengths};
+    const cli_option options[] = {
+        CLI_OPT_STR('t', "tokenizer", "FILE", &cfg.tokenizer,
+                    "tokenizer (required): lengths are measured in its tokens"),
+        CLI_OPT_STR(0, "pattern", "P", &cfg.pattern, "split pattern of a rank file (see tokenize)"),
+        CLI_OPT_CALL(0, "seq-len", "LIST", &lens, cli_set_lengths,
+                     "lengths, e.g. 4096,8192,16384 or 4k,32k,128k"),
+        CLI_OPT_UINT(0, "depths", "N", &depths, 1, 1001,
+                     "depths evenly from 0% to 100% (default 11)"),
+        CLI_OPT_CALL(0, "tasks", "LIST", &tasks, cli_set_comma_list,
+                     "niah_single,niah_multikey,niah_multivalue,niah_multiquery,\n"
+                     "passkey,vt,cwe,kv (default all)"),
+        CLI_OPT_UINT(0, "count-per-cell", "N", &per_cell, 1, 100000,
+                     "samples per (task, length, depth) (default 1)"),
+        CLI_OPT_STR(0, "lang", "en|zh", &cfg.lang,
+                    "language of the instructions, needles and questions\n"
+                    "(default en); zh also cuts the haystack into sentences\n"
+                    "at \u3002\uff01\uff1f\uff1b and Unicode's other terminators"),
+        CLI_OPT_CALL(0, "haystack", "PATH", &haystack, cli_push_string,
+                     "take the haystack's sentences from this corpus (file or\n"
+                     "directory, any format the readers accept; repeatable);\n"
+                     "default: the built-in filler (\"The grass is green. ...\")"),
+        CLI_OPT_BOOL(0, "one-file", &cfg.one_file,
+                     "write all tasks to OUTDIR/needle.{jsonl,bin,idx}"),
+        CLI_OPT_FORMATS(&cfg.output),
+        CLI_OPT_BOOL(0, "prepend-bos", &cfg.prepend_bos,
+                     "start each tokenized input with BOS (counted in the length)"),
+        CLI_OPT_U64(0, "seed", "S", &o.seed, "seed (default 0)"),
+        CLI_OPT_STR('o', "output", "DIR", &o.output, "output directory (required)"),
+        CLI_OPT_NOTE("The haystack is read as shard reads its input:"),
+        CLI_OPT_SHARED(cli_doc_options(&o)),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
+    if (rc) {
+        rc = rc < 0 ? 0 : rc;
         goto out;
-    if (optind < argc) {
+    }
+    cfg.depths = depths;
+    cfg.count_per_cell = per_cell;
+    if (first < argc) {
         rc = cli_usage_error(cmd, "needle takes no positional input ('%s'); give a haystack "
-                             "corpus with --haystack", argv[optind]);
+                             "corpus with --haystack", argv[first]);
         goto out;
     }
     if (!o.output || !cfg.tokenizer || !cfg.n_lengths) {
@@ -139,7 +93,7 @@ int cmd_needle(int argc, char **argv)
     }
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, o.quiet, o.progress_every);
-    cli_doc_source(&cfg.haystack, &o, haystack, (int)n_haystack, &rep);
+    cli_doc_source(&cfg.haystack, &o, (char **)haystack.v, (int)haystack.n, &rep);
     cfg.haystack.part = 0; /* --part slices the samples; the haystack is read whole */
     cfg.haystack.nparts = 1;
     cfg.haystack.progress = NULL;
@@ -149,7 +103,8 @@ int cmd_needle(int argc, char **argv)
     cfg.part = o.part;
     cfg.nparts = o.nparts;
     cfg.threads = o.threads;
-    cfg.tasks = tasks;
+    cfg.tasks = tasks.v;
+    cfg.n_tasks = tasks.n;
     cfg.progress = cli_progress;
     cfg.cb_ctx = &rep;
     lw_needle_stats stats;
@@ -162,7 +117,7 @@ int cmd_needle(int argc, char **argv)
     }
     double secs = cli_now() - rep.start;
     if (!o.quiet) {
-        if (n_haystack) {
+        if (haystack.n) {
             char b[32];
             uint64_t skipped = lw_doc_stats_skipped_total(&stats.haystack);
             fprintf(stderr, "longweave needle: haystack: %llu sentences (%s) from %llu "
@@ -196,12 +151,12 @@ int cmd_needle(int argc, char **argv)
         for (int k = 0; lw_needle_task_names[k]; k++)
             ok &= cJSON_AddNumberToObject(pt, lw_needle_task_names[k],
                                           (double)stats.per_task[k]) != NULL;
-        rc = cli_write_stats_json(cmd, o.stats_json, n_haystack ? &stats.haystack : NULL, extra,
+        rc = cli_write_stats_json(cmd, o.stats_json, haystack.n ? &stats.haystack : NULL, extra,
                                   ok, secs);
     }
 out:
-    free(tasks);
-    free(haystack);
+    free(tasks.v);
+    free(haystack.v);
     cli_doc_opts_free(&o);
     return rc;
 }

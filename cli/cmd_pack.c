@@ -1,5 +1,4 @@
 /* `longweave pack`: flags in, lw_pack_run, summary and exit code out. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,22 +19,9 @@ static const char usage[] =
     "on the N_i trained tokens of sample i: each sample counts equally, as in\n"
     "LongAlign). Or, with --strategy sort, samples are not packed but sorted by\n"
     "length into batches whose order is shuffled (LongAlign's sorted batching).\n"
-    "\n"
-    "      --seq-len L         length of the packed sequences (4096, 32k, ...)\n"
-    "      --strategy S        pack (default) or sort\n"
-    "      --batch-size B      sort: samples per batch (default 8)\n"
-    "      --loss-weighting W  token (default: every trained token counts 1) or sample\n"
-    "      --positions P       reset (default: 0 at each sample) or continuous\n"
-    "      --long L            a sample over --seq-len: skip (default, counted) or\n"
-    "                          truncate\n"
-    CLI_PAD_HELP
-    "      --seed S            sort: the order of the batches (default 0)\n"
-    "  -o, --output PREFIX     output prefix (required)\n"
-    CLI_FORMAT_HELP
-    "      --force             replace an existing output\n"
-    CLI_RESUME_HELP
-    "  -q, --quiet             no summary\n"
-    "  -h, --help              this help\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Examples:\n"
     "  longweave pack synl/len-0032768 -o packed/sft32k --seq-len 32k \\\n"
@@ -45,84 +31,56 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 inputs that do not go together, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_SEQ_LEN = 256, OPT_STRATEGY, OPT_BATCH, OPT_WEIGHTING, OPT_POSITIONS, OPT_LONG,
-       OPT_PAD, OPT_SEED, OPT_FORCE, OPT_RESUME };
-
-static const struct option long_opts[] = {
-    CLI_FORMAT_OPTIONS,
-    {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
-    {"strategy", required_argument, NULL, OPT_STRATEGY},
-    {"batch-size", required_argument, NULL, OPT_BATCH},
-    {"loss-weighting", required_argument, NULL, OPT_WEIGHTING},
-    {"positions", required_argument, NULL, OPT_POSITIONS},
-    {"long", required_argument, NULL, OPT_LONG},
-    {"pad-id", required_argument, NULL, OPT_PAD},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"output", required_argument, NULL, 'o'},
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-static int choice(const char *cmd, const char *opt, const char *arg, const char *a,
-                  const char *b, bool *second)
-{
-    if (strcmp(arg, a) == 0)
-        *second = false;
-    else if (strcmp(arg, b) == 0)
-        *second = true;
-    else
-        return cli_usage_error(cmd, "%s is %s or %s, not '%s'", opt, a, b, arg);
-    return 0;
-}
+static const char *const strategies[] = {"pack", "sort", NULL};
+static const char *const weightings[] = {"token", "sample", NULL};
+static const char *const positions[] = {"reset", "continuous", NULL};
+static const char *const longs[] = {"skip", "truncate", NULL};
 
 int cmd_pack(int argc, char **argv)
 {
     static const char *cmd = "pack";
     lw_pack_config cfg = {.pad_id = LW_PAD_DEFAULT};
     char names[1][32];
-    bool quiet = false, sort = false, resume = false;
-    int c, rc = 0;
-    unsigned u;
-    size_t nl;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
-        if (cli_format_option(cmd, c, optarg, &cfg.output_format, &rc))
-            continue;
-        switch (c) {
-        case OPT_SEQ_LEN: rc = cli_parse_lengths(cmd, optarg, &cfg.seq_len, names, 1, &nl); break;
-        case OPT_STRATEGY: rc = choice(cmd, "--strategy", optarg, "pack", "sort", &sort); break;
-        case OPT_BATCH:
-            rc = cli_parse_uint(cmd, "--batch-size", optarg, 1, 1u << 20, &u);
-            cfg.batch_size = u;
-            break;
-        case OPT_WEIGHTING:
-            rc = choice(cmd, "--loss-weighting", optarg, "token", "sample", &cfg.sample_weights);
-            break;
-        case OPT_POSITIONS:
-            rc = choice(cmd, "--positions", optarg, "reset", "continuous",
-                        &cfg.positions_continuous);
-            break;
-        case OPT_LONG: rc = choice(cmd, "--long", optarg, "skip", "truncate", &cfg.truncate_long); break;
-        case OPT_PAD: rc = cli_parse_pad_id(cmd, optarg, &cfg.pad_id); break;
-        case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
-        case 'o': cfg.output = optarg; break;
-        case OPT_FORCE: cfg.force = true; break;
-        case OPT_RESUME: resume = true; break;
-        case 'q': quiet = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
+    bool quiet = false, resume = false;
+    int strategy = 0, weighting = 0, position = 0, long_mode = 0;
+    unsigned batch = 0;
+    size_t nl = 0;
+    cli_lengths lens = {&cfg.seq_len, names, 1, &nl};
+    const cli_option options[] = {
+        CLI_OPT_CALL(0, "seq-len", "L", &lens, cli_set_lengths,
+                     "length of the packed sequences (4096, 32k, ...)"),
+        CLI_OPT_CHOICE(0, "strategy", "S", &strategy, strategies, "pack (default) or sort"),
+        CLI_OPT_UINT(0, "batch-size", "B", &batch, 1, 1u << 20,
+                     "sort: samples per batch (default 8)"),
+        CLI_OPT_CHOICE(0, "loss-weighting", "W", &weighting, weightings,
+                       "token (default: every trained token counts 1) or sample"),
+        CLI_OPT_CHOICE(0, "positions", "P", &position, positions,
+                       "reset (default: 0 at each sample) or continuous"),
+        CLI_OPT_CHOICE(0, "long", "L", &long_mode, longs,
+                       "a sample over --seq-len: skip (default, counted) or\ntruncate"),
+        CLI_OPT_PAD_ID(&cfg.pad_id),
+        CLI_OPT_U64(0, "seed", "S", &cfg.seed, "sort: the order of the batches (default 0)"),
+        CLI_OPT_STR('o', "output", "PREFIX", &cfg.output, "output prefix (required)"),
+        CLI_OPT_FORMATS(&cfg.output_format),
+        CLI_OPT_BOOL(0, "force", &cfg.force, "replace an existing output"),
+        CLI_OPT_RESUME(&resume),
+        CLI_OPT_BOOL('q', "quiet", &quiet, "no summary"),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
     if (rc)
-        return rc;
+        return rc < 0 ? 0 : rc;
+    bool sort = strategy == 1;
+    if (batch)
+        cfg.batch_size = batch;
+    cfg.sample_weights = weighting == 1;
+    cfg.positions_continuous = position == 1;
+    cfg.truncate_long = long_mode == 1;
     cfg.strategy = sort ? LW_PACK_SORT : LW_PACK_BFD;
-    if (optind >= argc || !cfg.output || (!sort && !cfg.seq_len))
+    if (first >= argc || !cfg.output || (!sort && !cfg.seq_len))
         return cli_usage_error(cmd, "INPUT, -o PREFIX and --seq-len (for packing) are required");
-    cfg.inputs = (const char *const *)argv + optind;
-    cfg.n_inputs = (size_t)(argc - optind);
+    cfg.inputs = (const char *const *)argv + first;
+    cfg.n_inputs = (size_t)(argc - first);
     int done = cli_prepare_output(cmd, cfg.output, LW_OUT_PREFIX, 0, 1, 0, resume, quiet,
                                   &cfg.force);
     if (done >= 0)

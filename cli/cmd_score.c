@@ -1,6 +1,5 @@
 /* `longweave score`: flags in, lw_score_run, summary and exit code out. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,13 +17,9 @@ static const char usage[] =
     "listed. Writes\n"
     "REPORTDIR/report.md (per task, length and depth), REPORTDIR/scores.jsonl (one line\n"
     "per sample) and REPORTDIR/heatmap-TASK.svg (depth x length, red 0 to green 1).\n"
-    "\n"
-    "  -o, --output DIR        report directory (required unless --json)\n"
-    "      --json              print the scores as one JSON object on stdout: overall,\n"
-    "                          samples, missing, unknown_ids, tasks, lengths, depths\n"
-    "      --force             replace a report already in DIR\n"
-    "  -q, --quiet             no summary on stderr\n"
-    "  -h, --help              this help\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Examples:\n"
     "  longweave score eval/ preds.jsonl -o eval-report/\n"
@@ -33,37 +28,29 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 malformed set or predictions, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_JSON = 256, OPT_FORCE };
-
-static const struct option long_opts[] = {
-    {"output", required_argument, NULL, 'o'}, {"json", no_argument, NULL, OPT_JSON},
-    {"force", no_argument, NULL, OPT_FORCE},  {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-};
-
 int cmd_score(int argc, char **argv)
 {
     static const char *cmd = "score";
     lw_score_config cfg = {0};
     bool json = false, quiet = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': cfg.outdir = optarg; break;
-        case OPT_JSON: json = true; break;
-        case OPT_FORCE: cfg.force = true; break;
-        case 'q': quiet = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
-    if (argc - optind != 2)
+    const cli_option options[] = {
+        CLI_OPT_STR('o', "output", "DIR", &cfg.outdir, "report directory (required unless --json)"),
+        CLI_OPT_BOOL(0, "json", &json,
+                     "print the scores as one JSON object on stdout: overall,\n"
+                     "samples, missing, unknown_ids, tasks, lengths, depths"),
+        CLI_OPT_BOOL(0, "force", &cfg.force, "replace a report already in DIR"),
+        CLI_OPT_BOOL('q', "quiet", &quiet, "no summary on stderr"),
+        CLI_OPT_END,
+    };
+    int first, prc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
+    if (prc)
+        return prc < 0 ? 0 : prc;
+    if (argc - first != 2)
         return cli_usage_error(cmd, "give the evaluation set and the predictions file");
     if (!cfg.outdir && !json)
         return cli_usage_error(cmd, "-o REPORTDIR is required (or --json for scores only)");
-    cfg.evalset = argv[optind];
-    cfg.predictions = argv[optind + 1];
+    cfg.evalset = argv[first];
+    cfg.predictions = argv[first + 1];
     lw_score_result res;
     lw_error err = {0};
     lw_status st = lw_score_run(&cfg, &res, &err);

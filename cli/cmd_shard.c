@@ -1,11 +1,9 @@
 /* `longweave shard`: flags in, lw_shard_run, summary and exit code out. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "longweave/shard.h"
-#include "longweave/vec.h"
 
 static const char usage_head[] =
     "Usage: longweave shard [options] INPUT... -o OUTDIR\n"
@@ -15,20 +13,7 @@ static const char usage_head[] =
     "OUTDIR/shard-NNNNN.jsonl.zst plus OUTDIR/manifest.json. A document's shard is a\n"
     "hash of its text (or id), so re-runs and added inputs never move documents.\n"
     "Records are {\"id\",\"text\",\"source\",...other input fields}.\n"
-    "\n"
-    "Output:\n"
-    "  -o, --output DIR        output directory (required)\n"
-    "  -n, --num-shards N      number of shards (default 1)\n"
-    "      --shard-by WHAT     content (default) or id\n"
-    "      --seed S            salt of the shard hash (default 0)\n"
-    "      --zstd-level N      compression level of the shards (default 3)\n"
-    "Filters:\n"
-    "      --min-chars N       drop documents under N characters (default 1)\n"
-    "      --max-chars N       drop documents over N characters\n"
-    "      --keep-regex RE     keep only documents matching RE (PCRE2, repeatable:\n"
-    "                          any may match)\n"
-    "      --drop-regex RE     drop documents matching RE (repeatable)\n"
-    "      --dedup             drop exact duplicates of an earlier document's text\n";
+    "\n";
 
 static const char usage_tail[] =
     "\n"
@@ -40,88 +25,44 @@ static const char usage_tail[] =
     "Exit status: 0 ok, 64 usage, 65 bad input (--strict), 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_SHARD_BY = 256, OPT_ZSTD_LEVEL, OPT_MIN_CHARS, OPT_MAX_CHARS, OPT_KEEP, OPT_DROP,
-       OPT_DEDUP };
-
-static const struct option long_opts[] = {
-    CLI_DOC_OPTIONS,
-    {"num-shards", required_argument, NULL, 'n'},
-    {"shard-by", required_argument, NULL, OPT_SHARD_BY},
-    {"zstd-level", required_argument, NULL, OPT_ZSTD_LEVEL},
-    {"min-chars", required_argument, NULL, OPT_MIN_CHARS},
-    {"max-chars", required_argument, NULL, OPT_MAX_CHARS},
-    {"keep-regex", required_argument, NULL, OPT_KEEP},
-    {"drop-regex", required_argument, NULL, OPT_DROP},
-    {"dedup", no_argument, NULL, OPT_DEDUP},
-    {NULL, 0, NULL, 0},
-};
-
-/* A growable list of option values (for repeatable flags). */
-typedef struct {
-    const char **v;
-    size_t n, cap;
-} str_list;
-
-static int push(str_list *l, const char *s)
-{
-    if (!LW_VEC_GROW(&l->v, &l->cap, l->n + 1))
-        return cli_fail("shard", LW_E_NOMEM, "out of memory");
-    l->v[l->n++] = s;
-    return 0;
-}
+static const char *const shard_by[] = {"content", "id", NULL};
 
 int cmd_shard(int argc, char **argv)
 {
     static const char *cmd = "shard";
     lw_shard_config cfg = {.num_shards = 1};
-    cfg.filter.min_chars = 1;
     cli_doc_opts o = {0};
-    str_list keep = {0}, drop = {0};
-    int rc = 0;
-    uint64_t v = 0;
-    unsigned u = 0;
-    int c;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "o:n:j:qh", long_opts, NULL)) != -1) {
-        if (cli_doc_option(cmd, c, optarg, &o, &rc))
-            continue;
-        switch (c) {
-        case 'n':
-            rc = cli_parse_uint(cmd, "--num-shards", optarg, 1, LW_SHARD_MAX, &cfg.num_shards);
-            break;
-        case OPT_SHARD_BY:
-            if (strcmp(optarg, "content") == 0)
-                cfg.shard_by = LW_SHARD_BY_CONTENT;
-            else if (strcmp(optarg, "id") == 0)
-                cfg.shard_by = LW_SHARD_BY_ID;
-            else
-                rc = cli_usage_error(cmd, "--shard-by is content or id, not '%s'", optarg);
-            break;
-        case OPT_ZSTD_LEVEL:
-            rc = cli_parse_uint(cmd, "--zstd-level", optarg, 1, 19, &u);
-            cfg.zstd_level = (int)u;
-            break;
-        case OPT_MIN_CHARS:
-            rc = cli_parse_u64(cmd, "--min-chars", optarg, &v);
-            cfg.filter.min_chars = (size_t)v;
-            break;
-        case OPT_MAX_CHARS:
-            rc = cli_parse_u64(cmd, "--max-chars", optarg, &v);
-            cfg.filter.max_chars = (size_t)v;
-            break;
-        case OPT_KEEP: rc = push(&keep, optarg); break;
-        case OPT_DROP: rc = push(&drop, optarg); break;
-        case OPT_DEDUP: cfg.dedup = true; break;
-        case 'h':
-            cli_print_help(usage_head, usage_tail);
-            goto out;
-        default:
-            rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
-    if (rc)
+    cli_strings keep = {0}, drop = {0};
+    uint64_t min_chars = 1, max_chars = 0;
+    unsigned zstd_level = 0;
+    const cli_option options[] = {
+        CLI_OPT_GROUP("Output:"),
+        CLI_OPT_STR('o', "output", "DIR", &o.output, "output directory (required)"),
+        CLI_OPT_UINT('n', "num-shards", "N", &cfg.num_shards, 1, LW_SHARD_MAX,
+                     "number of shards (default 1)"),
+        CLI_OPT_CHOICE(0, "shard-by", "WHAT", &cfg.shard_by, shard_by, "content (default) or id"),
+        CLI_OPT_U64(0, "seed", "S", &o.seed, "salt of the shard hash (default 0)"),
+        CLI_OPT_UINT(0, "zstd-level", "N", &zstd_level, 1, 19,
+                     "compression level of the shards (default 3)"),
+        CLI_OPT_GROUP("Filters:"),
+        CLI_OPT_U64(0, "min-chars", "N", &min_chars, "drop documents under N characters (default 1)"),
+        CLI_OPT_U64(0, "max-chars", "N", &max_chars, "drop documents over N characters"),
+        CLI_OPT_CALL(0, "keep-regex", "RE", &keep, cli_push_string,
+                     "keep only documents matching RE (PCRE2, repeatable:\nany may match)"),
+        CLI_OPT_CALL(0, "drop-regex", "RE", &drop, cli_push_string, "drop documents matching RE (repeatable)"),
+        CLI_OPT_BOOL(0, "dedup", &cfg.dedup, "drop exact duplicates of an earlier document's text"),
+        CLI_OPT_SHARED(cli_doc_options(&o)),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first);
+    if (rc) {
+        rc = rc < 0 ? 0 : rc;
         goto out;
-    if ((rc = cli_require_io(cmd, argc, optind, &o,
+    }
+    cfg.filter.min_chars = (size_t)min_chars;
+    cfg.filter.max_chars = (size_t)max_chars;
+    cfg.zstd_level = (int)zstd_level;
+    if ((rc = cli_require_io(cmd, argc, first, &o,
                              "a file, a directory, or - for stdin", "OUTDIR")))
         goto out;
     int done = cli_doc_prepare_output(cmd, &o, LW_OUT_DIR);
@@ -131,7 +72,7 @@ int cmd_shard(int argc, char **argv)
     }
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, o.quiet, o.progress_every);
-    cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);
+    cli_doc_source(&cfg.src, &o, argv + first, argc - first, &rep);
     cfg.outdir = o.output;
     cfg.force = o.force;
     cfg.seed = o.seed;

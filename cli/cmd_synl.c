@@ -1,6 +1,5 @@
 /* `longweave synl`: flags in, lw_synl_run, summary and exit code out. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,37 +19,9 @@ static const char usage[] =
     "OUTDIR/chat/part-IIIII.jsonl (OpenAI messages + meta), per length\n"
     "OUTDIR/len-LLLLLLL/part-IIIII.{bin,idx} with a .mask.{bin,idx} loss mask (1 on\n"
     "the assistant's answer and its end token), and OUTDIR/manifest.json.\n"
-    "\n"
-    "  -t, --tokenizer FILE    tokenizer (required): lengths are measured in its tokens\n"
-    "      --pattern P         split pattern of a rank file (see tokenize)\n"
-    "      --template T        chat template: llama2, llama3, llama3.1, gemma3, chatml,\n"
-    "                          qwen3, deepseek-v3, mistral, plain, a JSON file, or auto\n"
-    "                          (the one the tokenizer_config.json's chat_template is).\n"
-    "                          Default: auto when that config has a chat_template, else\n"
-    "                          llama3 when the tokenizer has its tokens, else plain\n"
-    "      --system TEXT       a system prompt for every sample\n"
-    "      --seq-len LIST      lengths, e.g. 4096,32768,131072 or 4k,32k,128k\n"
-    "      --length-mix LIST   token share of each length, as in cip: 1,3 or 4k:1,32k:3\n"
-    "                          (default equal; samples per length follow from it)\n"
-    "  -n, --count N           number of samples (default 100)\n"
-    "      --tasks LIST        lookup,find,row,row_at,count,sum,avg,argmax,argmin,compare,\n"
-    "                          join,date_diff,topk,distinct,group_count,total_rows\n"
-    "                          (default all)\n"
-    "      --table-format LIST markdown,csv,json,kv (default all; one per sample)\n"
-    "      --domains LIST      which domains (default all built-in, or all of --schema)\n"
-    "      --schema FILE       a JSON file with more domains (repeatable)\n"
-    "      --cot               reasoning answers start with a worked solution\n"
-    "      --seed S            seed (default 0)\n"
-    "  -o, --output DIR        output directory (required)\n"
-    CLI_FORMAT_HELP
-    "      --force             replace a dataset already in DIR\n"
-    CLI_RESUME_HELP
-    "  -j, --threads N         worker threads (default: all cores)\n"
-    "      --part I/N          generate the I-th of N slices of the samples\n"
-    "  -q, --quiet             no progress or summary\n"
-    CLI_PROGRESS_HELP
-    "      --stats-json FILE   write the run's counts as JSON (- for stdout)\n"
-    "  -h, --help              this help\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Examples:\n"
     "  longweave synl -t llama3.tiktoken --seq-len 4k,32k,128k -n 3000 --cot -o synl/\n"
@@ -59,120 +30,114 @@ static const char usage[] =
     "Exit status: 0 ok, 64 usage, 65 bad schema or template, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_PATTERN = 256, OPT_TEMPLATE, OPT_SYSTEM, OPT_SEQ_LEN, OPT_MIX, OPT_TASKS,
-       OPT_DOMAINS, OPT_SCHEMA, OPT_COT, OPT_SEED, OPT_FORCE, OPT_RESUME, OPT_PART, OPT_STATS,
-       OPT_TABLE_FORMAT, OPT_PROGRESS_EVERY };
+/* --template T: a built-in name or a file */
+static int set_template(const char *cmd, const cli_option *opt, const char *arg)
+{
+    (void)cmd;
+    lw_synl_config *cfg = opt->value;
+    struct stat sb;
+    static const char *const builtins[] = {"llama2", "llama3", "llama3.1", "gemma3", "chatml",
+                                        "qwen3", "deepseek-v3", "mistral", "plain", "auto"};
+    bool builtin = false;
+    for (size_t k = 0; k < sizeof builtins / sizeof *builtins; k++)
+        builtin |= strcmp(arg, builtins[k]) == 0;
+    if (builtin || stat(arg, &sb) != 0)
+        cfg->template_name = arg; /* unknown names fail in the library */
+    else
+        cfg->template_file = arg;
+    return 0;
+}
 
-static const struct option long_opts[] = {
-    {"tokenizer", required_argument, NULL, 't'}, {"pattern", required_argument, NULL, OPT_PATTERN},
-    {"template", required_argument, NULL, OPT_TEMPLATE},
-    {"system", required_argument, NULL, OPT_SYSTEM},
-    {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
-    {"length-mix", required_argument, NULL, OPT_MIX}, {"count", required_argument, NULL, 'n'},
-    {"tasks", required_argument, NULL, OPT_TASKS}, CLI_FORMAT_OPTIONS,
-    {"domains", required_argument, NULL, OPT_DOMAINS},
-    {"schema", required_argument, NULL, OPT_SCHEMA}, {"cot", no_argument, NULL, OPT_COT},
-    {"seed", required_argument, NULL, OPT_SEED}, {"output", required_argument, NULL, 'o'},
-    {"force", no_argument, NULL, OPT_FORCE}, {"resume", no_argument, NULL, OPT_RESUME},
-    {"threads", required_argument, NULL, 'j'},
-    {"part", required_argument, NULL, OPT_PART}, {"quiet", no_argument, NULL, 'q'},
-    {"stats-json", required_argument, NULL, OPT_STATS}, {"help", no_argument, NULL, 'h'},
-    {"table-format", required_argument, NULL, OPT_TABLE_FORMAT},
-    {"progress-every", required_argument, NULL, OPT_PROGRESS_EVERY},
-    {NULL, 0, NULL, 0},
-};
+/* --format names the output format, as in every command; table formats given
+ * here (as before --table-format) still work, with a note. */
+typedef struct {
+    lw_seq_output *output;
+    cli_strings *table_formats;
+} synl_format;
+
+static int set_format(const char *cmd, const cli_option *opt, const char *arg)
+{
+    const synl_format *f = opt->value;
+    if (lw_seq_format_parse(arg, &f->output->format) == 0)
+        return 0;
+    if (strspn(arg, "abcdefghijklmnopqrstuvwxyz,") != strlen(arg) ||
+        !(strstr(arg, "markdown") || strstr(arg, "csv") || strstr(arg, "json") ||
+          strstr(arg, "kv")))
+        return cli_usage_error(cmd, "--format is one of %s, not '%s' (table formats go in "
+                               "--table-format)", lw_seq_format_list(), arg);
+    fprintf(stderr, "longweave synl: note: table formats now go in --table-format; --format "
+            "names the output format (%s)\n", lw_seq_format_list());
+    cli_option as_tables = *opt;
+    as_tables.long_name = "table-format";
+    as_tables.value = f->table_formats;
+    return cli_set_comma_list(cmd, &as_tables, arg);
+}
 
 int cmd_synl(int argc, char **argv)
 {
     static const char *cmd = "synl";
     lw_synl_config cfg = {.count = 100};
     char names[LW_SYNL_MAX_BUCKETS][32];
-    const char *mix = NULL, *stats_json = NULL;
-    const char **tasks = NULL, **formats = NULL, **domains = NULL, **schemas = NULL;
-    size_t schemas_cap = 0;
-    bool quiet = false, resume = false;
-    double progress_every = 0;
-    int rc = 0, c;
-    unsigned u = 0;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "t:o:n:j:qh", long_opts, NULL)) != -1) {
-        if (c != CLI_OPT_FORMAT && cli_format_option(cmd, c, optarg, &cfg.output, &rc))
-            continue;
-        switch (c) {
-        case 't': cfg.tokenizer = optarg; break;
-        case OPT_PATTERN: cfg.pattern = optarg; break;
-        case OPT_TEMPLATE: {
-            struct stat sb;
-            static const char *const builtins[] = {"llama2", "llama3", "llama3.1", "gemma3",
-                                                "chatml", "qwen3", "deepseek-v3", "mistral",
-                                                "plain", "auto"};
-            bool builtin = false;
-            for (size_t k = 0; k < sizeof builtins / sizeof *builtins; k++)
-                builtin |= strcmp(optarg, builtins[k]) == 0;
-            if (builtin || stat(optarg, &sb) != 0)
-                cfg.template_name = optarg; /* unknown names fail in the library */
-            else
-                cfg.template_file = optarg;
-            break;
-        }
-        case OPT_SYSTEM: cfg.system = optarg; break;
-        case OPT_SEQ_LEN:
-            rc = cli_parse_lengths(cmd, optarg, cfg.seq_len, names, LW_SYNL_MAX_BUCKETS,
-                                   &cfg.n_buckets);
-            break;
-        case OPT_MIX: mix = optarg; break;
-        case 'n': rc = cli_parse_u64(cmd, "--count", optarg, &cfg.count); break;
-        case OPT_TASKS: rc = cli_split_list(cmd, "--tasks", optarg, &tasks, &cfg.n_tasks); break;
-        case CLI_OPT_FORMAT:
-            /* --format names the output format, as in every command; table
-             * formats given here (as before --table-format) still work */
-            if (lw_seq_format_parse(optarg, &cfg.output.format) == 0)
-                break;
-            if (strspn(optarg, "abcdefghijklmnopqrstuvwxyz,") != strlen(optarg) ||
-                !(strstr(optarg, "markdown") || strstr(optarg, "csv") ||
-                  strstr(optarg, "json") || strstr(optarg, "kv"))) {
-                rc = cli_usage_error(cmd, "--format is one of %s, not '%s' (table formats go "
-                                     "in --table-format)", lw_seq_format_list(), optarg);
-                break;
-            }
-            fprintf(stderr, "longweave synl: note: table formats now go in --table-format; "
-                    "--format names the output format (%s)\n", lw_seq_format_list());
-            /* fall through */
-        case OPT_TABLE_FORMAT:
-            rc = cli_split_list(cmd, "--table-format", optarg, &formats, &cfg.n_formats);
-            break;
-        case OPT_DOMAINS:
-            rc = cli_split_list(cmd, "--domains", optarg, &domains, &cfg.n_domains);
-            break;
-        case OPT_SCHEMA:
-            if (!LW_VEC_GROW(&schemas, &schemas_cap, cfg.n_schema_files + 1)) {
-                rc = cli_fail(cmd, LW_E_NOMEM, "out of memory");
-                break;
-            }
-            schemas[cfg.n_schema_files++] = optarg;
-            break;
-        case OPT_COT: cfg.cot = true; break;
-        case OPT_SEED: rc = cli_parse_u64(cmd, "--seed", optarg, &cfg.seed); break;
-        case 'o': cfg.outdir = optarg; break;
-        case OPT_FORCE: cfg.force = true; break;
-        case OPT_RESUME: resume = true; break;
-        case 'j':
-            rc = cli_parse_uint(cmd, "--threads", optarg, 1, 1024, &u);
-            cfg.threads = (int)u;
-            break;
-        case OPT_PART: rc = cli_parse_part(cmd, optarg, &cfg.part, &cfg.nparts); break;
-        case 'q': quiet = true; break;
-        case OPT_PROGRESS_EVERY: rc = cli_parse_progress_every(cmd, optarg, &progress_every); break;
-        case OPT_STATS: stats_json = optarg; break;
-        case 'h': fputs(usage, stdout); goto out;
-        default: rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
-    if (rc)
+    const char *mix = NULL;
+    cli_strings tasks = {0}, formats = {0}, domains = {0}, schemas = {0};
+    cli_doc_opts o = {0};
+    cli_lengths lens = {cfg.seq_len, names, LW_SYNL_MAX_BUCKETS, &cfg.n_buckets};
+    synl_format fmt = {&cfg.output, &formats};
+    const cli_option options[] = {
+        CLI_OPT_STR('t', "tokenizer", "FILE", &cfg.tokenizer,
+                    "tokenizer (required): lengths are measured in its tokens"),
+        CLI_OPT_STR(0, "pattern", "P", &cfg.pattern, "split pattern of a rank file (see tokenize)"),
+        CLI_OPT_CALL(0, "template", "T", &cfg, set_template,
+                     "chat template: llama2, llama3, llama3.1, gemma3, chatml,\n"
+                     "qwen3, deepseek-v3, mistral, plain, a JSON file, or auto\n"
+                     "(the one the tokenizer_config.json's chat_template is).\n"
+                     "Default: auto when that config has a chat_template, else\n"
+                     "llama3 when the tokenizer has its tokens, else plain"),
+        CLI_OPT_STR(0, "system", "TEXT", &cfg.system, "a system prompt for every sample"),
+        CLI_OPT_CALL(0, "seq-len", "LIST", &lens, cli_set_lengths,
+                     "lengths, e.g. 4096,32768,131072 or 4k,32k,128k"),
+        CLI_OPT_STR(0, "length-mix", "LIST", &mix,
+                    "token share of each length, as in cip: 1,3 or 4k:1,32k:3\n"
+                    "(default equal; samples per length follow from it)"),
+        CLI_OPT_U64('n', "count", "N", &cfg.count, "number of samples (default 100)"),
+        CLI_OPT_CALL(0, "tasks", "LIST", &tasks, cli_set_comma_list,
+                     "lookup,find,row,row_at,count,sum,avg,argmax,argmin,compare,\n"
+                     "join,date_diff,topk,distinct,group_count,total_rows\n"
+                     "(default all)"),
+        CLI_OPT_CALL(0, "table-format", "LIST", &formats, cli_set_comma_list,
+                     "markdown,csv,json,kv (default all; one per sample)"),
+        CLI_OPT_CALL(0, "domains", "LIST", &domains, cli_set_comma_list,
+                     "which domains (default all built-in, or all of --schema)"),
+        CLI_OPT_CALL(0, "schema", "FILE", &schemas, cli_push_string,
+                     "a JSON file with more domains (repeatable)"),
+        CLI_OPT_BOOL(0, "cot", &cfg.cot, "reasoning answers start with a worked solution"),
+        CLI_OPT_U64(0, "seed", "S", &cfg.seed, "seed (default 0)"),
+        CLI_OPT_STR('o', "output", "DIR", &cfg.outdir, "output directory (required)"),
+        CLI_OPT_CALL(0, "format", "F", &fmt, set_format,
+                     "output format, one of\n" LW_SEQ_FORMAT_LIST "\n"
+                     "(default megatron; npy for fixed-length outputs only)"),
+        CLI_OPT_CALL(0, "shard-tokens", "N", &cfg.output, cli_set_shard_tokens,
+                     "llmc: tokens per shard file (default 100000000)"),
+        CLI_OPT_CALL(0, "shard-bytes", "SIZE", &cfg.output, cli_set_shard_bytes,
+                     "mds: shard size limit (default 64M)"),
+        CLI_OPT_SHARED(cli_run_options(&o)),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
+    if (rc) {
+        rc = rc < 0 ? 0 : rc;
         goto out;
-    if (optind < argc) {
+    }
+    cfg.threads = o.threads;
+    cfg.part = o.part;
+    cfg.nparts = o.nparts;
+    cfg.force = o.force;
+    bool quiet = o.quiet, resume = o.resume;
+    double progress_every = o.progress_every;
+    const char *stats_json = o.stats_json;
+    if (first < argc) {
         rc = cli_usage_error(cmd, "synl reads no input ('%s'): tables are generated",
-                             argv[optind]);
+                             argv[first]);
         goto out;
     }
     if (!cfg.outdir || !cfg.tokenizer || !cfg.n_buckets) {
@@ -183,10 +148,14 @@ int cmd_synl(int argc, char **argv)
         cfg.mix[i] = 1;
     if (mix && (rc = cli_parse_mix(cmd, mix, cfg.seq_len, names, cfg.n_buckets, cfg.mix)))
         goto out;
-    cfg.tasks = tasks;
-    cfg.formats = formats;
-    cfg.domains = domains;
-    cfg.schema_files = schemas;
+    cfg.tasks = tasks.v;
+    cfg.n_tasks = tasks.n;
+    cfg.formats = formats.v;
+    cfg.n_formats = formats.n;
+    cfg.domains = domains.v;
+    cfg.n_domains = domains.n;
+    cfg.schema_files = schemas.v;
+    cfg.n_schema_files = schemas.n;
     int done = cli_prepare_output(cmd, cfg.outdir, LW_OUT_DIR_PARTS, cfg.part, cfg.nparts,
                                   cfg.threads, resume, quiet, &cfg.force);
     if (done >= 0) {
@@ -232,9 +201,9 @@ int cmd_synl(int argc, char **argv)
         rc = cli_write_stats_json(cmd, stats_json, NULL, extra, ok, secs);
     }
 out:
-    free(tasks);
-    free(formats);
-    free(domains);
-    free(schemas);
+    free(tasks.v);
+    free(formats.v);
+    free(domains.v);
+    free(schemas.v);
     return rc;
 }

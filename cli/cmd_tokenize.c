@@ -1,6 +1,6 @@
 /* `longweave tokenize`: flags in, lw_tokenize_run, summary and exit code out. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,23 +16,7 @@ static const char usage_head[] =
     "and PREFIX.manifest.json. Each document is encoded as one whole text, exactly\n"
     "as the reference encoders do (tiktoken's encode_ordinary, SentencePiece's\n"
     "Encode). Output is byte-identical at any -j.\n"
-    "\n"
-    "Tokenizer:\n"
-    "  -t, --tokenizer FILE    a SentencePiece .model, a tiktoken rank file, or a\n"
-    "                          Hugging Face tokenizer.json (detected by content)\n"
-    "      --pattern P         split pattern of a rank file: cl100k, o200k, r50k,\n"
-    "                          llama3, or a regex (default: recognised from the\n"
-    "                          vocabulary)\n"
-    "      --match-special     tokenizer.json: special-token strings in a document\n"
-    "                          (\"<|eot_id|>\") become their ids, as HF's encode\n"
-    "                          does (default: plain text, as tiktoken's\n"
-    "                          encode_ordinary); recorded in the manifest\n"
-    "      --append-eod        end each document with the end-of-document token\n"
-    "      --prepend-bos       start each document with the BOS token\n"
-    "      --eod-id N, --bos-id N   use these ids instead of the tokenizer's\n"
-    "Output:\n"
-    "  -o, --output PREFIX     output prefix (required)\n"
-    CLI_FORMAT_HELP;
+    "\n";
 
 static const char usage_tail[] =
     "\n"
@@ -44,63 +28,49 @@ static const char usage_tail[] =
     "Exit status: 0 ok, 64 usage, 65 bad input or tokenizer, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
 
-enum { OPT_PATTERN = 256, OPT_MATCH_SPECIAL, OPT_APPEND_EOD, OPT_PREPEND_BOS, OPT_EOD_ID, OPT_BOS_ID };
-
-static const struct option long_opts[] = {
-    CLI_DOC_OPTIONS,
-    {"tokenizer", required_argument, NULL, 't'},
-    {"pattern", required_argument, NULL, OPT_PATTERN},
-    {"match-special", no_argument, NULL, OPT_MATCH_SPECIAL},
-    {"append-eod", no_argument, NULL, OPT_APPEND_EOD},
-    {"prepend-bos", no_argument, NULL, OPT_PREPEND_BOS},
-    {"eod-id", required_argument, NULL, OPT_EOD_ID},
-    {"bos-id", required_argument, NULL, OPT_BOS_ID},
-    CLI_FORMAT_OPTIONS,
-    {NULL, 0, NULL, 0},
-};
-
 int cmd_tokenize(int argc, char **argv)
 {
     static const char *cmd = "tokenize";
     lw_tokenize_config cfg = {.eod_id = -1, .bos_id = -1};
     cli_doc_opts o = {0};
-    int rc = 0, c;
-    uint64_t v = 0;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "o:t:j:qh", long_opts, NULL)) != -1) {
-        if (cli_doc_option(cmd, c, optarg, &o, &rc) ||
-            cli_format_option(cmd, c, optarg, &cfg.output, &rc))
-            continue;
-        switch (c) {
-        case 't': cfg.tokenizer = optarg; break;
-        case OPT_PATTERN: cfg.pattern = optarg; break;
-        case OPT_MATCH_SPECIAL: cfg.match_special = true; break;
-        case OPT_APPEND_EOD: cfg.append_eod = true; break;
-        case OPT_PREPEND_BOS: cfg.prepend_bos = true; break;
-        case OPT_EOD_ID:
-            rc = cli_parse_u64(cmd, "--eod-id", optarg, &v);
-            cfg.eod_id = (int64_t)v;
-            cfg.append_eod = true;
-            break;
-        case OPT_BOS_ID:
-            rc = cli_parse_u64(cmd, "--bos-id", optarg, &v);
-            cfg.bos_id = (int64_t)v;
-            cfg.prepend_bos = true;
-            break;
-        case 'h':
-            cli_print_help(usage_head, usage_tail);
-            goto out;
-        default:
-            rc = cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
-    if (rc)
+    cli_special_id eod = {&cfg.eod_id, &cfg.append_eod}, bos = {&cfg.bos_id, &cfg.prepend_bos};
+    const cli_option options[] = {
+        CLI_OPT_GROUP("Tokenizer:"),
+        CLI_OPT_STR('t', "tokenizer", "FILE", &cfg.tokenizer,
+                    "a SentencePiece .model, a tiktoken rank file, or a\n"
+                    "Hugging Face tokenizer.json (detected by content)"),
+        CLI_OPT_STR(0, "pattern", "P", &cfg.pattern,
+                    "split pattern of a rank file: cl100k, o200k, r50k,\n"
+                    "llama3, or a regex (default: recognised from the\n"
+                    "vocabulary)"),
+        CLI_OPT_BOOL(0, "match-special", &cfg.match_special,
+                     "tokenizer.json: special-token strings in a document\n"
+                     "(\"<|eot_id|>\") become their ids, as HF's encode\n"
+                     "does (default: plain text, as tiktoken's\n"
+                     "encode_ordinary); recorded in the manifest"),
+        CLI_OPT_BOOL(0, "append-eod", &cfg.append_eod,
+                     "end each document with the end-of-document token"),
+        CLI_OPT_BOOL(0, "prepend-bos", &cfg.prepend_bos, "start each document with the BOS token"),
+        CLI_OPT_CALL(0, "eod-id", "N", &eod, cli_set_special_id,
+                     "use this end-of-document id instead of the tokenizer's"),
+        CLI_OPT_CALL(0, "bos-id", "N", &bos, cli_set_special_id,
+                     "use this BOS id instead of the tokenizer's"),
+        CLI_OPT_GROUP("Output:"),
+        CLI_OPT_STR('o', "output", "PREFIX", &o.output, "output prefix (required)"),
+        CLI_OPT_FORMATS(&cfg.output),
+        CLI_OPT_SHARED(cli_doc_options(&o)),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first);
+    if (rc) {
+        rc = rc < 0 ? 0 : rc;
         goto out;
+    }
     if (!cfg.tokenizer) {
         rc = cli_usage_error(cmd, "no tokenizer given (-t FILE)");
         goto out;
     }
-    if ((rc = cli_require_io(cmd, argc, optind, &o,
+    if ((rc = cli_require_io(cmd, argc, first, &o,
                              "a file, a directory, or - for stdin", "PREFIX")))
         goto out;
     int done = cli_doc_prepare_output(cmd, &o, LW_OUT_PREFIX);
@@ -110,7 +80,7 @@ int cmd_tokenize(int argc, char **argv)
     }
     cli_reporter rep;
     cli_reporter_init(&rep, cmd, o.quiet, o.progress_every);
-    cli_doc_source(&cfg.src, &o, argv + optind, argc - optind, &rep);
+    cli_doc_source(&cfg.src, &o, argv + first, argc - first, &rep);
     cfg.prefix = o.output;
     cfg.force = o.force;
     lw_tokenize_stats stats;

@@ -1,6 +1,5 @@
 /* `longweave verify`: lw_verify_run on each path, a report, exit 0 or 65. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +18,9 @@ static const char usage[] =
     "MDS, llm.c, .npy and JSON Lines outputs. A dataset without a manifest gets the\n"
     "structural checks. Exit 0 when sound; otherwise 65, naming the first problem of\n"
     "each kind (missing, size, checksum, structure, token, mask, map).\n"
-    "\n"
-    "  -j, --threads N         files checksummed in parallel (default: all cores)\n"
-    "      --json              print the results as one JSON object per path\n"
-    "  -q, --quiet             print only problems\n"
-    "  -h, --help              this help\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Examples:\n"
     "  longweave verify out/cip            # a stage's output directory\n"
@@ -31,14 +28,6 @@ static const char usage[] =
     "  longweave verify /data/megatron/c4_text_document   # any Megatron dataset\n"
     "\n"
     "Exit status: 0 sound, 64 usage, 65 a problem found, 66 nothing to verify at PATH.\n";
-
-enum { OPT_JSON = 256 };
-
-static const struct option long_opts[] = {
-    {"threads", required_argument, NULL, 'j'}, {"json", no_argument, NULL, OPT_JSON},
-    {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
 
 static void print_json(const char *path, const lw_verify_result *r)
 {
@@ -70,23 +59,19 @@ int cmd_verify(int argc, char **argv)
     static const char *cmd = "verify";
     bool json = false, quiet = false;
     unsigned threads = 0;
-    int c, rc = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "j:qh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            if ((rc = cli_parse_uint(cmd, "--threads", optarg, 1, 1024, &threads)))
-                return rc;
-            break;
-        case OPT_JSON: json = true; break;
-        case 'q': quiet = true; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: return cli_usage_error(cmd, "unknown or incomplete option");
-        }
-    }
-    if (optind >= argc)
+    const cli_option options[] = {
+        CLI_OPT_UINT('j', "threads", "N", &threads, 1, 1024,
+                     "files checksummed in parallel (default: all cores)"),
+        CLI_OPT_BOOL(0, "json", &json, "print the results as one JSON object per path"),
+        CLI_OPT_BOOL('q', "quiet", &quiet, "print only problems"),
+        CLI_OPT_END,
+    };
+    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (first >= argc)
         return cli_usage_error(cmd, "give the output to verify (a directory or a PREFIX)");
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         lw_verify_result *r = malloc(sizeof *r);
         if (!r)
             return cli_fail(cmd, LW_E_NOMEM, "out of memory");

@@ -284,4 +284,28 @@ def length_mix_is_a_share_of_tokens_everywhere(tmp):
     check(m["length_mix"] == [0.5, 0.5] and "mix" not in m, m)
 
 
+# Flags the README gives to other programs: Megatron's training script,
+# sbatch, valgrind.
+FOREIGN_FLAGS = {"--data-path", "--seq-length", "--array", "--dependency", "--leak-check"}
+
+
+@test
+def every_flag_the_readme_names_is_taken(tmp):
+    # the option tables are the one source of the parser and of --help; the
+    # README may name no flag that neither a command nor a script takes
+    import subprocess
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    helps = "".join(run([cmd, "--help"])[1].decode() for cmd in COMMANDS)
+    for script in ("examples/parallel.sh", "examples/slurm/submit.sh"):
+        path = os.path.join(ROOT, script)
+        if os.path.exists(path):
+            helps += subprocess.run(["bash", path, "--help"], capture_output=True,
+                                    text=True).stdout
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", readme))
+    unknown = sorted(f for f in named - FOREIGN_FLAGS
+                     if not re.search(r"(^|\s|, )" + re.escape(f) + r"\b", helps, re.M))
+    check(not unknown, f"the README names flags no --help lists: {unknown}")
+    check(len(named) > 60, len(named))
+
+
 main()
