@@ -286,7 +286,8 @@ def length_mix_is_a_share_of_tokens_everywhere(tmp):
 
 # Flags the README gives to other programs: Megatron's training script,
 # sbatch, valgrind.
-FOREIGN_FLAGS = {"--data-path", "--seq-length", "--array", "--dependency", "--leak-check"}
+FOREIGN_FLAGS = {"--data-path", "--seq-length", "--array", "--dependency", "--cpus-per-task",
+                 "--leak-check"}
 
 
 @test
