@@ -53,7 +53,9 @@ struct cli_option {
 /* Parse argv against opts (getopt_long, options and operands in any order;
  * -h/--help is every command's). Returns 0 with *first at the first operand,
  * -1 after printing the help (head, the generated option lines, tail: the
- * caller exits 0), or an exit code after printing the usage error. */
+ * caller exits 0), or an exit code after printing the usage error. With
+ * LONGWEAVE_CHECK_ARGS set in the environment, a command line whose flags
+ * parse also returns -1: the command stops there, exit 0. */
 int cli_parse_options(const char *cmd, const cli_option *opts, int argc, char **argv,
                       const char *head, const char *tail, int *first);
 /* The --help lines of opts (the shared tables expanded). */

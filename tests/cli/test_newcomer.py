@@ -309,4 +309,39 @@ def every_flag_the_readme_names_is_taken(tmp):
     check(len(named) > 60, len(named))
 
 
+def example_lines(text):
+    """The longweave command lines of a text's examples: continuation lines
+    joined, each command of a pipe, comments dropped."""
+    import shlex
+    joined = re.sub(r"\\\n\s*", " ", text)
+    for line in joined.splitlines():
+        line = line.strip()
+        for part in re.split(r"\s(?:\||&&)\s", line):
+            part = part.strip()
+            if part.startswith("longweave "):
+                yield shlex.split(part.split("  #")[0], comments=True)[1:]
+
+
+@test
+def every_example_parses(tmp):
+    # the README's examples and every --help's: their flags and values as the
+    # real parser takes them (LONGWEAVE_CHECK_ARGS stops each command there;
+    # their inputs are not here)
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    lines = [("README", args) for b in blocks for args in example_lines(b)]
+    for cmd in COMMANDS:
+        text = run([cmd, "--help"])[1].decode()
+        if "Examples:" in text:
+            examples = text.split("Examples:")[1].split("\n\n")[0]
+            lines += [(f"{cmd} --help", args) for args in example_lines(examples)]
+    check(len(lines) > 40, len(lines))
+    for where, args in lines:
+        rc, _, err = run(args, env={"LONGWEAVE_CHECK_ARGS": "1"})
+        check(rc == 0, f"{where}: longweave {' '.join(args)}: exit {rc}: {err}")
+    rc, _, err = run(["cip", "--seq-len", "32k", "--mode", "nope"],
+                     env={"LONGWEAVE_CHECK_ARGS": "1"})
+    check(rc == 64 and "--mode" in err, f"a bad value passes the check: {rc} {err}")
+
+
 main()
