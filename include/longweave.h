@@ -106,8 +106,8 @@ const char *lw_version(void);
  * under their final names together, or not at all (lw_seqw_free removes
  * what was not published). The stages below also write a manifest
  * (PREFIX.manifest.json); lw_seqw alone writes the format's files only.
- * (lw_seqw_files, lw_seqw_copy and lw_seqw_add_raw take types internal to
- * the library: they are for its own stages.) */
+ * (lw_seqw_files and lw_seqw_copy take types internal to the library, named
+ * as incomplete structs: they are for its own stages.) */
 #include "longweave/seqwriter.h"
 
 

@@ -19,6 +19,8 @@ PREFIX = "/usr/local"
 CL100K = os.path.join(ROOT, "tests", "fixtures", "tokenizers", "cl100k_base.tiktoken")
 EXAMPLE = os.path.join(ROOT, "examples", "library", "tokenize_and_read.c")
 BUILD = os.path.dirname(os.path.abspath(LONGWEAVE))
+if BUILD.startswith(ROOT + os.sep):
+    BUILD = os.path.relpath(BUILD, ROOT)  # as make names it, so its .d files apply
 
 DOCS = [
     {"id": "a", "text": "Hello, world! This is longweave's library, from C."},
@@ -30,7 +32,7 @@ DOCS = [
 def sanitized():
     """Is the library under test an ASan/UBSan build (make asan)? Then the
     example is built with the same runtime."""
-    lib = os.path.join(BUILD, "liblongweave.a")
+    lib = os.path.join(ROOT, BUILD, "liblongweave.a")
     p = subprocess.run(["nm", lib], capture_output=True, text=True)
     return "__asan_" in p.stdout
 
