@@ -7,7 +7,7 @@
 #   make valgrind the command-line tests under valgrind --leak-check=full
 #   make bench    benchmarks (by hand; figures go in notes, not tests)
 #   make deps     install missing Debian packages (as root) or print the line
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  PREFIX=/usr/local DESTDIR=   (make uninstall: the same, removed)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -17,7 +17,7 @@ BUILD ?= build
 DEB_PACKAGES = gcc g++ make libzstd-dev zstd zlib1g-dev liblzma-dev libbz2-dev libisal-dev \
                xz-utils bzip2 gzip tabix libsnappy-dev liblz4-dev libcjson-dev libpcre2-dev libxxhash-dev \
                nettle-dev libsentencepiece-dev libutf8proc-dev libcmocka-dev python3 python3-numpy \
-               xxhash parallel slurm-wlm munge \
+               xxhash parallel slurm-wlm munge pkgconf \
                python3-sentencepiece python3-jinja2
 
 # What `make fuzz` adds (clang with its libFuzzer and OpenMP runtimes).
@@ -61,7 +61,7 @@ FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
 
 .SECONDARY:
-.PHONY: all test test-run demo asan fuzz fuzz-build valgrind bench deps install clean print-libs
+.PHONY: all test test-run demo asan fuzz fuzz-build valgrind bench deps install uninstall clean print-libs
 
 all: $(BUILD)/liblongweave.a $(BUILD)/longweave $(TEST_BIN)
 
@@ -130,11 +130,32 @@ bench: deps
 print-libs:
 	@echo $(LIBS)
 
+# What `make install` puts in PREFIX/include: longweave.h and the headers it
+# includes (found by the compiler, so the #include lines are the one list);
+# the other headers of include/longweave/ are internal (and removed, where an
+# older install put them). longweave.pc is made
+# from longweave.pc.in with PREFIX, the version and LIBS.
+PUBLIC_HEADERS = $(sort $(filter include/longweave/%.h,$(shell $(CC) -x c -Iinclude -MM include/longweave.h)))
+LW_VERSION = $(shell sed -n 's/^\#define LW_VERSION "\(.*\)"/\1/p' include/longweave/version.h)
+
 install: $(BUILD)/liblongweave.a $(BUILD)/longweave
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/longweave
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/longweave
 	install -m 755 $(BUILD)/longweave $(DESTDIR)$(PREFIX)/bin/longweave
 	install -m 644 $(BUILD)/liblongweave.a $(DESTDIR)$(PREFIX)/lib/liblongweave.a
-	install -m 644 include/longweave/*.h $(DESTDIR)$(PREFIX)/include/longweave/
+	install -m 644 include/longweave.h $(DESTDIR)$(PREFIX)/include/longweave.h
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/longweave/
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/longweave/,$(filter-out \
+	    $(notdir $(PUBLIC_HEADERS)),$(notdir $(wildcard include/longweave/*.h))))
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LW_VERSION)|' -e 's|@LIBS@|$(strip $(LIBS))|' \
+	    longweave.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/longweave.pc
+
+# Every header name longweave has (an older install put them all there).
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/longweave $(DESTDIR)$(PREFIX)/lib/liblongweave.a \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/longweave.pc $(DESTDIR)$(PREFIX)/include/longweave.h \
+	    $(addprefix $(DESTDIR)$(PREFIX)/include/longweave/,$(notdir $(wildcard include/longweave/*.h)))
+	-rmdir $(DESTDIR)$(PREFIX)/include/longweave 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz

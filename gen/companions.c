@@ -6,6 +6,7 @@
 #include "longweave/dataset.h"
 #include "longweave/doc_lineage.h"
 #include "longweave/pack.h"
+#include "pack_companions.h"
 
 void lw_companions_register(void)
 {

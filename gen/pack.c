@@ -4,6 +4,7 @@
  * cu_seqlens (ending at the sequence length), position ids and loss
  * weights as Megatron companions. */
 #include "longweave/pack.h"
+#include "pack_companions.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -11,6 +11,7 @@
 #include "longweave/fileio.h"
 #include "longweave/megatron.h"
 #include "longweave/pack.h"
+#include "pack_companions.h"
 #include "longweave/verify.h"
 
 #define CU_SEQLENS "cu_seqlens"

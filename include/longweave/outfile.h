@@ -15,7 +15,7 @@
 
 typedef struct lw_outfile_job lw_outfile_job;
 
-typedef struct {
+typedef struct lw_outfile {
     char *final_path;
     char *tmp_path;
     int fd;             /* -1 once closed */

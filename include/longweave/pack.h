@@ -18,7 +18,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "longweave/dataset.h"
 #include "longweave/seqwriter.h"
 
 typedef enum { LW_PACK_BFD, LW_PACK_SORT } lw_pack_strategy;
@@ -46,13 +45,5 @@ typedef struct {
 } lw_pack_stats;
 
 lw_status lw_pack_run(const lw_pack_config *cfg, lw_pack_stats *stats, lw_error *err);
-
-/* The companions pack writes beside a packed dataset PREFIX: PREFIX.ROLE
- * Megatron datasets for ROLE cu_seqlens (int32: 0 and each sample's end),
- * positions (uint16 up to 65536, else int32) and weights (float32), one
- * sequence per packed sequence; registered with the dataset module. */
-enum { LW_PACK_COMPANIONS = 3 };
-extern const char *const lw_pack_companion_roles[LW_PACK_COMPANIONS];
-extern const lw_companion lw_pack_companions[LW_PACK_COMPANIONS];
 
 #endif

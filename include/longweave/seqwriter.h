@@ -27,7 +27,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "longweave/outfile.h"
 #include "longweave/status.h"
 
 typedef enum {
@@ -158,7 +157,8 @@ typedef struct {
 } lw_seqw_info;
 void lw_seqw_info_get(const lw_seqw *w, lw_seqw_info *info);
 /* The output files in a stable order (after finish: sizes and sha256). */
-size_t lw_seqw_files(const lw_seqw *w, const lw_outfile *const **files);
+struct lw_outfile; /* outfile.h, internal */
+size_t lw_seqw_files(const lw_seqw *w, const struct lw_outfile *const **files);
 /* Total bytes of the files (after finish). */
 uint64_t lw_seqw_bytes(const lw_seqw *w);
 /* The prefix it writes, and its format. */
