@@ -285,9 +285,9 @@ def length_mix_is_a_share_of_tokens_everywhere(tmp):
 
 
 # Flags the README gives to other programs: Megatron's training script,
-# sbatch, valgrind.
+# sbatch, valgrind, pkg-config.
 FOREIGN_FLAGS = {"--data-path", "--seq-length", "--array", "--dependency", "--cpus-per-task",
-                 "--leak-check"}
+                 "--leak-check", "--cflags", "--libs", "--static"}
 
 
 @test
