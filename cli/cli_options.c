@@ -95,14 +95,15 @@ static int store(const char *cmd, const cli_option *o, const char *arg)
     }
 }
 
-int cli_parse_options(const char *cmd, const cli_option *opts, int argc, char **argv,
-                      const char *head, const char *tail, int *first)
+bool cli_parse_options(const char *cmd, const cli_option *opts, int argc, char **argv,
+                       const char *head, const char *tail, int *first, int *rc)
 {
     const cli_option *flat[MAX_OPTIONS];
     int n = flatten(opts, flat, 0);
     if (n < 0 || n + 1 >= MAX_OPTIONS) {
         fprintf(stderr, "longweave %s: too many options for the table\n", cmd);
-        return 70; /* EX_SOFTWARE */
+        *rc = 70; /* EX_SOFTWARE */
+        return false;
     }
     flat[n++] = &HELP;
     struct option longs[MAX_OPTIONS + 1];
@@ -124,28 +125,27 @@ int cli_parse_options(const char *cmd, const cli_option *opts, int argc, char **
     longs[nl] = (struct option){NULL, 0, NULL, 0};
     shorts[ns] = '\0';
     optind = 1;
-    int c, rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+    *rc = 0;
+    for (int c; *rc == 0 && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1;) {
         const cli_option *o = NULL;
         if (c >= LONG_ONLY && c < LONG_ONLY + n)
             o = flat[c - LONG_ONLY];
         for (int i = 0; !o && c > 0 && c < LONG_ONLY && i < n; i++)
             if (flat[i]->short_name == c)
                 o = flat[i];
-        if (!o)
-            return cli_usage_error(cmd, "unknown or incomplete option");
-        if (o == &HELP) {
+        if (!o) {
+            *rc = cli_usage_error(cmd, "unknown or incomplete option");
+        } else if (o == &HELP) {
             fputs(head, stdout);
             cli_print_options(opts);
             fputs(tail, stdout);
-            return -1;
+            return false;
+        } else {
+            *rc = store(cmd, o, optarg);
         }
-        rc = store(cmd, o, optarg);
     }
     *first = optind;
     /* LONGWEAVE_CHECK_ARGS=1: stop once the flags parse (what the README's
      * examples are tested with, without their inputs) */
-    if (!rc && getenv("LONGWEAVE_CHECK_ARGS"))
-        return -1;
-    return rc;
+    return *rc == 0 && !getenv("LONGWEAVE_CHECK_ARGS");
 }

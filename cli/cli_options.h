@@ -51,13 +51,13 @@ struct cli_option {
 #define CLI_OPT_END {CLI_END, 0, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL}
 
 /* Parse argv against opts (getopt_long, options and operands in any order;
- * -h/--help is every command's). Returns 0 with *first at the first operand,
- * -1 after printing the help (head, the generated option lines, tail: the
- * caller exits 0), or an exit code after printing the usage error. With
- * LONGWEAVE_CHECK_ARGS set in the environment, a command line whose flags
- * parse also returns -1: the command stops there, exit 0. */
-int cli_parse_options(const char *cmd, const cli_option *opts, int argc, char **argv,
-                      const char *head, const char *tail, int *first);
+ * -h/--help is every command's). true: the command goes on, *first at the
+ * first operand. false: it stops with exit code *rc, 0 after printing the
+ * help (head, the generated option lines, tail), else after printing the
+ * usage error. With LONGWEAVE_CHECK_ARGS set in the environment, a command
+ * line whose flags parse stops there too, with 0. */
+bool cli_parse_options(const char *cmd, const cli_option *opts, int argc, char **argv,
+                       const char *head, const char *tail, int *first, int *rc);
 /* The --help lines of opts (the shared tables expanded). */
 void cli_print_options(const cli_option *opts);
 

@@ -179,11 +179,9 @@ int cmd_cip(int argc, char **argv)
         CLI_OPT_SHARED(cli_doc_options(&o)),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first);
-    if (rc) {
-        rc = rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first, &rc))
         goto out;
-    }
     knot_tokens = (uint32_t)n_knot_tokens;
     cfg.knot_ids = knot_ids_v;
     cfg.cip.concat = mode == 1;

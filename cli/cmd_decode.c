@@ -76,9 +76,9 @@ int cmd_decode(int argc, char **argv)
         CLI_OPT_STR('o', "output", "FILE", &out_path, "write to FILE instead of standard output"),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &rc))
+        return rc;
     uint64_t index = sel.index;
     bool one = sel.one;
     if (first + 1 != argc)

@@ -277,9 +277,9 @@ int cmd_inspect(int argc, char **argv)
         CLI_OPT_BOOL(0, "json", &json, "print the figures as one JSON object instead"),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &rc))
+        return rc;
     if (argc - first != 1)
         return cli_usage_error(cmd, "give one PATH (a dataset PREFIX or an output directory)");
     const char *path = argv[first];

@@ -43,9 +43,9 @@ int cmd_merge(int argc, char **argv)
         CLI_OPT_BOOL('q', "quiet", &quiet, "no summary"),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &rc))
+        return rc;
     if (argc - first < 2)
         return cli_usage_error(cmd, "give the output and at least one input");
     cfg.output = argv[first];

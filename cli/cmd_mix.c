@@ -118,9 +118,9 @@ int cmd_mix(int argc, char **argv)
         CLI_OPT_BOOL('q', "quiet", &quiet, "no summary"),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &rc))
+        return rc;
     char **raw_src = m.raw_src;
     size_t n_shares = m.n_shares, n_raw = m.n_raw;
     if (first < argc)

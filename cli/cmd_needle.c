@@ -70,11 +70,9 @@ int cmd_needle(int argc, char **argv)
         CLI_OPT_SHARED(cli_doc_options(&o)),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (rc) {
-        rc = rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &rc))
         goto out;
-    }
     cfg.depths = depths;
     cfg.count_per_cell = per_cell;
     if (first < argc) {

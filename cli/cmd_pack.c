@@ -67,9 +67,9 @@ int cmd_pack(int argc, char **argv)
         CLI_OPT_BOOL('q', "quiet", &quiet, "no summary"),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &rc))
+        return rc;
     bool sort = strategy == 1;
     if (batch)
         cfg.batch_size = batch;

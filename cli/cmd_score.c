@@ -42,9 +42,9 @@ int cmd_score(int argc, char **argv)
         CLI_OPT_BOOL('q', "quiet", &quiet, "no summary on stderr"),
         CLI_OPT_END,
     };
-    int first, prc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (prc)
-        return prc < 0 ? 0 : prc;
+    int first, prc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &prc))
+        return prc;
     if (argc - first != 2)
         return cli_usage_error(cmd, "give the evaluation set and the predictions file");
     if (!cfg.outdir && !json)

@@ -56,11 +56,9 @@ int cmd_shard(int argc, char **argv)
         CLI_OPT_SHARED(cli_doc_options(&o)),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first);
-    if (rc) {
-        rc = rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first, &rc))
         goto out;
-    }
     cfg.filter.min_chars = (size_t)min_chars;
     cfg.filter.max_chars = (size_t)max_chars;
     cfg.zstd_level = (int)zstd_level;

@@ -123,11 +123,9 @@ int cmd_synl(int argc, char **argv)
         CLI_OPT_SHARED(cli_run_options(&o)),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (rc) {
-        rc = rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &rc))
         goto out;
-    }
     cfg.threads = o.threads;
     cfg.part = o.part;
     cfg.nparts = o.nparts;

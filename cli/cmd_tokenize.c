@@ -61,11 +61,9 @@ int cmd_tokenize(int argc, char **argv)
         CLI_OPT_SHARED(cli_doc_options(&o)),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first);
-    if (rc) {
-        rc = rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage_head, usage_tail, &first, &rc))
         goto out;
-    }
     if (!cfg.tokenizer) {
         rc = cli_usage_error(cmd, "no tokenizer given (-t FILE)");
         goto out;

@@ -66,9 +66,9 @@ int cmd_verify(int argc, char **argv)
         CLI_OPT_BOOL('q', "quiet", &quiet, "print only problems"),
         CLI_OPT_END,
     };
-    int first, rc = cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int first, rc = 0;
+    if (!cli_parse_options(cmd, options, argc, argv, usage, usage_tail, &first, &rc))
+        return rc;
     if (first >= argc)
         return cli_usage_error(cmd, "give the output to verify (a directory or a PREFIX)");
     for (int i = first; i < argc; i++) {

@@ -164,6 +164,15 @@ def write(path, data):
     return path
 
 
+def same_files(a, b, what):
+    """Every file under a is in b with the same bytes (what: how b was made)."""
+    for root, _, files in os.walk(a):
+        for f in files:
+            pa = os.path.join(root, f)
+            pb = os.path.join(b, os.path.relpath(pa, a))
+            check(open(pa, "rb").read() == open(pb, "rb").read(), f"{pa} differs {what}")
+
+
 def jsonl(records):
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 

@@ -8,7 +8,7 @@ import subprocess
 
 import cip_reference
 import megatron
-from harness import ROOT, SAMPLE, check, jsonl, main, run, run_ok, test, write
+from harness import ROOT, SAMPLE, check, jsonl, main, run, run_ok, same_files, test, write
 
 FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 VOCAB = 1000
@@ -128,11 +128,7 @@ def threads_and_parts(tmp):
             "20,21", "-q"]
     run_ok(base + ["-j", "1", "-o", "a"])
     run_ok(base + ["-j", "2", "-o", "b"])
-    for root, _, files in os.walk("a"):
-        for f in files:
-            pa = os.path.join(root, f)
-            pb = os.path.join("b", os.path.relpath(pa, "a"))
-            check(open(pa, "rb").read() == open(pb, "rb").read(), f"{pa} differs at -j 2")
+    same_files("a", "b", "at -j 2")
     # Parts share the output directory; each writes its own files and manifest.
     for i in range(2):
         run_ok(base + ["--part", f"{i}/2", "-o", "p"])

@@ -8,7 +8,7 @@ import random
 
 import cip_reference
 import megatron
-from harness import ROOT, SAMPLE, check, main, run, run_ok, test
+from harness import ROOT, SAMPLE, check, main, run, run_ok, same_files, test
 
 FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
 VOCAB = 1000
@@ -91,11 +91,7 @@ def spread_parts_and_threads(tmp):
     base = ["cip", "d"] + args_for(s, [128, 256], 9)
     run_ok(base + ["-j", "1", "-o", "a"])
     run_ok(base + ["-j", "2", "-o", "b"])
-    for root, _, files in os.walk("a"):
-        for f in files:
-            pa = os.path.join(root, f)
-            pb = os.path.join("b", os.path.relpath(pa, "a"))
-            check(open(pa, "rb").read() == open(pb, "rb").read(), f"{pa} differs at -j 2")
+    same_files("a", "b", "at -j 2")
     for i in range(2):
         run_ok(base + ["--part", f"{i}/2", "-o", "p"])
         want = reference(docs, s, [128, 256], 9, first=150 * i, end=150 * (i + 1))

@@ -9,7 +9,7 @@ import os
 
 import megatron
 import synl_check
-from harness import ROOT, check, main, run, run_ok, test, write
+from harness import ROOT, check, main, run, run_ok, same_files, test, write
 from llama3_ref import LLAMA3, decoder
 
 FIX = os.path.join(ROOT, "tests", "fixtures", "tokenizers")
@@ -111,11 +111,7 @@ def threads_and_parts_give_the_same_samples(tmp):
     base = ["synl", "-t", LLAMA3, "--seq-len", "2k,4k", "-n", "30", "--cot", "-q"]
     run_ok(base + ["-j", "1", "-o", "a"])
     run_ok(base + ["-j", "2", "-o", "b"])
-    for root, _, files in os.walk("a"):
-        for f in files:
-            pa = os.path.join(root, f)
-            check(open(pa, "rb").read() == open(os.path.join("b", os.path.relpath(pa, "a")), "rb").read(),
-                  f"{pa} differs at -j 2")
+    same_files("a", "b", "at -j 2")
     for i in range(3):
         run_ok(base + ["--part", f"{i}/3", "-o", "p"])
     joined = [l for i in range(3) for l in open(f"p/chat/part-{i:05d}.jsonl")]
