@@ -224,6 +224,21 @@ def generators_say_how_many_of_how_many(tmp):
     rc, _, err = run(["synl", "-t", LLAMA3, "--seq-len", "2k", "-n", "300", "-o", "q", "-q",
                       "--progress-every", "0.001"])
     check(rc == 0 and err == "", err)
+    rc, _, err = run(["needle", "-t", LLAMA3, "--seq-len", "1k,2k", "--depths", "3", "-o", "n",
+                      "--progress-every", "0.001"])
+    check(rc == 0, err)
+    total = 8 * 2 * 3  # tasks x lengths x depths
+    got = re.findall(rf"^longweave needle: \[[\d:]+\] ([\d,]+) of {total} samples  .* tokens/s"
+                     r"  +\d+%  ETA ", err, re.M)
+    check(got and int(got[-1].replace(",", "")) <= total, err)
+    # cip from documents: the tokenizing phase counts documents and bytes,
+    # then the interleaving phase documents of the total
+    rc, _, err = run(["cip", SAMPLE, "-t", LLAMA3, "--seq-len", "4k", "-o", "c",
+                      "--progress-every", "0.001"])
+    check(rc == 0, err)
+    check(re.search(r"^longweave cip: \[[\d:]+\] [\d,]+ docs done  ", err, re.M), err)
+    check(re.search(r"^longweave cip: \[[\d:]+\] [\d,]+ of [\d,]+ documents interleaved",
+                    err, re.M), err)
 
 
 @test
