@@ -1,12 +1,15 @@
-/* Parsing raw units into documents: JSON, text/id fields, UTF-8 policy. */
+/* Parsing raw units into documents: JSON or records, text/id fields, UTF-8
+ * policy; a document's fields, the same way for both. */
 #include "longweave/doc.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "longweave/bytes8.h"
+#include "longweave/json_out.h"
 #include "longweave/utf8.h"
 
 static const char *const skip_names[LW_SKIP_COUNT_] = {
@@ -308,6 +311,94 @@ static lw_skip set_text(lw_doc *doc, const char *text, size_t len, const lw_doc_
     return LW_SKIP_NONE;
 }
 
+/* A numeric id as text: an integral value without a fraction, any other
+ * as %.17g. */
+static void number_id(lw_doc *doc, double d)
+{
+    if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d)
+        snprintf(doc->id_num, sizeof doc->id_num, "%lld", (long long)d);
+    else
+        snprintf(doc->id_num, sizeof doc->id_num, "%.17g", d);
+    doc->id = doc->id_num;
+    doc->id_len = strlen(doc->id_num);
+}
+
+/* The keys the document has, for the warning about a missing text field:
+ * the usual cause is a corpus that keeps its text under another name. */
+static lw_skip missing_text(lw_doc *doc, const char *text_key)
+{
+    int n = snprintf(doc->detail, sizeof doc->detail, "no \"%.60s\" field; its keys:", text_key);
+    size_t at = n > 0 ? (size_t)n : 0;
+    lw_doc_fields it;
+    lw_doc_field f;
+    lw_doc_fields_begin(doc, &it);
+    bool any = false, more = lw_doc_fields_next(&it, &f);
+    for (; more && at + 8 < sizeof doc->detail; more = lw_doc_fields_next(&it, &f)) {
+        n = snprintf(doc->detail + at, sizeof doc->detail - at, "%s \"%.*s\"", any ? "," : "",
+                     (int)(f.key_len < 40 ? f.key_len : 40), f.key);
+        at += n > 0 ? (size_t)n : 0;
+        any = true;
+    }
+    if (more || at >= sizeof doc->detail)
+        snprintf(doc->detail + sizeof doc->detail - 5, 5, " ...");
+    else if (!any)
+        snprintf(doc->detail + at, sizeof doc->detail - at, " none");
+    return LW_SKIP_MISSING_TEXT;
+}
+
+/* A record's id given as a JSON number: an integer as it is written (a
+ * Parquet INT64 is exact, where a double would round it past 2^53), any
+ * other number as a JSON line's would be. */
+static void record_number_id(lw_doc *doc, const char *v, size_t n)
+{
+    size_t digits = n > 0 && v[0] == '-';
+    while (digits < n && v[digits] >= '0' && v[digits] <= '9')
+        digits++;
+    if (digits == n && n > (size_t)(v[0] == '-') && n < sizeof doc->id_num) {
+        memcpy(doc->id_num, v, n);
+        doc->id_num[n] = '\0';
+        doc->id = doc->id_num;
+        doc->id_len = n;
+        return;
+    }
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.*s", (int)(n < 63 ? n : 63), v);
+    number_id(doc, strtod(tmp, NULL));
+}
+
+/* A record (a Parquet row): the text and id are fields found by key, the
+ * text's bytes used where they are. */
+static lw_skip parse_record(lw_doc *doc, const lw_unit *unit, const char *text_key,
+                            const char *id_key, const lw_doc_opts *opts, lw_buf *scratch)
+{
+    doc->record = unit->data;
+    doc->record_len = unit->len;
+    lw_doc_fields it;
+    lw_doc_field f, text = {0}, id = {0};
+    lw_doc_fields_begin(doc, &it);
+    while (lw_doc_fields_next(&it, &f)) {
+        if (!text.key && lw_doc_field_is(&f, text_key))
+            text = f;
+        if (!id.key && lw_doc_field_is(&f, id_key))
+            id = f;
+    }
+    if (!text.key)
+        return missing_text(doc, text_key);
+    if (text.rec.kind != LW_FIELD_STRING) {
+        snprintf(doc->detail, sizeof doc->detail, "the \"%.100s\" field is not a string",
+                 text_key);
+        return LW_SKIP_TEXT_NOT_STRING;
+    }
+    if (id.key && id.rec.kind == LW_FIELD_STRING) {
+        doc->id = id.rec.value;
+        doc->id_len = id.rec.value_len;
+    } else if (id.key && id.rec.value_len > 0 &&
+               (id.rec.value[0] == '-' || (id.rec.value[0] >= '0' && id.rec.value[0] <= '9'))) {
+        record_number_id(doc, id.rec.value, id.rec.value_len);
+    }
+    return set_text(doc, text.rec.value, text.rec.value_len, opts, scratch);
+}
+
 lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, lw_buf *scratch)
 {
     memset(doc, 0, sizeof *doc);
@@ -320,6 +411,10 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
         }
         return set_text(doc, unit->data, unit->len, opts, scratch);
     }
+    const char *text_key = opts->text_key ? opts->text_key : "text";
+    const char *id_key = opts->id_key ? opts->id_key : "id";
+    if (unit->format == LW_FORMAT_RECORD)
+        return parse_record(doc, unit, text_key, id_key, opts, scratch);
 
     size_t ctl = raw_control_at(unit->data, unit->len);
     if (ctl != SIZE_MAX) {
@@ -349,8 +444,6 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
         snprintf(doc->detail, sizeof doc->detail, "the line is JSON but not an object");
         return LW_SKIP_NOT_OBJECT;
     }
-    const char *text_key = opts->text_key ? opts->text_key : "text";
-    const char *id_key = opts->id_key ? opts->id_key : "id";
     const cJSON *text, *id;
     const char *text_s = NULL;
     size_t text_n = 0;
@@ -391,38 +484,15 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
             doc->id_len = doc->own_id.len;
         }
     }
-    if (!text) {
-        /* name the keys it has: the usual cause is a corpus that keeps its
-         * text under another name */
-        int n = snprintf(doc->detail, sizeof doc->detail, "no \"%.60s\" field; its keys:",
-                         text_key);
-        size_t at = n > 0 ? (size_t)n : 0;
-        const cJSON *c = root->child;
-        for (; c && at + 8 < sizeof doc->detail; c = c->next) {
-            n = snprintf(doc->detail + at, sizeof doc->detail - at, "%s \"%.40s\"",
-                         c == root->child ? "" : ",", c->string ? c->string : "");
-            at += n > 0 ? (size_t)n : 0;
-        }
-        if (c || at >= sizeof doc->detail)
-            snprintf(doc->detail + sizeof doc->detail - 5, 5, " ...");
-        else if (!root->child)
-            snprintf(doc->detail + at, sizeof doc->detail - at, " none");
-        return LW_SKIP_MISSING_TEXT;
-    }
+    if (!text)
+        return missing_text(doc, text_key);
     if (!cJSON_IsString(text)) {
         snprintf(doc->detail, sizeof doc->detail, "the \"%.100s\" field is not a string",
                  text_key);
         return LW_SKIP_TEXT_NOT_STRING;
     }
-    if (cJSON_IsNumber(id)) {
-        double d = id->valuedouble;
-        if (d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d)
-            snprintf(doc->id_num, sizeof doc->id_num, "%lld", (long long)d);
-        else
-            snprintf(doc->id_num, sizeof doc->id_num, "%.17g", d);
-        doc->id = doc->id_num;
-        doc->id_len = strlen(doc->id_num);
-    }
+    if (cJSON_IsNumber(id))
+        number_id(doc, id->valuedouble);
     return set_text(doc, text_s, text_n, opts, scratch);
 }
 
@@ -432,4 +502,57 @@ void lw_doc_clear(lw_doc *doc)
     doc->root = NULL;
     lw_buf_free(&doc->own_text);
     lw_buf_free(&doc->own_id);
+}
+
+void lw_doc_fields_begin(const lw_doc *doc, lw_doc_fields *it)
+{
+    it->doc = doc;
+    it->next = doc->root ? doc->root->child : NULL;
+    it->pos = 0;
+}
+
+bool lw_doc_fields_next(lw_doc_fields *it, lw_doc_field *f)
+{
+    memset(f, 0, sizeof *f);
+    if (it->doc->root) {
+        const cJSON *c = it->next;
+        if (!c)
+            return false;
+        it->next = c->next;
+        f->json = c;
+        f->key = c->string ? c->string : "";
+        f->key_len = strlen(f->key);
+        return true;
+    }
+    if (!it->doc->record ||
+        !lw_record_next(it->doc->record, it->doc->record_len, &it->pos, &f->rec))
+        return false;
+    f->key = f->rec.key;
+    f->key_len = f->rec.key_len;
+    return true;
+}
+
+bool lw_doc_field_is(const lw_doc_field *f, const char *key)
+{
+    size_t n = strlen(key);
+    return f->key_len == n && memcmp(f->key, key, n) == 0;
+}
+
+bool lw_doc_field_find(const lw_doc *doc, const char *key, lw_doc_field *f)
+{
+    lw_doc_fields it;
+    lw_doc_fields_begin(doc, &it);
+    while (lw_doc_fields_next(&it, f))
+        if (lw_doc_field_is(f, key))
+            return true;
+    return false;
+}
+
+int lw_doc_field_put_json(lw_buf *out, const lw_doc_field *f)
+{
+    if (f->json)
+        return lw_json_put_value(out, f->json);
+    if (f->rec.kind == LW_FIELD_STRING)
+        return lw_json_put_string_repair(out, f->rec.value, f->rec.value_len);
+    return lw_buf_append(out, f->rec.value, f->rec.value_len);
 }

@@ -197,7 +197,7 @@ lw_status lw_docflow_loc(lw_docflow *f, const lw_unit *u, lw_loc *loc, lw_error 
         loc->has_offset = 1;
         return LW_OK;
     }
-    if (u->format != LW_FORMAT_JSONL || u->line == 0)
+    if (u->format == LW_FORMAT_TEXT || u->line == 0)
         return LW_OK;
     uint64_t base = 0;
     if (u->line_origin != 0) {

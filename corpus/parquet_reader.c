@@ -1,7 +1,7 @@
 /* Parquet files as rows: the footer is read and checked once, then the
  * selected row groups one at a time (their column chunks read whole, so
  * memory is bounded by one compressed row group plus a page per column),
- * and every row is written as one JSON object. */
+ * and every row is written as one record (record.h). */
 #include "longweave/parquet.h"
 
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "longweave/buf.h"
+#include "longweave/record.h"
 #include "parquet_internal.h"
 
 enum { K_STRING, K_BOOL, K_INT32, K_UINT32, K_INT64, K_UINT64, K_DECIMAL, K_FLOAT, K_DOUBLE,
@@ -21,9 +22,8 @@ enum { K_STRING, K_BOOL, K_INT32, K_UINT32, K_INT64, K_UINT64, K_DECIMAL, K_FLOA
 
 typedef struct {
     size_t leaf;   /* index among the schema's leaves (= column chunk index) */
-    const char *name;
-    char *key;     /* "\"name\":" */
-    size_t key_len;
+    const char *name; /* the record's key */
+    size_t name_len;
     int kind, scale;
     uint8_t *chunk;
     size_t chunk_cap;
@@ -51,7 +51,7 @@ struct lw_parquet {
     uint64_t nonfinite;
     uint64_t bytes_read;
     ZSTD_DCtx *zstd;
-    lw_buf json;
+    lw_buf out;        /* the row's record, or a note's text */
 };
 
 static lw_status pread_all(lw_parquet *p, void *buf, size_t n, uint64_t at, lw_error *err)
@@ -76,59 +76,6 @@ static lw_status bad(lw_parquet *p, const char *what, const char *detail, lw_err
 {
     return lw_error_set(err, LW_E_DATA, "%s: %s%s%s", p->path, what, detail ? ": " : "",
                         detail ? detail : "");
-}
-
-static int append_json_string(lw_buf *b, const uint8_t *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    if (lw_buf_reserve(b, n + 2))
-        return -1;
-    b->data[b->len++] = '"';
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        /* Skip 8 bytes at a time while none is below 0x20, '"' or '\\' (the
-         * classic "has a byte less than / equal to" word tests; a text column
-         * is most of a row and few of its bytes need escaping). */
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-            uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-            if (((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
-                ((bs - ones) & ~bs & high))
-                break;
-            i += 8;
-        }
-        if (i >= n)
-            break;
-        uint8_t c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (lw_buf_append(b, s + run, i - run))
-            return -1;
-        run = i + 1;
-        char e[7] = {'\\', 0};
-        size_t el = 2;
-        switch (c) {
-        case '"': e[1] = '"'; break;
-        case '\\': e[1] = '\\'; break;
-        case '\n': e[1] = 'n'; break;
-        case '\r': e[1] = 'r'; break;
-        case '\t': e[1] = 't'; break;
-        case '\b': e[1] = 'b'; break;
-        case '\f': e[1] = 'f'; break;
-        default:
-            memcpy(e + 1, "u00", 3);
-            e[4] = hex[c >> 4];
-            e[5] = hex[c & 15];
-            el = 6;
-        }
-        if (lw_buf_append(b, e, el))
-            return -1;
-    }
-    if (lw_buf_append(b, s + run, n - run) || lw_buf_putc(b, '"'))
-        return -1;
-    return 0;
 }
 
 static uint64_t le(const uint8_t *p, size_t n)
@@ -196,11 +143,11 @@ static float half_to_float(uint16_t h)
 
 static int put_value(lw_parquet *p, const column *c, const pq_value *v)
 {
-    lw_buf *b = &p->json;
+    lw_buf *b = &p->out;
     const uint8_t *s = v->ptr;
     switch (c->kind) {
     case K_STRING:
-        return append_json_string(b, s, v->len);
+        return lw_buf_append(b, s, v->len);
     case K_BOOL:
         return s[0] ? lw_buf_append(b, "true", 4) : lw_buf_append(b, "false", 5);
     case K_INT32:
@@ -233,16 +180,14 @@ static int put_value(lw_parquet *p, const column *c, const pq_value *v)
     }
     case K_UUID: {
         static const char hex[] = "0123456789abcdef";
-        char u[38];
+        char u[36];
         size_t o = 0;
-        u[o++] = '"';
         for (int i = 0; i < 16; i++) {
             if (i == 4 || i == 6 || i == 8 || i == 10)
                 u[o++] = '-';
             u[o++] = hex[s[i] >> 4];
             u[o++] = hex[s[i] & 15];
         }
-        u[o++] = '"';
         return lw_buf_append(b, u, o);
     }
     case K_DECIMAL: {
@@ -349,14 +294,7 @@ static lw_status map_schema(lw_parquet *p, lw_error *err)
                 c->col.type = e->type;
                 c->col.type_length = e->type_length;
                 c->col.max_def = e->repetition == 1 ? 1 : 0;
-                lw_buf k = {0};
-                if (append_json_string(&k, (const uint8_t *)e->name, strlen(e->name)) ||
-                    lw_buf_putc(&k, ':')) {
-                    lw_buf_free(&k);
-                    return lw_error_set(err, LW_E_NOMEM, "out of memory");
-                }
-                c->key = k.data;
-                c->key_len = k.len;
+                c->name_len = strlen(e->name);
             }
             p->n_leaves++;
             i++;
@@ -559,14 +497,14 @@ lw_status lw_parquet_next(lw_parquet *p, lw_parquet_row *row, bool *got, lw_erro
     if (!p->first_note_done) {
         p->first_note_done = true;
         if (p->n_skipped && p->begin == 0) {
-            p->json.len = 0;
-            if (lw_buf_printf(&p->json, "%zu Parquet column%s skipped (only flat columns are "
+            p->out.len = 0;
+            if (lw_buf_printf(&p->out, "%zu Parquet column%s skipped (only flat columns are "
                               "read): %s", p->n_skipped, p->n_skipped == 1 ? "" : "s",
                               p->skipped))
                 return lw_error_set(err, LW_E_NOMEM, "out of memory");
             row->kind = LW_PARQUET_NOTE;
-            row->data = p->json.data;
-            row->len = p->json.len;
+            row->data = p->out.data;
+            row->len = p->out.len;
             *got = true;
             return LW_OK;
         }
@@ -580,14 +518,14 @@ lw_status lw_parquet_next(lw_parquet *p, lw_parquet_row *row, bool *got, lw_erro
         if (p->rg >= p->m.n_row_groups) {
             if (!p->last_note_done && p->nonfinite) {
                 p->last_note_done = true;
-                p->json.len = 0;
-                if (lw_buf_printf(&p->json, "%" PRIu64 " NaN or infinite float value%s written "
+                p->out.len = 0;
+                if (lw_buf_printf(&p->out, "%" PRIu64 " NaN or infinite float value%s written "
                                   "as null (JSON has no NaN or Infinity)", p->nonfinite,
                                   p->nonfinite == 1 ? "" : "s"))
                     return lw_error_set(err, LW_E_NOMEM, "out of memory");
                 row->kind = LW_PARQUET_NOTE;
-                row->data = p->json.data;
-                row->len = p->json.len;
+                row->data = p->out.data;
+                row->len = p->out.len;
                 *got = true;
             }
             return LW_OK;
@@ -604,26 +542,26 @@ lw_status lw_parquet_next(lw_parquet *p, lw_parquet_row *row, bool *got, lw_erro
             return st;
     }
     uint64_t rownum = p->group_first_row + (uint64_t)p->row_in_group + 1;
-    lw_buf *b = &p->json;
+    lw_buf *b = &p->out;
     b->len = 0;
-    if (lw_buf_putc(b, '{'))
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
     for (size_t i = 0; i < p->n_cols; i++) {
         column *c = &p->cols[i];
         bool is_null;
         pq_value v;
         if (pq_col_next(&c->col, &is_null, &v))
             return col_error(p, p->rg, c, rownum, c->col.msg, err);
-        int rc = (i && lw_buf_putc(b, ',')) || lw_buf_append(b, c->key, c->key_len);
+        bool string = !is_null && (c->kind == K_STRING || c->kind == K_UUID);
+        size_t mark;
+        int rc = lw_record_open(b, string ? LW_FIELD_STRING : LW_FIELD_JSON, c->name,
+                                c->name_len, &mark);
         if (!rc)
             rc = is_null ? lw_buf_append(b, "null", 4) : put_value(p, c, &v);
         if (rc == -2)
             return col_error(p, p->rg, c, rownum, "a DECIMAL of more than 16 bytes", err);
         if (rc)
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
+        lw_record_close(b, mark);
     }
-    if (lw_buf_putc(b, '}'))
-        return lw_error_set(err, LW_E_NOMEM, "out of memory");
     p->row_in_group++;
     row->row = rownum;
     row->len = b->len;
@@ -660,7 +598,6 @@ void lw_parquet_close(lw_parquet *p)
     if (p->fd >= 0)
         close(p->fd);
     for (size_t i = 0; p->cols && i < p->n_cols; i++) {
-        free(p->cols[i].key);
         free(p->cols[i].chunk);
         pq_col_free(&p->cols[i].col);
     }
@@ -668,7 +605,7 @@ void lw_parquet_close(lw_parquet *p)
     free(p->skipped);
     pq_meta_free(&p->m);
     ZSTD_freeDCtx(p->zstd);
-    lw_buf_free(&p->json);
+    lw_buf_free(&p->out);
     free(p->path);
     free(p);
 }

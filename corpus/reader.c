@@ -429,7 +429,7 @@ static lw_status next_parquet(lw_reader *r, lw_unit *u, bool *got, lw_error *err
     u->kind = row.kind == LW_PARQUET_ROW         ? LW_UNIT_DOC
               : row.kind == LW_PARQUET_TOO_LARGE ? LW_UNIT_TOO_LARGE
                                                  : LW_UNIT_NOTE;
-    u->format = LW_FORMAT_JSONL;
+    u->format = LW_FORMAT_RECORD;
     u->file = r->file;
     u->data = row.data;
     u->len = row.len;

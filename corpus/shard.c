@@ -58,11 +58,6 @@ typedef struct {
     const lw_filter *filter;
 } job;
 
-static bool is_key(const char *name, const char *key)
-{
-    return name && strcmp(name, key) == 0;
-}
-
 /* Append the record body: everything after the id. */
 static int put_body(lw_buf *out, const job *j, const lw_unit *u, const lw_doc *d)
 {
@@ -71,26 +66,28 @@ static int put_body(lw_buf *out, const job *j, const lw_unit *u, const lw_doc *d
     if (lw_buf_puts(out, "\"text\":") || lw_json_put_string(out, d->text, d->text_len) ||
         lw_buf_puts(out, ",\"source\":"))
         return -1;
-    const cJSON *source = d->root ? cJSON_GetObjectItemCaseSensitive(d->root, "source") : NULL;
-    if (source) {
-        if (lw_json_put_value(out, source))
+    lw_doc_field f;
+    if (lw_doc_field_find(d, "source", &f)) {
+        if (lw_doc_field_put_json(out, &f))
             return -1;
     } else {
         const char *path = j->inputs->files[u->file].path;
         if (lw_json_put_string_repair(out, path, strlen(path)))
             return -1;
     }
-    for (const cJSON *c = d->root ? d->root->child : NULL; c; c = c->next) {
-        const char *k = c->string;
-        if (is_key(k, text_key) || is_key(k, id_key) || is_key(k, "source"))
+    lw_doc_fields it;
+    lw_doc_fields_begin(d, &it);
+    while (lw_doc_fields_next(&it, &f)) {
+        if (lw_doc_field_is(&f, text_key) || lw_doc_field_is(&f, id_key) ||
+            lw_doc_field_is(&f, "source"))
             continue;
         /* An input field named like an output field that it is not: keep it
          * under another name rather than lose or duplicate it. */
-        bool clash = is_key(k, "text") || is_key(k, "id");
+        bool clash = lw_doc_field_is(&f, "text") || lw_doc_field_is(&f, "id");
         if (lw_buf_putc(out, ',') || (clash && lw_buf_puts(out, "\"input_")) ||
-            (clash ? lw_buf_append(out, k, strlen(k)) || lw_buf_putc(out, '"')
-                   : lw_json_put_string_repair(out, k ? k : "", k ? strlen(k) : 0)) ||
-            lw_buf_putc(out, ':') || lw_json_put_value(out, c))
+            (clash ? lw_buf_append(out, f.key, f.key_len) || lw_buf_putc(out, '"')
+                   : lw_json_put_string_repair(out, f.key, f.key_len)) ||
+            lw_buf_putc(out, ':') || lw_doc_field_put_json(out, &f))
             return -1;
     }
     return lw_buf_puts(out, "}\n");

@@ -65,12 +65,13 @@ static void process_unit(const lw_tokenize_config *cfg, const lw_tokenizer *tok,
     }
     r->replaced = d.utf8_replaced;
     /* what the document's line in PREFIX.docs.jsonl says, as shard writes it */
-    const cJSON *source = d.root ? cJSON_GetObjectItemCaseSensitive(d.root, "source") : NULL;
+    lw_doc_field source;
+    bool has_source = lw_doc_field_find(&d, "source", &source);
     r->lin_off = w->lineage.len;
     if (d.id && lw_json_put_string_repair(&w->lineage, d.id, d.id_len))
         r->fail = LW_E_NOMEM;
     r->id_len = w->lineage.len - r->lin_off;
-    if (!r->fail && source && lw_json_put_value(&w->lineage, source))
+    if (!r->fail && has_source && lw_doc_field_put_json(&w->lineage, &source))
         r->fail = LW_E_NOMEM;
     r->source_len = w->lineage.len - r->lin_off - r->id_len;
     if (r->fail) {

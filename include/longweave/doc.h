@@ -1,5 +1,6 @@
-/* From raw units to documents: JSON parsing (cJSON), the text and id fields,
- * UTF-8 policy, and the reasons a document can be skipped.
+/* From raw units to documents: JSON parsing (cJSON) or a record's fields,
+ * the text and id fields, UTF-8 policy, and the reasons a document can be
+ * skipped.
  *
  * Parsing is thread-safe as long as each thread has its own lw_doc and
  * scratch buffer. */
@@ -11,6 +12,7 @@
 
 #include "longweave/buf.h"
 #include "longweave/reader.h"
+#include "longweave/record.h"
 
 struct cJSON;
 
@@ -54,7 +56,9 @@ typedef struct {
 } lw_doc_opts;
 
 typedef struct {
-    struct cJSON *root;     /* parsed JSON object (owned), NULL for text files */
+    struct cJSON *root;     /* parsed JSON object (owned); NULL for a text file or record */
+    const char *record;     /* a record unit's fields (record.h; the unit's bytes) */
+    size_t record_len;
     const char *text;       /* valid UTF-8 */
     size_t text_len;
     size_t text_chars;      /* code points */
@@ -76,5 +80,30 @@ typedef struct {
  * and must stay alive while doc->text is used. lw_doc_clear afterwards. */
 lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, lw_buf *scratch);
 void lw_doc_clear(lw_doc *doc);
+
+/* A parsed document's fields (its text and id among them), in their order,
+ * the same way for a JSON object and a record. */
+typedef struct {
+    const char *key;           /* not NUL-terminated */
+    size_t key_len;
+    const struct cJSON *json;  /* a JSON object's member; NULL for a record's field */
+    lw_record_field rec;       /* a record's field (when json is NULL) */
+} lw_doc_field;
+
+typedef struct {
+    const lw_doc *doc;
+    const struct cJSON *next; /* a JSON object's next member */
+    size_t pos;               /* a record's next field */
+} lw_doc_fields;
+
+void lw_doc_fields_begin(const lw_doc *doc, lw_doc_fields *it);
+bool lw_doc_fields_next(lw_doc_fields *it, lw_doc_field *f);
+/* The first field named key; false when there is none. */
+bool lw_doc_field_find(const lw_doc *doc, const char *key, lw_doc_field *f);
+/* Does the field's key equal key? */
+bool lw_doc_field_is(const lw_doc_field *f, const char *key);
+/* Append the field's value as compact JSON (strings UTF-8-repaired). 0, or
+ * -1 when out of memory. */
+int lw_doc_field_put_json(lw_buf *out, const lw_doc_field *f);
 
 #endif

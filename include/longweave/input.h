@@ -19,7 +19,9 @@
 #include "longweave/decompress.h"
 #include "longweave/status.h"
 
-typedef enum { LW_FORMAT_AUTO = 0, LW_FORMAT_JSONL, LW_FORMAT_TEXT } lw_format;
+/* How a unit's bytes are read: a JSON object (a line), plain text (a whole
+ * file), or a record (record.h: a Parquet row). A file is JSONL or TEXT. */
+typedef enum { LW_FORMAT_AUTO = 0, LW_FORMAT_JSONL, LW_FORMAT_TEXT, LW_FORMAT_RECORD } lw_format;
 
 typedef struct {
     char *path;       /* "-" for stdin */
@@ -27,8 +29,9 @@ typedef struct {
     lw_format format; /* JSONL or TEXT, never AUTO */
     lw_content_kind content; /* from the first bytes (a stream: PLAIN here, detected
                                 when the reader reads it); compressed is never split;
-                                PARQUET: its rows are read as JSON objects (format
-                                JSONL), and --part splits it by row groups */
+                                PARQUET: its rows are read as records (format
+                                JSONL, units RECORD), and --part splits it by row
+                                groups */
     bool is_stdin;
     bool stream;      /* not a regular file (stdin, a pipe, a FIFO, a device): read
                          once, whole, by one part; never opened before the reader */

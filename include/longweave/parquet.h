@@ -1,6 +1,6 @@
 /* Parquet input: a small reader of our own (Debian 12 packages no C library
- * for Parquet) that turns each row of a .parquet file into one JSON object,
- * so that every command reads Parquet rows exactly as it reads JSON Lines.
+ * for Parquet) that turns each row of a .parquet file into one record
+ * (record.h), which every command reads as it reads a JSON Lines object.
  *
  * What it reads:
  *  - the footer (PAR1 at both ends, a 4-byte little-endian footer length)
@@ -14,9 +14,10 @@
  *    DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT;
  *  - codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD and LZ4_RAW.
  *
- * How values become JSON (one object per row, the columns in schema order):
+ * How values become fields (one record per row, the columns in schema
+ * order; a string field holds its bytes, any other its JSON text):
  *  - BYTE_ARRAY (STRING/UTF8/ENUM/JSON or no annotation) and a plain
- *    FIXED_LEN_BYTE_ARRAY: a JSON string of the bytes (invalid UTF-8 is left
+ *    FIXED_LEN_BYTE_ARRAY: a string of the bytes (invalid UTF-8 is left
  *    for the document parser's --utf8 policy); UUID: its 8-4-4-4-12 text;
  *  - INT32/INT64 (signed or unsigned), DATE, TIME and TIMESTAMP: the stored
  *    integer (days, or units since the epoch/midnight, as the schema says);
@@ -47,7 +48,7 @@
  * other kind of input (lw_content_sniff, LW_CONTENT_PARQUET). */
 
 typedef struct {
-    size_t max_doc_bytes;  /* a row whose JSON is longer comes back TOO_LARGE; 0: no limit */
+    size_t max_doc_bytes;  /* a row whose record is longer comes back TOO_LARGE; 0: none */
     size_t max_page_bytes; /* largest decompressed page accepted; 0: 512 MiB */
 } lw_parquet_opts;
 
@@ -61,8 +62,8 @@ lw_status lw_parquet_open(lw_parquet **out, const char *path, uint64_t size, uin
                           uint64_t end, const lw_parquet_opts *opts, lw_error *err);
 
 typedef enum {
-    LW_PARQUET_ROW = 0,   /* data/len: the row as a JSON object (no newline) */
-    LW_PARQUET_TOO_LARGE, /* a row over max_doc_bytes; len: its JSON size, data NULL */
+    LW_PARQUET_ROW = 0,   /* data/len: the row as a record (record.h) */
+    LW_PARQUET_TOO_LARGE, /* a row over max_doc_bytes; len: its record's size, data NULL */
     LW_PARQUET_NOTE       /* data/len: a warning about the file (skipped nested
                              columns, NaN/Inf written as null), not a row */
 } lw_parquet_kind;

@@ -6,7 +6,8 @@
  * lw_decoder (decompress.h) chunk by chunk, lines of any length up to max_doc_bytes are
  * assembled in a window that only grows to the longest line, and nothing is
  * ever read whole into memory. A Parquet file (PAR1 content) yields each row
- * as one JSON object (format JSONL), through corpus/parquet_reader.c. CRLF endings lose their CR, a UTF-8 BOM at the
+ * as a record (format RECORD, record.h), through corpus/parquet_reader.c.
+ * CRLF endings lose their CR, a UTF-8 BOM at the
  * start of a file is dropped, and blank lines are skipped and counted.
  *
  * Problems that concern one document or one file (an oversized line, a
@@ -38,7 +39,7 @@ typedef enum {
 
 typedef struct {
     lw_unit_kind kind;
-    lw_format format;     /* JSONL (a line) or TEXT (a whole file) */
+    lw_format format;     /* JSONL (a line), TEXT (a whole file) or RECORD (a row) */
     const char *data;     /* valid until the next lw_reader_next */
     size_t len;
     size_t file;          /* index in the input list */

@@ -248,6 +248,39 @@ def tokenize_same_ids_as_jsonl(tmp):
     check(ref["source"], "")
 
 
+EXACT_JS = r"""
+const { parquetWriteFile } = await import('hyparquet-writer');
+const [out] = process.argv.slice(2);
+const big = ['9007199254740993', '-9223372036854775807', '12345678901234567'];
+parquetWriteFile({
+  filename: out,
+  columnData: [
+    { name: 'id', type: 'INT64', data: big.map(BigInt) },
+    { name: 'text', type: 'STRING', data: ['one', 'two', 'three'] },
+    { name: 'count', type: 'INT64', data: big.map(b => BigInt(b) - 1n) },
+    { name: 'ratio', type: 'DOUBLE', data: [3.0, -0.0, 1e300] },
+    { name: 'note', type: 'STRING', data: ['a\u0000b', '\u0000', 'plain'] },
+  ],
+});
+console.log('{}');
+"""
+
+
+@test
+def values_are_kept_exactly(tmp):
+    """What a JSON parser's doubles and NUL-terminated strings would lose:
+    integers past 2^53 (an INT64 id and field), integral doubles that stay
+    floats, a NUL inside another string field."""
+    node(EXACT_JS, os.path.abspath("exact.parquet"))
+    got, err = shard_docs(["exact.parquet"], "o", "-q")
+    big = [9007199254740993, -9223372036854775807, 12345678901234567]
+    check([r["id"] for r in got] == [str(b) for b in big], [r["id"] for r in got])
+    check([r["count"] for r in got] == [b - 1 for b in big], [r["count"] for r in got])
+    ratios = [r["ratio"] for r in got]
+    check(ratios == [3.0, -0.0, 1e300] and all(type(v) is float for v in ratios), ratios)
+    check([r["note"] for r in got] == ["a\0b", "\0", "plain"], [r.get("note") for r in got])
+
+
 @test
 def damaged_files_are_refused_by_name(tmp):
     good = open(parquet("duckdb_zstd_v1.parquet"), "rb").read()

@@ -1,5 +1,5 @@
-/* Document parsing (every skip reason, ids, UTF-8 policies, escaped NUL)
- * and the filters (length in code points, PCRE2 keep/drop, dedup set). */
+/* Document parsing (every skip reason, ids, UTF-8 policies, escaped NUL,
+ * records) and the filters (length in code points, PCRE2 keep/drop, dedup set). */
 #include "testutil.h"
 
 #include "longweave/doc.h"
@@ -195,6 +195,87 @@ static void test_dedup_set(void **state)
     lw_dedup_free(d);
 }
 
+/* A record (a Parquet row) built field by field. */
+static void put_field(lw_buf *rec, lw_field_kind kind, const char *key, const char *value,
+                      size_t value_len)
+{
+    size_t mark;
+    assert_int_equal(lw_record_open(rec, kind, key, strlen(key), &mark), 0);
+    assert_int_equal(lw_buf_append(rec, value, value_len), 0);
+    lw_record_close(rec, mark);
+}
+
+static lw_skip parse_record(const lw_buf *rec, lw_doc *d, lw_buf *scratch)
+{
+    lw_unit u = {.kind = LW_UNIT_DOC, .format = LW_FORMAT_RECORD, .data = rec->data,
+                 .len = rec->len};
+    lw_doc_opts o = {0};
+    return lw_doc_parse(d, &u, &o, scratch);
+}
+
+/* Records give the same text, id, skips and fields as the JSON line that
+ * says the same, without a JSON parser: string bytes as they are (a NUL
+ * too), other values' JSON text through unchanged, an integer id exactly. */
+static void test_records(void **state)
+{
+    (void)state;
+    lw_buf rec = {0}, scratch = {0}, out = {0};
+    lw_doc d;
+    put_field(&rec, LW_FIELD_JSON, "id", "9007199254740993", 16);
+    put_field(&rec, LW_FIELD_STRING, "text", "a\0\"b\"", 5);
+    put_field(&rec, LW_FIELD_JSON, "score", "3.0", 3);
+    put_field(&rec, LW_FIELD_STRING, "source", "x\ny", 3);
+    assert_int_equal(parse_record(&rec, &d, &scratch), LW_SKIP_NONE);
+    assert_int_equal(d.text_len, 5);
+    assert_memory_equal(d.text, "a\0\"b\"", 5);
+    assert_int_equal(d.id_len, 16);
+    assert_memory_equal(d.id, "9007199254740993", 16);
+    assert_false(d.nul_elsewhere);
+    lw_doc_field f;
+    assert_true(lw_doc_field_find(&d, "score", &f));
+    assert_int_equal(lw_doc_field_put_json(&out, &f), 0);
+    assert_true(lw_doc_field_find(&d, "text", &f));
+    assert_int_equal(lw_doc_field_put_json(&out, &f), 0);
+    assert_int_equal(out.len, strlen("3.0\"a\\u0000\\\"b\\\"\""));
+    assert_memory_equal(out.data, "3.0\"a\\u0000\\\"b\\\"\"", out.len);
+    assert_false(lw_doc_field_find(&d, "nope", &f));
+    lw_doc_clear(&d);
+
+    /* a fractional id reads as a JSON line's would; a boolean is no id */
+    rec.len = 0;
+    put_field(&rec, LW_FIELD_STRING, "text", "t", 1);
+    put_field(&rec, LW_FIELD_JSON, "id", "12.50", 5);
+    assert_int_equal(parse_record(&rec, &d, &scratch), LW_SKIP_NONE);
+    assert_int_equal(d.id_len, 4);
+    assert_memory_equal(d.id, "12.5", 4);
+    rec.len = 0;
+    put_field(&rec, LW_FIELD_STRING, "text", "t", 1);
+    put_field(&rec, LW_FIELD_JSON, "id", "true", 4);
+    assert_int_equal(parse_record(&rec, &d, &scratch), LW_SKIP_NONE);
+    assert_null(d.id);
+
+    /* a null text is not a string; no text names the keys there are */
+    rec.len = 0;
+    put_field(&rec, LW_FIELD_JSON, "text", "null", 4);
+    assert_int_equal(parse_record(&rec, &d, &scratch), LW_SKIP_TEXT_NOT_STRING);
+    rec.len = 0;
+    put_field(&rec, LW_FIELD_STRING, "body", "t", 1);
+    put_field(&rec, LW_FIELD_JSON, "n", "1", 1);
+    assert_int_equal(parse_record(&rec, &d, &scratch), LW_SKIP_MISSING_TEXT);
+    assert_non_null(strstr(d.detail, "its keys: \"body\", \"n\""));
+
+    /* a record cut short ends its fields where the cut is */
+    size_t pos = 0, n = 0;
+    lw_record_field rf;
+    while (lw_record_next(rec.data, rec.len - 1, &pos, &rf))
+        n++;
+    assert_int_equal(n, 1);
+    assert_int_equal(pos, rec.len - 1);
+    lw_buf_free(&rec);
+    lw_buf_free(&scratch);
+    lw_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_fields_and_ids),
         cmocka_unit_test(test_utf8_policies),
         cmocka_unit_test(test_text_units),
+        cmocka_unit_test(test_records),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_dedup_set),
     };
