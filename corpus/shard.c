@@ -47,7 +47,7 @@ typedef struct {
 } unit_result;
 
 typedef struct {
-    lw_buf arena;
+    lw_buf arena[2]; /* per batch slot: commit reads one while process fills the other */
     lw_buf scratch;
     lw_filter_scratch *fs;
 } worker;
@@ -93,8 +93,10 @@ static int put_body(lw_buf *out, const job *j, const lw_unit *u, const lw_doc *d
     return lw_buf_puts(out, "}\n");
 }
 
-static void process_unit(const job *j, worker *w, int thread, const lw_unit *u, unit_result *r)
+static void process_unit(const job *j, worker *w, int slot, int thread, const lw_unit *u,
+                         unit_result *r)
 {
+    lw_buf *arena = &w->arena[slot];
     memset(r, 0, sizeof *r);
     r->thread = thread;
     if (u->kind != LW_UNIT_DOC)
@@ -116,18 +118,18 @@ static void process_unit(const job *j, worker *w, int thread, const lw_unit *u, 
     if (r->why == LW_SKIP_NONE) {
         r->hash = lw_hash128_bytes(d.text, d.text_len);
         if (d.id) {
-            r->id_off = w->arena.len;
-            if (lw_json_put_string_repair(&w->arena, d.id, d.id_len))
+            r->id_off = arena->len;
+            if (lw_json_put_string_repair(arena, d.id, d.id_len))
                 goto nomem;
-            r->id_len = w->arena.len - r->id_off;
+            r->id_len = arena->len - r->id_off;
         }
-        r->body_off = w->arena.len;
-        if (put_body(&w->arena, j, u, &d))
+        r->body_off = arena->len;
+        if (put_body(arena, j, u, &d))
             goto nomem;
-        r->body_len = w->arena.len - r->body_off;
+        r->body_len = arena->len - r->body_off;
     }
-    r->detail_off = w->arena.len;
-    if (lw_buf_append(&w->arena, detail, strlen(detail) + 1))
+    r->detail_off = arena->len;
+    if (lw_buf_append(arena, detail, strlen(detail) + 1))
         goto nomem;
     lw_doc_clear(&d);
     return;
@@ -209,7 +211,7 @@ static lw_status check_config(const lw_shard_config *c, lw_error *err)
 
 /* Commit one batch in input order. */
 static lw_status commit(const lw_shard_config *cfg, lw_docflow *flow, const lw_batch *b,
-                        const unit_result *res, worker *workers, lw_dedup *dedup,
+                        int slot, const unit_result *res, worker *workers, lw_dedup *dedup,
                         lw_jsonl_shards *w, lw_buf *idbuf, lw_error *err)
 {
     lw_doc_stats *stats = flow->stats;
@@ -222,7 +224,7 @@ static lw_status commit(const lw_shard_config *cfg, lw_docflow *flow, const lw_b
             return st;
         if (handled)
             continue;
-        const lw_buf *arena = &workers[r->thread].arena;
+        const lw_buf *arena = &workers[r->thread].arena[slot];
         if (r->why != LW_SKIP_NONE) {
             const char *detail = r->detail_off == SIZE_MAX ? "out of memory for this document"
                                                            : arena->data + r->detail_off;
@@ -280,44 +282,46 @@ typedef struct {
     job j;
     lw_source src;
     worker *workers;
-    unit_result *res;
-    size_t res_cap;
+    unit_result *res[2]; /* per batch slot */
+    size_t res_cap[2];
     lw_dedup *dedup;
     lw_jsonl_shards *w;
     lw_buf idbuf;
 } run_state;
 
+/* Single-threaded, before a batch is processed: the frames the commits so
+ * far sealed are set aside for process to compress (the flush, here and not
+ * in commit, because commit runs alongside process), and the slot's results
+ * and arenas are made ready. */
 static lw_status step_prepare(void *ctx, const lw_batch *b, int slot, lw_error *err)
 {
-    (void)slot; /* one set of results: commit follows process */
     run_state *r = ctx;
-    if (b->count > r->res_cap) {
-        free(r->res);
-        r->res_cap = b->count;
-        if (!(r->res = malloc(r->res_cap * sizeof *r->res)))
+    lw_status st = lw_jsonl_shards_flush(r->w, err);
+    if (st)
+        return st;
+    if (b->count > r->res_cap[slot]) {
+        free(r->res[slot]);
+        r->res_cap[slot] = b->count;
+        if (!(r->res[slot] = malloc(b->count * sizeof *r->res[slot])))
             return lw_error_set(err, LW_E_NOMEM, "out of memory");
     }
     for (int t = 0; t < r->src.threads; t++)
-        r->workers[t].arena.len = 0;
+        r->workers[t].arena[slot].len = 0;
     return LW_OK;
 }
 
 static void step_process(void *ctx, const lw_batch *b, int slot, size_t i, int t)
 {
-    (void)slot;
     run_state *r = ctx;
-    lw_jsonl_shards_work(r->w, t); /* the last batch's frames, while this one is worked */
-    process_unit(&r->j, &r->workers[t], t, &b->units[i], &r->res[i]);
+    lw_jsonl_shards_work(r->w, t); /* earlier batches' frames, while this one is worked */
+    process_unit(&r->j, &r->workers[t], slot, t, &b->units[i], &r->res[slot][i]);
 }
 
 static lw_status step_commit(void *ctx, const lw_batch *b, int slot, lw_error *err)
 {
-    (void)slot;
     run_state *r = ctx;
-    lw_status st =
-        commit(r->cfg, &r->src.flow, b, r->res, r->workers, r->dedup, r->w, &r->idbuf, err);
-    if (!st)
-        st = lw_jsonl_shards_flush(r->w, err);
+    lw_status st = commit(r->cfg, &r->src.flow, b, slot, r->res[slot], r->workers, r->dedup,
+                          r->w, &r->idbuf, err);
     lw_source_progress(&r->src, b, 0);
     return st;
 }
@@ -359,9 +363,9 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
             goto done;
         }
     r.j = (job){cfg, &r.src.inputs, filter};
-    /* Not overlap_commit: commit fills the shards' frames that process
-     * compresses (lw_jsonl_shards_work), which overlaps writing already. */
-    lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, false, step_prepare,
+    /* overlap_commit: a batch's commit (copying its records into the shards'
+     * frames, in input order) runs while the next batch is processed. */
+    lw_pipeline pipe = {threads, BATCH_BYTES, BATCH_UNITS, &r, true, step_prepare,
                         step_process, step_commit};
     if ((st = lw_pipeline_run(&pipe, r.src.reader, err)) ||
         (st = lw_source_finish(&r.src, err)))
@@ -382,12 +386,14 @@ lw_status lw_shard_run(const lw_shard_config *cfg, lw_doc_stats *stats, lw_error
 
 done:
     for (int t = 0; r.workers && t < r.src.threads; t++) {
-        lw_buf_free(&r.workers[t].arena);
+        lw_buf_free(&r.workers[t].arena[0]);
+        lw_buf_free(&r.workers[t].arena[1]);
         lw_buf_free(&r.workers[t].scratch);
         lw_filter_scratch_free(r.workers[t].fs);
     }
     free(r.workers);
-    free(r.res);
+    free(r.res[0]);
+    free(r.res[1]);
     lw_buf_free(&r.idbuf);
     lw_jsonl_shards_free(r.w);
     lw_output_release(out);

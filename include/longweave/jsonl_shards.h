@@ -34,7 +34,9 @@ lw_buf *lw_jsonl_shards_record(lw_jsonl_shards *w, unsigned shard, size_t len);
 int lw_jsonl_shards_end_record(lw_jsonl_shards *w, unsigned shard);
 /* Write the frames sealed before the last flush (compressing what is left
  * of them), and set the frames sealed since aside for compression (call
- * once per batch, between the parallel steps). */
+ * once per batch, between the parallel steps). Records may be added on one
+ * thread while others call lw_jsonl_shards_work: they touch different
+ * frames. */
 lw_status lw_jsonl_shards_flush(lw_jsonl_shards *w, lw_error *err);
 /* Compress one of the frames set aside by the last flush, if one is left
  * (thread: 0 .. threads-1, each index used by one thread at a time). Call
