@@ -18,6 +18,7 @@
 #include "longweave/hash.h"
 #include "longweave/dataset.h"
 #include "longweave/fileio.h"
+#include "longweave/record.h"
 #include "longweave/vec.h"
 #include "longweave/source.h"
 #include "score_internal.h"
@@ -174,6 +175,30 @@ static lw_status add_record(sc_set *s, id_map *ids, const cJSON *o, const lw_loc
 
 typedef lw_status (*line_fn)(void *ctx, const cJSON *o, const lw_loc *loc, lw_error *err);
 
+/* A Parquet row (a record, record.h) as the object its JSON line would be. */
+static cJSON *record_object(const lw_unit *u)
+{
+    cJSON *o = cJSON_CreateObject();
+    size_t pos = 0;
+    lw_record_field f;
+    while (o && lw_record_next(u->data, u->len, &pos, &f)) {
+        char *key = strndup(f.key, f.key_len), *str = NULL;
+        cJSON *v = NULL;
+        if (f.kind == LW_FIELD_STRING)
+            v = (str = strndup(f.value, f.value_len)) ? cJSON_CreateString(str) : NULL;
+        else
+            v = cJSON_ParseWithLength(f.value, f.value_len);
+        free(str);
+        if (!key || !v || !cJSON_AddItemToObject(o, key, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            o = NULL;
+        }
+        free(key);
+    }
+    return o;
+}
+
 /* Every record of a JSON Lines file (zstd-compressed or not; "-" is stdin)
  * as a parsed object, through the corpus readers; any damage is an error
  * naming the file and line, since a skipped answer key or prediction would
@@ -200,12 +225,14 @@ static lw_status each_line(const char *path, line_fn fn, void *ctx, lw_error *er
         /* One value per line: what follows it may only be white space (a
          * CRLF's \r), never a second value after a lone \r or a space. */
         const char *end = NULL;
-        cJSON *o = cJSON_ParseWithLengthOpts(u.data, u.len, &end, 0);
-        size_t rest = o ? (size_t)(end - u.data) : u.len;
+        bool row = u.format == LW_FORMAT_RECORD;
+        cJSON *o = row ? record_object(&u) : cJSON_ParseWithLengthOpts(u.data, u.len, &end, 0);
+        size_t rest = !o || row ? u.len : (size_t)(end - u.data);
         while (rest < u.len && strchr(" \t\r\n", u.data[rest]) && u.data[rest])
             rest++;
         if (!o)
-            st = bad(err, &loc, "not valid JSON");
+            st = row ? lw_error_set(err, LW_E_NOMEM, "out of memory")
+                     : bad(err, &loc, "not valid JSON");
         else if (rest < u.len)
             st = bad(err, &loc, "text after the JSON value");
         else

@@ -281,6 +281,37 @@ def values_are_kept_exactly(tmp):
     check([r["note"] for r in got] == ["a\0b", "\0", "plain"], [r.get("note") for r in got])
 
 
+PREDICTIONS_JS = r"""
+const { parquetWriteFile } = await import('hyparquet-writer');
+const fs = await import('node:fs');
+const [src, out] = process.argv.slice(2);
+const rows = fs.readFileSync(src, 'utf8').split('\n').filter(l => l).map(l => JSON.parse(l));
+parquetWriteFile({
+  filename: out,
+  columnData: [{ name: 'id', type: 'STRING', data: rows.map(r => r.id) },
+               { name: 'prediction', type: 'STRING', data: rows.map(r => r.prediction) }],
+});
+console.log('{}');
+"""
+
+
+@test
+def score_reads_parquet_predictions(tmp):
+    run_ok(["needle", "-t", LLAMA3, "--seq-len", "1k", "--depths", "3", "--tasks",
+            "niah_single,niah_multivalue", "-o", "ev", "-q"])
+    recs = [json.loads(line) for t in ("niah_single", "niah_multivalue")
+            for line in open(f"ev/{t}.jsonl")]
+    # every other sample right; the others wrong
+    preds = [{"id": r["id"], "prediction": " ".join(r["answers"]) if i % 2 else "no idea"}
+             for i, r in enumerate(recs)]
+    write("p.jsonl", jsonl(preds))
+    node(PREDICTIONS_JS, os.path.abspath("p.jsonl"), os.path.abspath("p.parquet"))
+    a, _ = run_ok(["score", "ev", "p.jsonl", "--json", "-q"])
+    b, _ = run_ok(["score", "ev", "p.parquet", "--json", "-q"])
+    check(json.loads(a) == json.loads(b), f"JSONL {a}\nParquet {b}")
+    check(json.loads(b)["overall"] == 0.5 and json.loads(b)["missing"] == 0, b)
+
+
 @test
 def damaged_files_are_refused_by_name(tmp):
     good = open(parquet("duckdb_zstd_v1.parquet"), "rb").read()
