@@ -125,6 +125,10 @@ int cli_parse_lengths(const char *cmd, const char *s, uint32_t *lens, char names
 /* --length-mix "1,3" (in --seq-len order) or "32k:1,128k:3" (by name or length). */
 int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char names[][32],
                   size_t n_lens, double *mix);
+/* Shares of named choices, "NAME[:SHARE],..." (a bare NAME: share 1; names not
+ * given: 0), e.g. synl's --lang en:3,zh:1; an unknown name lists the known. */
+int cli_parse_shares(const char *cmd, const char *opt, const char *s, char names[][32],
+                     size_t n, double *mix);
 /* Split a comma list in place into *out (grown; free it). */
 int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n);
 /* The output options of every command that writes token sequences

@@ -641,10 +641,14 @@ int cli_parse_lengths(const char *cmd, const char *s, uint32_t *lens, char names
     return *n ? 0 : cli_usage_error(cmd, "--seq-len is empty");
 }
 
-int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char names[][32],
-                  size_t n_lens, double *mix)
+/* Shares of named choices, "NAME:SHARE,..." or "SHARE,..." in their order.
+ * With lens, the choices are --seq-len's lengths (a name may be a length,
+ * every length needs a share); without, a bare NAME has share 1 and names
+ * not given get none. */
+static int parse_shares(const char *cmd, const char *opt, const char *s, const uint32_t *lens,
+                        char names[][32], size_t n_lens, double *mix)
 {
-    bool named = strchr(s, ':') != NULL, set[256] = {false};
+    bool named = strchr(s, ':') != NULL || !lens, set[256] = {false};
     size_t i = 0;
     for (const char *p = s; *p; i++) {
         const char *comma = strchr(p, ',');
@@ -652,38 +656,63 @@ int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char nam
         char item[64];
         snprintf(item, sizeof item, "%.*s", (int)(n < 63 ? n : 63), p);
         size_t b = i;
-        char *value = item;
+        const char *value = item;
         if (named) {
             char *colon = strchr(item, ':');
-            if (!colon)
-                return cli_usage_error(cmd, "--length-mix: '%s' is not NAME:SHARE", item);
-            *colon = '\0';
+            if (!colon && lens)
+                return cli_usage_error(cmd, "%s: '%s' is not NAME:SHARE", opt, item);
+            if (colon)
+                *colon = '\0';
             uint32_t len = 0;
             b = SIZE_MAX;
             for (size_t k = 0; k < n_lens; k++)
                 if (strcmp(names[k], item) == 0 ||
-                    (!parse_len(item, strlen(item), &len) && len == lens[k]))
+                    (lens && !parse_len(item, strlen(item), &len) && len == lens[k]))
                     b = k;
-            if (b == SIZE_MAX)
-                return cli_usage_error(cmd, "--length-mix names the bucket '%s', which is not "
-                                       "in --seq-len", item);
-            value = colon + 1;
+            if (b == SIZE_MAX && lens)
+                return cli_usage_error(cmd, "%s names the bucket '%s', which is not "
+                                       "in --seq-len", opt, item);
+            if (b == SIZE_MAX) {
+                char known[256] = "";
+                for (size_t k = 0; k < n_lens; k++)
+                    snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                             k ? ", " : "", names[k]);
+                return cli_usage_error(cmd, "%s: unknown name '%s' (known: %s)", opt, item,
+                                       known);
+            }
+            value = colon ? colon + 1 : "1";
         } else if (b >= n_lens) {
-            return cli_usage_error(cmd, "--length-mix has more shares than --seq-len lengths");
+            return cli_usage_error(cmd, "%s has more shares than --seq-len lengths", opt);
         }
         char *end;
         double v = strtod(value, &end);
         if (end == value || *end || !(v > 0))
-            return cli_usage_error(cmd, "--length-mix shares must be positive numbers, not "
-                                   "'%s'", value);
+            return cli_usage_error(cmd, "%s shares must be positive numbers, not "
+                                   "'%s'", opt, value);
+        if (set[b] && !lens)
+            return cli_usage_error(cmd, "%s gives %s twice", opt, names[b]);
         mix[b] = v;
         set[b] = true;
         p += n + (comma != NULL);
     }
-    for (size_t k = 0; k < n_lens; k++)
+    for (size_t k = 0; k < n_lens && lens; k++)
         if (!set[k])
-            return cli_usage_error(cmd, "--length-mix gives no share for length %s", names[k]);
-    return 0;
+            return cli_usage_error(cmd, "%s gives no share for length %s", opt, names[k]);
+    return i ? 0 : cli_usage_error(cmd, "%s is empty", opt);
+}
+
+int cli_parse_mix(const char *cmd, const char *s, const uint32_t *lens, char names[][32],
+                  size_t n_lens, double *mix)
+{
+    return parse_shares(cmd, "--length-mix", s, lens, names, n_lens, mix);
+}
+
+int cli_parse_shares(const char *cmd, const char *opt, const char *s, char names[][32],
+                     size_t n, double *mix)
+{
+    for (size_t k = 0; k < n; k++)
+        mix[k] = 0;
+    return parse_shares(cmd, opt, s, NULL, names, n, mix);
 }
 
 int cli_split_list(const char *cmd, const char *opt, char *s, const char ***out, size_t *n)

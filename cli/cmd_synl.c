@@ -26,6 +26,7 @@ static const char usage_tail[] =
     "Examples:\n"
     "  longweave synl -t llama3.tiktoken --seq-len 4k,32k,128k -n 3000 --cot -o synl/\n"
     "  longweave synl -t tokenizer.model --template plain --seq-len 8k --tasks count,sum -o s/\n"
+    "  longweave synl -t llama3.tiktoken --seq-len 4k,32k --lang en:3,zh:1 -o synl-bi/\n"
     "\n"
     "Exit status: 0 ok, 64 usage, 65 bad schema or template, 66 missing input,\n"
     "73 cannot create output, 74 I/O error.\n";
@@ -78,7 +79,7 @@ int cmd_synl(int argc, char **argv)
     static const char *cmd = "synl";
     lw_synl_config cfg = {.count = 100};
     char names[LW_SYNL_MAX_BUCKETS][32];
-    const char *mix = NULL;
+    const char *mix = NULL, *lang = NULL;
     cli_strings tasks = {0}, formats = {0}, domains = {0}, schemas = {0};
     cli_doc_opts o = {0};
     cli_lengths lens = {cfg.seq_len, names, LW_SYNL_MAX_BUCKETS, &cfg.n_buckets};
@@ -111,6 +112,9 @@ int cmd_synl(int argc, char **argv)
         CLI_OPT_CALL(0, "schema", "FILE", &schemas, cli_push_string,
                      "a JSON file with more domains (repeatable)"),
         CLI_OPT_BOOL(0, "cot", &cfg.cot, "reasoning answers start with a worked solution"),
+        CLI_OPT_STR(0, "lang", "LIST", &lang,
+                    "language of the texts and built-in domains: en, zh, or a\n"
+                    "share of the samples each, e.g. en:3,zh:1 (default en)"),
         CLI_OPT_U64(0, "seed", "S", &cfg.seed, "seed (default 0)"),
         CLI_OPT_STR('o', "output", "DIR", &cfg.outdir, "output directory (required)"),
         CLI_OPT_CALL(0, "format", "F", &fmt, set_format,
@@ -146,6 +150,14 @@ int cmd_synl(int argc, char **argv)
         cfg.mix[i] = 1;
     if (mix && (rc = cli_parse_mix(cmd, mix, cfg.seq_len, names, cfg.n_buckets, cfg.mix)))
         goto out;
+    if (lang) {
+        char lang_names[LW_SYNL_MAX_LANGS][32];
+        size_t n_langs = 0;
+        for (; lw_synl_lang_names[n_langs]; n_langs++)
+            snprintf(lang_names[n_langs], 32, "%s", lw_synl_lang_names[n_langs]);
+        if ((rc = cli_parse_shares(cmd, "--lang", lang, lang_names, n_langs, cfg.lang_mix)))
+            goto out;
+    }
     cfg.tasks = tasks.v;
     cfg.n_tasks = tasks.n;
     cfg.formats = formats.v;

@@ -45,6 +45,21 @@ print("--- assistant:\n" + answer)
 m = s["meta"]
 print("--- meta:", json.dumps({k: m[k] for k in ("task", "family", "domain", "format", "rows", "tokens", "query", "answer")}))'
 echo
+echo "== 4b. synl --lang zh: the same tasks in Chinese (4 samples of 4K tokens)"
+"$LONGWEAVE" synl -t "$TOK" --lang zh --seq-len 4k -n 4 --cot --tasks lookup,count,group_count \
+    --force -o "$OUT/synl-zh"
+echo "A counting question with its worked solution (the table cut short here):"
+python3 -c '
+import json, sys
+samples = [json.loads(l) for l in open(sys.argv[1])]
+s = next((s for s in samples if s["meta"]["task"] == "count"), samples[0])
+user, answer = s["messages"][0]["content"], s["messages"][1]["content"]
+print(user[:160] + "\n  [...]\n" + user[user.index("### 问题"):])
+print("--- assistant:\n" + answer)
+m, keys = s["meta"], ("task", "lang", "query", "answer")
+print("--- meta:", json.dumps({k: m[k] for k in keys}, ensure_ascii=False))' \
+    "$OUT/synl-zh/chat/part-00000.jsonl"
+echo
 echo "== 5. needle: RULER-style evaluation set, 4K to 16K tokens, 5 depths, haystack from the sample"
 "$LONGWEAVE" needle -t "$TOK" --seq-len 4k,8k,16k --depths 5 --haystack "$HERE/data/sample.jsonl.zst" \
     --force -o "$OUT/eval"
@@ -96,8 +111,8 @@ print("  first batch:", tokens.shape, tokens.dtype, "- trained tokens:", int(mas
 echo
 echo "== 8. inspect and verify: what the CIP output holds; every output against its manifest"
 "$LONGWEAVE" inspect "$OUT/cip" | head -n 12
-"$LONGWEAVE" verify "$OUT/shards" "$OUT/tokens/llama3" "$OUT/cip" "$OUT/synl" "$OUT/eval" \
-    "$OUT/packed/synl16k"
+"$LONGWEAVE" verify "$OUT/shards" "$OUT/tokens/llama3" "$OUT/cip" "$OUT/synl" "$OUT/synl-zh" \
+    "$OUT/eval" "$OUT/packed/synl16k"
 echo
 echo "== 9. distributed: step 2 again as 4 parts (--part I/4) run by GNU parallel, then merged"
 rm -rf "$OUT/parallel"

@@ -13,6 +13,10 @@
 
 struct cJSON;
 
+/* The language of a sample's texts (--lang): its templates, the built-in
+ * domains' names and values, and the word lists. */
+typedef enum { SYNL_EN, SYNL_ZH, SYNL_LANG_COUNT_ } synl_lang;
+
 typedef enum {
     SYNL_ID, SYNL_NAME, SYNL_PLACE, SYNL_CATEGORY, SYNL_INT, SYNL_DECIMAL, SYNL_DATE,
     SYNL_BOOL, SYNL_TEXT, SYNL_TYPE_COUNT_
@@ -43,6 +47,9 @@ typedef struct {
 /* The built-in domains. */
 extern const synl_schema synl_builtin[];
 extern const size_t synl_builtin_count;
+/* A domain as a language writes it: a built-in one's Chinese twin (same
+ * columns, types and ranges), else s itself. */
+const synl_schema *synl_schema_in(const synl_schema *s, synl_lang lang);
 
 /* Word lists. */
 extern const char *const synl_first_names[];
@@ -55,6 +62,9 @@ extern const char *const synl_adjectives[];
 extern const size_t synl_n_adjectives;
 extern const char *const synl_nouns[];
 extern const size_t synl_n_nouns;
+/* The same lists in Chinese, entry for entry. */
+extern const char *const synl_first_names_zh[], *const synl_last_names_zh[];
+extern const char *const synl_places_zh[], *const synl_adjectives_zh[], *const synl_nouns_zh[];
 
 /* Parse a --schema file's JSON (one schema or a list). Errors name the JSON
  * path: "$.columns[2].type: ...". */
@@ -68,6 +78,7 @@ typedef struct {
     int64_t *cells;
     size_t n_rows, cap_rows;
     int64_t id_base;
+    synl_lang lang;            /* how names, places, texts and booleans are written */
 } synl_table;
 
 int64_t synl_cell(const synl_table *t, size_t row, size_t col);
@@ -132,6 +143,7 @@ typedef struct {
     bool boundary;               /* conditions: plant that row */
     synl_format format;
     bool cot;
+    synl_lang lang;              /* set by the caller after synl_plan_draw */
 } synl_plan;
 
 /* Draw the plan of a sample; tasks is the set allowed (by task number). */

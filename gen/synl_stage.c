@@ -26,6 +26,9 @@ const char *const lw_synl_task_names[] = {
     "lookup", "find", "row", "row_at", "count", "sum", "avg", "argmax", "argmin",
     "compare", "join", "date_diff", "topk", "distinct", "group_count", "total_rows", NULL};
 
+const char *const lw_synl_lang_names[SYNL_LANG_COUNT_ + 1] = {"en", "zh", NULL};
+_Static_assert(SYNL_LANG_COUNT_ <= LW_SYNL_MAX_LANGS, "LW_SYNL_MAX_LANGS is too small");
+
 /* What a worker made of one sample. */
 typedef struct {
     lw_ids ids;
@@ -47,7 +50,30 @@ typedef struct {
     bool task_on[SYNL_TASK_COUNT_], format_on[SYNL_FORMAT_COUNT_];
     double token_share[LW_SYNL_MAX_BUCKETS]; /* --length-mix, normalised */
     double share[LW_SYNL_MAX_BUCKETS];       /* of the samples: token_share / L, normalised */
+    double lang_share[SYNL_LANG_COUNT_];     /* --lang, normalised */
+    int only_lang;                           /* the one language, or -1 for a mix */
 } shared;
+
+/* Sample i's language: drawn from its own stream (so no other draw changes),
+ * and not drawn at all with one language. */
+static synl_lang lang_of(const shared *sh, uint64_t i)
+{
+    if (sh->only_lang >= 0)
+        return (synl_lang)sh->only_lang;
+    lw_rng r;
+    lw_rng_init(&r, sh->cfg->seed, LW_STREAM_SYNL, i << 8 | 9);
+    double u = lw_rng_double(&r), acc = 0;
+    int last = 0;
+    for (int l = 0; l < SYNL_LANG_COUNT_; l++) {
+        if (sh->lang_share[l] <= 0)
+            continue;
+        acc += sh->lang_share[l];
+        last = l;
+        if (u < acc)
+            return (synl_lang)l;
+    }
+    return (synl_lang)last; /* rounding at the top end */
+}
 
 static lw_status encode(const shared *sh, lw_tok_scratch *s, const synl_sample *smp, made *m,
                         lw_error *err)
@@ -85,11 +111,14 @@ static lw_status make_sample(const shared *sh, lw_tok_scratch *s, uint64_t i, si
     size_t lo_ok = (size_t)(0.9 * L + 0.999999), target = (size_t)(0.95 * L);
     lw_rng r;
     lw_rng_init(&r, cfg->seed, LW_STREAM_SYNL, i << 8 | 5);
-    const synl_schema *sc = sh->schemas[lw_rng_below(&r, sh->n_schemas)];
+    const synl_schema *domain = sh->schemas[lw_rng_below(&r, sh->n_schemas)];
+    synl_lang lang = lang_of(sh, i);
+    const synl_schema *sc = synl_schema_in(domain, lang);
     synl_plan plan;
     if (synl_plan_draw(&plan, sc, cfg->seed, i, sh->task_on, sh->format_on, cfg->cot))
         return lw_error_set(err, LW_E_USAGE, "no task of the --tasks list applies to the %s "
-                            "domain", sc->name);
+                            "domain", domain->name);
+    plan.lang = lang;
     synl_sample smp;
     memset(&smp, 0, sizeof smp);
     size_t t0, t1, n, tokens, probe = synl_min_rows(&plan);
@@ -170,7 +199,8 @@ static lw_status make_sample(const shared *sh, lw_tok_scratch *s, uint64_t i, si
     cJSON_AddNumberToObject(meta, "sample", (double)i);
     cJSON_AddStringToObject(meta, "task", synl_task_name(plan.task));
     cJSON_AddStringToObject(meta, "family", synl_task_family(plan.task));
-    cJSON_AddStringToObject(meta, "domain", sc->name);
+    cJSON_AddStringToObject(meta, "domain", domain->name); /* the --domains name */
+    cJSON_AddStringToObject(meta, "lang", lw_synl_lang_names[lang]);
     cJSON_AddStringToObject(meta, "format", synl_format_name(plan.format));
     cJSON *rows = cJSON_AddArrayToObject(meta, "rows"), *cols = cJSON_AddArrayToObject(meta, "cols");
     cJSON_AddItemToArray(rows, cJSON_CreateNumber((double)smp.main.n_rows));
@@ -283,6 +313,25 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     }
     for (size_t b = 0; b < cfg->n_buckets; b++)
         sh.share[b] = sh.token_share[b] / cfg->seq_len[b] / per_token;
+    double lang_total = 0;
+    int n_langs = 0;
+    for (int l = 0; l < SYNL_LANG_COUNT_; l++) {
+        if (cfg->lang_mix[l] < 0)
+            return lw_error_set(err, LW_E_USAGE, "--lang: the share of %s is negative",
+                                lw_synl_lang_names[l]);
+        lang_total += cfg->lang_mix[l];
+        n_langs += cfg->lang_mix[l] > 0;
+    }
+    for (int l = SYNL_LANG_COUNT_; l < LW_SYNL_MAX_LANGS; l++)
+        if (cfg->lang_mix[l] != 0)
+            return lw_error_set(err, LW_E_USAGE, "--lang: language %d is unknown (known: en, zh)",
+                                l);
+    sh.only_lang = n_langs > 1 ? -1 : SYNL_EN;
+    for (int l = 0; l < SYNL_LANG_COUNT_; l++) {
+        sh.lang_share[l] = lang_total > 0 ? cfg->lang_mix[l] / lang_total : l == SYNL_EN;
+        if (n_langs == 1 && cfg->lang_mix[l] > 0)
+            sh.only_lang = l;
+    }
     for (int t = 0; t < SYNL_TASK_COUNT_; t++)
         sh.task_on[t] = cfg->n_tasks == 0;
     for (size_t k = 0; k < cfg->n_tasks; k++) {
@@ -486,6 +535,11 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
     snprintf(pstr, sizeof pstr, "%u/%u", part, nparts);
     ok &= cJSON_AddStringToObject(c, "part", pstr) != NULL;
     ok &= cJSON_AddBoolToObject(c, "cot", cfg->cot) != NULL;
+    cJSON *langs = cJSON_AddObjectToObject(c, "lang"); /* share of the samples of each */
+    ok &= langs != NULL;
+    for (int l = 0; l < SYNL_LANG_COUNT_; l++)
+        if (sh.lang_share[l] > 0)
+            ok &= cJSON_AddNumberToObject(langs, lw_synl_lang_names[l], sh.lang_share[l]) != NULL;
     ok &= cJSON_AddStringToObject(c, "template", tpl.name) != NULL;
     if (cfg->system)
         ok &= cJSON_AddStringToObject(c, "system", cfg->system) != NULL;

@@ -116,15 +116,25 @@ int synl_value_text(const synl_table *t, size_t row, size_t col, char *out, size
     const synl_column *c = &t->schema->cols[col];
     int64_t v = synl_cell(t, row, col);
     int y, m, d;
+    bool zh = t->lang == SYNL_ZH;
     switch (c->type) {
     case SYNL_ID: return snprintf(out, cap, "%s-%06lld", t->schema->id_prefix, (long long)(t->id_base + v));
     case SYNL_NAME:
+        /* Chinese: surname first, no space (王晓明) */
+        if (zh)
+            return snprintf(out, cap, "%s%s", synl_last_names_zh[v % 1000],
+                            synl_first_names_zh[v / 1000]);
         return snprintf(out, cap, "%s %s", synl_first_names[v / 1000], synl_last_names[v % 1000]);
-    case SYNL_PLACE: return snprintf(out, cap, "%s", c->values ? c->values[v] : synl_places[v]);
+    case SYNL_PLACE:
+        return snprintf(out, cap, "%s", c->values ? c->values[v] : zh ? synl_places_zh[v]
+                                                                        : synl_places[v]);
     case SYNL_CATEGORY: return snprintf(out, cap, "%s", c->values[v]);
     case SYNL_TEXT:
         if (c->values)
             return snprintf(out, cap, "%s", c->values[v]);
+        if (zh)
+            return snprintf(out, cap, "%s%s", synl_adjectives_zh[v / 1000],
+                            synl_nouns_zh[v % 1000]);
         return snprintf(out, cap, "%s %s", synl_adjectives[v / 1000], synl_nouns[v % 1000]);
     case SYNL_INT: return snprintf(out, cap, "%lld", (long long)v);
     case SYNL_DECIMAL:
@@ -133,7 +143,7 @@ int synl_value_text(const synl_table *t, size_t row, size_t col, char *out, size
     case SYNL_DATE:
         civil(v, &y, &m, &d);
         return snprintf(out, cap, "%04d-%02d-%02d", y, m, d);
-    case SYNL_BOOL: return snprintf(out, cap, "%s", v ? "yes" : "no");
+    case SYNL_BOOL: return snprintf(out, cap, "%s", v ? (zh ? "是" : "yes") : (zh ? "否" : "no"));
     case SYNL_TYPE_COUNT_: break;
     }
     return snprintf(out, cap, "?");

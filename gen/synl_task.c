@@ -167,10 +167,13 @@ int synl_plan_draw(synl_plan *p, const synl_schema *s, uint64_t seed, uint64_t s
 }
 
 /* The dimension table of a join: one row per value of the joined column. */
-static const synl_column dim_extra[] = {
-    {"location", SYNL_PLACE, 0, 0, NULL, 0, false},
-    {"manager", SYNL_NAME, 0, 0, NULL, 0, false},
-    {"code", SYNL_INT, 100, 999, NULL, 0, false},
+static const synl_column dim_extra[SYNL_LANG_COUNT_][3] = {
+    {{"location", SYNL_PLACE, 0, 0, NULL, 0, false},
+     {"manager", SYNL_NAME, 0, 0, NULL, 0, false},
+     {"code", SYNL_INT, 100, 999, NULL, 0, false}},
+    {{"所在地", SYNL_PLACE, 0, 0, NULL, 0, false},
+     {"负责人", SYNL_NAME, 0, 0, NULL, 0, false},
+     {"代码", SYNL_INT, 100, 999, NULL, 0, false}},
 };
 
 typedef struct {
@@ -178,11 +181,11 @@ typedef struct {
     synl_column cols[4];
 } dim_schema;
 
-static void make_dim_schema(dim_schema *d, const synl_schema *s)
+static void make_dim_schema(dim_schema *d, const synl_schema *s, synl_lang lang)
 {
     const synl_column *key = &s->cols[s->join_col];
     d->cols[0] = (synl_column){key->name, SYNL_CATEGORY, 0, 0, key->values, key->n_values, false};
-    memcpy(d->cols + 1, dim_extra, sizeof dim_extra);
+    memcpy(d->cols + 1, dim_extra[lang], sizeof dim_extra[lang]);
     d->schema = (synl_schema){s->dim_name, key->name, "", d->cols, 4, -1, NULL, false};
 }
 
@@ -198,6 +201,9 @@ typedef struct {
 typedef struct {
     const char *intro, *one_table, *two_tables, *table_head, *question_head, *answer;
     const char *none;                        /* the answer when no row qualifies */
+    const char *equal;                       /* compare's answer for equal values */
+    bool byte_order;                         /* group_count: code point order, not
+                                              * alphabetical (the question says which) */
     const char *row, *rows, *day, *days;
     const char *gt, *gt_sym, *eq, *eq_sym;   /* conditions: column, value */
     const char *lookup, *find, *row_q, *row_at, *count, *sum, *avg, *argmax, *argmin;
@@ -212,7 +218,7 @@ static const words en = {
     .intro = "Answer the question about the %s below. Use only the data shown.\n\n",
     .one_table = "table", .two_tables = "tables",
     .table_head = "### Table: %s\n", .question_head = "\n### Question\n", .answer = "Answer: ",
-    .none = "none", .row = "row", .rows = "rows", .day = "day", .days = "days",
+    .none = "none", .equal = "equal", .row = "row", .rows = "rows", .day = "day", .days = "days",
     .gt = "%s greater than %s", .gt_sym = "%s > %s",
     .eq = " and %s equal to %s", .eq_sym = " and %s = %s",
     /* column, entity, id */
@@ -264,6 +270,51 @@ static const words en = {
     .w_compare = "%s has %s %s; %s has %s %s.\n",
     .w_join = "%s has %s %s; in the %s table, %s has %s %s.\n",
     .w_date_diff = "%s: %s; %s: %s; difference %s %s.\n", /* ..., days, day(s) */
+};
+
+/* Chinese: the same answers (ids, numbers and dates as in English; the
+ * lists of an answer joined with ", " and "column: value" as in English, so
+ * answers stay machine-checkable), arguments reordered with %n$s. */
+static const words zh = {
+    .intro = "根据下面的%s回答问题。只使用表中给出的数据。\n\n",
+    .one_table = "表格", .two_tables = "两张表格",
+    .table_head = "### 表格：%s\n", .question_head = "\n### 问题\n", .answer = "答案：",
+    .none = "无", .equal = "相等", .byte_order = true,
+    .row = "行", .rows = "行", .day = "天", .days = "天",
+    .gt = "%s大于 %s ", .gt_sym = "%s > %s", /* a condition is followed by 的 */
+    .eq = "且%s为“%s”", .eq_sym = " 且 %s = %s",
+    .lookup = "编号为 %3$s 的%2$s的%1$s是什么？",
+    .find = "哪些%1$s的%2$s等于“%3$s”？请按表中顺序给出它们的编号；若没有，回答“无”。",
+    .row_q = "给出编号为 %2$s 的%1$s的所有字段，按列的顺序写成“列名: 值”，用“, ”分隔。",
+    .row_at = "%2$s表中第 %1$s 行（数据行从 1 开始计数）的编号是什么？",
+    .count = "表中满足%2$s的%1$s有多少个？",
+    .sum = "满足%3$s的%2$s的%1$s之和是多少？（没有满足条件的行时，和为 0。）",
+    .avg = "满足%3$s的%2$s的%1$s平均值是多少？保留 2 位小数；若没有满足条件的行，回答“无”。",
+    .argmax = "在满足%2$s的%1$s中，哪一个的%3$s最大？给出其编号（若有并列，按表中顺序给出所有"
+              "编号）；若没有满足条件的行，回答“无”。",
+    .argmin = "在满足%2$s的%1$s中，哪一个的%3$s最小？给出其编号（若有并列，按表中顺序给出所有"
+              "编号）；若没有满足条件的行，回答“无”。",
+    .compare = "编号为 %3$s 的%2$s和编号为 %4$s 的%2$s，哪一个的%1$s更大？回答其编号；若相等，"
+               "回答“相等”。",
+    .compare_date = "编号为 %3$s 的%2$s和编号为 %4$s 的%2$s，哪一个的%1$s更晚？回答其编号；若相"
+                    "等，回答“相等”。",
+    .join = "编号为 %4$s 的%3$s所属%2$s的%1$s是什么？请在%6$s表中查找该%5$s。",
+    .date_diff = "编号为 %6$s 的%5$s的%4$s比编号为 %3$s 的%2$s的%1$s晚多少天？（若更早，则为负"
+                 "数。）",
+    .topk = "列出%3$s最大的 %1$s 个%2$s的编号，从大到小排列（并列时，表中靠前的行在前）。",
+    .distinct = "%s列有多少个不同的值？",
+    .group_count = "每个%2$s各有多少%1$s？请写成“值: 数量”，用“, ”分隔，按值的 Unicode 码点顺序"
+                   "（即 UTF-8 字节顺序）从小到大排列。",
+    .total_rows = "表中共有多少行%s数据？",
+    .w_rows_with = "满足 %s 的行：\n", .w_no_rows = "没有满足条件的行。\n",
+    .w_item = "- %s：%s %s\n", .w_item2 = "- %s：%s %s，%s %s\n",
+    .w_count = "共 %s %s。\n",
+    .w_sum = "总和：%s\n",
+    .w_avg = "总和 %s，共 %s %s；平均值 %s\n",
+    .w_largest = "最大的%s是 %s。\n", .w_smallest = "最小的%s是 %s。\n",
+    .w_compare = "%s 的%s为 %s；%s 的%s为 %s。\n",
+    .w_join = "%s 的%s为%s；在%s表中，%s的%s为%s。\n",
+    .w_date_diff = "%s：%s；%s：%s；相差 %s %s。\n",
 };
 
 static const char *plural(const words *w, long long n, bool days)
@@ -533,6 +584,7 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
     synl_sample_clear(out);
     synl_key key = {seed, sample, 0};
     synl_table_init(&out->main, s, key);
+    out->main.lang = p->lang;
     if (n < synl_min_rows(p))
         n = synl_min_rows(p);
     if (synl_table_fill(&out->main, key, n))
@@ -563,9 +615,10 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
     if (!extra)
         return -1;
     if (p->task == SYNL_JOIN) {
-        make_dim_schema(&extra->dim, s);
+        make_dim_schema(&extra->dim, s, p->lang);
         synl_key dk = {seed, sample, 1};
         synl_table_init(&out->dim, &extra->dim.schema, dk);
+        out->dim.lang = p->lang;
         if (synl_table_fill(&out->dim, dk, s->cols[s->join_col].n_values)) {
             free(extra);
             return -1;
@@ -575,7 +628,7 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
         out->has_dim = true;
     }
 
-    const words *w = &en;
+    const words *w = p->lang == SYNL_ZH ? &zh : &en;
     const synl_format f = p->format;
     const char *entity = s->entity;
     char b1[256], b2[256], b3[256], b4[256], n1[64], n2[64];
@@ -754,8 +807,9 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
         cJSON_AddItemToArray(keys, cJSON_CreateString(b2));
         cJSON_AddStringToObject(query, "column", col->name);
         int64_t a = synl_cell(t, k0, (size_t)p->col), c = synl_cell(t, k1, (size_t)p->col);
+        /* meta says "equal" in every language; the text says it in the sample's */
         answer = cJSON_CreateString(a > c ? b1 : a < c ? b2 : "equal");
-        show = cJSON_Duplicate(answer, 1);
+        show = cJSON_CreateString(a > c ? b1 : a < c ? b2 : w->equal);
         lw_buf_printf(&work, w->w_compare, b1, col->name,
                       text_of(t, k0, (size_t)p->col, f, b3, sizeof b3), b2, col->name,
                       text_of(t, k1, (size_t)p->col, f, b4, sizeof b4));
@@ -848,8 +902,10 @@ int synl_sample_build(synl_sample *out, const synl_schema *s, const synl_plan *p
             size_t *order = malloc(nv * sizeof *order);
             for (size_t i = 0; order && i < nv; i++)
                 order[i] = i;
+            int (*cmp)(const char *, const char *) = w->byte_order ? strcmp : alpha_cmp;
             for (size_t i = 1; order && i < nv; i++) /* by value text, as the question says */
-                for (size_t j = i; j > 0 && alpha_cmp(col->values[order[j]], col->values[order[j - 1]]) < 0; j--) {
+                for (size_t j = i;
+                     j > 0 && cmp(col->values[order[j]], col->values[order[j - 1]]) < 0; j--) {
                     size_t x = order[j];
                     order[j] = order[j - 1];
                     order[j - 1] = x;

@@ -17,6 +17,7 @@
 #include "longweave/seqwriter.h"
 
 #define LW_SYNL_MAX_BUCKETS 64
+#define LW_SYNL_MAX_LANGS 8
 
 typedef struct {
     const char *tokenizer, *pattern;
@@ -40,6 +41,8 @@ typedef struct {
     const char *const *schema_files;
     size_t n_schema_files;
     bool cot;
+    double lang_mix[LW_SYNL_MAX_LANGS]; /* share of samples per lw_synl_lang_names entry
+                                           (all 0: English only) */
     const char *system;              /* system prompt, or NULL */
     unsigned part, nparts;
     int threads;
@@ -57,5 +60,7 @@ lw_status lw_synl_run(const lw_synl_config *cfg, lw_synl_stats *stats, lw_error 
 
 /* Names of the tasks (NULL-terminated), for --help and checks. */
 extern const char *const lw_synl_task_names[];
+/* Languages of the texts (NULL-terminated): "en", "zh". */
+extern const char *const lw_synl_lang_names[];
 
 #endif

@@ -7,7 +7,10 @@ be that answer written as the table writes each value (a decimal column's
 table's cells and the recomputed numbers the same way, counts must agree with
 their nouns ("1 row", "2 rows"), and the order the question states must be
 the answer's order. distribution() checks variety over many samples. Written
-from the documented formats, not from the C code."""
+from the documented formats, not from the C code. Chinese samples (meta.lang
+"zh") are read and checked the same way with their own phrasing (PHRASES): the
+first column of a table is its id column, booleans are 是/否, the answers'
+"none" / "equal" are 无 / 相等 (meta keeps null, [] and "equal")."""
 import collections
 import csv
 import datetime
@@ -47,15 +50,33 @@ def parse_table(text, fmt):
     raise ValueError(fmt)
 
 
-def tables_of(user, fmt):
+def tables_of(user, fmt, lang="en"):
     """{name: rows} and the question, from the user message."""
-    body, question = user.split("\n### Question\n")
-    parts = body.split("### Table: ")[1:]
+    ph = PHRASES[lang]
+    body, question = user.split(ph["question"])
+    parts = body.split(ph["table"])[1:]
     tables = {}
     for part in parts:
         name, text = part.split("\n", 1)
         tables[name] = parse_table(text, fmt)
     return tables, question
+
+
+PHRASES = {
+    "en": {"table": "### Table: ", "question": "\n### Question\n", "answer": "Answer: ",
+           "none": "none", "equal": "equal"},
+    "zh": {"table": "### 表格：", "question": "\n### 问题\n", "answer": "答案：",
+           "none": "无", "equal": "相等"},
+}
+
+
+def lang_of(meta):
+    return meta.get("lang", "en")
+
+
+def id_column(rows):
+    """A table's id column: its first."""
+    return next(iter(rows[0]))
 
 
 DECIMAL = re.compile(r"-?\d+\.\d\d")
@@ -69,7 +90,7 @@ def style(rows, column):
         return "decimal"
     if all(INT.fullmatch(v) for v in vals):
         return "int"
-    if set(vals) <= {"yes", "no"} or set(vals) <= {"true", "false"}:
+    if set(vals) <= {"yes", "no"} or set(vals) <= {"true", "false"} or set(vals) <= {"是", "否"}:
         return "bool"
     return "text"
 
@@ -87,7 +108,7 @@ def same(got, meta):
     if got is None or meta is None:
         return got is meta
     if isinstance(meta, bool):
-        return got in (("yes", "true") if meta else ("no", "false"))
+        return got in (("yes", "true", "是") if meta else ("no", "false", "否"))
     try:
         return num(got) == num(meta)
     except Exception:
@@ -111,18 +132,19 @@ def alphabetical(s):
 
 def recompute(meta, user):
     fmt, q = meta["format"], meta["query"]
-    tables, question = tables_of(user, fmt)
+    tables, question = tables_of(user, fmt, lang_of(meta))
     rows = tables[q["table"]]
-    by_id = {r["id"]: r for r in rows}
+    idc = id_column(rows)
+    by_id = {r[idc]: r for r in rows}
     op = q["op"]
     if op == "lookup":
         return by_id[q["key"]][q["column"]]
     if op == "find":
-        return [r["id"] for r in rows if str(r[q["column"]]) == q["value"]]
+        return [r[idc] for r in rows if str(r[q["column"]]) == q["value"]]
     if op == "row":
         return dict(by_id[q["key"]])
     if op == "row_at":
-        return rows[q["position"] - 1]["id"]
+        return rows[q["position"] - 1][idc]
     if op in ("count", "sum", "avg", "argmax", "argmin"):
         hit = [r for r in rows if holds(r, q["where"])]
         if op == "count":
@@ -137,7 +159,7 @@ def recompute(meta, user):
         if not vals:
             return []
         best = max(vals) if op == "argmax" else min(vals)
-        return [r["id"] for r, v in zip(hit, vals) if v == best]
+        return [r[idc] for r, v in zip(hit, vals) if v == best]
     if op == "compare":
         a, b = (by_id[k][q["column"]] for k in q["keys"])
         try:
@@ -154,7 +176,7 @@ def recompute(meta, user):
         return (d[1] - d[0]).days
     if op == "topk":
         ranked = sorted(rows, key=lambda r: -num(r[q["column"]]))  # stable: ties keep order
-        return [r["id"] for r in ranked[:q["k"]]]
+        return [r[idc] for r in ranked[:q["k"]]]
     if op == "distinct":
         return len({str(r[q["column"]]) for r in rows})
     if op == "group_count":
@@ -162,7 +184,7 @@ def recompute(meta, user):
         # The order the question states.
         if "alphabetical order" in question:
             keys = sorted(counts, key=alphabetical)
-        elif "byte order" in question:
+        elif "byte order" in question or "UTF-8 字节顺序" in question:
             keys = sorted(counts, key=lambda s: s.encode())
         else:
             raise ValueError("group_count question states no order")
@@ -186,14 +208,17 @@ def expected_text(meta, tables, got):
     q = meta["query"]
     op = q["op"]
     rows = tables[q["table"]]
+    ph = PHRASES[lang_of(meta)]
     if isinstance(got, list):
-        return ", ".join(got) if got else "none"
+        return ", ".join(got) if got else ph["none"]
     if isinstance(got, dict):
         return ", ".join(f"{k}: {v}" for k, v in got.items())
     if op == "sum":
         return as_column(got, style(rows, q["column"]))
     if op == "avg":
-        return "none" if got is None else money(got)
+        return ph["none"] if got is None else money(got)
+    if op == "compare" and got == "equal":
+        return ph["equal"]
     return str(got)
 
 
@@ -208,6 +233,8 @@ def plural_errors(text):
 
 
 def check_question(meta, tables, question):
+    if lang_of(meta) == "zh":
+        return check_question_zh(meta, tables, question)
     q = meta["query"]
     rows = tables[q["table"]]
     op = q["op"]
@@ -228,13 +255,102 @@ def check_question(meta, tables, question):
     return None
 
 
-def check_cot(meta, tables, cot, got):
-    """The worked solution quotes the table's cells and writes the numbers as
-    their columns do."""
+def check_question_zh(meta, tables, question):
+    q = meta["query"]
+    rows = tables[q["table"]]
+    op = q["op"]
+    for c in q.get("where", []):
+        if c["op"] == "gt":
+            st = style(rows, c["column"])
+            v = c["value"]
+            if ((st == "decimal") != bool(DECIMAL.fullmatch(v)) or
+                    f"{c['column']}大于 {v} " not in question):
+                return f"threshold {v!r} of {st} column {c['column']} in {question!r}"
+        if c["op"] == "eq" and f"{c['column']}为“{c['value']}”" not in question:
+            return f"condition {c['column']} = {c['value']} not in {question!r}"
+    if op == "find" and f"等于“{q['value']}”？" not in question:
+        return f"find value {q['value']!r} not in {question!r}"
+    if op == "avg" and "保留 2 位小数" not in question:
+        return "avg does not say how to round"
+    stated = {"find": "按表中顺序", "topk": "从大到小排列（并列时，表中靠前的行在前）",
+              "argmax": "按表中顺序给出所有编号", "argmin": "按表中顺序给出所有编号"}
+    if op in stated and stated[op] not in question:
+        return f"{op}: the question does not state the order ({question!r})"
+    if op == "group_count" and "码点顺序" not in question:
+        return "group_count: the question does not state code point order"
+    return None
+
+
+def check_cot_zh(meta, tables, cot, got):
+    """The Chinese worked solution: the same checks as check_cot."""
     q = meta["query"]
     op = q["op"]
     rows = tables[q["table"]]
-    by_id = {r["id"]: r for r in rows}
+    idc = id_column(rows)
+    by_id = {r[idc]: r for r in rows}
+    lines = cot.rstrip("\n").split("\n")
+    if op in ("count", "sum", "avg", "argmax", "argmin"):
+        cond = " 且 ".join(f"{c['column']} {'>' if c['op'] == 'gt' else '='} {c['value']}"
+                          for c in q["where"])
+        if lines[0] != f"满足 {cond} 的行：":
+            return f"CoT head {lines[0]!r}, want '满足 {cond} 的行：'"
+        hit = [r for r in rows if holds(r, q["where"])]
+        items = [l for l in lines[1:] if l.startswith("- ")]
+        if len(items) != len(hit):
+            return f"CoT lists {len(items)} rows, {len(hit)} match"
+        gcol = q["where"][0]["column"]
+        for line, r in zip(items, hit):
+            want = f"- {r[idc]}：{gcol} {r[gcol]}"
+            agg = q.get("column")
+            if op != "count" and agg != gcol:
+                want += f"，{agg} {r[agg]}"
+            if line != want:
+                return f"CoT line {line!r}, the table says {want!r}"
+        if (not hit) != ("没有满足条件的行。" in lines):
+            return "CoT '没有满足条件的行。' disagrees with the rows"
+        tail = [l for l in lines[1:] if not l.startswith("- ") and l != "没有满足条件的行。"]
+        if op == "count":
+            want = [f"共 {len(hit)} 行。"]
+        elif op == "sum":
+            want = [f"总和：{as_column(got, style(rows, q['column']))}"]
+        elif op == "avg":
+            s = sum((num(r[q["column"]]) for r in hit), Decimal(0))
+            want = [f"总和 {as_column(s, style(rows, q['column']))}，共 {len(hit)} 行；"
+                    f"平均值 {money(got)}"] if hit else []
+        else:
+            word = "最大" if op == "argmax" else "最小"
+            want = [f"{word}的{q['column']}是 {by_id[got[0]][q['column']]}。"] if hit else []
+        if tail != want:
+            return f"CoT ends {tail!r}, want {want!r}"
+    elif op == "compare":
+        a, b = q["keys"]
+        c = q["column"]
+        want = f"{a} 的{c}为 {by_id[a][c]}；{b} 的{c}为 {by_id[b][c]}。"
+        if lines != [want]:
+            return f"CoT {lines!r}, want {want!r}"
+    elif op == "join":
+        c, v = q["column"], by_id[q["key"]][q["column"]]
+        want = f"{q['key']} 的{c}为{v}；在{q['other']}表中，{v}的{q['other_column']}为{got}。"
+        if lines != [want]:
+            return f"CoT {lines!r}, want {want!r}"
+    elif op == "date_diff":
+        a, b = q["keys"]
+        c = q["column"]
+        want = f"{a}：{by_id[a][c]}；{b}：{by_id[b][c]}；相差 {got} 天。"
+        if lines != [want]:
+            return f"CoT {lines!r}, want {want!r}"
+    return None
+
+
+def check_cot(meta, tables, cot, got):
+    """The worked solution quotes the table's cells and writes the numbers as
+    their columns do."""
+    if lang_of(meta) == "zh":
+        return check_cot_zh(meta, tables, cot, got)
+    q = meta["query"]
+    op = q["op"]
+    rows = tables[q["table"]]
+    by_id = {r[id_column(rows)]: r for r in rows}
     lines = cot.rstrip("\n").split("\n")
     if op in ("count", "sum", "avg", "argmax", "argmin"):
         cond = " and ".join(f"{c['column']} {'>' if c['op'] == 'gt' else '='} {c['value']}"
@@ -298,7 +414,7 @@ def check_depths(meta, tables, got):
     if not all(0 <= x < 1 for x in d) or d != sorted(d):
         return f"depths {d} not in table order"
     at = {round(x * len(rows)) for x in d}
-    pos = {r["id"]: i for i, r in enumerate(rows)}
+    pos = {r[id_column(rows)]: i for i, r in enumerate(rows)}
     if q["op"] in ("find", "topk") and not {pos[i] for i in got} <= at:
         return f"{q['op']}: answer rows {sorted(pos[i] for i in got)} not among depths {sorted(at)}"
     if q["op"] == "find" and {pos[i] for i in got} != at:
@@ -311,7 +427,10 @@ def check(sample):
     meta = sample["meta"]
     user = next(m["content"] for m in sample["messages"] if m["role"] == "user")
     assistant = next(m["content"] for m in sample["messages"] if m["role"] == "assistant")
-    tables, question = tables_of(user, meta["format"])
+    lang = lang_of(meta)
+    if lang not in PHRASES:
+        return f"unknown language {lang!r}"
+    tables, question = tables_of(user, meta["format"], lang)
     counts = [len(t) for t in tables.values()]
     if counts != meta["rows"]:
         return f"rows {counts} != meta {meta['rows']}"
@@ -328,7 +447,7 @@ def check(sample):
     bad = plural_errors(question + "\n" + assistant)
     if bad:
         return f"{meta['task']}: plural agreement: {bad}"
-    cot, sep, final = assistant.rpartition("Answer: ")
+    cot, sep, final = assistant.rpartition(PHRASES[lang]["answer"])
     if not sep:
         final = assistant
     want = expected_text(meta, tables, got)
@@ -344,7 +463,7 @@ def topk_tie_at_k(sample):
     meta = sample["meta"]
     q = meta["query"]
     user = next(m["content"] for m in sample["messages"] if m["role"] == "user")
-    rows = tables_of(user, meta["format"])[0][q["table"]]
+    rows = tables_of(user, meta["format"], lang_of(meta))[0][q["table"]]
     vals = sorted((num(r[q["column"]]) for r in rows), reverse=True)
     return len(vals) > q["k"] and vals[q["k"] - 1] == vals[q["k"]]
 
