@@ -26,40 +26,23 @@ int lw_json_put_string(lw_buf *out, const char *s, size_t len)
     if (lw_buf_reserve(out, len + 2) || lw_buf_putc(out, '"'))
         return -1;
     const unsigned char *p = (const unsigned char *)s;
-    size_t run = 0;
-    for (size_t i = 0; i < len;) {
-        /* whole words without a byte to escape (most of any text) are
-         * skipped; a word with one is looked at byte by byte */
-        if (len - i >= 8) {
-            uint64_t w = lw_bytes8_load(p + i);
-            if (!lw_bytes8_any_below(w, 0x20) && !lw_bytes8_any_equal(w, '"') &&
-                !lw_bytes8_any_equal(w, '\\')) {
-                i += 8;
-                continue;
-            }
+    for (size_t i = 0; i < len; i++) {
+        /* the runs without a byte to escape (most of any text) are copied whole */
+        size_t run = lw_bytes_json_plain(p + i, len - i);
+        if (lw_buf_append(out, s + i, run))
+            return -1;
+        if ((i += run) == len)
+            break;
+        char e = escape_table[p[i]], esc[7] = {'\\', e};
+        size_t n = 2;
+        if (e == 'u') {
+            snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+            n = 6;
         }
-        for (size_t stop = len - i >= 8 ? i + 8 : len; i < stop; i++) {
-            char e = escape_table[p[i]];
-            if (!e)
-                continue;
-            if (lw_buf_append(out, s + run, i - run))
-                return -1;
-            char esc[7];
-            size_t n = 2;
-            esc[0] = '\\';
-            esc[1] = e;
-            if (e == 'u') {
-                snprintf(esc, sizeof esc, "\\u%04x", p[i]);
-                n = 6;
-            }
-            if (lw_buf_append(out, esc, n))
-                return -1;
-            run = i + 1;
-        }
+        if (lw_buf_append(out, esc, n))
+            return -1;
     }
-    if (lw_buf_append(out, s + run, len - run) || lw_buf_putc(out, '"'))
-        return -1;
-    return 0;
+    return lw_buf_putc(out, '"');
 }
 
 int lw_json_put_string_repair(lw_buf *out, const char *s, size_t len)

@@ -49,11 +49,11 @@ size_t lw_utf8_valid_prefix(const char *s, size_t len, size_t *chars)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, n = 0;
     while (i < len) {
-        if (len - i >= 8 && !lw_bytes8_any_high(lw_bytes8_load(p + i))) {
-            i += 8;
-            n += 8;
-            continue;
-        }
+        size_t ascii = lw_bytes_ascii(p + i, len - i);
+        i += ascii;
+        n += ascii;
+        if (i == len)
+            break;
         /* the common three-byte form (CJK): a lead byte without a limit on
          * its second byte, then two continuation bytes */
         if (len - i >= 3 && p[i] >= 0xE1 && p[i] <= 0xEF && p[i] != 0xED &&

@@ -78,6 +78,30 @@ static void test_valid_prefix_stops_at_first_bad_byte(void **state)
     assert_int_equal(chars, 14);
 }
 
+/* The ASCII runs are skipped 16 or 8 bytes at a time: a bad byte, or a
+ * valid sequence, at every offset of texts up to three blocks long. */
+static void test_valid_prefix_at_every_offset(void **state)
+{
+    (void)state;
+    char text[56];
+    for (size_t len = 1; len < sizeof text - 2; len++) {
+        for (size_t at = 0; at < len; at++) {
+            size_t chars;
+            memset(text, 'a', len);
+            text[at] = (char)0xFF;
+            assert_int_equal(lw_utf8_valid_prefix(text, len, &chars), at);
+            assert_int_equal(chars, at);
+            text[at] = (char)0x80;
+            assert_int_equal(lw_utf8_valid_prefix(text, len, &chars), at);
+            memset(text, 'a', len + 1);
+            text[at] = (char)0xC3; /* é: two bytes, one character */
+            text[at + 1] = (char)0xA9;
+            assert_int_equal(lw_utf8_valid_prefix(text, len + 1, &chars), len + 1);
+            assert_int_equal(chars, len);
+        }
+    }
+}
+
 static void test_clip_never_cuts_a_sequence(void **state)
 {
     (void)state;
@@ -136,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_ill_formed_forms),
         cmocka_unit_test(test_valid_text_is_untouched),
         cmocka_unit_test(test_valid_prefix_stops_at_first_bad_byte),
+        cmocka_unit_test(test_valid_prefix_at_every_offset),
         cmocka_unit_test(test_clip_never_cuts_a_sequence),
         cmocka_unit_test(test_every_three_byte_sequence),
     };
