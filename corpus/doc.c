@@ -3,6 +3,7 @@
 #include "longweave/doc.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,50 @@ out:
     return rc;
 }
 
+/* The raw text of the value of the top-level member at index (the line is
+ * one cJSON accepted); false when it cannot be found. */
+static bool member_text(const char *s, size_t n, size_t index, const char **v, size_t *len)
+{
+    size_t i = skip_ws(s, n, 0);
+    if (i >= n || s[i] != '{')
+        return false;
+    i = skip_ws(s, n, i + 1);
+    for (size_t k = 0; i < n && s[i] == '"'; k++) {
+        i = skip_ws(s, n, skip_string(s, n, i));
+        if (i >= n || s[i] != ':')
+            return false;
+        size_t start = skip_ws(s, n, i + 1), end = skip_value(s, n, start);
+        if (k == index) {
+            *v = s + start;
+            *len = end - start;
+            return end > start;
+        }
+        i = skip_ws(s, n, end);
+        if (i < n && s[i] == ',')
+            i = skip_ws(s, n, i + 1);
+    }
+    return false;
+}
+
+/* An integer literal: an optional minus and digits only. */
+static bool is_integer_text(const char *v, size_t n)
+{
+    size_t i = n > 0 && v[0] == '-';
+    if (i == n)
+        return false;
+    for (; i < n; i++)
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+    return true;
+}
+
+/* A double holds every integer up to 2^53 exactly; past it, cJSON's number
+ * may not be the line's. */
+static bool may_be_rounded(double d)
+{
+    return fabs(d) >= 9007199254740992.0;
+}
+
 static const cJSON *child_at(const cJSON *root, size_t index)
 {
     const cJSON *c = root->child;
@@ -346,15 +391,12 @@ static lw_skip missing_text(lw_doc *doc, const char *text_key)
     return LW_SKIP_MISSING_TEXT;
 }
 
-/* A record's id given as a JSON number: an integer as it is written (a
- * Parquet INT64 is exact, where a double would round it past 2^53), any
- * other number as a JSON line's would be. */
+/* An id given as a JSON number: an integer as it is written (a Parquet
+ * INT64, or a JSON line's integer past 2^53, which a double would round),
+ * any other number as number_id writes it. */
 static void record_number_id(lw_doc *doc, const char *v, size_t n)
 {
-    size_t digits = n > 0 && v[0] == '-';
-    while (digits < n && v[digits] >= '0' && v[digits] <= '9')
-        digits++;
-    if (digits == n && n > (size_t)(v[0] == '-') && n < sizeof doc->id_num) {
+    if (is_integer_text(v, n) && n < sizeof doc->id_num) {
         memcpy(doc->id_num, v, n);
         doc->id_num[n] = '\0';
         doc->id = doc->id_num;
@@ -432,6 +474,8 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
         return LW_SKIP_MALFORMED_JSON;
     }
     doc->root = root;
+    doc->line = unit->data;
+    doc->line_len = unit->len;
     for (const char *p = end; p < unit->data + unit->len; p++) {
         if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
             snprintf(doc->detail, sizeof doc->detail,
@@ -491,8 +535,16 @@ lw_skip lw_doc_parse(lw_doc *doc, const lw_unit *unit, const lw_doc_opts *opts, 
                  text_key);
         return LW_SKIP_TEXT_NOT_STRING;
     }
-    if (cJSON_IsNumber(id))
-        number_id(doc, id->valuedouble);
+    if (cJSON_IsNumber(id)) {
+        lw_doc_field f;
+        const char *v;
+        size_t n;
+        if (may_be_rounded(id->valuedouble) && lw_doc_field_find(doc, id_key, &f) &&
+            member_text(doc->line, doc->line_len, f.index, &v, &n))
+            record_number_id(doc, v, n);
+        else
+            number_id(doc, id->valuedouble);
+    }
     return set_text(doc, text_s, text_n, opts, scratch);
 }
 
@@ -509,11 +561,14 @@ void lw_doc_fields_begin(const lw_doc *doc, lw_doc_fields *it)
     it->doc = doc;
     it->next = doc->root ? doc->root->child : NULL;
     it->pos = 0;
+    it->index = 0;
 }
 
 bool lw_doc_fields_next(lw_doc_fields *it, lw_doc_field *f)
 {
     memset(f, 0, sizeof *f);
+    f->doc = it->doc;
+    f->index = it->index++;
     if (it->doc->root) {
         const cJSON *c = it->next;
         if (!c)
@@ -550,6 +605,12 @@ bool lw_doc_field_find(const lw_doc *doc, const char *key, lw_doc_field *f)
 
 int lw_doc_field_put_json(lw_buf *out, const lw_doc_field *f)
 {
+    const char *v;
+    size_t n;
+    if (f->json && cJSON_IsNumber(f->json) && may_be_rounded(f->json->valuedouble) &&
+        member_text(f->doc->line, f->doc->line_len, f->index, &v, &n) &&
+        is_integer_text(v, n))
+        return lw_buf_append(out, v, n);
     if (f->json)
         return lw_json_put_value(out, f->json);
     if (f->rec.kind == LW_FIELD_STRING)

@@ -59,6 +59,8 @@ typedef struct {
     struct cJSON *root;     /* parsed JSON object (owned); NULL for a text file or record */
     const char *record;     /* a record unit's fields (record.h; the unit's bytes) */
     size_t record_len;
+    const char *line;       /* a JSON line's bytes (the unit's), for numbers cJSON rounds */
+    size_t line_len;
     const char *text;       /* valid UTF-8 */
     size_t text_len;
     size_t text_chars;      /* code points */
@@ -88,12 +90,15 @@ typedef struct {
     size_t key_len;
     const struct cJSON *json;  /* a JSON object's member; NULL for a record's field */
     lw_record_field rec;       /* a record's field (when json is NULL) */
+    const lw_doc *doc;
+    size_t index;              /* its position among the fields */
 } lw_doc_field;
 
 typedef struct {
     const lw_doc *doc;
     const struct cJSON *next; /* a JSON object's next member */
     size_t pos;               /* a record's next field */
+    size_t index;
 } lw_doc_fields;
 
 void lw_doc_fields_begin(const lw_doc *doc, lw_doc_fields *it);
@@ -102,8 +107,9 @@ bool lw_doc_fields_next(lw_doc_fields *it, lw_doc_field *f);
 bool lw_doc_field_find(const lw_doc *doc, const char *key, lw_doc_field *f);
 /* Does the field's key equal key? */
 bool lw_doc_field_is(const lw_doc_field *f, const char *key);
-/* Append the field's value as compact JSON (strings UTF-8-repaired). 0, or
- * -1 when out of memory. */
+/* Append the field's value as compact JSON (strings UTF-8-repaired; an
+ * integer past 2^53, which a double would round, as the line writes it). 0,
+ * or -1 when out of memory. */
 int lw_doc_field_put_json(lw_buf *out, const lw_doc_field *f);
 
 #endif

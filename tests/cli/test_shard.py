@@ -3,6 +3,7 @@ Python's json, the zstd command, hashlib, xxhsum, Python's UTF-8 decoder and
 its re module."""
 import collections
 import hashlib
+import json
 import os
 import random
 import resource
@@ -151,6 +152,27 @@ def many_batches_commit_in_input_order(tmp):
             check(expected_shard(r["text"], 0, 3) == k, f"{r['id']} in shard {k}")
         got += ranks
     check(sorted(got) == want, f"{len(got)} documents written, {len(want)} expected")
+
+
+@test
+def integers_past_2_53_are_kept_exactly(tmp):
+    """cJSON holds numbers as doubles, which round integers past 2^53: a
+    numeric id and a top-level integer field come out as the line wrote
+    them (nanosecond timestamps, 64-bit ids); small numbers, floats and
+    nested values as before."""
+    lines = ['{"id": 1234567890123456789, "text": "one", "ts": 1700000000123456789, '
+             '"n": 3, "neg": -9223372036854775807, "f": 2.5, "huge": 123456789012345678901234}',
+             '{"text": "two", "id": 9007199254740993, "nested": {"x": 1}, "big": 1e300}']
+    write("big.jsonl", "\n".join(lines) + "\n")
+    run_ok(["shard", "big.jsonl", "-n", "1", "-o", "o", "-q"])
+    got = [r for s in read_shards("o") for r in s]
+    want = [json.loads(line) for line in lines]  # Python keeps integers exact
+    check([r["id"] for r in got] == ["1234567890123456789", "9007199254740993"],
+          [r["id"] for r in got])
+    for g, w in zip(got, want):
+        for k in w:
+            if k not in ("id", "text"):
+                check(g[k] == w[k] and type(g[k]) is type(w[k]), f"{k}: {g[k]!r}, want {w[k]!r}")
 
 
 def part_inputs():
